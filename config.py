@@ -1,0 +1,109 @@
+"""Configuration from environment variables.
+
+`load_config()` returns a plain dict for `app.config.from_mapping`. Production (`APP_ENV=production`)
+refuses unsafe defaults and names the setting that is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+DEFAULT_CALLBACK_SECRET = "dev-callback"
+SMS_BACKENDS = ("console", "fake", "africastalking")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe for the environment it runs in."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _database_url() -> str:
+    url = _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'ujuzi.sqlite'}"
+    # Heroku-style and plain postgres URLs use the psycopg 3 driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(environ_name: str | None = None) -> dict[str, object]:
+    env = environ_name or _env("APP_ENV", "development") or "development"
+    url = _database_url()
+    cfg: dict[str, object] = {
+        "APP_ENV": env,
+        "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
+        "SMS_BACKEND": _env("SMS_BACKEND", "console"),
+        "AT_USERNAME": _env("AT_USERNAME", "sandbox"),
+        "AT_API_KEY": _env("AT_API_KEY", ""),
+        "AT_SENDER_ID": _env("AT_SENDER_ID", ""),
+        "AT_SHORT_CODE": _env("AT_SHORT_CODE", "20880"),
+        "AT_API_BASE": _env("AT_API_BASE"),
+        "USSD_SERVICE_CODE": _env("USSD_SERVICE_CODE", "*384*1234#"),
+        "AT_CALLBACK_SECRET": _env("AT_CALLBACK_SECRET", DEFAULT_CALLBACK_SECRET),
+        "DEFAULT_PHONE_REGION": _env("DEFAULT_PHONE_REGION", "KE"),
+        "COUNTRY": _env("COUNTRY", "KE"),
+        "SMS_WORKER_BATCH": _int("SMS_WORKER_BATCH", 200),
+        "SMS_MAX_ATTEMPTS": _int("SMS_MAX_ATTEMPTS", 8),
+        "CONFIRMATION_CODE_TTL_MINUTES": _int("CONFIRMATION_CODE_TTL_MINUTES", 15),
+        "CONFIRMATION_CODE_MAX_ATTEMPTS": _int("CONFIRMATION_CODE_MAX_ATTEMPTS", 5),
+        "EXPIRY_REMINDER_DAYS": _int("EXPIRY_REMINDER_DAYS", 7),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_SORT_KEYS": False,
+    }
+    if env == "production":
+        check_production(cfg)
+    return cfg
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": _int("DB_POOL_SIZE", 10), "max_overflow": 10}
+
+
+def check_production(cfg: dict[str, object]) -> None:
+    """Raise ConfigError naming the first unsafe setting."""
+    secret = str(cfg.get("SECRET_KEY") or "")
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters")
+    backend = cfg.get("SMS_BACKEND")
+    if backend not in SMS_BACKENDS:
+        raise ConfigError(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}")
+    if backend != "africastalking":
+        raise ConfigError("SMS_BACKEND must be 'africastalking' in production (not console or fake)")
+    if (cfg.get("AT_USERNAME") or "sandbox") == "sandbox":
+        raise ConfigError("AT_USERNAME must be your live Africa's Talking username, not 'sandbox'")
+    if not cfg.get("AT_API_KEY"):
+        raise ConfigError("AT_API_KEY must be set")
+    callback = str(cfg.get("AT_CALLBACK_SECRET") or "")
+    if callback == DEFAULT_CALLBACK_SECRET or len(callback) < 16:
+        raise ConfigError("AT_CALLBACK_SECRET must be a random value of at least 16 characters")
+    if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        raise ConfigError("DATABASE_URL must point at PostgreSQL in production")

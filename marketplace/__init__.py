@@ -1,0 +1,1 @@
+"""Ujuzi: training vouchers for small businesses, redeemed over USSD, SMS and the web."""

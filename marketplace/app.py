@@ -1,0 +1,110 @@
+"""The application factory: the one place that wires extensions, blueprints, the gateway and CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, jsonify
+
+from config import load_config
+
+from .extensions import csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_config())
+    if test_config:
+        app.config.update(test_config)
+    _ensure_instance_dir(app)
+    register_extensions(app)
+    register_gateway(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_health(app)
+    return app
+
+
+def _ensure_instance_dir(app: Flask) -> None:
+    import os
+
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def register_gateway(app: Flask) -> None:
+    from sms.gateway import gateway_from_config
+
+    app.extensions["sms_gateway"] = gateway_from_config(app.config)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .web.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    for name in ("sms.routes", "marketplace.web.mentor", "marketplace.web.admin",
+                 "marketplace.web.funder", "marketplace.web.simulator"):
+        _register_optional(app, name)
+
+
+def _register_optional(app: Flask, module_name: str) -> None:
+    """Channels register themselves through a module-level `register(app)`."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return
+        raise
+    module.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz() -> Any:
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+            database = "ok"
+        except Exception:  # the check must answer, whatever the database does
+            log.exception("health check: database unreachable")
+            db.session.rollback()
+            database = "unreachable"
+        ok = database == "ok"
+        return jsonify(status="ok" if ok else "degraded", database=database), 200 if ok else 503

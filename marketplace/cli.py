@@ -1,0 +1,219 @@
+"""`flask --app wsgi …` commands for what operators script."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .domain.errors import DomainError
+from .domain.models import Programme
+from .extensions import db
+from .services import access, audit, demo, payouts, reference, sessions, vouchers
+
+CLI_ACTOR = "cli"
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message)
+
+
+def register(app: Flask) -> None:
+    for command in (create_api_key, create_staff_user, seed_demo, load_reference, issue_vouchers,
+                    expire_vouchers, send_reminders, lapse_sessions, audit_verify, sms_worker,
+                    run_payout, mark_run_paid, init_if_empty):
+        app.cli.add_command(command)
+    app.cli.add_command(ops)
+
+
+ops = AppGroup("ops", help="Housekeeping.")
+
+
+@click.command("create-api-key")
+@click.option("--role", type=click.Choice(["admin", "funder"]), required=True)
+@click.option("--name", required=True)
+@click.option("--funder", default=None, help="The funder a funder key is limited to.")
+def create_api_key(role: str, name: str, funder: str | None) -> None:
+    """Create an API key. The key is printed once, on the last line."""
+    try:
+        key, token = access.create_api_key(name, role, CLI_ACTOR, funder=funder)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"API key {key.id} ({key.role}) created for {key.name}. Store it now:")
+    click.echo(token)
+
+
+@click.command("create-staff-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "funder"]), required=True)
+@click.option("--funder", default=None)
+@click.password_option()
+def create_staff_user(email: str, name: str, role: str, funder: str | None,
+                      password: str) -> None:
+    """Create an officer (admin) or funder account for the web pages."""
+    try:
+        user = access.create_staff_user(email, name, password, role, CLI_ACTOR, funder=funder)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Staff user {user.id} <{user.email}> ({user.role}) created.")
+
+
+@click.command("load-reference-data")
+@click.option("--country", default=None, help="Two-letter country; default from COUNTRY.")
+def load_reference(country: str | None) -> None:
+    """Load trades and the country's regions."""
+    trades, regions = reference.load_reference_data(country)
+    click.echo(f"{trades} trades and {regions} regions loaded.")
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when programmes already exist.")
+def seed_demo(seed: int, if_empty: bool) -> None:
+    """Demo data: a programme, providers of both kinds, vouchers in every state."""
+    if current_app.config.get("APP_ENV") == "production":
+        raise click.ClickException("seed-demo is for development and demos, not production.")
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Programme)):
+        click.echo("Demo data not seeded: the database already has programmes.")
+        return
+    summary = demo.seed(seed)
+    for line in summary:
+        click.echo(line)
+
+
+@click.command("init-if-empty")
+def init_if_empty() -> None:
+    """Reference data, and demo data when the database has no programme (used by make run)."""
+    reference.load_reference_data()
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(Programme)):
+        for line in demo.seed(7):
+            click.echo(line)
+
+
+@click.command("issue-vouchers")
+@click.option("--programme", "programme_id", type=int, required=True)
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True)
+def issue_vouchers(programme_id: int, csv_path: Path) -> None:
+    """Issue vouchers from a CSV file; prints a per-row report of bad rows."""
+    try:
+        report = vouchers.import_vouchers(programme_id, csv_path.read_bytes(), CLI_ACTOR)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Issued {len(report.issued)}; already issued {len(report.already_issued)}; "
+               f"bad rows {len(report.errors)}.")
+    for err in report.errors:
+        click.echo(f"  line {err.line}: {err.reason}")
+    if report.errors:
+        sys.exit(1 if not report.issued else 0)
+
+
+@click.command("expire-vouchers")
+def expire_vouchers() -> None:
+    """Expire vouchers past their date and return unspent value to the budget."""
+    click.echo(f"{vouchers.expire_vouchers()} vouchers expired.")
+
+
+@click.command("send-expiry-reminders")
+@click.option("--days", type=int, default=None)
+def send_reminders(days: int | None) -> None:
+    """Remind entrepreneurs whose vouchers expire within --days (default EXPIRY_REMINDER_DAYS)."""
+    click.echo(f"{vouchers.send_expiry_reminders(days=days)} reminders queued.")
+
+
+@click.command("lapse-sessions")
+def lapse_sessions() -> None:
+    """Lapse sessions nobody confirmed within the programme's window."""
+    click.echo(f"{sessions.lapse_sessions()} sessions lapsed.")
+
+
+@click.command("audit-verify")
+def audit_verify() -> None:
+    """Verify the audit log's hash chain end to end; exit 1 on the first broken row."""
+    result = audit.verify(db.session())
+    if result.ok:
+        click.echo(f"Audit chain intact: {result.checked} events verified.")
+        return
+    click.echo(f"AUDIT CHAIN BROKEN after {result.checked} good events: {result.problem}",
+               err=True)
+    sys.exit(1)
+
+
+@click.command("sms-worker")
+@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.option("--batch", type=int, default=None)
+def sms_worker(once: bool, batch: int | None) -> None:
+    """Send the SMS outbox (retries with backoff). Run as many as you like."""
+    from sms import worker
+
+    gateway = current_app.extensions["sms_gateway"]
+    size = batch or int(current_app.config["SMS_WORKER_BATCH"])
+    attempts = int(current_app.config["SMS_MAX_ATTEMPTS"])
+    if once:
+        stats = worker.drain(db.session(), gateway, batch_size=size, max_attempts=attempts)
+        click.echo(f"sent {stats.sent}, retrying {stats.retried}, failed {stats.failed}, "
+                   f"parked {stats.parked}")
+        return
+    stopping = {"now": False}
+
+    def stop(*_: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run_forever(db.session(), gateway, batch_size=size, max_attempts=attempts,
+                       should_stop=lambda: stopping["now"])
+
+
+@click.command("run-payout")
+@click.option("--currency", required=True)
+@click.option("--until", "until", default=None, help="ISO date-time; default now.")
+def run_payout(currency: str, until: str | None) -> None:
+    """Make one statement per provider for confirmed, unpaid sessions; prints the CSV path."""
+    period_end = datetime.fromisoformat(until) if until else datetime.now(UTC)
+    if period_end.tzinfo is None:
+        period_end = period_end.replace(tzinfo=UTC)
+    run = payouts.run_payout(currency, period_end, CLI_ACTOR)
+    if run is None:
+        click.echo("Nothing to pay.")
+        return
+    click.echo(payouts.describe(run) + " providers.")
+    click.echo(payouts.run_csv(run.id), nl=False)
+
+
+@click.command("mark-run-paid")
+@click.option("--run", "run_id", type=int, required=True)
+@click.option("--reference-prefix", required=True)
+def mark_run_paid(run_id: int, reference_prefix: str) -> None:
+    """Mark every statement of a run paid and tell each provider by SMS."""
+    try:
+        n = payouts.mark_run_paid(run_id, reference_prefix, CLI_ACTOR)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{n} statements marked paid.")
+
+
+@ops.command("prune-ussd-sessions")
+@click.option("--older-than-minutes", type=int, default=30)
+def prune_ussd_sessions(older_than_minutes: int) -> None:
+    """Delete USSD session state older than the gateway's session limit."""
+    from datetime import timedelta
+
+    from .domain.models import UssdSession
+
+    cutoff = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
+    result = db.session.execute(sa.delete(UssdSession).where(UssdSession.updated_at < cutoff))
+    db.session.commit()
+    click.echo(f"{result.rowcount} USSD sessions pruned.")  # type: ignore[attr-defined]

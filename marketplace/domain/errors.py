@@ -1,0 +1,115 @@
+"""Named domain errors. Each edge turns them into its own shape (JSON, HTML, USSD END, SMS reply)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the marketplace refused the request. `code` is stable; the message is for people."""
+
+    code = "domain_error"
+    status = 409
+
+    def __init__(self, message: str | None = None, **context: object) -> None:
+        super().__init__(message or self.__doc__ or self.code)
+        self.message = message or (self.__doc__ or self.code).strip()
+        self.context = context
+
+
+class NotFound(DomainError):
+    """Not found."""
+
+    code = "not_found"
+    status = 404
+
+
+class InvalidInput(DomainError):
+    """The input is not valid."""
+
+    code = "invalid_input"
+    status = 422
+
+
+class IllegalTransition(DomainError):
+    """That change of state is not allowed."""
+
+    code = "illegal_transition"
+
+
+class BudgetExceeded(DomainError):
+    """The programme's budget cannot cover this voucher."""
+
+    code = "budget_exceeded"
+
+
+class VoucherNotUsable(DomainError):
+    """This voucher cannot be used."""
+
+    code = "voucher_not_usable"
+
+
+class VoucherExpired(VoucherNotUsable):
+    """This voucher has expired."""
+
+    code = "voucher_expired"
+
+
+class VoucherRevoked(VoucherNotUsable):
+    """This voucher was revoked."""
+
+    code = "voucher_revoked"
+
+
+class VoucherAlreadyBooked(VoucherNotUsable):
+    """This voucher is already booked with a provider."""
+
+    code = "voucher_already_booked"
+
+
+class VoucherFullyUsed(VoucherNotUsable):
+    """All sessions of this voucher are used."""
+
+    code = "voucher_fully_used"
+
+
+class ProviderNotBookable(DomainError):
+    """This provider cannot take bookings."""
+
+    code = "provider_not_bookable"
+
+
+class ProviderFull(ProviderNotBookable):
+    """This provider has no free places."""
+
+    code = "provider_full"
+
+
+class CannotCancel(DomainError):
+    """This booking can no longer be cancelled."""
+
+    code = "cannot_cancel"
+
+
+class CodeInvalid(DomainError):
+    """The code is wrong or has expired."""
+
+    code = "code_invalid"
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong attempts. Ask for a new code."""
+
+    code = "too_many_attempts"
+    status = 429
+
+
+class Forbidden(DomainError):
+    """You may not do that."""
+
+    code = "forbidden"
+    status = 403
+
+
+class AlreadyExists(DomainError):
+    """It already exists."""
+
+    code = "already_exists"

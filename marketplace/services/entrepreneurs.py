@@ -1,0 +1,118 @@
+"""Entrepreneurs: registered by officers when a voucher is issued; they manage language and SMS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..domain import errors
+from ..domain.base import utcnow
+from ..domain.models import Entrepreneur, Gender, Language
+from ..domain.phones import normalise_phone
+from ..extensions import db
+from . import audit, reference, settings, unit
+
+NAME_MAX = 120
+
+
+@dataclass(frozen=True)
+class NewEntrepreneur:
+    phone: str
+    name: str
+    gender: str
+    birth_year: int
+    trade: str
+    region: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class CleanEntrepreneur:
+    phone: str
+    name: str
+    gender: str
+    birth_year: int
+    trade: str
+    region: str
+    language: str
+
+
+def validate(person: NewEntrepreneur, now: datetime) -> CleanEntrepreneur:
+    """Every rule on an entrepreneur's details; InvalidInput names the first field that is wrong."""
+    phone = normalise_phone(person.phone, settings.phone_region())
+    name = " ".join((person.name or "").split())
+    if not name:
+        raise errors.InvalidInput("Name is required.", field="name")
+    if len(name) > NAME_MAX:
+        raise errors.InvalidInput(f"Name is longer than {NAME_MAX} characters.", field="name")
+    gender = (person.gender or "").strip().lower()
+    gender = {"f": "female", "m": "male", "o": "other", "woman": "female", "man": "male"}.get(
+        gender, gender)
+    if gender not in set(Gender):
+        raise errors.InvalidInput("Gender must be female, male or other.", field="gender")
+    year = person.birth_year
+    if not isinstance(year, int) or not (now.year - 100 <= year <= now.year - 14):
+        raise errors.InvalidInput("Birth year is not plausible.", field="birth_year")
+    if person.trade not in reference.trade_codes():
+        raise errors.InvalidInput(f"Unknown trade: {person.trade}", field="trade")
+    if person.region not in reference.region_codes():
+        raise errors.InvalidInput(f"Unknown region: {person.region}", field="region")
+    language = (person.language or "en").strip().lower()
+    if language not in set(Language):
+        raise errors.InvalidInput("Language must be en or sw.", field="language")
+    return CleanEntrepreneur(phone, name, gender, year, person.trade, person.region, language)
+
+
+def get_or_register(person: CleanEntrepreneur, actor: str, now: datetime) -> Entrepreneur:
+    """Within the caller's transaction: the existing entrepreneur for this phone, or a new one."""
+    existing = db.session.scalar(sa.select(Entrepreneur).where(Entrepreneur.phone == person.phone))
+    if existing is not None:
+        return existing
+    entrepreneur = Entrepreneur(
+        phone=person.phone, name=person.name, gender=person.gender,
+        birth_year=person.birth_year, trade_code=person.trade, region_code=person.region,
+        language=person.language, sms_opt_out=False, created_at=now,
+    )
+    db.session.add(entrepreneur)
+    db.session.flush()
+    audit.record(db.session(), actor, "entrepreneur.registered", "entrepreneur", entrepreneur.id,
+                 None, {"trade": person.trade, "region": person.region}, now)
+    return entrepreneur
+
+
+def by_phone(phone: str) -> Entrepreneur | None:
+    return db.session.scalar(sa.select(Entrepreneur).where(Entrepreneur.phone == phone))
+
+
+def get(entrepreneur_id: int) -> Entrepreneur:
+    person = db.session.get(Entrepreneur, entrepreneur_id)
+    if person is None:
+        raise errors.NotFound("No such entrepreneur.")
+    return person
+
+
+def set_language(entrepreneur_id: int, language: str, now: datetime | None = None) -> Entrepreneur:
+    now = now or utcnow()
+    if language not in set(Language):
+        raise errors.InvalidInput("Language must be en or sw.", field="language")
+    person = get(entrepreneur_id)
+    before = person.language
+    person.language = language
+    audit.record(db.session(), f"entrepreneur:{person.id}", "entrepreneur.language",
+                 "entrepreneur", person.id, {"language": before}, {"language": language}, now)
+    unit.commit()
+    return person
+
+
+def set_sms_opt_out(entrepreneur_id: int, opt_out: bool, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    person = get(entrepreneur_id)
+    if person.sms_opt_out == opt_out:
+        return
+    person.sms_opt_out = opt_out
+    audit.record(db.session(), f"entrepreneur:{person.id}", "entrepreneur.sms_opt_out",
+                 "entrepreneur", person.id, {"sms_opt_out": not opt_out},
+                 {"sms_opt_out": opt_out}, now)
+    unit.commit()

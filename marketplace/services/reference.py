@@ -1,0 +1,128 @@
+"""Reference data: trades and regions, loaded from marketplace/data for the configured country."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..domain.models import Region, Trade
+from ..extensions import db
+from . import settings, unit
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def load_reference_data(country: str | None = None) -> tuple[int, int]:
+    """Insert or update trades and the country's regions. Returns (trades, regions)."""
+    country = (country or settings.get("COUNTRY", "KE")).upper()
+    trades = json.loads((DATA_DIR / "trades.json").read_text())["trades"]
+    regions_file = DATA_DIR / f"regions_{country}.json"
+    if not regions_file.exists():
+        raise FileNotFoundError(f"no region list for country {country}: add {regions_file.name}")
+    regions = json.loads(regions_file.read_text())["regions"]
+    for t in trades:
+        db.session.merge(Trade(code=t["code"], name_en=t["name_en"], name_sw=t["name_sw"],
+                               aliases=t.get("aliases", "")))
+    for r in regions:
+        db.session.merge(Region(code=r["code"], name=r["name"], country=country))
+    unit.commit()
+    _cached_trades.cache_clear()
+    _cached_regions.cache_clear()
+    return len(trades), len(regions)
+
+
+@lru_cache(maxsize=4)
+def _cached_trades(_engine_key: str) -> tuple[tuple[str, str, str, str], ...]:
+    rows = db.session.execute(
+        sa.select(Trade.code, Trade.name_en, Trade.name_sw, Trade.aliases).order_by(Trade.name_en)
+    ).all()
+    return tuple((r[0], r[1], r[2], r[3]) for r in rows)
+
+
+@lru_cache(maxsize=4)
+def _cached_regions(_engine_key: str) -> tuple[tuple[str, str], ...]:
+    rows = db.session.execute(sa.select(Region.code, Region.name).order_by(Region.name)).all()
+    return tuple((r[0], r[1]) for r in rows)
+
+
+def _key() -> str:
+    return str(db.engine.url)
+
+
+def trades() -> tuple[tuple[str, str, str, str], ...]:
+    """(code, English name, Kiswahili name, aliases), sorted by English name. Cached."""
+    result = _cached_trades(_key())
+    if not result:
+        _cached_trades.cache_clear()
+    return result
+
+
+def regions() -> tuple[tuple[str, str], ...]:
+    """(code, name), sorted by name. Cached."""
+    result = _cached_regions(_key())
+    if not result:
+        _cached_regions.cache_clear()
+    return result
+
+
+def trade_codes() -> set[str]:
+    return {t[0] for t in trades()}
+
+
+def region_codes() -> set[str]:
+    return {r[0] for r in regions()}
+
+
+def trade_name(code: str, language: str = "en") -> str:
+    for c, en, sw, _ in trades():
+        if c == code:
+            return sw if language == "sw" else en
+    return code
+
+
+def region_name(code: str) -> str:
+    for c, name in regions():
+        if c == code:
+            return name
+    return code
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in "".join(ch.lower() if ch.isalnum() else " " for ch in text).split() if w]
+
+
+def match_trade(text: str) -> str | None:
+    """A trade code for what someone typed: exact code, name or alias, then the closest spelling."""
+    words = _words(text)
+    if not words:
+        return None
+    vocabulary: dict[str, str] = {}
+    for code, en, sw, aliases in trades():
+        for term in [code, *_words(en), *_words(sw), *aliases.lower().split()]:
+            vocabulary.setdefault(term, code)
+    for w in words:
+        if w in vocabulary:
+            return vocabulary[w]
+    for w in words:
+        if len(w) >= 3:
+            close = difflib.get_close_matches(w, vocabulary.keys(), n=1, cutoff=0.75)
+            if close:
+                return vocabulary[close[0]]
+    return None
+
+
+def match_region(text: str) -> str | None:
+    """A region code for what someone typed (county name, tolerant of spelling)."""
+    wanted = " ".join(_words(text))
+    if not wanted:
+        return None
+    names = {" ".join(_words(name)): code for code, name in regions()}
+    names.update({code.replace("-", " "): code for code, _ in regions()})
+    if wanted in names:
+        return names[wanted]
+    close = difflib.get_close_matches(wanted, names.keys(), n=1, cutoff=0.75)
+    return names[close[0]] if close else None

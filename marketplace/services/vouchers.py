@@ -1,0 +1,478 @@
+"""Issuing vouchers (one, or thousands from CSV), revoking and expiring them.
+
+One issuance path serves both: rows are validated, rows already issued (same import key) are skipped,
+the programme's budget is reserved with one conditional UPDATE under a row lock, and entrepreneurs,
+vouchers, audit events and outbox SMS are written with set-based inserts in a single transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..domain import errors
+from ..domain.base import utcnow
+from ..domain.codes import format_voucher_code, new_voucher_code, normalise_voucher_code
+from ..domain.models import (
+    ACTIVE_VOUCHER_STATUSES,
+    Booking,
+    BookingStatus,
+    Entrepreneur,
+    OutboxMessage,
+    Programme,
+    Provider,
+    Voucher,
+    VoucherStatus,
+)
+from ..domain.money import format_minor
+from ..extensions import db
+from . import audit, outbox, reference, settings, unit
+from .entrepreneurs import CleanEntrepreneur, NewEntrepreneur, get_or_register, validate
+
+CSV_COLUMNS = ("phone", "name", "gender", "birth_year", "trade", "region", "language")
+MAX_CSV_ROWS = 200_000
+MAX_FIELD = 200
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedRow:
+    line: int
+    code: str
+    phone: str
+
+
+@dataclass
+class ImportReport:
+    issued: list[IssuedRow] = field(default_factory=list)
+    already_issued: list[int] = field(default_factory=list)  # line numbers skipped as repeats
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    person: CleanEntrepreneur
+    import_key: str
+
+
+# --------------------------------------------------------------------------- issuance
+
+
+def issue_voucher(programme_id: int, person: NewEntrepreneur, actor: str,
+                  now: datetime | None = None, import_key: str | None = None) -> Voucher:
+    """Issue one voucher, registering the entrepreneur when new."""
+    now = now or utcnow()
+    clean = validate(person, now)
+    programme = _programme(programme_id)
+    _check_eligible(programme, clean)
+    key = import_key or _single_key()
+    report = ImportReport()
+    _issue_rows(programme, [_Row(1, clean, key)], actor, now, report)
+    if report.errors:
+        raise errors.BudgetExceeded(report.errors[0].reason)
+    if report.already_issued:
+        raise errors.AlreadyExists("This voucher was already issued.")
+    voucher = db.session.scalar(sa.select(Voucher).where(Voucher.code == report.issued[0].code))
+    assert voucher is not None
+    return voucher
+
+
+def import_vouchers(programme_id: int, data: bytes | str, actor: str,
+                    now: datetime | None = None) -> ImportReport:
+    """Issue a voucher per good CSV row; report every bad row with its line number and reason.
+
+    Sending the same file again issues nothing twice: each row has an import key (its `ref` column,
+    or a digest of its content and how many identical rows came before it).
+    """
+    now = now or utcnow()
+    programme = _programme(programme_id)
+    report = ImportReport()
+    rows = _parse_csv(programme, data, now, report)
+    if rows:
+        _issue_rows(programme, rows, actor, now, report)
+    else:
+        unit.rollback()
+    report.errors.sort(key=lambda e: e.line)
+    return report
+
+
+def _single_key() -> str:
+    return hashlib.sha256(new_voucher_code().encode() + str(utcnow()).encode()).hexdigest()
+
+
+def _programme(programme_id: int) -> Programme:
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise errors.NotFound("No such programme.")
+    return programme
+
+
+def _check_eligible(programme: Programme, person: CleanEntrepreneur) -> None:
+    if not programme.accepts(person.trade, person.region):
+        raise errors.InvalidInput("This programme does not cover that trade or region.",
+                                  field="trade" if person.trade not in programme.eligible_trades
+                                  else "region")
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise errors.InvalidInput("The file is not text (UTF-8 CSV expected).")
+
+
+def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
+               report: ImportReport) -> list[_Row]:
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise errors.InvalidInput("The file is empty.") from None
+    except csv.Error as exc:
+        raise errors.InvalidInput(f"Line 1: {exc}") from None
+    missing = [c for c in CSV_COLUMNS if c not in header and c != "language"]
+    if missing:
+        raise errors.InvalidInput(f"Line 1: missing columns: {', '.join(missing)}")
+    index = {name: header.index(name) for name in header}
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    line = 1
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line = reader.line_num
+            report.errors.append(RowError(line, f"unreadable row: {exc}"))
+            continue
+        line = reader.line_num
+        if not any(cell.strip() for cell in raw):
+            continue
+        if len(rows) + len(report.errors) + len(report.already_issued) >= MAX_CSV_ROWS:
+            raise errors.InvalidInput(f"The file has more than {MAX_CSV_ROWS} rows; split it.")
+        if len(raw) != len(header):
+            report.errors.append(RowError(line, f"expected {len(header)} columns, found {len(raw)}"))
+            continue
+        cells = {name: raw[i].strip() for name, i in index.items()}
+        too_long = next((k for k, v in cells.items() if len(v) > MAX_FIELD), None)
+        if too_long:
+            report.errors.append(RowError(line, f"{too_long} is too long", too_long))
+            continue
+        try:
+            person = validate(_person_from_cells(cells), now)
+            _check_eligible(programme, person)
+        except errors.InvalidInput as exc:
+            report.errors.append(RowError(line, exc.message, _field(exc)))
+            continue
+        rows.append(_Row(line, person, _row_key(cells, person, seen)))
+    return rows
+
+
+def _field(exc: errors.DomainError) -> str | None:
+    value = exc.context.get("field")
+    return str(value) if value is not None else None
+
+
+def _person_from_cells(cells: dict[str, str]) -> NewEntrepreneur:
+    year_text = cells.get("birth_year", "")
+    if not year_text.isdigit():
+        raise errors.InvalidInput("Birth year must be a number like 1990.", field="birth_year")
+    trade = cells.get("trade", "")
+    region = cells.get("region", "")
+    return NewEntrepreneur(
+        phone=cells.get("phone", ""), name=cells.get("name", ""), gender=cells.get("gender", ""),
+        birth_year=int(year_text),
+        trade=trade if trade in reference.trade_codes() else (reference.match_trade(trade) or trade),
+        region=(region if region in reference.region_codes()
+                else (reference.match_region(region) or region)),
+        language=cells.get("language") or "en",
+    )
+
+
+def import_key_for_ref(ref: str) -> str:
+    """The import key of an issuance with the caller's own reference (API `ref`, CSV `ref`)."""
+    return hashlib.sha256(f"ref:{ref}#0".encode()).hexdigest()
+
+
+def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, int]) -> str:
+    if cells.get("ref"):
+        basis = "ref:" + cells["ref"]
+    else:
+        basis = "|".join([person.phone, person.name.lower(), person.gender, str(person.birth_year),
+                          person.trade, person.region])
+    occurrence = seen.get(basis, 0)
+    seen[basis] = occurrence + 1
+    return hashlib.sha256(f"{basis}#{occurrence}".encode()).hexdigest()
+
+
+def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetime,
+                report: ImportReport) -> None:
+    session = db.session
+    # Lock the programme: concurrent issuance for it queues here, so the budget check is exact.
+    session.execute(sa.select(Programme.id).where(Programme.id == programme.id).with_for_update())
+    session.refresh(programme)
+
+    keys = [r.import_key for r in rows]
+    existing: set[str] = set()
+    for chunk in _chunks(keys):
+        existing.update(session.scalars(
+            sa.select(Voucher.import_key).where(Voucher.programme_id == programme.id,
+                                                Voucher.import_key.in_(chunk))))
+    fresh = [r for r in rows if r.import_key not in existing]
+    report.already_issued.extend(r.line for r in rows if r.import_key in existing)
+
+    value = programme.voucher_value_minor
+    affordable = max(programme.available_minor, 0) // value
+    if len(fresh) > affordable:
+        for r in fresh[affordable:]:
+            report.errors.append(RowError(
+                r.line, f"over budget: {format_minor(programme.available_minor, programme.currency)}"
+                        " left in the programme"))
+        fresh = fresh[:affordable]
+    if not fresh:
+        unit.rollback()
+        return
+
+    total = value * len(fresh)
+    reserved = session.execute(
+        sa.update(Programme)
+        .where(Programme.id == programme.id,
+               Programme.committed_minor + total <= Programme.budget_minor)
+        .values(committed_minor=Programme.committed_minor + total)
+        .execution_options(synchronize_session=False)
+    )
+    if reserved.rowcount != 1:  # type: ignore[attr-defined]
+        unit.rollback()
+        raise errors.BudgetExceeded()
+
+    people = _entrepreneurs_for(fresh, actor, now)
+    codes = _fresh_codes(len(fresh))
+    expires = now + timedelta(days=programme.validity_days)
+    voucher_rows = [
+        {"code": code, "programme_id": programme.id, "entrepreneur_id": people[r.person.phone][0],
+         "status": VoucherStatus.ISSUED.value, "value_minor": value,
+         "currency": programme.currency, "sessions_total": programme.sessions_per_voucher,
+         "sessions_confirmed": 0, "import_key": r.import_key, "issued_at": now,
+         "expires_at": expires}
+        for r, code in zip(fresh, codes, strict=True)
+    ]
+    ids: dict[str, int] = {}
+    for i in range(0, len(voucher_rows), CHUNK):
+        result = session.execute(sa.insert(Voucher).returning(Voucher.id, Voucher.code),
+                                 voucher_rows[i:i + CHUNK])
+        ids.update({code: vid for vid, code in result.all()})
+
+    value_text = format_minor(value, programme.currency)
+    expiry_text = expires.strftime("%d/%m/%Y")
+    ussd, short = settings.ussd_code(), settings.short_code()
+    sms_rows = []
+    s = session()
+    for r, code in zip(fresh, codes, strict=True):
+        audit.record(s, actor, "voucher.issued", "voucher", ids[code], None,
+                     {"status": "issued", "programme_id": programme.id, "value_minor": value},
+                     now)
+        language = people[r.person.phone][1]
+        sms_rows.append(outbox.outbox_row(
+            r.person.phone, "voucher_issued", language, now, code=format_voucher_code(code),
+            value=value_text, sessions=programme.sessions_per_voucher, expiry=expiry_text,
+            ussd=ussd, short=short))
+        report.issued.append(IssuedRow(r.line, code, r.person.phone))
+    for i in range(0, len(sms_rows), CHUNK):
+        session.execute(sa.insert(OutboxMessage), sms_rows[i:i + CHUNK])
+    unit.commit()
+
+
+def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str, tuple[int, str]]:
+    """phone -> (entrepreneur id, language), registering those who are new."""
+    session = db.session
+    phones = sorted({r.person.phone for r in rows})
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(phones):
+        for eid, phone, language in session.execute(
+                sa.select(Entrepreneur.id, Entrepreneur.phone, Entrepreneur.language)
+                .where(Entrepreneur.phone.in_(chunk))):
+            found[phone] = (eid, language)
+    if len(rows) == 1 and not found:
+        person = get_or_register(rows[0].person, actor, now)
+        return {person.phone: (person.id, person.language)}
+    new: dict[str, CleanEntrepreneur] = {}
+    for r in rows:
+        if r.person.phone not in found:
+            new.setdefault(r.person.phone, r.person)
+    new_rows = [
+        {"phone": p.phone, "name": p.name, "gender": p.gender, "birth_year": p.birth_year,
+         "trade_code": p.trade, "region_code": p.region, "language": p.language,
+         "sms_opt_out": False, "created_at": now}
+        for p in new.values()
+    ]
+    s = session()
+    for i in range(0, len(new_rows), CHUNK):
+        result = session.execute(
+            sa.insert(Entrepreneur).returning(Entrepreneur.id, Entrepreneur.phone,
+                                              Entrepreneur.language),
+            new_rows[i:i + CHUNK])
+        for eid, phone, language in result.all():
+            found[phone] = (eid, language)
+            p = new[phone]
+            audit.record(s, actor, "entrepreneur.registered", "entrepreneur", eid, None,
+                         {"trade": p.trade, "region": p.region}, now)
+    return found
+
+
+def _fresh_codes(n: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < n:
+        batch = {new_voucher_code() for _ in range(n - len(codes))} - codes
+        for chunk in _chunks(sorted(batch)):
+            taken = set(db.session.scalars(sa.select(Voucher.code).where(Voucher.code.in_(chunk))))
+            batch -= taken
+        codes |= batch
+    return list(codes)
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def find_voucher(code: str, *, lock: bool = False) -> Voucher:
+    normal = normalise_voucher_code(code)
+    if normal is None:
+        raise errors.NotFound("No voucher has that code. Check the digits.")
+    stmt = sa.select(Voucher).where(Voucher.code == normal)
+    if lock:
+        stmt = stmt.with_for_update(of=Voucher)
+    voucher = db.session.scalar(stmt)
+    if voucher is None:
+        raise errors.NotFound("No voucher has that code. Check the digits.")
+    return voucher
+
+
+def lock_voucher(voucher_id: int) -> Voucher:
+    voucher = db.session.scalar(
+        sa.select(Voucher).where(Voucher.id == voucher_id).with_for_update(of=Voucher)
+        .execution_options(populate_existing=True))
+    if voucher is None:
+        raise errors.NotFound("No such voucher.")
+    return voucher
+
+
+def snapshot(v: Voucher) -> dict[str, object]:
+    return {"status": v.status, "sessions_confirmed": v.sessions_confirmed}
+
+
+# --------------------------------------------------------------------------- ending vouchers
+
+
+def _end_booking(voucher: Voucher, now: datetime) -> None:
+    """Close the voucher's active booking (if any) and free the provider's place."""
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.voucher_id == voucher.id,
+                                 Booking.status == BookingStatus.ACTIVE).with_for_update(of=Booking))
+    if booking is None:
+        return
+    booking.close(now)
+    db.session.execute(
+        sa.update(Provider).where(Provider.id == booking.provider_id)
+        .values(active_bookings=Provider.active_bookings - 1)
+        .execution_options(synchronize_session=False))
+
+
+def _return_budget(voucher: Voucher, amount: int) -> None:
+    if amount <= 0:
+        return
+    db.session.execute(
+        sa.update(Programme).where(Programme.id == voucher.programme_id)
+        .values(committed_minor=Programme.committed_minor - amount)
+        .execution_options(synchronize_session=False))
+
+
+def revoke_voucher(code: str, actor: str, reason: str = "",
+                   now: datetime | None = None) -> Voucher:
+    now = now or utcnow()
+    voucher = find_voucher(code, lock=True)
+    before = snapshot(voucher)
+    returned = voucher.revoke(now)
+    _end_booking(voucher, now)
+    _return_budget(voucher, returned)
+    audit.record(db.session(), actor, "voucher.revoked", "voucher", voucher.id, before,
+                 {**snapshot(voucher), "returned_minor": returned, "reason": reason[:200]}, now)
+    person = voucher.entrepreneur
+    outbox.queue(person.phone, "voucher_revoked", person.language, opted_out=person.sms_opt_out,
+                 now=now, code=format_voucher_code(voucher.code))
+    unit.commit()
+    return voucher
+
+
+def expire_vouchers(now: datetime | None = None, batch: int = 500) -> int:
+    """Expire every active voucher past its date; unspent value goes back to the budget."""
+    now = now or utcnow()
+    expired = 0
+    while True:
+        ids = db.session.scalars(
+            sa.select(Voucher.id).where(Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
+                                        Voucher.expires_at <= now)
+            .order_by(Voucher.id).limit(batch)).all()
+        if not ids:
+            return expired
+        for voucher_id in ids:
+            voucher = lock_voucher(voucher_id)
+            if voucher.status not in ACTIVE_VOUCHER_STATUSES:
+                continue  # another worker got there first
+            before = snapshot(voucher)
+            returned = voucher.expire(now)
+            _end_booking(voucher, now)
+            _return_budget(voucher, returned)
+            audit.record(db.session(), "system", "voucher.expired", "voucher", voucher.id, before,
+                         {**snapshot(voucher), "returned_minor": returned}, now)
+            expired += 1
+        unit.commit()
+
+
+def send_expiry_reminders(now: datetime | None = None, days: int | None = None) -> int:
+    """Remind entrepreneurs a few days before a voucher with unused sessions expires."""
+    now = now or utcnow()
+    days = days if days is not None else int(settings.get("EXPIRY_REMINDER_DAYS", 7))
+    vouchers = db.session.scalars(
+        sa.select(Voucher).where(Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
+                                 Voucher.expires_at > now,
+                                 Voucher.expires_at <= now + timedelta(days=days),
+                                 Voucher.reminder_sent_at.is_(None))
+        .with_for_update(of=Voucher, skip_locked=True)).all()
+    for voucher in vouchers:
+        person = voucher.entrepreneur
+        voucher.reminder_sent_at = now
+        outbox.queue(person.phone, "voucher_expiring", person.language,
+                     opted_out=person.sms_opt_out, now=now,
+                     code=format_voucher_code(voucher.code),
+                     expiry=voucher.expires_at.strftime("%d/%m/%Y"), left=voucher.sessions_left,
+                     ussd=settings.ussd_code())
+    unit.commit()
+    return len(vouchers)

@@ -1,0 +1,1 @@
+"""Web blueprints: the JSON API, mentor pages, officers' pages and the funder dashboard."""

@@ -1,0 +1,1 @@
+"""The phone channels: USSD menus, SMS commands, and the SMS gateway."""

@@ -1,0 +1,47 @@
+"""GSM-7: which characters fit, how many parts a message costs, and making user text fit."""
+
+from __future__ import annotations
+
+import unicodedata
+
+_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_EXTENDED = "^{}\\[~]|€\f"
+_BASIC_SET = frozenset(_BASIC)
+_EXTENDED_SET = frozenset(_EXTENDED)
+_REPLACEMENTS = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...",
+                 "\u00a0": " ", "•": "-"}
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in _BASIC_SET or ch in _EXTENDED_SET for ch in text)
+
+
+def gsm7_length(text: str) -> int:
+    """Septets used: extended characters take two."""
+    return sum(2 if ch in _EXTENDED_SET else 1 for ch in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS parts the gateway will bill for this text."""
+    if is_gsm7(text):
+        n = gsm7_length(text)
+        return 1 if n <= 160 else -(-n // 153)
+    n = len(text)
+    return 1 if n <= 70 else -(-n // 67)
+
+
+def to_gsm7(text: str) -> str:
+    """Transliterate user-supplied text (names, topics) so a screen or SMS stays GSM-7."""
+    out = []
+    for ch in text:
+        ch = _REPLACEMENTS.get(ch, ch)
+        if all(c in _BASIC_SET for c in ch):
+            out.append(ch)
+            continue
+        decomposed = unicodedata.normalize("NFKD", ch)
+        ascii_only = "".join(c for c in decomposed if c in _BASIC_SET and c not in "\r\x1b")
+        out.append(ascii_only or "?")
+    return "".join(out)

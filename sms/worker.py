@@ -1,0 +1,233 @@
+"""The SMS worker: sends the outbox after commit, retries with backoff, loses nothing.
+
+A batch is claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of
+workers can run): each claimed row's `next_attempt_at` moves a lease into the future and its attempt
+count goes up. The worker then sends outside any transaction, one request per distinct text, and
+writes the outcomes. A worker that dies mid-send leaves rows that become due again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.domain.base import utcnow
+from marketplace.domain.models import OutboxMessage, OutboxStatus
+
+from . import texts
+from .gateway import Outcome, RecipientResult, SmsGateway
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_RECIPIENTS_PER_REQUEST = 100
+
+
+@dataclass
+class DrainStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    parked: int = 0
+    requests: int = 0
+
+    def add(self, other: DrainStats) -> None:
+        for name in ("claimed", "sent", "retried", "failed", "parked", "requests"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    to_phone: str
+    body: str
+    kind: str
+    attempts: int
+
+
+def claim_batch(session: Session, limit: int, now: datetime) -> list[Claimed]:
+    """Take up to `limit` due messages for this worker and commit the claim."""
+    stmt = (
+        sa.select(OutboxMessage.id, OutboxMessage.to_phone, OutboxMessage.body, OutboxMessage.kind,
+                  OutboxMessage.attempts)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = session.execute(stmt).all()
+    if not rows:
+        session.rollback()
+        return []
+    ids = [r.id for r in rows]
+    claimed = session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING,
+               OutboxMessage.next_attempt_at <= now)
+        .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    session.commit()
+    mine = set(claimed)  # on SQLite another worker may have won a row between select and update
+    return [Claimed(r.id, r.to_phone, r.body, r.kind, r.attempts + 1) for r in rows if r.id in mine]
+
+
+def _send_grouped(gateway: SmsGateway, batch: list[Claimed],
+                  stats: DrainStats) -> dict[int, RecipientResult]:
+    """One request per distinct text (up to 100 recipients each); results keyed by outbox id."""
+    by_body: dict[str, list[Claimed]] = defaultdict(list)
+    for msg in batch:
+        by_body[msg.body].append(msg)
+    results: dict[int, RecipientResult] = {}
+    for body, group in by_body.items():
+        for i in range(0, len(group), MAX_RECIPIENTS_PER_REQUEST):
+            part = group[i:i + MAX_RECIPIENTS_PER_REQUEST]
+            # The same phone twice in one request would be ambiguous: send those separately.
+            first: dict[str, Claimed] = {}
+            rest: list[Claimed] = []
+            for msg in part:
+                if msg.to_phone in first:
+                    rest.append(msg)
+                else:
+                    first[msg.to_phone] = msg
+            for chunk in ([*first.values()], *[[m] for m in rest]):
+                stats.requests += 1
+                try:
+                    outcomes = gateway.send(body, [m.to_phone for m in chunk])
+                except Exception as exc:  # a gateway bug must not lose the batch
+                    log.exception("gateway raised")
+                    outcomes = [RecipientResult(m.to_phone, Outcome.RETRY, detail=repr(exc)[:200])
+                                for m in chunk]
+                by_phone = {r.phone: r for r in outcomes}
+                for m in chunk:
+                    results[m.id] = by_phone.get(
+                        m.to_phone, RecipientResult(m.to_phone, Outcome.RETRY, detail="no result"))
+    return results
+
+
+def _apply(session: Session, batch: list[Claimed], results: dict[int, RecipientResult],
+           now: datetime, max_attempts: int, stats: DrainStats) -> None:
+    accepted: list[dict[str, object]] = []
+    for msg in batch:
+        result = results[msg.id]
+        outcome = result.outcome
+        if outcome == Outcome.AMBIGUOUS:
+            if msg.kind in texts.DUPLICATE_TOLERABLE:
+                outcome = Outcome.RETRY
+            else:  # it may have gone: never risk a duplicate payment notice or voucher code
+                accepted.append({"id": msg.id, "status": OutboxStatus.SENT.value, "sent_at": now,
+                                 "gateway_message_id": None,
+                                 "last_error": "timed out after sending; not resent"})
+                stats.sent += 1
+                continue
+        if outcome == Outcome.ACCEPTED:
+            accepted.append({"id": msg.id, "status": OutboxStatus.SENT.value, "sent_at": now,
+                             "gateway_message_id": result.message_id, "last_error": None})
+            stats.sent += 1
+            continue
+        row = session.get(OutboxMessage, msg.id)
+        if row is None:
+            continue
+        if outcome == Outcome.PERMANENT:
+            row.status = OutboxStatus.FAILED
+            row.last_error = (result.detail or f"status {result.status_code}")[:300]
+            stats.failed += 1
+        elif outcome == Outcome.ALERT:
+            row.status = OutboxStatus.PARKED
+            row.last_error = (result.detail or f"status {result.status_code}")[:300]
+            stats.parked += 1
+            log.error("SMS parked: gateway account or configuration trouble (%s)", row.last_error)
+        else:
+            row.schedule_retry(now, result.detail or "retry", max_attempts)
+            if row.status == OutboxStatus.FAILED:
+                stats.failed += 1
+            else:
+                stats.retried += 1
+    if accepted:
+        session.execute(sa.update(OutboxMessage), accepted)
+    session.commit()
+
+
+def drain_once(session: Session, gateway: SmsGateway, *, batch_size: int = 200,
+               max_attempts: int = 8, clock: Callable[[], datetime] = utcnow) -> DrainStats:
+    """Claim one batch, send it, record what happened."""
+    stats = DrainStats()
+    batch = claim_batch(session, batch_size, clock())
+    if not batch:
+        return stats
+    stats.claimed = len(batch)
+    results = _send_grouped(gateway, batch, stats)
+    _apply(session, batch, results, clock(), max_attempts, stats)
+    return stats
+
+
+def drain(session: Session, gateway: SmsGateway, *, batch_size: int = 200, max_attempts: int = 8,
+          clock: Callable[[], datetime] = utcnow, max_batches: int | None = None) -> DrainStats:
+    """Send until nothing is due (or max_batches)."""
+    total = DrainStats()
+    n = 0
+    while max_batches is None or n < max_batches:
+        stats = drain_once(session, gateway, batch_size=batch_size, max_attempts=max_attempts,
+                           clock=clock)
+        n += 1
+        total.add(stats)
+        if stats.claimed == 0:
+            break
+    return total
+
+
+def run_forever(session: Session, gateway: SmsGateway, *, batch_size: int = 200,
+                max_attempts: int = 8, idle_sleep: float = 1.0,
+                should_stop: Callable[[], bool] = lambda: False) -> None:
+    log.info("SMS worker started with the %s gateway", gateway.name)
+    while not should_stop():
+        try:
+            stats = drain(session, gateway, batch_size=batch_size, max_attempts=max_attempts,
+                          max_batches=50)
+        except sa.exc.OperationalError:
+            log.exception("database trouble; retrying shortly")
+            session.rollback()
+            stats = DrainStats()
+        if stats.claimed:
+            log.info("sent %s, retrying %s, failed %s, parked %s", stats.sent, stats.retried,
+                     stats.failed, stats.parked)
+        else:
+            time.sleep(idle_sleep)
+
+
+DELIVERY_FINAL = frozenset({"Success", "Failed", "Rejected", "Expired"})
+DELIVERY_ORDER = {"Sent": 1, "Submitted": 2, "Buffered": 3}
+
+
+def apply_delivery_report(session: Session, message_id: str, status: str,
+                          failure_reason: str | None, now: datetime) -> bool:
+    """Forward-only: a final status is never overwritten, and an earlier one never replaces a
+    later one. Returns False for unknown ids."""
+    row = session.scalar(sa.select(OutboxMessage).where(
+        OutboxMessage.gateway_message_id == message_id).with_for_update())
+    if row is None:
+        return False
+    current = row.delivery_status
+    if current in DELIVERY_FINAL:
+        return True
+    if status not in DELIVERY_FINAL and DELIVERY_ORDER.get(status, 0) <= DELIVERY_ORDER.get(
+            current or "", 0):
+        return True
+    row.delivery_status = status
+    row.delivery_updated_at = now
+    if status == "Success":
+        row.status = OutboxStatus.DELIVERED
+    elif status in ("Failed", "Rejected", "Expired"):
+        row.status = OutboxStatus.FAILED
+        row.last_error = f"delivery: {status} {failure_reason or ''}".strip()[:300]
+    return True
