@@ -89,7 +89,9 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
             language="sw" if i % 3 == 0 else "en")
         people.append(person)
 
-    issued_at = [now - timedelta(days=rng.randrange(5, 150)) for _ in people]
+    # Vouchers that get sessions were issued long enough ago for weekly sessions to be past.
+    issued_at = [now - timedelta(days=rng.randrange(50, 150) if 16 <= i < 38 else
+                                 rng.randrange(5, 40)) for i in range(len(people))]
     issued_at[40:44] = [now - timedelta(days=200)] * 4  # these will expire
     demo_vouchers = [vouchers.issue_voucher(programme.id, p, ACTOR, at)
                      for p, at in zip(people, issued_at, strict=True)]

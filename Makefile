@@ -1,0 +1,61 @@
+# Ujuzi: `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: help install run test test-pg check lint typecheck fmt migrate bench browsers clean
+
+help:
+	@echo "make run      set up, migrate, seed demo data when empty, serve on :$(PORT) + SMS worker"
+	@echo "make test     set up and run the whole test suite (SQLite; TEST_DATABASE_URL for PostgreSQL)"
+	@echo "make check    lint, type checks and tests"
+	@echo "make fmt      format the code"
+	@echo "make migrate  apply database migrations"
+	@echo "make bench    run the benchmarks in bench/ (needs PostgreSQL)"
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+run: migrate
+	$(BIN)/flask init-if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)  (SMS printed below by the console backend)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/flask sms-worker & \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-pg: install
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/ujuzi_test} \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache test-output
