@@ -231,3 +231,14 @@ def apply_delivery_report(session: Session, message_id: str, status: str,
         row.status = OutboxStatus.FAILED
         row.last_error = f"delivery: {status} {failure_reason or ''}".strip()[:300]
     return True
+
+
+def record_delivery_report(report: dict[str, object]) -> None:
+    """The delivery-report callback: apply it forward-only and commit. Unknown ids are logged."""
+    from marketplace.extensions import db
+
+    known = apply_delivery_report(db.session(), str(report["id"]), str(report["status"]),
+                                  str(report.get("failureReason") or "") or None, utcnow())
+    db.session.commit()
+    if not known:
+        log.info("delivery report for an unknown message id")

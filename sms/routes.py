@@ -1,0 +1,89 @@
+"""The routes Africa's Talking calls. A secret path segment authenticates them.
+
+Each route validates its form with a schema and hands it to one handler. The USSD route always answers
+200 `text/plain` starting `CON `/`END `; the others answer 200 quickly (the gateway retries otherwise)
+and are idempotent on the gateway's ids.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from marshmallow import ValidationError
+
+from marketplace.extensions import csrf
+
+from . import schemas
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("gateway", __name__, url_prefix="/at/<secret>")
+csrf.exempt(bp)
+
+
+@bp.url_value_preprocessor
+def _check_secret(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    given = (values or {}).pop("secret", "")
+    expected = str(current_app.config["AT_CALLBACK_SECRET"])
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(404)  # nothing personal is logged, and nothing says the route exists
+
+
+def _form(schema: schemas.Schema) -> dict[str, Any] | None:
+    try:
+        return schema.load(request.form.to_dict())  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        log.warning("gateway callback %s rejected: %s", request.path.rsplit("/", 1)[-1],
+                    sorted(exc.messages))
+        return None
+
+
+def plain(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@bp.post("/ussd")
+def ussd_hop() -> Response:
+    from .ussd.engine import answer_hop, polite_end
+
+    hop = _form(schemas.UssdHop())
+    if hop is None:
+        return plain(polite_end(None))
+    return plain(answer_hop(hop))
+
+
+@bp.post("/ussd/events")
+def ussd_event() -> Response:
+    from .ussd.engine import record_event
+
+    event = _form(schemas.UssdEvent())
+    if event is not None:
+        record_event(event)
+    return plain("")
+
+
+@bp.post("/sms/inbound")
+def sms_inbound() -> Response:
+    from .commands import handle_inbound
+
+    message = _form(schemas.InboundSms())
+    if message is not None:
+        handle_inbound(message)
+    return plain("")
+
+
+@bp.post("/sms/delivery")
+def sms_delivery() -> Response:
+    from .worker import record_delivery_report
+
+    report = _form(schemas.DeliveryReport())
+    if report is not None:
+        record_delivery_report(report)
+    return plain("")
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
