@@ -97,7 +97,9 @@ def check_production(cfg: dict[str, object]) -> None:
     if backend not in SMS_BACKENDS:
         raise ConfigError(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}")
     if backend != "africastalking":
-        raise ConfigError("SMS_BACKEND must be 'africastalking' in production (not console or fake)")
+        raise ConfigError(
+            "SMS_BACKEND must be 'africastalking' in production (not console or fake)"
+        )
     if (cfg.get("AT_USERNAME") or "sandbox") == "sandbox":
         raise ConfigError("AT_USERNAME must be your live Africa's Talking username, not 'sandbox'")
     if not cfg.get("AT_API_KEY"):

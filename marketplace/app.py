@@ -72,9 +72,14 @@ def register_blueprints(app: Flask) -> None:
     from .web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
-    for name in ("sms.routes", "marketplace.web.security", "marketplace.web.mentor",
-                 "marketplace.web.admin",
-                 "marketplace.web.funder", "marketplace.web.simulator"):
+    for name in (
+        "sms.routes",
+        "marketplace.web.security",
+        "marketplace.web.mentor",
+        "marketplace.web.admin",
+        "marketplace.web.funder",
+        "marketplace.web.simulator",
+    ):
         _register_optional(app, name)
 
 

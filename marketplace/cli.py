@@ -26,9 +26,21 @@ def _fail(exc: DomainError) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (create_api_key, create_staff_user, seed_demo, load_reference, issue_vouchers,
-                    expire_vouchers, send_reminders, lapse_sessions, audit_verify, sms_worker,
-                    run_payout, mark_run_paid, init_if_empty):
+    for command in (
+        create_api_key,
+        create_staff_user,
+        seed_demo,
+        load_reference,
+        issue_vouchers,
+        expire_vouchers,
+        send_reminders,
+        lapse_sessions,
+        audit_verify,
+        sms_worker,
+        run_payout,
+        mark_run_paid,
+        init_if_empty,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(ops)
 
@@ -57,8 +69,7 @@ def create_api_key(role: str, name: str, funder: str | None) -> None:
 @click.option("--role", type=click.Choice(["admin", "funder"]), required=True)
 @click.option("--funder", default=None)
 @click.password_option()
-def create_staff_user(email: str, name: str, role: str, funder: str | None,
-                      password: str) -> None:
+def create_staff_user(email: str, name: str, role: str, funder: str | None, password: str) -> None:
     """Create an officer (admin) or funder account for the web pages."""
     try:
         user = access.create_staff_user(email, name, password, role, CLI_ACTOR, funder=funder)
@@ -102,8 +113,9 @@ def init_if_empty() -> None:
 
 @click.command("issue-vouchers")
 @click.option("--programme", "programme_id", type=int, required=True)
-@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True)
+@click.option(
+    "--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
 def issue_vouchers(programme_id: int, csv_path: Path) -> None:
     """Issue vouchers from a CSV file; prints a per-row report of bad rows."""
     try:
@@ -111,8 +123,10 @@ def issue_vouchers(programme_id: int, csv_path: Path) -> None:
     except DomainError as exc:
         _fail(exc)
         return
-    click.echo(f"Issued {len(report.issued)}; already issued {len(report.already_issued)}; "
-               f"bad rows {len(report.errors)}.")
+    click.echo(
+        f"Issued {len(report.issued)}; already issued {len(report.already_issued)}; "
+        f"bad rows {len(report.errors)}."
+    )
     for err in report.errors:
         click.echo(f"  line {err.line}: {err.reason}")
     if report.errors:
@@ -145,8 +159,7 @@ def audit_verify() -> None:
     if result.ok:
         click.echo(f"Audit chain intact: {result.checked} events verified.")
         return
-    click.echo(f"AUDIT CHAIN BROKEN after {result.checked} good events: {result.problem}",
-               err=True)
+    click.echo(f"AUDIT CHAIN BROKEN after {result.checked} good events: {result.problem}", err=True)
     sys.exit(1)
 
 
@@ -162,8 +175,10 @@ def sms_worker(once: bool, batch: int | None) -> None:
     attempts = int(current_app.config["SMS_MAX_ATTEMPTS"])
     if once:
         stats = worker.drain(db.session(), gateway, batch_size=size, max_attempts=attempts)
-        click.echo(f"sent {stats.sent}, retrying {stats.retried}, failed {stats.failed}, "
-                   f"parked {stats.parked}")
+        click.echo(
+            f"sent {stats.sent}, retrying {stats.retried}, failed {stats.failed}, "
+            f"parked {stats.parked}"
+        )
         return
     stopping = {"now": False}
 
@@ -172,8 +187,13 @@ def sms_worker(once: bool, batch: int | None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    worker.run_forever(db.session(), gateway, batch_size=size, max_attempts=attempts,
-                       should_stop=lambda: stopping["now"])
+    worker.run_forever(
+        db.session(),
+        gateway,
+        batch_size=size,
+        max_attempts=attempts,
+        should_stop=lambda: stopping["now"],
+    )
 
 
 @click.command("run-payout")

@@ -11,8 +11,17 @@ _BASIC = (
 _EXTENDED = "^{}\\[~]|€\f"
 _BASIC_SET = frozenset(_BASIC)
 _EXTENDED_SET = frozenset(_EXTENDED)
-_REPLACEMENTS = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...",
-                 "\u00a0": " ", "•": "-"}
+_REPLACEMENTS = {
+    "\u2018": "'",  # left single quotation mark
+    "\u2019": "'",  # right single quotation mark
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2026": "...",
+    "\u00a0": " ",
+    "\u2022": "-",
+}
 
 
 def is_gsm7(text: str) -> bool:

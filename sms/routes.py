@@ -34,10 +34,13 @@ def _check_secret(_endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 def _form(schema: schemas.Schema) -> dict[str, Any] | None:
     try:
-        return schema.load(request.form.to_dict())  # type: ignore[no-any-return]
+        return schema.load(request.form.to_dict())
     except ValidationError as exc:
-        log.warning("gateway callback %s rejected: %s", request.path.rsplit("/", 1)[-1],
-                    sorted(exc.messages))
+        log.warning(
+            "gateway callback %s rejected: %s",
+            request.path.rsplit("/", 1)[-1],
+            sorted(exc.messages),
+        )
         return None
 
 

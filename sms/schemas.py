@@ -23,11 +23,13 @@ class Phone(fields.String):
         return phone
 
 
-class GatewayDate(fields.String):
+class GatewayDate(fields.Field[datetime]):
     """'2017-05-03T06:04:45Z' or '2017-05-03 06:04:45' (UTC)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not isinstance(value, str):
+            raise ValidationError("not a date")
+        raw = value.strip()
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError as exc:

@@ -30,17 +30,27 @@ class Builders:
 
     def programme(self, **overrides: Any) -> Programme:
         fields: dict[str, Any] = {
-            "name": f"Programme {next(_numbers)}", "funder": "Skills Fund", "currency": "KES",
-            "voucher_value_minor": 400_000, "sessions_per_voucher": 4, "validity_days": 90,
-            "budget_minor": 100_000_000, "co_payment_percent": 10,
+            "name": f"Programme {next(_numbers)}",
+            "funder": "Skills Fund",
+            "currency": "KES",
+            "voucher_value_minor": 400_000,
+            "sessions_per_voucher": 4,
+            "validity_days": 90,
+            "budget_minor": 100_000_000,
+            "co_payment_percent": 10,
         }
         fields.update(overrides)
         return programmes.create_programme(NewProgramme(**fields), "test")
 
     def provider(self, *, approved: bool = True, **overrides: Any) -> Provider:
         fields: dict[str, Any] = {
-            "kind": "craft_worker", "name": f"Fundi {next(_numbers)}", "phone": next_phone(),
-            "trades": ["tailoring"], "region": "nairobi", "town": "Gikomba", "capacity": 5,
+            "kind": "craft_worker",
+            "name": f"Fundi {next(_numbers)}",
+            "phone": next_phone(),
+            "trades": ["tailoring"],
+            "region": "nairobi",
+            "town": "Gikomba",
+            "capacity": 5,
         }
         fields.update(overrides)
         provider = providers.register_provider(NewProvider(**fields), "test")
@@ -50,48 +60,70 @@ class Builders:
 
     def person(self, **overrides: Any) -> NewEntrepreneur:
         fields: dict[str, Any] = {
-            "phone": next_phone(), "name": "Amina Wanjiru", "gender": "female",
-            "birth_year": 1994, "trade": "tailoring", "region": "nairobi", "language": "en",
+            "phone": next_phone(),
+            "name": "Amina Wanjiru",
+            "gender": "female",
+            "birth_year": 1994,
+            "trade": "tailoring",
+            "region": "nairobi",
+            "language": "en",
         }
         fields.update(overrides)
         return NewEntrepreneur(**fields)
 
-    def voucher(self, programme: Programme | None = None, now: datetime | None = None,
-                **person: Any) -> Voucher:
+    def voucher(
+        self, programme: Programme | None = None, now: datetime | None = None, **person: Any
+    ) -> Voucher:
         programme = programme or self.programme()
         return vouchers.issue_voucher(programme.id, self.person(**person), "test", now=now)
 
-    def booking(self, voucher: Voucher | None = None, provider: Provider | None = None,
-                now: datetime | None = None) -> Booking:
+    def booking(
+        self,
+        voucher: Voucher | None = None,
+        provider: Provider | None = None,
+        now: datetime | None = None,
+    ) -> Booking:
         voucher = voucher or self.voucher()
         provider = provider or self.provider()
         return bookings.book_provider(voucher.entrepreneur_id, provider.id, voucher.id, now=now)
 
-    def recorded_session(self, booking: Booking | None = None, now: datetime | None = None,
-                         **overrides: Any) -> TrainingSession:
+    def recorded_session(
+        self, booking: Booking | None = None, now: datetime | None = None, **overrides: Any
+    ) -> TrainingSession:
         booking = booking or self.booking()
         staff = db.session.get(Provider, booking.provider_id).staff[0]  # type: ignore[union-attr]
         now = now or datetime.now(UTC)
-        fields: dict[str, Any] = {"booking_id": booking.id, "delivered_on": now.date(),
-                                  "duration_minutes": 90, "topic": "Cutting patterns"}
+        fields: dict[str, Any] = {
+            "booking_id": booking.id,
+            "delivered_on": now.date(),
+            "duration_minutes": 90,
+            "topic": "Cutting patterns",
+        }
         fields.update(overrides)
         return sessions.record_session(staff.id, NewSession(**fields), now=now)
 
-    def confirmed_session(self, booking: Booking | None = None,
-                          now: datetime | None = None) -> TrainingSession:
+    def confirmed_session(
+        self, booking: Booking | None = None, now: datetime | None = None
+    ) -> TrainingSession:
         s = self.recorded_session(booking, now=now)
         later = (now or datetime.now(UTC)) + timedelta(minutes=5)
         return sessions.answer_session(s.entrepreneur_id, s.ref, True, "sms", now=later)
 
     def api_key(self, role: str = "admin", funder: str | None = None) -> str:
-        _key, token = access.create_api_key(f"{role} key {next(_numbers)}", role, "test",
-                                            funder=funder)
+        _key, token = access.create_api_key(
+            f"{role} key {next(_numbers)}", role, "test", funder=funder
+        )
         return token
 
-    def staff_user(self, role: str = "admin", funder: str | None = None,
-                   password: str = "correct horse battery") -> Any:
-        return access.create_staff_user(f"{role}{next(_numbers)}@example.org", "Officer",
-                                        password, role, "test", funder=funder)
+    def staff_user(
+        self,
+        role: str = "admin",
+        funder: str | None = None,
+        password: str = "correct horse battery",
+    ) -> Any:
+        return access.create_staff_user(
+            f"{role}{next(_numbers)}@example.org", "Officer", password, role, "test", funder=funder
+        )
 
 
 def today() -> date:

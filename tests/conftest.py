@@ -40,15 +40,17 @@ def is_postgres(app: Flask) -> bool:
 def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = _database_url(tmp_path_factory.mktemp("db"))
     os.environ["DATABASE_URL"] = url  # create_app reads it; postgres:// becomes psycopg
-    app = create_app({
-        "TESTING": True,
-        "SMS_BACKEND": "fake",
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "AT_CALLBACK_SECRET": "test-callback-secret",
-        "WTF_CSRF_ENABLED": True,
-        "SERVER_NAME": "localhost",
-        "RATELIMIT_ENABLED": True,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SMS_BACKEND": "fake",
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "AT_CALLBACK_SECRET": "test-callback-secret",
+            "WTF_CSRF_ENABLED": True,
+            "SERVER_NAME": "localhost",
+            "RATELIMIT_ENABLED": True,
+        }
+    )
     app.extensions["sms_gateway"] = FakeGateway()
     with app.app_context():
         from flask_migrate import upgrade

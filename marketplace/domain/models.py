@@ -12,13 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import errors
 from .base import Base, enum_check
 from .money import Money, session_share
 
-JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 # --------------------------------------------------------------------------- enums
@@ -236,10 +237,6 @@ class Provider(Base):
         if not self.has_room:
             raise errors.ProviderFull()
 
-    def add_rating(self, stars: int) -> None:
-        self.rating_sum = Provider.rating_sum + stars  # type: ignore[assignment]
-        self.rating_count = Provider.rating_count + 1  # type: ignore[assignment]
-
 
 class ProviderStaff(Base):
     """A person who signs in for a provider: the craft worker themself, or an institute's staff."""
@@ -454,8 +451,9 @@ class Impression(Base):
     __tablename__ = "impressions"
     __table_args__ = (sa.Index("ix_impressions_programme_shown", "programme_id", "shown_at"),)
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     listing_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     entrepreneur_id: Mapped[int] = mapped_column(sa.ForeignKey("entrepreneurs.id"))
     programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programmes.id"))
@@ -711,8 +709,9 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                     primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(sa.String(120))
     action: Mapped[str] = mapped_column(sa.String(60))
@@ -737,8 +736,9 @@ class OutboxMessage(Base):
         sa.Index("ix_sms_outbox_to_phone", "to_phone", "id"),
     )
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     to_phone: Mapped[str] = mapped_column(sa.String(20))
     body: Mapped[str] = mapped_column(sa.String(1600))
     kind: Mapped[str] = mapped_column(sa.String(40))  # template name: voucher_issued, login_code …
@@ -758,7 +758,7 @@ class OutboxMessage(Base):
         if self.attempts >= max_attempts:
             self.status = OutboxStatus.FAILED
             return
-        backoff = min(2 ** self.attempts * 15, 3600)
+        backoff = min(2**self.attempts * 15, 3600)
         self.next_attempt_at = now + timedelta(seconds=backoff)
         self.status = OutboxStatus.PENDING
 

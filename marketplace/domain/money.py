@@ -5,8 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # ISO 4217 exponents for the currencies programmes use; anything else defaults to 2.
-_EXPONENTS = {"KES": 2, "UGX": 0, "TZS": 2, "RWF": 0, "NGN": 2, "GHS": 2, "ETB": 2, "USD": 2,
-              "EUR": 2, "ZMW": 2, "MWK": 2, "XOF": 0, "XAF": 0}
+_EXPONENTS = {
+    "KES": 2,
+    "UGX": 0,
+    "TZS": 2,
+    "RWF": 0,
+    "NGN": 2,
+    "GHS": 2,
+    "ETB": 2,
+    "USD": 2,
+    "EUR": 2,
+    "ZMW": 2,
+    "MWK": 2,
+    "XOF": 0,
+    "XAF": 0,
+}
 
 
 def exponent(currency: str) -> int:

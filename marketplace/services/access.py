@@ -24,8 +24,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_key(name: str, role: str, actor: str, funder: str | None = None,
-                   now: datetime | None = None) -> tuple[ApiKey, str]:
+def create_api_key(
+    name: str, role: str, actor: str, funder: str | None = None, now: datetime | None = None
+) -> tuple[ApiKey, str]:
     """Returns the stored key and the plain token, which is shown once and never stored."""
     now = now or utcnow()
     if role not in set(Role):
@@ -34,12 +35,26 @@ def create_api_key(name: str, role: str, actor: str, funder: str | None = None,
         raise errors.InvalidInput("A funder key needs the funder's name.", field="funder")
     prefix = secrets.token_hex(4)
     token = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(name=name, prefix=prefix, key_hash=_digest(token), role=role,
-                 funder=funder if role == Role.FUNDER else None, created_at=now)
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=_digest(token),
+        role=role,
+        funder=funder if role == Role.FUNDER else None,
+        created_at=now,
+    )
     db.session.add(key)
     db.session.flush()
-    audit.record(db.session(), actor, "api_key.created", "api_key", key.id, None,
-                 {"name": name, "role": role, "funder": key.funder}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "api_key.created",
+        "api_key",
+        key.id,
+        None,
+        {"name": name, "role": role, "funder": key.funder},
+        now,
+    )
     unit.commit()
     return key, token
 
@@ -62,13 +77,21 @@ def revoke_api_key(key_id: int, actor: str, now: datetime | None = None) -> None
     if key is None:
         raise errors.NotFound("No such key.")
     key.revoked_at = now
-    audit.record(db.session(), actor, "api_key.revoked", "api_key", key.id, None,
-                 {"revoked": True}, now)
+    audit.record(
+        db.session(), actor, "api_key.revoked", "api_key", key.id, None, {"revoked": True}, now
+    )
     unit.commit()
 
 
-def create_staff_user(email: str, name: str, password: str, role: str, actor: str,
-                      funder: str | None = None, now: datetime | None = None) -> StaffUser:
+def create_staff_user(
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    actor: str,
+    funder: str | None = None,
+    now: datetime | None = None,
+) -> StaffUser:
     now = now or utcnow()
     email = email.strip().lower()
     if "@" not in email or len(email) > 200:
@@ -78,18 +101,33 @@ def create_staff_user(email: str, name: str, password: str, role: str, actor: st
     if role == Role.FUNDER and not funder:
         raise errors.InvalidInput("A funder account needs the funder's name.", field="funder")
     if len(password) < MIN_PASSWORD:
-        raise errors.InvalidInput(f"Use a password of at least {MIN_PASSWORD} characters.",
-                                  field="password")
+        raise errors.InvalidInput(
+            f"Use a password of at least {MIN_PASSWORD} characters.", field="password"
+        )
     if db.session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
         raise errors.AlreadyExists("That e-mail address has an account.", field="email")
-    user = StaffUser(email=email, name=name, password_hash=generate_password_hash(password),
-                     role=role, funder=funder if role == Role.FUNDER else None, active=True,
-                     created_at=now)
+    user = StaffUser(
+        email=email,
+        name=name,
+        password_hash=generate_password_hash(password),
+        role=role,
+        funder=funder if role == Role.FUNDER else None,
+        active=True,
+        created_at=now,
+    )
     db.session.add(user)
     with unit.constraint_as(lambda e: errors.AlreadyExists("That e-mail address has an account.")):
         pass
-    audit.record(db.session(), actor, "staff_user.created", "staff_user", user.id, None,
-                 {"email": email, "role": role, "funder": user.funder}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "staff_user.created",
+        "staff_user",
+        user.id,
+        None,
+        {"email": email, "role": role, "funder": user.funder},
+        now,
+    )
     unit.commit()
     return user
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -55,27 +56,47 @@ class Listing:
 
 
 def _card(p: Provider) -> ProviderCard:
-    return ProviderCard(p.id, p.number, p.name, p.kind, p.town, p.region_code, p.rating,
-                        p.rating_count, p.phone, p.has_room)
+    return ProviderCard(
+        p.id,
+        p.number,
+        p.name,
+        p.kind,
+        p.town,
+        p.region_code,
+        p.rating,
+        p.rating_count,
+        p.phone,
+        p.has_room,
+    )
 
 
-def _bookable(trade: str, region: str | None) -> sa.Select[tuple[Provider]]:
+def _bookable(trade: str, region: str | None) -> sa.Select[Any]:
     stmt = (
         sa.select(Provider)
         .join(provider_trades, provider_trades.c.provider_id == Provider.id)
-        .where(provider_trades.c.trade_code == trade,
-               Provider.status == ProviderStatus.APPROVED,
-               Provider.active_bookings < Provider.capacity)
+        .where(
+            provider_trades.c.trade_code == trade,
+            Provider.status == ProviderStatus.APPROVED,
+            Provider.active_bookings < Provider.capacity,
+        )
     )
     if region:
         stmt = stmt.where(Provider.region_code == region)
     return stmt
 
 
-def find_providers(entrepreneur_id: int, trade: str, region: str | None, *, page: int = 0,
-                   page_size: int = PAGE_SIZE, channel: str = Channel.USSD,
-                   listing_id: str | None = None, programme_id: int | None = None,
-                   now: datetime | None = None) -> Listing:
+def find_providers(
+    entrepreneur_id: int,
+    trade: str,
+    region: str | None,
+    *,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    channel: str = Channel.USSD,
+    listing_id: str | None = None,
+    programme_id: int | None = None,
+    now: datetime | None = None,
+) -> Listing:
     """A page of bookable providers for a trade (and region), best rated first.
 
     Every provider shown is recorded as an impression: the denominator of the preference index.
@@ -85,26 +106,47 @@ def find_providers(entrepreneur_id: int, trade: str, region: str | None, *, page
         raise errors.InvalidInput("Unknown trade.", field="trade")
     rows = db.session.scalars(
         _bookable(trade, region)
-        .order_by(sa.func.coalesce(Provider.rating_sum * 1.0 / sa.func.nullif(
-            Provider.rating_count, 0), 0).desc(), Provider.id)
-        .offset(page * page_size).limit(page_size + 1)
+        .order_by(
+            sa.func.coalesce(
+                Provider.rating_sum * 1.0 / sa.func.nullif(Provider.rating_count, 0), 0
+            ).desc(),
+            Provider.id,
+        )
+        .offset(page * page_size)
+        .limit(page_size + 1)
     ).all()
     cards = [_card(p) for p in rows[:page_size]]
-    listing = Listing(listing_id or str(uuid.uuid4()), trade, region, page, cards,
-                      len(rows) > page_size)
+    listing = Listing(
+        listing_id or str(uuid.uuid4()), trade, region, page, cards, len(rows) > page_size
+    )
     if programme_id is None:
         programme_id = db.session.scalar(
-            sa.select(Voucher.programme_id).where(Voucher.entrepreneur_id == entrepreneur_id,
-                                                  Voucher.status == VoucherStatus.ISSUED)
-            .order_by(Voucher.expires_at).limit(1))
+            sa.select(Voucher.programme_id)
+            .where(
+                Voucher.entrepreneur_id == entrepreneur_id, Voucher.status == VoucherStatus.ISSUED
+            )
+            .order_by(Voucher.expires_at)
+            .limit(1)
+        )
     if cards:
-        db.session.execute(sa.insert(Impression), [
-            {"listing_id": listing.listing_id, "entrepreneur_id": entrepreneur_id,
-             "programme_id": programme_id, "provider_id": c.id, "provider_kind": c.kind,
-             "trade_code": trade, "region_code": region, "position": page * page_size + i,
-             "channel": channel, "shown_at": now}
-            for i, c in enumerate(cards)
-        ])
+        db.session.execute(
+            sa.insert(Impression),
+            [
+                {
+                    "listing_id": listing.listing_id,
+                    "entrepreneur_id": entrepreneur_id,
+                    "programme_id": programme_id,
+                    "provider_id": c.id,
+                    "provider_kind": c.kind,
+                    "trade_code": trade,
+                    "region_code": region,
+                    "position": page * page_size + i,
+                    "channel": channel,
+                    "shown_at": now,
+                }
+                for i, c in enumerate(cards)
+            ],
+        )
         unit.commit()
     return listing
 
@@ -118,15 +160,28 @@ def provider_by_number(number: str) -> Provider:
 
 def bookable_vouchers(entrepreneur_id: int, now: datetime | None = None) -> list[Voucher]:
     now = now or utcnow()
-    return list(db.session.scalars(
-        sa.select(Voucher).where(Voucher.entrepreneur_id == entrepreneur_id,
-                                 Voucher.status == VoucherStatus.ISSUED, Voucher.expires_at > now)
-        .order_by(Voucher.expires_at, Voucher.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Voucher)
+            .where(
+                Voucher.entrepreneur_id == entrepreneur_id,
+                Voucher.status == VoucherStatus.ISSUED,
+                Voucher.expires_at > now,
+            )
+            .order_by(Voucher.expires_at, Voucher.id)
+        )
+    )
 
 
-def book_provider(entrepreneur_id: int, provider_id: int, voucher_id: int | None = None, *,
-                  channel: str = Channel.USSD, listing_id: str | None = None,
-                  now: datetime | None = None) -> Booking:
+def book_provider(
+    entrepreneur_id: int,
+    provider_id: int,
+    voucher_id: int | None = None,
+    *,
+    channel: str = Channel.USSD,
+    listing_id: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
     """Book a provider with a voucher (the one expiring first when none is named).
 
     Safe under concurrency: the voucher row is locked, the provider's place is taken with a
@@ -154,49 +209,98 @@ def book_provider(entrepreneur_id: int, provider_id: int, voucher_id: int | None
     voucher.book(now)
     taken = db.session.execute(
         sa.update(Provider)
-        .where(Provider.id == provider.id, Provider.status == ProviderStatus.APPROVED,
-               Provider.active_bookings < Provider.capacity)
+        .where(
+            Provider.id == provider.id,
+            Provider.status == ProviderStatus.APPROVED,
+            Provider.active_bookings < Provider.capacity,
+        )
         .values(active_bookings=Provider.active_bookings + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         unit.rollback()
         raise errors.ProviderFull()
     switched_from = db.session.scalar(
-        sa.select(Booking.id).where(Booking.voucher_id == voucher.id,
-                                    Booking.status == BookingStatus.CANCELLED)
-        .order_by(Booking.id.desc()).limit(1))
-    booking = Booking(voucher_id=voucher.id, provider_id=provider.id,
-                      programme_id=voucher.programme_id, provider_kind=provider.kind,
-                      status=BookingStatus.ACTIVE, channel=channel, listing_id=listing_id,
-                      switched_from_id=switched_from, created_at=now)
+        sa.select(Booking.id)
+        .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.CANCELLED)
+        .order_by(Booking.id.desc())
+        .limit(1)
+    )
+    booking = Booking(
+        voucher_id=voucher.id,
+        provider_id=provider.id,
+        programme_id=voucher.programme_id,
+        provider_kind=provider.kind,
+        status=BookingStatus.ACTIVE,
+        channel=channel,
+        listing_id=listing_id,
+        switched_from_id=switched_from,
+        created_at=now,
+    )
     db.session.add(booking)
     with unit.constraint_as(lambda e: errors.VoucherAlreadyBooked()):
         pass
     actor = f"entrepreneur:{person.id}"
-    audit.record(db.session(), actor, "voucher.booked", "voucher", voucher.id, before,
-                 {"status": voucher.status, "provider_id": provider.id, "booking_id": booking.id,
-                  "switched_from": switched_from}, now)
-    outbox.queue(person.phone, "booking_made_entrepreneur", person.language, now=now,
-                 provider=provider.name, number=provider.number, phone=provider.phone,
-                 code=format_voucher_code(voucher.code))
-    outbox.queue(provider.phone, "booking_made_provider", "en", now=now, name=person.first_name,
-                 phone=person.phone, trade=reference.trade_name(person.trade_code),
-                 sessions=voucher.sessions_total)
+    audit.record(
+        db.session(),
+        actor,
+        "voucher.booked",
+        "voucher",
+        voucher.id,
+        before,
+        {
+            "status": voucher.status,
+            "provider_id": provider.id,
+            "booking_id": booking.id,
+            "switched_from": switched_from,
+        },
+        now,
+    )
+    outbox.queue(
+        person.phone,
+        "booking_made_entrepreneur",
+        person.language,
+        now=now,
+        provider=provider.name,
+        number=provider.number,
+        phone=provider.phone,
+        code=format_voucher_code(voucher.code),
+    )
+    outbox.queue(
+        provider.phone,
+        "booking_made_provider",
+        "en",
+        now=now,
+        name=person.first_name,
+        phone=person.phone,
+        trade=reference.trade_name(person.trade_code),
+        sessions=voucher.sessions_total,
+    )
     unit.commit()
     return booking
 
 
 def active_booking(entrepreneur_id: int) -> Booking | None:
     return db.session.scalar(
-        sa.select(Booking).join(Voucher, Voucher.id == Booking.voucher_id)
-        .where(Voucher.entrepreneur_id == entrepreneur_id,
-               Booking.status == BookingStatus.ACTIVE,
-               Voucher.status == VoucherStatus.BOOKED)
-        .order_by(Booking.created_at.desc()).limit(1))
+        sa.select(Booking)
+        .join(Voucher, Voucher.id == Booking.voucher_id)
+        .where(
+            Voucher.entrepreneur_id == entrepreneur_id,
+            Booking.status == BookingStatus.ACTIVE,
+            Voucher.status == VoucherStatus.BOOKED,
+        )
+        .order_by(Booking.created_at.desc())
+        .limit(1)
+    )
 
 
-def cancel_booking(entrepreneur_id: int, voucher_id: int | None = None, *,
-                   channel: str = Channel.USSD, now: datetime | None = None) -> Booking:
+def cancel_booking(
+    entrepreneur_id: int,
+    voucher_id: int | None = None,
+    *,
+    channel: str = Channel.USSD,
+    now: datetime | None = None,
+) -> Booking:
     """Cancel before the first confirmed session, so the entrepreneur may choose again."""
     now = now or utcnow()
     if voucher_id is None:
@@ -208,22 +312,38 @@ def cancel_booking(entrepreneur_id: int, voucher_id: int | None = None, *,
     if voucher.entrepreneur_id != entrepreneur_id:
         raise errors.NotFound("No such voucher.")
     booking = db.session.scalar(
-        sa.select(Booking).where(Booking.voucher_id == voucher.id,
-                                 Booking.status == BookingStatus.ACTIVE).with_for_update(of=Booking))
+        sa.select(Booking)
+        .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.ACTIVE)
+        .with_for_update(of=Booking)
+    )
     if booking is None:
         raise errors.CannotCancel("This voucher has no booking.")
     before = {"status": voucher.status, "booking_id": booking.id}
     voucher.cancel_booking(now)
     booking.cancel(now)
     db.session.execute(
-        sa.update(Provider).where(Provider.id == booking.provider_id)
+        sa.update(Provider)
+        .where(Provider.id == booking.provider_id)
         .values(active_bookings=Provider.active_bookings - 1)
-        .execution_options(synchronize_session=False))
-    audit.record(db.session(), f"entrepreneur:{entrepreneur_id}", "voucher.booking_cancelled",
-                 "voucher", voucher.id, before, {"status": voucher.status, "channel": channel},
-                 now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        db.session(),
+        f"entrepreneur:{entrepreneur_id}",
+        "voucher.booking_cancelled",
+        "voucher",
+        voucher.id,
+        before,
+        {"status": voucher.status, "channel": channel},
+        now,
+    )
     provider = booking.provider
-    outbox.queue(provider.phone, "booking_cancelled_provider", "en", now=now,
-                 name=voucher.entrepreneur.first_name)
+    outbox.queue(
+        provider.phone,
+        "booking_cancelled_provider",
+        "en",
+        now=now,
+        name=voucher.entrepreneur.first_name,
+    )
     unit.commit()
     return booking

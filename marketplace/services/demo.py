@@ -28,12 +28,49 @@ from .sessions import NewSession
 
 ACTOR = "seed-demo"
 DEMO_PASSWORD = "demo-password-change-me"
-FIRST = ["Wanjiru", "Achieng", "Kamau", "Otieno", "Njeri", "Mutua", "Akinyi", "Kiprono", "Atieno",
-         "Mwangi", "Chebet", "Omondi", "Wambui", "Kipchoge", "Nafula", "Barasa", "Zawadi", "Juma"]
-LAST = ["Kariuki", "Odhiambo", "Mutiso", "Wekesa", "Njoroge", "Chege", "Owino", "Rotich", "Ali",
-        "Mohamed", "Onyango", "Kimani", "Wafula", "Korir"]
-TOWNS = {"nairobi": "Gikomba", "kisumu": "Kondele", "mombasa": "Kongowea", "nakuru": "Bondeni",
-         "kiambu": "Thika"}
+FIRST = [
+    "Wanjiru",
+    "Achieng",
+    "Kamau",
+    "Otieno",
+    "Njeri",
+    "Mutua",
+    "Akinyi",
+    "Kiprono",
+    "Atieno",
+    "Mwangi",
+    "Chebet",
+    "Omondi",
+    "Wambui",
+    "Kipchoge",
+    "Nafula",
+    "Barasa",
+    "Zawadi",
+    "Juma",
+]
+LAST = [
+    "Kariuki",
+    "Odhiambo",
+    "Mutiso",
+    "Wekesa",
+    "Njoroge",
+    "Chege",
+    "Owino",
+    "Rotich",
+    "Ali",
+    "Mohamed",
+    "Onyango",
+    "Kimani",
+    "Wafula",
+    "Korir",
+]
+TOWNS = {
+    "nairobi": "Gikomba",
+    "kisumu": "Kondele",
+    "mombasa": "Kongowea",
+    "nakuru": "Bondeni",
+    "kiambu": "Thika",
+}
 TRADES = ["tailoring", "carpentry", "metalwork", "motor-mechanics", "hairdressing", "electronics"]
 INSTITUTES = ["Youth Polytechnic", "Technical Training Institute", "Vocational Centre"]
 
@@ -52,26 +89,62 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     reference.load_reference_data("KE")
     used: set[str] = set()
-    programme = programmes.create_programme(NewProgramme(
-        name="Jua Kali Skills Vouchers", funder="Kenya Skills Fund", currency="KES",
-        voucher_value_minor=1_000_000, sessions_per_voucher=4, co_payment_percent=10,
-        validity_days=180, budget_minor=2_000_000_000, confirmation_window_hours=72,
-        eligible_trades=[], eligible_regions=[]), ACTOR, now - timedelta(days=400))
+    programme = programmes.create_programme(
+        NewProgramme(
+            name="Jua Kali Skills Vouchers",
+            funder="Kenya Skills Fund",
+            currency="KES",
+            voucher_value_minor=1_000_000,
+            sessions_per_voucher=4,
+            co_payment_percent=10,
+            validity_days=180,
+            budget_minor=2_000_000_000,
+            confirmation_window_hours=72,
+            eligible_trades=[],
+            eligible_regions=[],
+        ),
+        ACTOR,
+        now - timedelta(days=400),
+    )
 
     # Providers: craft workers and institutes across trades and towns.
     made: list[Provider] = []
     for region, town in TOWNS.items():
         for trade in TRADES:
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            made.append(providers.register_provider(NewProvider(
-                kind=ProviderKind.CRAFT_WORKER, name=f"Fundi {name}", phone=_phone(rng, used),
-                trades=[trade], region=region, town=town, capacity=rng.choice([3, 4, 6]),
-                payout_account="M-PESA"), ACTOR, now - timedelta(days=390)))
-        made.append(providers.register_provider(NewProvider(
-            kind=ProviderKind.INSTITUTE, name=f"{town} {rng.choice(INSTITUTES)}",
-            phone=_phone(rng, used), trades=TRADES[:4], region=region, town=town, capacity=30,
-            contact_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", payout_account="KCB 1100"),
-            ACTOR, now - timedelta(days=390)))
+            made.append(
+                providers.register_provider(
+                    NewProvider(
+                        kind=ProviderKind.CRAFT_WORKER,
+                        name=f"Fundi {name}",
+                        phone=_phone(rng, used),
+                        trades=[trade],
+                        region=region,
+                        town=town,
+                        capacity=rng.choice([3, 4, 6]),
+                        payout_account="M-PESA",
+                    ),
+                    ACTOR,
+                    now - timedelta(days=390),
+                )
+            )
+        made.append(
+            providers.register_provider(
+                NewProvider(
+                    kind=ProviderKind.INSTITUTE,
+                    name=f"{town} {rng.choice(INSTITUTES)}",
+                    phone=_phone(rng, used),
+                    trades=TRADES[:4],
+                    region=region,
+                    town=town,
+                    capacity=30,
+                    contact_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    payout_account="KCB 1100",
+                ),
+                ACTOR,
+                now - timedelta(days=390),
+            )
+        )
     for p in made[:-3]:
         providers.approve_provider(p.id, ACTOR, now - timedelta(days=385))
     providers.approve_provider(made[-2].id, ACTOR, now - timedelta(days=385))
@@ -83,22 +156,31 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
         region = rng.choice(list(TOWNS))
         trade = rng.choice(TRADES)
         person = NewEntrepreneur(
-            phone=_phone(rng, used), name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            phone=_phone(rng, used),
+            name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
             gender=rng.choice(["female", "female", "male"]),
-            birth_year=rng.randrange(1970, 2006), trade=trade, region=region,
-            language="sw" if i % 3 == 0 else "en")
+            birth_year=rng.randrange(1970, 2006),
+            trade=trade,
+            region=region,
+            language="sw" if i % 3 == 0 else "en",
+        )
         people.append(person)
 
     # Vouchers that get sessions were issued long enough ago for weekly sessions to be past.
-    issued_at = [now - timedelta(days=rng.randrange(50, 150) if 16 <= i < 38 else
-                                 rng.randrange(5, 40)) for i in range(len(people))]
+    issued_at = [
+        now - timedelta(days=rng.randrange(50, 150) if 16 <= i < 38 else rng.randrange(5, 40))
+        for i in range(len(people))
+    ]
     issued_at[40:44] = [now - timedelta(days=200)] * 4  # these will expire
-    demo_vouchers = [vouchers.issue_voucher(programme.id, p, ACTOR, at)
-                     for p, at in zip(people, issued_at, strict=True)]
+    demo_vouchers = [
+        vouchers.issue_voucher(programme.id, p, ACTOR, at)
+        for p, at in zip(people, issued_at, strict=True)
+    ]
 
     def provider_for(trade: str, region: str) -> Provider:
-        local = [p for p in approved if trade in p.trade_codes and p.region_code == region
-                 and p.has_room]
+        local = [
+            p for p in approved if trade in p.trade_codes and p.region_code == region and p.has_room
+        ]
         anywhere = [p for p in approved if trade in p.trade_codes and p.has_room]
         return rng.choice(local or anywhere)
 
@@ -109,19 +191,36 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
         if idx < 8 or idx in (38, 39):
             continue
         t = issued_at[idx] + timedelta(days=rng.randrange(1, 4))
-        listing = bookings.find_providers(v.entrepreneur_id, person.trade, person.region,
-                                          channel="ussd", now=t)
-        choice = (rng.choice(listing.providers) if listing.providers
-                  else provider_for(person.trade, person.region))
+        listing = bookings.find_providers(
+            v.entrepreneur_id, person.trade, person.region, channel="ussd", now=t
+        )
+        choice = (
+            rng.choice(listing.providers)
+            if listing.providers
+            else provider_for(person.trade, person.region)
+        )
         if idx >= 44:
-            bookings.book_provider(v.entrepreneur_id, choice.id, v.id, channel="ussd",
-                                   listing_id=listing.listing_id, now=t)
-            bookings.cancel_booking(v.entrepreneur_id, v.id, channel="sms",
-                                    now=t + timedelta(hours=5))
+            bookings.book_provider(
+                v.entrepreneur_id,
+                choice.id,
+                v.id,
+                channel="ussd",
+                listing_id=listing.listing_id,
+                now=t,
+            )
+            bookings.cancel_booking(
+                v.entrepreneur_id, v.id, channel="sms", now=t + timedelta(hours=5)
+            )
             t += timedelta(days=1)
             choice = provider_for(person.trade, person.region)
-        bookings.book_provider(v.entrepreneur_id, choice.id, v.id, channel=rng.choice(
-            ["ussd", "ussd", "sms"]), listing_id=listing.listing_id, now=t)
+        bookings.book_provider(
+            v.entrepreneur_id,
+            choice.id,
+            v.id,
+            channel=rng.choice(["ussd", "ussd", "sms"]),
+            listing_id=listing.listing_id,
+            now=t,
+        )
         if idx < 16 or idx >= 44:
             continue
         n_sessions = 4 if 28 <= idx < 38 else rng.randrange(1, 4)
@@ -134,26 +233,45 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
         assert booking is not None
         for n in range(n_sessions):
             at = t + timedelta(days=7 * (n + 1))
-            s = sessions.record_session(staff.id, NewSession(
-                booking.id, at.date(), rng.choice([60, 90, 120, 180]),
-                rng.choice(["Cutting patterns", "Pricing and costing", "Joinery basics",
-                            "Customer care", "Safety at work", "Record keeping"]),
-                "Practised with the mentor", "Practise at home"), at)
-            sessions.answer_session(v.entrepreneur_id, s.ref, True, "sms",
-                                    at + timedelta(hours=rng.randrange(1, 30)))
+            s = sessions.record_session(
+                staff.id,
+                NewSession(
+                    booking.id,
+                    at.date(),
+                    rng.choice([60, 90, 120, 180]),
+                    rng.choice(
+                        [
+                            "Cutting patterns",
+                            "Pricing and costing",
+                            "Joinery basics",
+                            "Customer care",
+                            "Safety at work",
+                            "Record keeping",
+                        ]
+                    ),
+                    "Practised with the mentor",
+                    "Practise at home",
+                ),
+                at,
+            )
+            sessions.answer_session(
+                v.entrepreneur_id, s.ref, True, "sms", at + timedelta(hours=rng.randrange(1, 30))
+            )
         if n_sessions == 4:
-            ratings.rate(v.entrepreneur_id, s.ref, rng.choice([3, 4, 4, 5, 5]), "sms",
-                         at + timedelta(days=1))
+            ratings.rate(
+                v.entrepreneur_id, s.ref, rng.choice([3, 4, 4, 5, 5]), "sms", at + timedelta(days=1)
+            )
         elif idx in (16, 17):  # one session disputed, one still waiting for an answer
             at = t + timedelta(days=7 * (n_sessions + 1))
-            s = sessions.record_session(staff.id, NewSession(
-                booking.id, at.date(), 120, "Finishing", "", ""), at)
+            s = sessions.record_session(
+                staff.id, NewSession(booking.id, at.date(), 120, "Finishing", "", ""), at
+            )
             if idx == 16:
-                sessions.answer_session(v.entrepreneur_id, s.ref, False, "sms",
-                                        at + timedelta(hours=3))
+                sessions.answer_session(
+                    v.entrepreneur_id, s.ref, False, "sms", at + timedelta(hours=3)
+                )
     for v in demo_vouchers[38:40]:
-        vouchers.revoke_voucher(v.code, ACTOR, "duplicate registration",
-                                now - timedelta(days=20))
+        vouchers.revoke_voucher(v.code, ACTOR, "duplicate registration", now - timedelta(days=20))
     vouchers.expire_vouchers(now)
     payouts.run_payout("KES", now - timedelta(days=30), ACTOR, now - timedelta(days=29))
 
@@ -163,8 +281,10 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
         f"Demo programme {programme.id}: {programme.name} ({programme.funder}).",
         f"{len(made)} providers, {len(demo_vouchers)} vouchers in every state.",
         "Dial the USSD menu or send SMS as these entrepreneurs:",
-        *[f"  {people[i].phone}  ({people[i].name}, voucher {demo_vouchers[i].status})"
-          for i in (0, 1, 9, 18)],
+        *[
+            f"  {people[i].phone}  ({people[i].name}, voucher {demo_vouchers[i].status})"
+            for i in (0, 1, 9, 18)
+        ],
         f"Mentor sign-in at /mentor: {mentor.phone} ({mentor.name}).",
         f"Officer sign-in at /admin: admin@example.org / {DEMO_PASSWORD}",
         f"Funder sign-in at /funder: funder@example.org / {DEMO_PASSWORD}",
@@ -175,8 +295,16 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
 def _staff_accounts(funder: str, now: datetime) -> None:
     existing = set(db.session.scalars(sa.select(StaffUser.email)))
     if "admin@example.org" not in existing:
-        access.create_staff_user("admin@example.org", "Programme Officer", DEMO_PASSWORD, "admin",
-                                 ACTOR, now=now)
+        access.create_staff_user(
+            "admin@example.org", "Programme Officer", DEMO_PASSWORD, "admin", ACTOR, now=now
+        )
     if "funder@example.org" not in existing:
-        access.create_staff_user("funder@example.org", "Funder Analyst", DEMO_PASSWORD, "funder",
-                                 ACTOR, funder=funder, now=now)
+        access.create_staff_user(
+            "funder@example.org",
+            "Funder Analyst",
+            DEMO_PASSWORD,
+            "funder",
+            ACTOR,
+            funder=funder,
+            now=now,
+        )

@@ -49,7 +49,8 @@ def validate(person: NewEntrepreneur, now: datetime) -> CleanEntrepreneur:
         raise errors.InvalidInput(f"Name is longer than {NAME_MAX} characters.", field="name")
     gender = (person.gender or "").strip().lower()
     gender = {"f": "female", "m": "male", "o": "other", "woman": "female", "man": "male"}.get(
-        gender, gender)
+        gender, gender
+    )
     if gender not in set(Gender):
         raise errors.InvalidInput("Gender must be female, male or other.", field="gender")
     year = person.birth_year
@@ -71,14 +72,28 @@ def get_or_register(person: CleanEntrepreneur, actor: str, now: datetime) -> Ent
     if existing is not None:
         return existing
     entrepreneur = Entrepreneur(
-        phone=person.phone, name=person.name, gender=person.gender,
-        birth_year=person.birth_year, trade_code=person.trade, region_code=person.region,
-        language=person.language, sms_opt_out=False, created_at=now,
+        phone=person.phone,
+        name=person.name,
+        gender=person.gender,
+        birth_year=person.birth_year,
+        trade_code=person.trade,
+        region_code=person.region,
+        language=person.language,
+        sms_opt_out=False,
+        created_at=now,
     )
     db.session.add(entrepreneur)
     db.session.flush()
-    audit.record(db.session(), actor, "entrepreneur.registered", "entrepreneur", entrepreneur.id,
-                 None, {"trade": person.trade, "region": person.region}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "entrepreneur.registered",
+        "entrepreneur",
+        entrepreneur.id,
+        None,
+        {"trade": person.trade, "region": person.region},
+        now,
+    )
     return entrepreneur
 
 
@@ -100,8 +115,16 @@ def set_language(entrepreneur_id: int, language: str, now: datetime | None = Non
     person = get(entrepreneur_id)
     before = person.language
     person.language = language
-    audit.record(db.session(), f"entrepreneur:{person.id}", "entrepreneur.language",
-                 "entrepreneur", person.id, {"language": before}, {"language": language}, now)
+    audit.record(
+        db.session(),
+        f"entrepreneur:{person.id}",
+        "entrepreneur.language",
+        "entrepreneur",
+        person.id,
+        {"language": before},
+        {"language": language},
+        now,
+    )
     unit.commit()
     return person
 
@@ -112,7 +135,14 @@ def set_sms_opt_out(entrepreneur_id: int, opt_out: bool, now: datetime | None = 
     if person.sms_opt_out == opt_out:
         return
     person.sms_opt_out = opt_out
-    audit.record(db.session(), f"entrepreneur:{person.id}", "entrepreneur.sms_opt_out",
-                 "entrepreneur", person.id, {"sms_opt_out": not opt_out},
-                 {"sms_opt_out": opt_out}, now)
+    audit.record(
+        db.session(),
+        f"entrepreneur:{person.id}",
+        "entrepreneur.sms_opt_out",
+        "entrepreneur",
+        person.id,
+        {"sms_opt_out": not opt_out},
+        {"sms_opt_out": opt_out},
+        now,
+    )
     unit.commit()

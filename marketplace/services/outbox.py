@@ -13,27 +13,51 @@ from ..domain.models import OutboxMessage
 from ..extensions import db
 
 
-def queue(to_phone: str, kind: str, language: str, /, *, opted_out: bool = False,
-          now: datetime | None = None, **params: Any) -> OutboxMessage | None:
+def queue(
+    to_phone: str,
+    kind: str,
+    language: str,
+    /,
+    *,
+    opted_out: bool = False,
+    now: datetime | None = None,
+    **params: Any,
+) -> OutboxMessage | None:
     """Render a template and add it to the outbox; None when the person opted out of this kind."""
     if opted_out and kind not in texts.ESSENTIAL:
         return None
     return queue_text(to_phone, texts.render(kind, language, **params), kind, now=now)
 
 
-def queue_text(phone: str, body: str, kind: str = "reply", *,
-               now: datetime | None = None) -> OutboxMessage:
+def queue_text(
+    phone: str, body: str, kind: str = "reply", *, now: datetime | None = None
+) -> OutboxMessage:
     now = now or utcnow()
     body = to_gsm7(body)
-    msg = OutboxMessage(to_phone=phone, body=body, kind=kind, segments=segments(body),
-                        next_attempt_at=now, created_at=now)
+    msg = OutboxMessage(
+        to_phone=phone,
+        body=body,
+        kind=kind,
+        segments=segments(body),
+        next_attempt_at=now,
+        created_at=now,
+    )
     db.session.add(msg)
     return msg
 
 
-def outbox_row(to_phone: str, kind: str, language: str, now: datetime, /,
-               **params: Any) -> dict[str, Any]:
+def outbox_row(
+    to_phone: str, kind: str, language: str, now: datetime, /, **params: Any
+) -> dict[str, Any]:
     """A row for bulk insert (bulk issuance), same rendering as `queue`."""
     body = texts.render(kind, language, **params)
-    return {"to_phone": to_phone, "body": body, "kind": kind, "segments": segments(body),
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+    return {
+        "to_phone": to_phone,
+        "body": body,
+        "kind": kind,
+        "segments": segments(body),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }

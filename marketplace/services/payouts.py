@@ -16,8 +16,9 @@ from ..extensions import db
 from . import audit, outbox, unit
 
 
-def run_payout(currency: str, period_end: datetime, actor: str,
-               now: datetime | None = None) -> PayoutRun | None:
+def run_payout(
+    currency: str, period_end: datetime, actor: str, now: datetime | None = None
+) -> PayoutRun | None:
     """Statements for every provider with confirmed, unpaid sessions confirmed before period_end.
 
     Returns None when there is nothing to pay. Sessions are claimed with a conditional UPDATE, so two
@@ -26,35 +27,63 @@ def run_payout(currency: str, period_end: datetime, actor: str,
     now = now or utcnow()
     currency = currency.upper()
     unpaid = (
-        sa.select(TrainingSession.provider_id, sa.func.sum(TrainingSession.value_minor),
-                  sa.func.count(), sa.func.min(TrainingSession.confirmed_at))
-        .where(TrainingSession.status == SessionStatus.CONFIRMED,
-               TrainingSession.payout_id.is_(None), TrainingSession.currency == currency,
-               TrainingSession.confirmed_at < period_end)
-        .group_by(TrainingSession.provider_id).order_by(TrainingSession.provider_id)
+        sa.select(
+            TrainingSession.provider_id,
+            sa.func.sum(TrainingSession.value_minor),
+            sa.func.count(),
+            sa.func.min(TrainingSession.confirmed_at),
+        )
+        .where(
+            TrainingSession.status == SessionStatus.CONFIRMED,
+            TrainingSession.payout_id.is_(None),
+            TrainingSession.currency == currency,
+            TrainingSession.confirmed_at < period_end,
+        )
+        .group_by(TrainingSession.provider_id)
+        .order_by(TrainingSession.provider_id)
     )
     groups = db.session.execute(unpaid).all()
     if not groups:
         return None
-    start = min(g[3] for g in groups)
-    run = PayoutRun(currency=currency, period_start=start, period_end=period_end, created_at=now,
-                    created_by=actor, total_minor=0)
+    start = min((g[3] for g in groups if g[3] is not None), default=period_end)
+    run = PayoutRun(
+        currency=currency,
+        period_start=start,
+        period_end=period_end,
+        created_at=now,
+        created_by=actor,
+        total_minor=0,
+    )
     db.session.add(run)
     db.session.flush()
     total = 0
     for provider_id, _amount, _count, _first in groups:
-        payout = Payout(run_id=run.id, provider_id=provider_id, amount_minor=1, currency=currency,
-                        sessions_count=0, status="pending")
+        payout = Payout(
+            run_id=run.id,
+            provider_id=provider_id,
+            amount_minor=1,
+            currency=currency,
+            sessions_count=0,
+            status="pending",
+        )
         db.session.add(payout)
         db.session.flush()
-        claimed = db.session.execute(
-            sa.update(TrainingSession)
-            .where(TrainingSession.provider_id == provider_id,
-                   TrainingSession.status == SessionStatus.CONFIRMED,
-                   TrainingSession.payout_id.is_(None), TrainingSession.currency == currency,
-                   TrainingSession.confirmed_at < period_end)
-            .values(payout_id=payout.id)
-            .returning(TrainingSession.value_minor)).scalars().all()
+        claimed = (
+            db.session.execute(
+                sa.update(TrainingSession)
+                .where(
+                    TrainingSession.provider_id == provider_id,
+                    TrainingSession.status == SessionStatus.CONFIRMED,
+                    TrainingSession.payout_id.is_(None),
+                    TrainingSession.currency == currency,
+                    TrainingSession.confirmed_at < period_end,
+                )
+                .values(payout_id=payout.id)
+                .returning(TrainingSession.value_minor)
+            )
+            .scalars()
+            .all()
+        )
         if not claimed:
             db.session.delete(payout)
             continue
@@ -65,35 +94,58 @@ def run_payout(currency: str, period_end: datetime, actor: str,
         unit.rollback()
         return None
     run.total_minor = total
-    audit.record(db.session(), actor, "payout.run", "payout_run", run.id, None,
-                 {"currency": currency, "total_minor": total,
-                  "period_end": period_end.isoformat()}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "payout.run",
+        "payout_run",
+        run.id,
+        None,
+        {"currency": currency, "total_minor": total, "period_end": period_end.isoformat()},
+        now,
+    )
     unit.commit()
     return run
 
 
-def mark_paid(payout_id: int, reference: str, actor: str,
-              now: datetime | None = None) -> Payout:
+def mark_paid(payout_id: int, reference: str, actor: str, now: datetime | None = None) -> Payout:
     now = now or utcnow()
-    payout = db.session.scalar(sa.select(Payout).where(Payout.id == payout_id)
-                               .with_for_update(of=Payout))
+    payout = db.session.scalar(
+        sa.select(Payout).where(Payout.id == payout_id).with_for_update(of=Payout)
+    )
     if payout is None:
         raise errors.NotFound("No such payout.")
     payout.mark_paid(reference, now)
-    audit.record(db.session(), actor, "payout.paid", "payout", payout.id, {"status": "pending"},
-                 {"status": payout.status, "reference": payout.reference}, now)
-    outbox.queue(payout.provider.phone, "payout_made", "en", now=now,
-                 value=format_minor(payout.amount_minor, payout.currency),
-                 sessions=payout.sessions_count, reference=payout.reference)
+    audit.record(
+        db.session(),
+        actor,
+        "payout.paid",
+        "payout",
+        payout.id,
+        {"status": "pending"},
+        {"status": payout.status, "reference": payout.reference},
+        now,
+    )
+    outbox.queue(
+        payout.provider.phone,
+        "payout_made",
+        "en",
+        now=now,
+        value=format_minor(payout.amount_minor, payout.currency),
+        sessions=payout.sessions_count,
+        reference=payout.reference,
+    )
     unit.commit()
     return payout
 
 
-def mark_run_paid(run_id: int, reference_prefix: str, actor: str,
-                  now: datetime | None = None) -> int:
+def mark_run_paid(
+    run_id: int, reference_prefix: str, actor: str, now: datetime | None = None
+) -> int:
     """Mark every pending statement of a run paid, with references '<prefix>-<payout id>'."""
-    ids = db.session.scalars(sa.select(Payout.id).where(Payout.run_id == run_id,
-                                                        Payout.status == "pending")).all()
+    ids = db.session.scalars(
+        sa.select(Payout.id).where(Payout.run_id == run_id, Payout.status == "pending")
+    ).all()
     for payout_id in ids:
         mark_paid(payout_id, f"{reference_prefix}-{payout_id}", actor, now)
     return len(ids)
@@ -111,15 +163,41 @@ def run_csv(run_id: int) -> str:
     run = get_run(run_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["payout_id", "provider_number", "provider_name", "phone", "payout_account",
-                     "currency", "amount", "amount_minor", "sessions", "status", "reference"])
+    writer.writerow(
+        [
+            "payout_id",
+            "provider_number",
+            "provider_name",
+            "phone",
+            "payout_account",
+            "currency",
+            "amount",
+            "amount_minor",
+            "sessions",
+            "status",
+            "reference",
+        ]
+    )
     exp = exponent(run.currency)
-    for p in db.session.scalars(sa.select(Payout).join(Provider).where(Payout.run_id == run.id)
-                                .order_by(Payout.id)):
+    for p in db.session.scalars(
+        sa.select(Payout).join(Provider).where(Payout.run_id == run.id).order_by(Payout.id)
+    ):
         amount = f"{p.amount_minor / 10**exp:.{exp}f}" if exp else str(p.amount_minor)
-        writer.writerow([p.id, p.provider.number, _safe(p.provider.name), p.provider.phone,
-                         _safe(p.provider.payout_account), p.currency, amount, p.amount_minor,
-                         p.sessions_count, p.status, p.reference or ""])
+        writer.writerow(
+            [
+                p.id,
+                p.provider.number,
+                _safe(p.provider.name),
+                p.provider.phone,
+                _safe(p.provider.payout_account),
+                p.currency,
+                amount,
+                p.amount_minor,
+                p.sessions_count,
+                p.status,
+                p.reference or "",
+            ]
+        )
     return out.getvalue()
 
 

@@ -30,41 +30,64 @@ class NewProgramme:
 
 
 def snapshot(p: Programme) -> dict[str, object]:
-    return {"name": p.name, "funder": p.funder, "currency": p.currency,
-            "voucher_value_minor": p.voucher_value_minor,
-            "sessions_per_voucher": p.sessions_per_voucher, "budget_minor": p.budget_minor,
-            "committed_minor": p.committed_minor, "validity_days": p.validity_days}
+    return {
+        "name": p.name,
+        "funder": p.funder,
+        "currency": p.currency,
+        "voucher_value_minor": p.voucher_value_minor,
+        "sessions_per_voucher": p.sessions_per_voucher,
+        "budget_minor": p.budget_minor,
+        "committed_minor": p.committed_minor,
+        "validity_days": p.validity_days,
+    }
 
 
 def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None) -> Programme:
     now = now or utcnow()
     unknown_trades = set(cmd.eligible_trades) - reference.trade_codes()
     if unknown_trades:
-        raise errors.InvalidInput(f"Unknown trades: {', '.join(sorted(unknown_trades))}",
-                                  field="eligible_trades")
+        raise errors.InvalidInput(
+            f"Unknown trades: {', '.join(sorted(unknown_trades))}", field="eligible_trades"
+        )
     unknown_regions = set(cmd.eligible_regions) - reference.region_codes()
     if unknown_regions:
-        raise errors.InvalidInput(f"Unknown regions: {', '.join(sorted(unknown_regions))}",
-                                  field="eligible_regions")
+        raise errors.InvalidInput(
+            f"Unknown regions: {', '.join(sorted(unknown_regions))}", field="eligible_regions"
+        )
     if cmd.voucher_value_minor > cmd.budget_minor:
-        raise errors.InvalidInput("The budget must cover at least one voucher.",
-                                  field="budget_minor")
+        raise errors.InvalidInput(
+            "The budget must cover at least one voucher.", field="budget_minor"
+        )
     if db.session.scalar(sa.select(Programme.id).where(Programme.name == cmd.name)):
         raise errors.AlreadyExists("A programme with that name exists.", field="name")
     programme = Programme(
-        name=cmd.name, funder=cmd.funder, currency=cmd.currency.upper(),
-        voucher_value_minor=cmd.voucher_value_minor, sessions_per_voucher=cmd.sessions_per_voucher,
-        co_payment_percent=cmd.co_payment_percent, validity_days=cmd.validity_days,
-        budget_minor=cmd.budget_minor, committed_minor=0,
+        name=cmd.name,
+        funder=cmd.funder,
+        currency=cmd.currency.upper(),
+        voucher_value_minor=cmd.voucher_value_minor,
+        sessions_per_voucher=cmd.sessions_per_voucher,
+        co_payment_percent=cmd.co_payment_percent,
+        validity_days=cmd.validity_days,
+        budget_minor=cmd.budget_minor,
+        committed_minor=0,
         confirmation_window_hours=cmd.confirmation_window_hours,
-        eligible_trades=sorted(cmd.eligible_trades), eligible_regions=sorted(cmd.eligible_regions),
+        eligible_trades=sorted(cmd.eligible_trades),
+        eligible_regions=sorted(cmd.eligible_regions),
         created_at=now,
     )
     db.session.add(programme)
     with unit.constraint_as(lambda e: errors.AlreadyExists("A programme with that name exists.")):
         pass
-    audit.record(db.session(), actor, "programme.created", "programme", programme.id, None,
-                 snapshot(programme), now)
+    audit.record(
+        db.session(),
+        actor,
+        "programme.created",
+        "programme",
+        programme.id,
+        None,
+        snapshot(programme),
+        now,
+    )
     unit.commit()
     return programme
 

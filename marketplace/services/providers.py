@@ -32,8 +32,15 @@ class NewProvider:
 
 
 def snapshot(p: Provider) -> dict[str, object]:
-    return {"number": p.number, "kind": p.kind, "name": p.name, "status": p.status,
-            "capacity": p.capacity, "region": p.region_code, "trades": p.trade_codes}
+    return {
+        "number": p.number,
+        "kind": p.kind,
+        "name": p.name,
+        "status": p.status,
+        "capacity": p.capacity,
+        "region": p.region_code,
+        "trades": p.trade_codes,
+    }
 
 
 def _unique_number() -> str:
@@ -58,29 +65,57 @@ def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None)
         raise errors.InvalidInput(f"Unknown region: {cmd.region}", field="region")
     if cmd.capacity < 1:
         raise errors.InvalidInput("Capacity must be at least 1.", field="capacity")
-    staff = [(cmd.contact_name or cmd.name, phone),
-             *[(n, normalise_phone(p, settings.phone_region())) for n, p in cmd.extra_staff]]
+    staff = [
+        (cmd.contact_name or cmd.name, phone),
+        *[(n, normalise_phone(p, settings.phone_region())) for n, p in cmd.extra_staff],
+    ]
     taken = db.session.scalar(
         sa.select(ProviderStaff.phone).where(ProviderStaff.phone.in_([p for _, p in staff]))
     )
     if taken:
-        raise errors.AlreadyExists("That phone number already signs in for a provider.",
-                                   field="phone")
+        raise errors.AlreadyExists(
+            "That phone number already signs in for a provider.", field="phone"
+        )
     trades = db.session.scalars(sa.select(Trade).where(Trade.code.in_(cmd.trades))).all()
     provider = Provider(
-        number=_unique_number(), kind=cmd.kind, name=cmd.name.strip(), phone=phone,
-        region_code=cmd.region, town=cmd.town.strip(), capacity=cmd.capacity, active_bookings=0,
-        status="pending", payout_account=cmd.payout_account, created_at=now, trades=list(trades),
-        rating_sum=0, rating_count=0,
+        number=_unique_number(),
+        kind=cmd.kind,
+        name=cmd.name.strip(),
+        phone=phone,
+        region_code=cmd.region,
+        town=cmd.town.strip(),
+        capacity=cmd.capacity,
+        active_bookings=0,
+        status="pending",
+        payout_account=cmd.payout_account,
+        created_at=now,
+        trades=list(trades),
+        rating_sum=0,
+        rating_count=0,
     )
     db.session.add(provider)
     for name, staff_phone in staff:
-        db.session.add(ProviderStaff(provider=provider, name=name, phone=staff_phone,
-                                     language=cmd.language, created_at=now))
+        db.session.add(
+            ProviderStaff(
+                provider=provider,
+                name=name,
+                phone=staff_phone,
+                language=cmd.language,
+                created_at=now,
+            )
+        )
     with unit.constraint_as(lambda e: errors.AlreadyExists("That provider already exists.")):
         pass
-    audit.record(db.session(), actor, "provider.registered", "provider", provider.id, None,
-                 snapshot(provider), now)
+    audit.record(
+        db.session(),
+        actor,
+        "provider.registered",
+        "provider",
+        provider.id,
+        None,
+        snapshot(provider),
+        now,
+    )
     unit.commit()
     return provider
 
@@ -100,10 +135,24 @@ def approve_provider(provider_id: int, actor: str, now: datetime | None = None) 
     provider = get_provider(provider_id, lock=True)
     before = snapshot(provider)
     provider.approve(now)
-    audit.record(db.session(), actor, "provider.approved", "provider", provider.id, before,
-                 snapshot(provider), now)
-    outbox.queue(provider.phone, "provider_approved", _language(provider), now=now,
-                 provider=provider.name, number=provider.number)
+    audit.record(
+        db.session(),
+        actor,
+        "provider.approved",
+        "provider",
+        provider.id,
+        before,
+        snapshot(provider),
+        now,
+    )
+    outbox.queue(
+        provider.phone,
+        "provider_approved",
+        _language(provider),
+        now=now,
+        provider=provider.name,
+        number=provider.number,
+    )
     unit.commit()
     return provider
 
@@ -113,24 +162,48 @@ def suspend_provider(provider_id: int, actor: str, now: datetime | None = None) 
     provider = get_provider(provider_id, lock=True)
     before = snapshot(provider)
     provider.suspend()
-    audit.record(db.session(), actor, "provider.suspended", "provider", provider.id, before,
-                 snapshot(provider), now)
+    audit.record(
+        db.session(),
+        actor,
+        "provider.suspended",
+        "provider",
+        provider.id,
+        before,
+        snapshot(provider),
+        now,
+    )
     unit.commit()
     return provider
 
 
-def add_staff(provider_id: int, name: str, phone: str, actor: str,
-              now: datetime | None = None) -> ProviderStaff:
+def add_staff(
+    provider_id: int, name: str, phone: str, actor: str, now: datetime | None = None
+) -> ProviderStaff:
     now = now or utcnow()
     provider = get_provider(provider_id)
-    staff = ProviderStaff(provider_id=provider.id, name=name.strip(),
-                          phone=normalise_phone(phone, settings.phone_region()), created_at=now)
+    staff = ProviderStaff(
+        provider_id=provider.id,
+        name=name.strip(),
+        phone=normalise_phone(phone, settings.phone_region()),
+        created_at=now,
+    )
     db.session.add(staff)
-    with unit.constraint_as(lambda e: errors.AlreadyExists(
-            "That phone number already signs in for a provider.", field="phone")):
+    with unit.constraint_as(
+        lambda e: errors.AlreadyExists(
+            "That phone number already signs in for a provider.", field="phone"
+        )
+    ):
         pass
-    audit.record(db.session(), actor, "provider.staff_added", "provider", provider.id, None,
-                 {"staff_id": staff.id, "name": staff.name}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "provider.staff_added",
+        "provider",
+        provider.id,
+        None,
+        {"staff_id": staff.id, "name": staff.name},
+        now,
+    )
     unit.commit()
     return staff
 

@@ -13,8 +13,9 @@ from ..extensions import db
 from . import audit, unit
 
 
-def rate(entrepreneur_id: int, ref: str, stars: int, channel: str,
-         now: datetime | None = None) -> Rating:
+def rate(
+    entrepreneur_id: int, ref: str, stars: int, channel: str, now: datetime | None = None
+) -> Rating:
     """Rate the mentor of the session with this reference.
 
     The last session of a completed voucher rates the whole training (one per voucher); an earlier
@@ -23,42 +24,68 @@ def rate(entrepreneur_id: int, ref: str, stars: int, channel: str,
     now = now or utcnow()
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise errors.InvalidInput("Give a rating from 1 to 5.", field="stars")
-    session = db.session.scalar(sa.select(TrainingSession).where(
-        TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref.strip()))
+    session = db.session.scalar(
+        sa.select(TrainingSession).where(
+            TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref.strip()
+        )
+    )
     if session is None:
         raise errors.NotFound("No session has that reference.")
     if session.status != SessionStatus.CONFIRMED:
         raise errors.IllegalTransition("Only a confirmed session can be rated.")
     voucher = session.voucher
     whole = voucher.status == VoucherStatus.COMPLETED and session.sequence == voucher.sessions_total
-    rating = Rating(voucher_id=voucher.id, session_id=None if whole else session.id,
-                    provider_id=session.provider_id, entrepreneur_id=entrepreneur_id,
-                    programme_id=voucher.programme_id, provider_kind=session.provider.kind,
-                    stars=stars, channel=channel, created_at=now)
+    rating = Rating(
+        voucher_id=voucher.id,
+        session_id=None if whole else session.id,
+        provider_id=session.provider_id,
+        entrepreneur_id=entrepreneur_id,
+        programme_id=voucher.programme_id,
+        provider_kind=session.provider.kind,
+        stars=stars,
+        channel=channel,
+        created_at=now,
+    )
     db.session.add(rating)
     with unit.constraint_as(lambda e: errors.AlreadyExists("You already rated this.")):
         pass
     db.session.execute(
-        sa.update(Provider).where(Provider.id == session.provider_id)
+        sa.update(Provider)
+        .where(Provider.id == session.provider_id)
         .values(rating_sum=Provider.rating_sum + stars, rating_count=Provider.rating_count + 1)
-        .execution_options(synchronize_session=False))
-    audit.record(db.session(), f"entrepreneur:{entrepreneur_id}", "provider.rated", "provider",
-                 session.provider_id, None, {"stars": stars, "rating_id": rating.id,
-                                             "whole_voucher": whole}, now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        db.session(),
+        f"entrepreneur:{entrepreneur_id}",
+        "provider.rated",
+        "provider",
+        session.provider_id,
+        None,
+        {"stars": stars, "rating_id": rating.id, "whole_voucher": whole},
+        now,
+    )
     unit.commit()
     return rating
 
 
 def rateable_sessions(entrepreneur_id: int, limit: int = 5) -> list[TrainingSession]:
     """Confirmed sessions not yet rated, newest first."""
-    rated = sa.select(Rating.session_id).where(Rating.entrepreneur_id == entrepreneur_id,
-                                               Rating.session_id.is_not(None))
-    whole = sa.select(Rating.voucher_id).where(Rating.entrepreneur_id == entrepreneur_id,
-                                               Rating.session_id.is_(None))
+    rated = sa.select(Rating.session_id).where(
+        Rating.entrepreneur_id == entrepreneur_id, Rating.session_id.is_not(None)
+    )
+    whole = sa.select(Rating.voucher_id).where(
+        Rating.entrepreneur_id == entrepreneur_id, Rating.session_id.is_(None)
+    )
     rows = db.session.scalars(
-        sa.select(TrainingSession).where(
+        sa.select(TrainingSession)
+        .where(
             TrainingSession.entrepreneur_id == entrepreneur_id,
             TrainingSession.status == SessionStatus.CONFIRMED,
-            TrainingSession.id.not_in(rated), TrainingSession.voucher_id.not_in(whole))
-        .order_by(TrainingSession.confirmed_at.desc()).limit(limit)).all()
+            TrainingSession.id.not_in(rated),
+            TrainingSession.voucher_id.not_in(whole),
+        )
+        .order_by(TrainingSession.confirmed_at.desc())
+        .limit(limit)
+    ).all()
     return list(rows)

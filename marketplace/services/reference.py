@@ -25,8 +25,14 @@ def load_reference_data(country: str | None = None) -> tuple[int, int]:
         raise FileNotFoundError(f"no region list for country {country}: add {regions_file.name}")
     regions = json.loads(regions_file.read_text())["regions"]
     for t in trades:
-        db.session.merge(Trade(code=t["code"], name_en=t["name_en"], name_sw=t["name_sw"],
-                               aliases=t.get("aliases", "")))
+        db.session.merge(
+            Trade(
+                code=t["code"],
+                name_en=t["name_en"],
+                name_sw=t["name_sw"],
+                aliases=t.get("aliases", ""),
+            )
+        )
     for r in regions:
         db.session.merge(Region(code=r["code"], name=r["name"], country=country))
     unit.commit()

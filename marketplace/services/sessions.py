@@ -60,8 +60,11 @@ def _staff(staff_id: int) -> ProviderStaff:
 def _new_ref(entrepreneur_id: int) -> str:
     for _ in range(20):
         ref = str(secrets.randbelow(9000) + 1000)
-        clash = db.session.scalar(sa.select(TrainingSession.id).where(
-            TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref))
+        clash = db.session.scalar(
+            sa.select(TrainingSession.id).where(
+                TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref
+            )
+        )
         if clash is None:
             return ref
     return str(secrets.randbelow(900000) + 100000)
@@ -80,63 +83,112 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
     topic = " ".join(cmd.topic.split())
     if not topic:
         raise errors.InvalidInput("Say what the session covered.", field="topic")
-    if len(topic) > TOPIC_MAX or len(cmd.outcomes) > NOTES_MAX or len(cmd.action_points) > NOTES_MAX:
+    if (
+        len(topic) > TOPIC_MAX
+        or len(cmd.outcomes) > NOTES_MAX
+        or len(cmd.action_points) > NOTES_MAX
+    ):
         raise errors.InvalidInput("The text is too long.", field="topic")
     if not 1 <= cmd.duration_minutes <= 720:
-        raise errors.InvalidInput("Duration must be between 1 and 720 minutes.",
-                                  field="duration_minutes")
+        raise errors.InvalidInput(
+            "Duration must be between 1 and 720 minutes.", field="duration_minutes"
+        )
     if cmd.delivered_on > now.date() or cmd.delivered_on < now.date() - timedelta(days=30):
-        raise errors.InvalidInput("The date must be within the last 30 days.",
-                                  field="delivered_on")
+        raise errors.InvalidInput("The date must be within the last 30 days.", field="delivered_on")
     voucher = lock_voucher(booking.voucher_id)
     voucher.ensure_can_record_session(now)
-    open_count = db.session.scalar(sa.select(sa.func.count()).where(
-        TrainingSession.voucher_id == voucher.id,
-        TrainingSession.status == SessionStatus.RECORDED)) or 0
+    open_count = (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                TrainingSession.voucher_id == voucher.id,
+                TrainingSession.status == SessionStatus.RECORDED,
+            )
+        )
+        or 0
+    )
     if voucher.sessions_confirmed + open_count >= voucher.sessions_total:
         raise errors.VoucherFullyUsed(
-            "Every session of this voucher is recorded; wait for the trainee to confirm.")
+            "Every session of this voucher is recorded; wait for the trainee to confirm."
+        )
     person = voucher.entrepreneur
     session = TrainingSession(
-        ref=_new_ref(person.id), booking_id=booking.id, voucher_id=voucher.id,
-        programme_id=voucher.programme_id, provider_id=booking.provider_id,
-        entrepreneur_id=person.id, staff_id=staff.id, status=SessionStatus.RECORDED,
-        delivered_on=cmd.delivered_on, duration_minutes=cmd.duration_minutes, topic=topic,
-        outcomes=cmd.outcomes.strip(), action_points=cmd.action_points.strip(), recorded_at=now,
-        value_minor=0, currency=voucher.currency, code_attempts=0,
-        flags=_record_flags(staff, person, cmd, now), review_note="",
+        ref=_new_ref(person.id),
+        booking_id=booking.id,
+        voucher_id=voucher.id,
+        programme_id=voucher.programme_id,
+        provider_id=booking.provider_id,
+        entrepreneur_id=person.id,
+        staff_id=staff.id,
+        status=SessionStatus.RECORDED,
+        delivered_on=cmd.delivered_on,
+        duration_minutes=cmd.duration_minutes,
+        topic=topic,
+        outcomes=cmd.outcomes.strip(),
+        action_points=cmd.action_points.strip(),
+        recorded_at=now,
+        value_minor=0,
+        currency=voucher.currency,
+        code_attempts=0,
+        flags=_record_flags(staff, person, cmd, now),
+        review_note="",
     )
     db.session.add(session)
     with unit.constraint_as(lambda e: errors.AlreadyExists("Try again.")):
         pass
-    audit.record(db.session(), f"mentor:{staff.id}", "session.recorded", "session", session.id,
-                 None, {"status": session.status, "voucher_id": voucher.id, "ref": session.ref,
-                        "flags": session.flags}, now)
-    outbox.queue(person.phone, "session_recorded", person.language, now=now,
-                 provider=booking.provider.name, date=cmd.delivered_on.strftime("%d/%m"),
-                 topic=topic[:40], ref=session.ref)
+    audit.record(
+        db.session(),
+        f"mentor:{staff.id}",
+        "session.recorded",
+        "session",
+        session.id,
+        None,
+        {
+            "status": session.status,
+            "voucher_id": voucher.id,
+            "ref": session.ref,
+            "flags": session.flags,
+        },
+        now,
+    )
+    outbox.queue(
+        person.phone,
+        "session_recorded",
+        person.language,
+        now=now,
+        provider=booking.provider.name,
+        date=cmd.delivered_on.strftime("%d/%m"),
+        topic=topic[:40],
+        ref=session.ref,
+    )
     unit.commit()
     return session
 
 
-def _record_flags(staff: ProviderStaff, person: Entrepreneur, cmd: NewSession,
-                  now: datetime) -> list[str]:
+def _record_flags(
+    staff: ProviderStaff, person: Entrepreneur, cmd: NewSession, now: datetime
+) -> list[str]:
     flags = []
     provider_phones = {staff.phone, staff.provider.phone}
     if person.phone in provider_phones:
         flags.append("shared_phone")
     same_day = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(TrainingSession.duration_minutes),
-                                                    0))
-        .where(TrainingSession.staff_id == staff.id,
-               TrainingSession.delivered_on == cmd.delivered_on)).one()
-    if same_day[0] + 1 > MAX_SESSIONS_PER_DAY or same_day[1] + cmd.duration_minutes > \
-            MAX_MINUTES_PER_DAY:
+        sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(TrainingSession.duration_minutes), 0)
+        ).where(
+            TrainingSession.staff_id == staff.id, TrainingSession.delivered_on == cmd.delivered_on
+        )
+    ).one()
+    if (
+        same_day[0] + 1 > MAX_SESSIONS_PER_DAY
+        or same_day[1] + cmd.duration_minutes > MAX_MINUTES_PER_DAY
+    ):
         flags.append("too_many_in_a_day")
     trainees = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(TrainingSession.entrepreneur_id)))
-        .where(TrainingSession.provider_id == staff.provider_id,
-               TrainingSession.recorded_at >= now - timedelta(days=30)))
+        sa.select(sa.func.count(sa.distinct(TrainingSession.entrepreneur_id))).where(
+            TrainingSession.provider_id == staff.provider_id,
+            TrainingSession.recorded_at >= now - timedelta(days=30),
+        )
+    )
     if (trainees or 0) + 1 > staff.provider.capacity * 2:
         flags.append("over_capacity")
     return flags
@@ -152,30 +204,51 @@ def issue_confirmation_code(entrepreneur_id: int, now: datetime | None = None) -
     # One live code at a time: older ones stop working.
     db.session.execute(
         sa.update(ConfirmationCode)
-        .where(ConfirmationCode.entrepreneur_id == entrepreneur_id,
-               ConfirmationCode.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+        .where(
+            ConfirmationCode.entrepreneur_id == entrepreneur_id, ConfirmationCode.used_at.is_(None)
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     code = new_otp(6)
-    db.session.add(ConfirmationCode(
-        entrepreneur_id=entrepreneur_id, code_hash=hash_secret(settings.secret_key(), code),
-        created_at=now, expires_at=now + timedelta(minutes=ttl), attempts=0))
-    audit.record(db.session(), f"entrepreneur:{entrepreneur_id}", "confirmation_code.issued",
-                 "entrepreneur", entrepreneur_id, None, {"ttl_minutes": ttl}, now)
+    db.session.add(
+        ConfirmationCode(
+            entrepreneur_id=entrepreneur_id,
+            code_hash=hash_secret(settings.secret_key(), code),
+            created_at=now,
+            expires_at=now + timedelta(minutes=ttl),
+            attempts=0,
+        )
+    )
+    audit.record(
+        db.session(),
+        f"entrepreneur:{entrepreneur_id}",
+        "confirmation_code.issued",
+        "entrepreneur",
+        entrepreneur_id,
+        None,
+        {"ttl_minutes": ttl},
+        now,
+    )
     unit.commit()
     return code
 
 
 def _lock_session(session_id: int) -> TrainingSession:
     session = db.session.scalar(
-        sa.select(TrainingSession).where(TrainingSession.id == session_id)
-        .with_for_update(of=TrainingSession).execution_options(populate_existing=True))
+        sa.select(TrainingSession)
+        .where(TrainingSession.id == session_id)
+        .with_for_update(of=TrainingSession)
+        .execution_options(populate_existing=True)
+    )
     if session is None:
         raise errors.NotFound("No such session.")
     return session
 
 
-def confirm_with_code(staff_id: int, session_id: int, code: str,
-                      now: datetime | None = None) -> TrainingSession:
+def confirm_with_code(
+    staff_id: int, session_id: int, code: str, now: datetime | None = None
+) -> TrainingSession:
     """The mentor types the code the entrepreneur told them. Codes are single-use, short-lived and
     attempt-limited, per code and per session."""
     now = now or utcnow()
@@ -191,18 +264,30 @@ def confirm_with_code(staff_id: int, session_id: int, code: str,
     digits = "".join(ch for ch in code if ch.isdigit())[:12]
     wanted = hash_secret(settings.secret_key(), digits)
     live = db.session.scalars(
-        sa.select(ConfirmationCode).where(
+        sa.select(ConfirmationCode)
+        .where(
             ConfirmationCode.entrepreneur_id == session.entrepreneur_id,
-            ConfirmationCode.used_at.is_(None), ConfirmationCode.expires_at > now,
-            ConfirmationCode.attempts < max_attempts)
-        .with_for_update()).all()
+            ConfirmationCode.used_at.is_(None),
+            ConfirmationCode.expires_at > now,
+            ConfirmationCode.attempts < max_attempts,
+        )
+        .with_for_update()
+    ).all()
     match = next((c for c in live if same_hash(c.code_hash, wanted)), None)
     if match is None:
         session.code_attempts += 1
         for c in live:
             c.attempts += 1
-        audit.record(db.session(), f"mentor:{staff.id}", "session.code_rejected", "session",
-                     session.id, None, {"attempts": session.code_attempts}, now)
+        audit.record(
+            db.session(),
+            f"mentor:{staff.id}",
+            "session.code_rejected",
+            "session",
+            session.id,
+            None,
+            {"attempts": session.code_attempts},
+            now,
+        )
         unit.commit()
         if session.code_attempts >= max_attempts:
             raise errors.TooManyAttempts()
@@ -213,12 +298,16 @@ def confirm_with_code(staff_id: int, session_id: int, code: str,
     return session
 
 
-def answer_session(entrepreneur_id: int, ref: str, accept: bool, via: str,
-                   now: datetime | None = None) -> TrainingSession:
+def answer_session(
+    entrepreneur_id: int, ref: str, accept: bool, via: str, now: datetime | None = None
+) -> TrainingSession:
     """The entrepreneur answers YES/NO to a recorded session by SMS reply or USSD."""
     now = now or utcnow()
-    session_id = db.session.scalar(sa.select(TrainingSession.id).where(
-        TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref.strip()))
+    session_id = db.session.scalar(
+        sa.select(TrainingSession.id).where(
+            TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref.strip()
+        )
+    )
     if session_id is None:
         raise errors.NotFound("No session has that reference.")
     session = _lock_session(session_id)
@@ -228,13 +317,27 @@ def answer_session(entrepreneur_id: int, ref: str, accept: bool, via: str,
     else:
         before = {"status": session.status}
         session.dispute(now, via)
-        audit.record(db.session(), actor, "session.disputed", "session", session.id, before,
-                     {"status": session.status, "via": via}, now)
+        audit.record(
+            db.session(),
+            actor,
+            "session.disputed",
+            "session",
+            session.id,
+            before,
+            {"status": session.status, "via": via},
+            now,
+        )
         person = db.session.get(Entrepreneur, entrepreneur_id)
         assert person is not None
-        outbox.queue(session.provider.phone, "session_disputed_mentor", "en", now=now,
-                     name=person.first_name, date=session.delivered_on.strftime("%d/%m"),
-                     ref=session.ref)
+        outbox.queue(
+            session.provider.phone,
+            "session_disputed_mentor",
+            "en",
+            now=now,
+            name=person.first_name,
+            date=session.delivered_on.strftime("%d/%m"),
+            ref=session.ref,
+        )
     unit.commit()
     return session
 
@@ -243,8 +346,11 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
     if session.status != SessionStatus.RECORDED:
         raise errors.IllegalTransition(f"This session is already {session.status}.")
     voucher = lock_voucher(session.voucher_id)
-    before = {"status": session.status, "voucher_status": voucher.status,
-              "sessions_confirmed": voucher.sessions_confirmed}
+    before = {
+        "status": session.status,
+        "voucher_status": voucher.status,
+        "sessions_confirmed": voucher.sessions_confirmed,
+    }
     sequence = voucher.confirm_session(now)
     value = session_share(voucher.value_minor, voucher.sessions_total, sequence)
     session.confirm(now, via, sequence, value)
@@ -254,41 +360,81 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
         _finish_booking(session, now)
     with unit.constraint_as(lambda e: errors.VoucherFullyUsed()):
         pass
-    audit.record(db.session(), actor, "session.confirmed", "session", session.id, before,
-                 {"status": session.status, "sequence": sequence, "value_minor": value,
-                  "voucher_status": voucher.status, "via": via}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "session.confirmed",
+        "session",
+        session.id,
+        before,
+        {
+            "status": session.status,
+            "sequence": sequence,
+            "value_minor": value,
+            "voucher_status": voucher.status,
+            "via": via,
+        },
+        now,
+    )
     person = voucher.entrepreneur
-    outbox.queue(session.provider.phone, "session_confirmed_mentor", "en", now=now,
-                 name=person.first_name, date=session.delivered_on.strftime("%d/%m"),
-                 ref=session.ref, value=format_minor(value, voucher.currency))
+    outbox.queue(
+        session.provider.phone,
+        "session_confirmed_mentor",
+        "en",
+        now=now,
+        name=person.first_name,
+        date=session.delivered_on.strftime("%d/%m"),
+        ref=session.ref,
+        value=format_minor(value, voucher.currency),
+    )
     if voucher.status == VoucherStatus.COMPLETED:
-        outbox.queue(person.phone, "voucher_completed", person.language, now=now,
-                     opted_out=person.sms_opt_out, provider=session.provider.name, ref=session.ref)
+        outbox.queue(
+            person.phone,
+            "voucher_completed",
+            person.language,
+            now=now,
+            opted_out=person.sms_opt_out,
+            provider=session.provider.name,
+            ref=session.ref,
+        )
     else:
-        outbox.queue(person.phone, "session_confirmed_entrepreneur", person.language, now=now,
-                     opted_out=person.sms_opt_out, ref=session.ref, left=voucher.sessions_left,
-                     total=voucher.sessions_total, code=format_voucher_code(voucher.code))
+        outbox.queue(
+            person.phone,
+            "session_confirmed_entrepreneur",
+            person.language,
+            now=now,
+            opted_out=person.sms_opt_out,
+            ref=session.ref,
+            left=voucher.sessions_left,
+            total=voucher.sessions_total,
+            code=format_voucher_code(voucher.code),
+        )
 
 
 def _finish_booking(session: TrainingSession, now: datetime) -> None:
-    booking = db.session.scalar(sa.select(Booking).where(Booking.id == session.booking_id)
-                                .with_for_update(of=Booking))
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.id == session.booking_id).with_for_update(of=Booking)
+    )
     if booking is not None and booking.status == BookingStatus.ACTIVE:
         booking.complete(now)
         db.session.execute(
-            sa.update(Provider).where(Provider.id == booking.provider_id)
+            sa.update(Provider)
+            .where(Provider.id == booking.provider_id)
             .values(active_bookings=Provider.active_bookings - 1)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def lapse_sessions(now: datetime | None = None) -> int:
     """Sessions nobody answered within the programme's confirmation window lapse."""
     now = now or utcnow()
     candidates = db.session.execute(
-        sa.select(TrainingSession.id, TrainingSession.recorded_at,
-                  Programme.confirmation_window_hours)
+        sa.select(
+            TrainingSession.id, TrainingSession.recorded_at, Programme.confirmation_window_hours
+        )
         .join(Programme, Programme.id == TrainingSession.programme_id)
-        .where(TrainingSession.status == SessionStatus.RECORDED)).all()
+        .where(TrainingSession.status == SessionStatus.RECORDED)
+    ).all()
     lapsed = 0
     for session_id, recorded_at, hours in candidates:
         if recorded_at + timedelta(hours=hours) > now:
@@ -297,8 +443,16 @@ def lapse_sessions(now: datetime | None = None) -> int:
         if session.status != SessionStatus.RECORDED:
             continue
         session.lapse(now)
-        audit.record(db.session(), "system", "session.lapsed", "session", session.id,
-                     {"status": "recorded"}, {"status": session.status}, now)
+        audit.record(
+            db.session(),
+            "system",
+            "session.lapsed",
+            "session",
+            session.id,
+            {"status": "recorded"},
+            {"status": session.status},
+            now,
+        )
         lapsed += 1
     unit.commit()
     return lapsed
@@ -310,8 +464,9 @@ def lapse_sessions(now: datetime | None = None) -> int:
 REVIEW_DECISIONS = ("overturn", "uphold", "clear")
 
 
-def review_session(session_id: int, decision: str, note: str, actor: str,
-                   now: datetime | None = None) -> TrainingSession:
+def review_session(
+    session_id: int, decision: str, note: str, actor: str, now: datetime | None = None
+) -> TrainingSession:
     """An officer decides a disputed or flagged session.
 
     overturn: the disputed session did happen and counts; uphold: the dispute stands (never paid);
@@ -325,8 +480,12 @@ def review_session(session_id: int, decision: str, note: str, actor: str,
     if decision == "overturn":
         voucher = lock_voucher(session.voucher_id)
         sequence = voucher.confirm_session(now)
-        session.overturn_dispute(now, sequence, session_share(
-            voucher.value_minor, voucher.sessions_total, sequence), note[:500])
+        session.overturn_dispute(
+            now,
+            sequence,
+            session_share(voucher.value_minor, voucher.sessions_total, sequence),
+            note[:500],
+        )
         if voucher.status == VoucherStatus.COMPLETED:
             _finish_booking(session, now)
         with unit.constraint_as(lambda e: errors.VoucherFullyUsed()):
@@ -337,7 +496,15 @@ def review_session(session_id: int, decision: str, note: str, actor: str,
         if not session.flags:
             raise errors.IllegalTransition("This session has no flags to clear.")
         session.clear_flags(now, note[:500])
-    audit.record(db.session(), actor, f"session.review_{decision}", "session", session.id, before,
-                 {"status": session.status, "flags": session.flags, "note": note[:200]}, now)
+    audit.record(
+        db.session(),
+        actor,
+        f"session.review_{decision}",
+        "session",
+        session.id,
+        before,
+        {"status": session.status, "flags": session.flags, "note": note[:200]},
+        now,
+    )
     unit.commit()
     return session

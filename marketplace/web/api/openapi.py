@@ -13,95 +13,259 @@ from . import schemas as s
 
 # (method, path, summary, roles, request body schema, response schema, success status, query schema)
 ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
-    ("get", "/programmes", "List programmes (a funder key sees its own)", "admin, funder", None,
-     None, 200, None),
-    ("post", "/programmes", "Create a programme", "admin", s.ProgrammeIn, s.ProgrammeOut, 201,
-     None),
-    ("get", "/programmes/{programme_id}", "One programme", "admin, funder", None, s.ProgrammeOut,
-     200, None),
+    (
+        "get",
+        "/programmes",
+        "List programmes (a funder key sees its own)",
+        "admin, funder",
+        None,
+        None,
+        200,
+        None,
+    ),
+    (
+        "post",
+        "/programmes",
+        "Create a programme",
+        "admin",
+        s.ProgrammeIn,
+        s.ProgrammeOut,
+        201,
+        None,
+    ),
+    (
+        "get",
+        "/programmes/{programme_id}",
+        "One programme",
+        "admin, funder",
+        None,
+        s.ProgrammeOut,
+        200,
+        None,
+    ),
     ("get", "/providers", "List providers", "admin", None, None, 200, s.ProviderQuery),
-    ("post", "/providers", "Register a provider (status pending)", "admin", s.ProviderIn,
-     s.ProviderOut, 201, None),
+    (
+        "post",
+        "/providers",
+        "Register a provider (status pending)",
+        "admin",
+        s.ProviderIn,
+        s.ProviderOut,
+        201,
+        None,
+    ),
     ("get", "/providers/{provider_id}", "One provider", "admin", None, s.ProviderOut, 200, None),
-    ("post", "/providers/{provider_id}/approve", "Approve a provider", "admin", None,
-     s.ProviderOut, 200, None),
-    ("post", "/providers/{provider_id}/suspend", "Suspend a provider", "admin", None,
-     s.ProviderOut, 200, None),
+    (
+        "post",
+        "/providers/{provider_id}/approve",
+        "Approve a provider",
+        "admin",
+        None,
+        s.ProviderOut,
+        200,
+        None,
+    ),
+    (
+        "post",
+        "/providers/{provider_id}/suspend",
+        "Suspend a provider",
+        "admin",
+        None,
+        s.ProviderOut,
+        200,
+        None,
+    ),
     ("get", "/entrepreneurs", "Find an entrepreneur by ?phone=", "admin", None, None, 200, None),
-    ("get", "/entrepreneurs/{entrepreneur_id}", "One entrepreneur", "admin", None,
-     s.EntrepreneurOut, 200, None),
-    ("post", "/programmes/{programme_id}/vouchers",
-     "Issue one voucher (registers the entrepreneur when new)", "admin", s.VoucherIn,
-     s.VoucherOut, 201, None),
-    ("post", "/programmes/{programme_id}/vouchers/import",
-     "Issue vouchers from CSV (text/csv body or multipart 'file'); per-row report", "admin",
-     "csv", s.ImportReportOut, 201, None),
+    (
+        "get",
+        "/entrepreneurs/{entrepreneur_id}",
+        "One entrepreneur",
+        "admin",
+        None,
+        s.EntrepreneurOut,
+        200,
+        None,
+    ),
+    (
+        "post",
+        "/programmes/{programme_id}/vouchers",
+        "Issue one voucher (registers the entrepreneur when new)",
+        "admin",
+        s.VoucherIn,
+        s.VoucherOut,
+        201,
+        None,
+    ),
+    (
+        "post",
+        "/programmes/{programme_id}/vouchers/import",
+        "Issue vouchers from CSV (text/csv body or multipart 'file'); per-row report",
+        "admin",
+        "csv",
+        s.ImportReportOut,
+        201,
+        None,
+    ),
     ("get", "/vouchers", "List vouchers", "admin", None, None, 200, s.VoucherQuery),
     ("get", "/vouchers/{code}", "One voucher", "admin", None, s.VoucherOut, 200, None),
-    ("post", "/vouchers/{code}/revoke", "Revoke a voucher", "admin", s.RevokeIn, s.VoucherOut,
-     200, None),
-    ("get", "/sessions", "List sessions (needs_review=true for the review queue)", "admin", None,
-     None, 200, s.SessionQuery),
-    ("post", "/sessions/{session_id}/review", "Decide a disputed or flagged session", "admin",
-     s.ReviewIn, s.SessionOut, 200, None),
+    (
+        "post",
+        "/vouchers/{code}/revoke",
+        "Revoke a voucher",
+        "admin",
+        s.RevokeIn,
+        s.VoucherOut,
+        200,
+        None,
+    ),
+    (
+        "get",
+        "/sessions",
+        "List sessions (needs_review=true for the review queue)",
+        "admin",
+        None,
+        None,
+        200,
+        s.SessionQuery,
+    ),
+    (
+        "post",
+        "/sessions/{session_id}/review",
+        "Decide a disputed or flagged session",
+        "admin",
+        s.ReviewIn,
+        s.SessionOut,
+        200,
+        None,
+    ),
     ("get", "/payouts", "Payout runs", "admin", None, None, 200, None),
     ("post", "/payouts", "Run a payout", "admin", s.PayoutRunIn, s.PayoutRunOut, 201, None),
-    ("get", "/payouts/{run_id}", "One payout run with its statements", "admin", None,
-     s.PayoutRunOut, 200, None),
-    ("get", "/payouts/{run_id}/csv", "A payout run as CSV for mobile money or bank", "admin",
-     None, "csv", 200, None),
-    ("post", "/payouts/statements/{payout_id}/paid", "Mark a statement paid", "admin", s.PaidIn,
-     s.PayoutOut, 200, None),
+    (
+        "get",
+        "/payouts/{run_id}",
+        "One payout run with its statements",
+        "admin",
+        None,
+        s.PayoutRunOut,
+        200,
+        None,
+    ),
+    (
+        "get",
+        "/payouts/{run_id}/csv",
+        "A payout run as CSV for mobile money or bank",
+        "admin",
+        None,
+        "csv",
+        200,
+        None,
+    ),
+    (
+        "post",
+        "/payouts/statements/{payout_id}/paid",
+        "Mark a statement paid",
+        "admin",
+        s.PaidIn,
+        s.PayoutOut,
+        200,
+        None,
+    ),
 ]
 
-_INT_PARAMS = {"programme_id", "provider_id", "entrepreneur_id", "session_id", "run_id",
-               "payout_id"}
+_INT_PARAMS = {
+    "programme_id",
+    "provider_id",
+    "entrepreneur_id",
+    "session_id",
+    "run_id",
+    "payout_id",
+}
 
 
-def add_route(method: str, path: str, summary: str, roles: str, body: Any, response: Any,
-              status: int, query: Any) -> None:
+def add_route(
+    method: str,
+    path: str,
+    summary: str,
+    roles: str,
+    body: Any,
+    response: Any,
+    status: int,
+    query: Any,
+) -> None:
     """Channels that add API routes (statistics) document them here too."""
     ROUTES.append((method, path, summary, roles, body, response, status, query))
 
 
 def build_spec() -> dict[str, Any]:
-    spec = APISpec(title="Ujuzi API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "Training vouchers: programmes, providers, vouchers, "
-                                        "sessions, payouts and statistics. Send "
-                                        "`Authorization: Bearer <key>`."})
+    spec = APISpec(
+        title="Ujuzi API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Training vouchers: programmes, providers, vouchers, "
+            "sessions, payouts and statistics. Send "
+            "`Authorization: Bearer <key>`."
+        },
+    )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=s.ErrorSchema)
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, roles, body, response, status, query in ROUTES:
-        op: dict[str, Any] = {"summary": summary, "description": f"Roles: {roles}.",
-                              "security": [{"bearer": []}], "responses": {}}
-        params = [{"in": "path", "name": name, "required": True,
-                   "schema": {"type": "integer" if name in _INT_PARAMS else "string"}}
-                  for name in _path_params(path)]
+        op: dict[str, Any] = {
+            "summary": summary,
+            "description": f"Roles: {roles}.",
+            "security": [{"bearer": []}],
+            "responses": {},
+        }
+        params = [
+            {
+                "in": "path",
+                "name": name,
+                "required": True,
+                "schema": {"type": "integer" if name in _INT_PARAMS else "string"},
+            }
+            for name in _path_params(path)
+        ]
         if query is not None:
             params.append({"in": "query", "schema": query})
         if params:
             op["parameters"] = params
         if body == "csv":
-            op["requestBody"] = {"required": True, "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                    "file": {"type": "string", "format": "binary"}}}}}}
+            op["requestBody"] = {
+                "required": True,
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    },
+                },
+            }
         elif body is not None:
-            op["requestBody"] = {"required": True,
-                                 "content": {"application/json": {"schema": body}}}
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": body}},
+            }
         if response == "csv":
-            ok: dict[str, Any] = {"description": "CSV",
-                                  "content": {"text/csv": {"schema": {"type": "string"}}}}
+            ok: dict[str, Any] = {
+                "description": "CSV",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
         elif response is not None:
             ok = {"description": "OK", "content": {"application/json": {"schema": response}}}
         else:
-            ok = {"description": "OK", "content": {"application/json": {"schema": {
-                "type": "object"}}}}
+            ok = {
+                "description": "OK",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
         op["responses"][str(status)] = ok
-        err = {"description": "Error", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Error"}}}}
+        err = {
+            "description": "Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
         for code in ("400", "401", "403", "404", "409", "422"):
             op["responses"][code] = err
         paths.setdefault(path, {})[method] = op

@@ -22,22 +22,34 @@ class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=_NAME)
     funder = fields.String(required=True, validate=_NAME)
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-    voucher_value_minor = fields.Integer(required=True, strict=True,
-                                         validate=validate.Range(min=1, max=10**12))
-    sessions_per_voucher = fields.Integer(required=True, strict=True,
-                                          validate=validate.Range(min=1, max=100))
-    co_payment_percent = fields.Integer(load_default=0, strict=True,
-                                        validate=validate.Range(min=0, max=100))
-    validity_days = fields.Integer(required=True, strict=True,
-                                   validate=validate.Range(min=1, max=3650))
-    budget_minor = fields.Integer(required=True, strict=True,
-                                  validate=validate.Range(min=1, max=10**15))
-    confirmation_window_hours = fields.Integer(load_default=72, strict=True,
-                                               validate=validate.Range(min=1, max=24 * 60))
-    eligible_trades = fields.List(fields.String(validate=validate.Length(max=40)),
-                                  load_default=list, validate=validate.Length(max=100))
-    eligible_regions = fields.List(fields.String(validate=validate.Length(max=40)),
-                                   load_default=list, validate=validate.Length(max=100))
+    voucher_value_minor = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10**12)
+    )
+    sessions_per_voucher = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=100)
+    )
+    co_payment_percent = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=100)
+    )
+    validity_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=3650)
+    )
+    budget_minor = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10**15)
+    )
+    confirmation_window_hours = fields.Integer(
+        load_default=72, strict=True, validate=validate.Range(min=1, max=24 * 60)
+    )
+    eligible_trades = fields.List(
+        fields.String(validate=validate.Length(max=40)),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
+    eligible_regions = fields.List(
+        fields.String(validate=validate.Length(max=40)),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
 
 
 class ProgrammeOut(Schema):
@@ -62,15 +74,19 @@ class ProviderIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ProviderKind]))
     name = fields.String(required=True, validate=_NAME)
     phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    trades = fields.List(fields.String(validate=validate.Length(max=40)), required=True,
-                         validate=validate.Length(min=1, max=20))
+    trades = fields.List(
+        fields.String(validate=validate.Length(max=40)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+    )
     region = fields.String(required=True, validate=validate.Length(min=1, max=40))
     town = fields.String(load_default="", validate=validate.Length(max=80))
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     payout_account = fields.String(load_default="", validate=validate.Length(max=60))
     contact_name = fields.String(load_default="", validate=validate.Length(max=120))
-    language = fields.String(load_default="en",
-                             validate=validate.OneOf([x.value for x in Language]))
+    language = fields.String(
+        load_default="en", validate=validate.OneOf([x.value for x in Language])
+    )
 
 
 class ProviderOut(Schema):
@@ -103,12 +119,14 @@ class EntrepreneurIn(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
     name = fields.String(required=True, validate=_NAME)
     gender = fields.String(required=True, validate=validate.OneOf([g.value for g in Gender]))
-    birth_year = fields.Integer(required=True, strict=True,
-                                validate=validate.Range(min=1900, max=2100))
+    birth_year = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1900, max=2100)
+    )
     trade = fields.String(required=True, validate=validate.Length(min=1, max=40))
     region = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    language = fields.String(load_default="en",
-                             validate=validate.OneOf([x.value for x in Language]))
+    language = fields.String(
+        load_default="en", validate=validate.OneOf([x.value for x in Language])
+    )
 
 
 class EntrepreneurOut(Schema):
@@ -125,9 +143,12 @@ class EntrepreneurOut(Schema):
 
 
 class VoucherIn(EntrepreneurIn):
-    ref = fields.String(validate=validate.Length(min=1, max=64),
-                        metadata={"description": "your own id for this issuance: sending the "
-                                                 "same ref twice issues once"})
+    ref = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "your own id for this issuance: sending the same ref twice issues once"
+        },
+    )
 
 
 class VoucherOut(Schema):
@@ -211,15 +232,17 @@ class SessionQuery(Schema):
 
 
 class ReviewIn(Schema):
-    decision = fields.String(required=True,
-                             validate=validate.OneOf(["overturn", "uphold", "clear"]))
+    decision = fields.String(
+        required=True, validate=validate.OneOf(["overturn", "uphold", "clear"])
+    )
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class PayoutRunIn(Schema):
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-    period_end = fields.AwareDateTime(load_default=None, default_timezone=None,
-                                      metadata={"description": "default: now"})
+    period_end = fields.AwareDateTime(
+        load_default=None, default_timezone=None, metadata={"description": "default: now"}
+    )
 
 
 class PayoutOut(Schema):
@@ -255,8 +278,7 @@ class StatsQuery(Schema):
     date_to = fields.Date(load_default=None, data_key="to")
     region = fields.String(load_default=None, validate=validate.Length(max=40))
     trade = fields.String(load_default=None, validate=validate.Length(max=40))
-    gender = fields.String(load_default=None,
-                           validate=validate.OneOf([g.value for g in Gender]))
+    gender = fields.String(load_default=None, validate=validate.OneOf([g.value for g in Gender]))
 
     @validates_schema
     def _range(self, data: dict[str, object], **_: object) -> None:

@@ -84,13 +84,21 @@ def get_programme(programme_id: int) -> Any:
 def list_providers() -> Any:
     q = load(s.ProviderQuery(), source="args")
     stmt = sa.select(Provider).where(Provider.id > q["after_id"]).order_by(Provider.id)
-    for column, key in ((Provider.status, "status"), (Provider.kind, "kind"),
-                        (Provider.region_code, "region")):
+    for column, key in (
+        (Provider.status, "status"),
+        (Provider.kind, "kind"),
+        (Provider.region_code, "region"),
+    ):
         if q.get(key):
             stmt = stmt.where(column == q[key])
     if q.get("trade"):
-        stmt = stmt.where(Provider.id.in_(sa.select(provider_trades.c.provider_id)
-                                          .where(provider_trades.c.trade_code == q["trade"])))
+        stmt = stmt.where(
+            Provider.id.in_(
+                sa.select(provider_trades.c.provider_id).where(
+                    provider_trades.c.trade_code == q["trade"]
+                )
+            )
+        )
     items = list(db.session.scalars(stmt.limit(q["limit"])).all())
     return jsonify(_page(items, s.ProviderOut(many=True).dump(items), q["limit"]))
 
@@ -154,12 +162,14 @@ def issue_voucher(programme_id: int) -> Any:
     ref = data.pop("ref", None)
     key = vouchers.import_key_for_ref(ref) if ref else None
     if key is not None:
-        existing = db.session.scalar(sa.select(Voucher).where(
-            Voucher.programme_id == programme_id, Voucher.import_key == key))
+        existing = db.session.scalar(
+            sa.select(Voucher).where(
+                Voucher.programme_id == programme_id, Voucher.import_key == key
+            )
+        )
         if existing is not None:  # the same request again: answer as before, issue nothing
             return jsonify(s.VoucherOut().dump(existing)), 200
-    voucher = vouchers.issue_voucher(programme_id, NewEntrepreneur(**data), actor(),
-                                     import_key=key)
+    voucher = vouchers.issue_voucher(programme_id, NewEntrepreneur(**data), actor(), import_key=key)
     return _created(s.VoucherOut().dump(voucher))
 
 
@@ -173,11 +183,16 @@ def import_vouchers(programme_id: int) -> Any:
     if len(data) > MAX_CSV_BYTES:
         raise errors.InvalidInput("The file is larger than 20 MB; split it.")
     report = vouchers.import_vouchers(programme_id, data, actor())
-    body = s.ImportReportOut().dump({
-        "issued_count": len(report.issued), "already_issued_count": len(report.already_issued),
-        "error_count": len(report.errors), "issued": report.issued,
-        "already_issued_lines": report.already_issued, "errors": report.errors,
-    })
+    body = s.ImportReportOut().dump(
+        {
+            "issued_count": len(report.issued),
+            "already_issued_count": len(report.already_issued),
+            "error_count": len(report.errors),
+            "issued": report.issued,
+            "already_issued_lines": report.already_issued,
+            "errors": report.errors,
+        }
+    )
     status = 201 if report.issued else (422 if report.errors else 200)
     return jsonify(body), status
 
@@ -221,17 +236,25 @@ def revoke_voucher(code: str) -> Any:
 @requires(Role.ADMIN)
 def list_sessions() -> Any:
     q = load(s.SessionQuery(), source="args")
-    stmt = (sa.select(TrainingSession).where(TrainingSession.id > q["after_id"])
-            .order_by(TrainingSession.id))
-    for column, key in ((TrainingSession.status, "status"),
-                        (TrainingSession.programme_id, "programme_id"),
-                        (TrainingSession.provider_id, "provider_id")):
+    stmt = (
+        sa.select(TrainingSession)
+        .where(TrainingSession.id > q["after_id"])
+        .order_by(TrainingSession.id)
+    )
+    for column, key in (
+        (TrainingSession.status, "status"),
+        (TrainingSession.programme_id, "programme_id"),
+        (TrainingSession.provider_id, "provider_id"),
+    ):
         if q.get(key):
             stmt = stmt.where(column == q[key])
     if q["needs_review"]:
-        stmt = stmt.where(TrainingSession.reviewed_at.is_(None)).where(sa.or_(
-            TrainingSession.status == "disputed",
-            sa.func.coalesce(sa.cast(TrainingSession.flags, sa.String), "[]") != "[]"))
+        stmt = stmt.where(TrainingSession.reviewed_at.is_(None)).where(
+            sa.or_(
+                TrainingSession.status == "disputed",
+                sa.func.coalesce(sa.cast(TrainingSession.flags, sa.String), "[]") != "[]",
+            )
+        )
     items = list(db.session.scalars(stmt.limit(q["limit"])).all())
     return jsonify(_page(items, s.SessionOut(many=True).dump(items), q["limit"]))
 
@@ -276,8 +299,11 @@ def get_payout_run(run_id: int) -> Any:
 @bp.get("/payouts/<int:run_id>/csv")
 @requires(Role.ADMIN)
 def payout_run_csv(run_id: int) -> Response:
-    return Response(payouts.run_csv(run_id), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=payout-run-{run_id}.csv"})
+    return Response(
+        payouts.run_csv(run_id),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=payout-run-{run_id}.csv"},
+    )
 
 
 @bp.post("/payouts/statements/<int:payout_id>/paid")
@@ -285,4 +311,3 @@ def payout_run_csv(run_id: int) -> Response:
 def mark_statement_paid(payout_id: int) -> Any:
     data = load(s.PaidIn())
     return jsonify(s.PayoutOut().dump(payouts.mark_paid(payout_id, data["reference"], actor())))
-
