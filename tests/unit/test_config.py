@@ -1,0 +1,61 @@
+import pytest
+
+from config import ConfigError, load_config
+
+SAFE = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "SMS_BACKEND": "africastalking",
+    "AT_USERNAME": "ujuzi-live",
+    "AT_API_KEY": "atsk_live_key",
+    "AT_CALLBACK_SECRET": "c" * 24,
+    "DATABASE_URL": "postgresql://ujuzi@db/ujuzi",
+}
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name, value in SAFE.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_production_starts_with_safe_settings(env):
+    cfg = load_config()
+    assert cfg["SESSION_COOKIE_SECURE"] is True
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://ujuzi@db/ujuzi"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("SECRET_KEY", "", "SECRET_KEY"),
+        ("SECRET_KEY", "short", "SECRET_KEY"),
+        ("AT_USERNAME", "sandbox", "AT_USERNAME"),
+        ("SMS_BACKEND", "console", "SMS_BACKEND"),
+        ("SMS_BACKEND", "fake", "SMS_BACKEND"),
+        ("AT_CALLBACK_SECRET", "", "AT_CALLBACK_SECRET"),
+        ("AT_API_KEY", "", "AT_API_KEY"),
+        ("DATABASE_URL", "sqlite:///x.db", "DATABASE_URL"),
+    ],
+)
+def test_production_refuses_an_unsafe_setting_and_names_it(env, name, value, named):
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=named):
+        load_config()
+
+
+def test_development_defaults_to_sqlite_and_the_console_backend(monkeypatch):
+    for name in (*SAFE, "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = load_config()
+    assert str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite:///")
+    assert str(cfg["SQLALCHEMY_DATABASE_URI"]).endswith("instance/ujuzi.sqlite")
+    assert cfg["SMS_BACKEND"] == "console"
+    assert cfg["DEFAULT_PHONE_REGION"] == "KE"
+
+
+def test_a_non_numeric_integer_setting_is_reported(monkeypatch):
+    monkeypatch.setenv("SMS_WORKER_BATCH", "many")
+    with pytest.raises(ConfigError, match="SMS_WORKER_BATCH"):
+        load_config()
