@@ -1,0 +1,195 @@
+"""Who is signed in: mentors (provider staff, by SMS code) and staff users (officers and funders).
+
+Flask-Login keeps one id in the session, prefixed with the kind of account ("m:12" for a mentor,
+"s:3" for a staff user), so the two kinds can never be confused. The staff sign-in page is shared by
+/admin and /funder: officers land on /admin, funders on /funder.
+
+`mentor_required` and `staff_required(*roles)` guard views; they answer a redirect to the right
+sign-in page for someone not signed in, and 403 for someone signed in as the wrong kind of account.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..domain.models import ProviderStaff, Role, StaffUser
+from ..extensions import db, login_manager
+from ..services import access
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("auth", __name__)
+
+MENTOR_PREFIX = "m:"
+STAFF_PREFIX = "s:"
+
+
+class SignedInMentor:
+    """A provider's staff member signed in on the mentor pages; acts for one provider only."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_mentor = True
+    is_staff = False
+
+    def __init__(self, staff: ProviderStaff) -> None:
+        self.account = staff
+        self.id = staff.id
+        self.provider_id = staff.provider_id
+        self.name = staff.name
+        self.language = staff.language
+        self.actor = f"mentor:{staff.id}"
+
+    def get_id(self) -> str:
+        return f"{MENTOR_PREFIX}{self.id}"
+
+
+class SignedInStaff:
+    """A programme officer (role admin) or a funder's staff member (role funder)."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_mentor = False
+    is_staff = True
+
+    def __init__(self, user: StaffUser) -> None:
+        self.account = user
+        self.id = user.id
+        self.name = user.name
+        self.email = user.email
+        self.role = user.role
+        self.funder = user.funder
+        self.actor = f"staff:{user.email}"
+
+    def get_id(self) -> str:
+        return f"{STAFF_PREFIX}{self.id}"
+
+
+def load_user(user_id: str) -> SignedInMentor | SignedInStaff | None:
+    prefix, _, raw = user_id.partition(":")
+    if not raw.isdigit():
+        return None
+    if prefix + ":" == MENTOR_PREFIX:
+        staff = db.session.get(ProviderStaff, int(raw))
+        return SignedInMentor(staff) if staff is not None and staff.active else None
+    if prefix + ":" == STAFF_PREFIX:
+        user = db.session.get(StaffUser, int(raw))
+        return SignedInStaff(user) if user is not None and user.active else None
+    return None
+
+
+def start_session(user: SignedInMentor | SignedInStaff, language: str | None = None) -> None:
+    """A fresh session at sign-in: nothing from before (a planted session id) survives."""
+    session.clear()
+    login_user(user)
+    if language:
+        session["lang"] = language
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def signed_in_mentor() -> SignedInMentor:
+    return cast(SignedInMentor, current_user._get_current_object())
+
+
+def signed_in_staff() -> SignedInStaff:
+    return cast(SignedInStaff, current_user._get_current_object())
+
+
+def mentor_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect("/mentor")
+        if not getattr(current_user, "is_mentor", False):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def staff_required(*roles: str) -> Callable[[F], F]:
+    """Only staff users with one of `roles` (any staff user when none are given)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+            if not getattr(current_user, "is_staff", False):
+                abort(403)
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorate
+
+
+def home_for(user: SignedInStaff) -> str:
+    return "/funder" if user.role == Role.FUNDER else "/admin"
+
+
+def _safe_next(target: str | None, user: SignedInStaff) -> str:
+    """Only a local path, and only within the area the account may use."""
+    home = home_for(user)
+    if not target:
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return home
+    if parts.path == home or parts.path.startswith(home + "/"):
+        return target
+    return home
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated and getattr(current_user, "is_staff", False):
+        return redirect(home_for(signed_in_staff()))
+    next_url = request.values.get("next", "")
+    if request.method == "GET":
+        return render_template("auth/signin.html", next=next_url, error=None, email="")
+    email = request.form.get("email", "").strip()[:200]
+    password = request.form.get("password", "")[:200]
+    user = access.check_staff_password(email, password) if email and password else None
+    if user is None:
+        return render_template("auth/signin.html", next=next_url, email=email, error=True), 401
+    staff = SignedInStaff(user)
+    start_session(staff)
+    return redirect(_safe_next(next_url, staff))
+
+
+@bp.post("/signout")
+def signout() -> Response:
+    was_mentor = getattr(current_user, "is_mentor", False)
+    end_session()
+    return redirect("/mentor" if was_mentor else url_for("auth.signin"))
+
+
+def register(app: Flask) -> None:
+    login_manager.user_loader(load_user)
+    login_manager.session_protection = "basic"
+    app.register_blueprint(bp)

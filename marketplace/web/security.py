@@ -1,0 +1,70 @@
+"""Security headers on every response, and the HTML error pages of the web channel.
+
+The JSON API has its own error shape (its blueprint's handlers run first); everything else answers
+with a short HTML page that says what happened and where to go next.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+# Pages load nothing from another host: no CDN, no web fonts, no inline scripts or styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# Status codes the web pages explain in words; anything else gets the generic page.
+_PAGES = {400, 403, 404, 405, 413, 429}
+
+
+def set_security_headers(response: Response) -> Response:
+    for name, value in _HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if response.mimetype == "text/html" and request.cookies:
+        # Signed-in pages show personal data: keep them out of shared caches and the back cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
+    template = f"errors/{status}.html" if status in _PAGES else "errors/generic.html"
+    return render_template(template, status=status, detail=detail), status
+
+
+def handle_http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException:
+    if _wants_json() or exc.code is None:
+        return exc
+    if exc.code < 400:
+        return exc
+    return render_error(exc.code)
+
+
+def handle_csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return render_error(400, "csrf")
+
+
+def register(app: Flask) -> None:
+    from . import auth
+
+    auth.register(app)
+    app.after_request(set_security_headers)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
