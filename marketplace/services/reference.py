@@ -106,9 +106,18 @@ def match_trade(text: str) -> str | None:
     words = _words(text)
     if not words:
         return None
+    # A whole name ("ushonaji viatu") first; then codes and aliases, which name one trade each,
+    # win over single words of names that several trades share ("ushonaji" is tailoring).
+    phrase = " ".join(words)
+    for code, en, sw, _aliases in trades():
+        if phrase in (code, " ".join(_words(en)), " ".join(_words(sw))):
+            return code
     vocabulary: dict[str, str] = {}
-    for code, en, sw, aliases in trades():
-        for term in [code, *_words(en), *_words(sw), *aliases.lower().split()]:
+    for code, _en, _sw, aliases in trades():
+        for term in [code, *aliases.lower().split()]:
+            vocabulary.setdefault(term, code)
+    for code, en, sw, _aliases in trades():
+        for term in [*_words(en), *_words(sw)]:
             vocabulary.setdefault(term, code)
     for w in words:
         if w in vocabulary:
