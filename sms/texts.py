@@ -1,8 +1,9 @@
 """Every outbound SMS text, in English and Kiswahili. GSM-7 only; one part (160) where possible.
 
 Pure data and formatting: services import this to write the outbox in their own transaction.
-`tests/unit/test_texts.py` renders every template in both languages with long sample values and checks
-the GSM-7 and length rules.
+`tests/sms/test_texts.py` renders every template in both languages with long sample values and checks
+the GSM-7 and length rules. Values people typed or named (provider and person names, topics) are cut
+to `PARAM_LIMITS` so a long name cannot push a message into a second part.
 """
 
 from __future__ import annotations
@@ -17,21 +18,21 @@ LANGUAGES = ("en", "sw")
 SMS: dict[str, dict[str, str]] = {
     "voucher_issued": {
         "en": "Ujuzi: voucher {code} worth {value} for {sessions} training sessions, valid to "
-              "{expiry}. Dial {ussd} or SMS FIND <trade> to {short} to choose a mentor.",
+        "{expiry}. Dial {ussd} or SMS FIND <trade> to {short} to choose a mentor.",
         "sw": "Ujuzi: vocha {code} ya {value}, vipindi {sessions} vya mafunzo, hadi {expiry}. "
-              "Piga {ussd} au tuma TAFUTA <kazi> kwa {short} kuchagua mwalimu.",
+        "Piga {ussd} au tuma TAFUTA <kazi> kwa {short} kuchagua mwalimu.",
     },
     "booking_made_entrepreneur": {
         "en": "Ujuzi: booked {provider} (no. {number}, {phone}) with voucher {code}. Call them to "
-              "agree your first session. To change, send CANCEL before it.",
+        "agree your first session. To change, send CANCEL before it.",
         "sw": "Ujuzi: umemchagua {provider} (na. {number}, {phone}) kwa vocha {code}. Mpigie "
-              "mpange kipindi cha kwanza. Kubadili, tuma GHAIRI kabla yake.",
+        "mpange kipindi cha kwanza. Kubadili, tuma GHAIRI kabla yake.",
     },
     "booking_made_provider": {
         "en": "Ujuzi: new trainee {name} ({phone}), {trade}, {sessions} sessions. Record each "
-              "session on the mentor page; they confirm it.",
+        "session on the mentor page; they confirm it.",
         "sw": "Ujuzi: mwanafunzi mpya {name} ({phone}), {trade}, vipindi {sessions}. Andika kila "
-              "kipindi kwenye ukurasa wa mwalimu; atathibitisha.",
+        "kipindi kwenye ukurasa wa mwalimu; atathibitisha.",
     },
     "booking_cancelled_provider": {
         "en": "Ujuzi: {name} cancelled their booking with you. The place is free again.",
@@ -39,77 +40,326 @@ SMS: dict[str, dict[str, str]] = {
     },
     "session_recorded": {
         "en": "Ujuzi: {provider} recorded a session on {date}: {topic}. Did it happen? Reply "
-              "YES {ref} or NO {ref}.",
+        "YES {ref} or NO {ref}.",
         "sw": "Ujuzi: {provider} ameandika kipindi cha {date}: {topic}. Kilifanyika? Jibu "
-              "NDIO {ref} au HAPANA {ref}.",
+        "NDIO {ref} au HAPANA {ref}.",
     },
     "session_confirmed_mentor": {
         "en": "Ujuzi: {name} confirmed the session of {date} (ref {ref}). {value} added to your "
-              "balance.",
+        "balance.",
         "sw": "Ujuzi: {name} amethibitisha kipindi cha {date} (na. {ref}). {value} imeongezwa "
-              "kwenye salio lako.",
+        "kwenye salio lako.",
     },
     "session_disputed_mentor": {
         "en": "Ujuzi: {name} said the session of {date} (ref {ref}) did not happen. An officer "
-              "will review it.",
+        "will review it.",
         "sw": "Ujuzi: {name} amesema kipindi cha {date} (na. {ref}) hakikufanyika. Afisa "
-              "atakikagua.",
+        "atakikagua.",
     },
     "session_confirmed_entrepreneur": {
         "en": "Ujuzi: session {ref} confirmed. {left} of {total} sessions left on voucher {code}.",
         "sw": "Ujuzi: kipindi {ref} kimethibitishwa. Vimebaki {left} kati ya {total} kwenye "
-              "vocha {code}.",
+        "vocha {code}.",
     },
     "voucher_completed": {
         "en": "Ujuzi: you finished your training with {provider}. How was it? Reply RATE {ref} "
-              "1-5 (5 = very good).",
+        "1-5 (5 = very good).",
         "sw": "Ujuzi: umemaliza mafunzo na {provider}. Yalikuwaje? Jibu KADIRIA {ref} 1-5 "
-              "(5 = vizuri sana).",
+        "(5 = vizuri sana).",
     },
     "voucher_expiring": {
         "en": "Ujuzi: voucher {code} expires on {expiry} with {left} sessions unused. Dial {ussd} "
-              "to book or confirm sessions.",
+        "to book or confirm sessions.",
         "sw": "Ujuzi: vocha {code} itaisha {expiry}, vipindi {left} havijatumika. Piga {ussd} "
-              "kuchagua au kuthibitisha vipindi.",
+        "kuchagua au kuthibitisha vipindi.",
     },
     "voucher_revoked": {
         "en": "Ujuzi: voucher {code} was cancelled by the programme. Call the programme office "
-              "if this is a mistake.",
+        "if this is a mistake.",
         "sw": "Ujuzi: vocha {code} imefutwa na mpango. Piga ofisi ya mpango kama ni kosa.",
     },
     "payout_made": {
         "en": "Ujuzi: {value} paid for {sessions} confirmed sessions, ref {reference}. Thank you "
-              "for training with us.",
+        "for training with us.",
         "sw": "Ujuzi: {value} imelipwa kwa vipindi {sessions} vilivyothibitishwa, na. {reference}. "
-              "Asante.",
+        "Asante.",
     },
     "login_code": {
         "en": "Ujuzi mentor sign-in code: {code}. It expires in {minutes} minutes. Do not share "
-              "it.",
+        "it.",
         "sw": "Nambari ya kuingia Ujuzi: {code}. Itaisha baada ya dakika {minutes}. Usimpe mtu.",
     },
     "provider_approved": {
         "en": "Ujuzi: {provider} is approved as a mentor, number {number}. Trainees can now find "
-              "and book you.",
+        "and book you.",
         "sw": "Ujuzi: {provider} amekubaliwa kuwa mwalimu, nambari {number}. Wanafunzi sasa "
-              "wanaweza kukuchagua.",
+        "wanaweza kukuchagua.",
     },
 }
 
 # Sent even to people who replied STOP: they carry money, codes or answers to the person's own
 # request.
-ESSENTIAL = frozenset({
-    "voucher_issued", "booking_made_entrepreneur", "booking_made_provider", "session_recorded",
-    "session_confirmed_mentor", "session_disputed_mentor", "payout_made", "login_code",
-    "voucher_revoked", "reply", "provider_approved", "booking_cancelled_provider",
-})
+ESSENTIAL = frozenset(
+    {
+        "voucher_issued",
+        "booking_made_entrepreneur",
+        "booking_made_provider",
+        "session_recorded",
+        "session_confirmed_mentor",
+        "session_disputed_mentor",
+        "payout_made",
+        "login_code",
+        "voucher_revoked",
+        "reply",
+        "provider_approved",
+        "booking_cancelled_provider",
+    }
+)
 
 # When a send times out we cannot know whether it went; these kinds may be sent again safely.
 DUPLICATE_TOLERABLE = frozenset({"login_code", "reply", "session_recorded", "voucher_expiring"})
 
 
+# The longest a free-text value may be inside a message; longer ones are cut (with no ellipsis:
+# "..." would cost three characters).
+PARAM_LIMITS = {"provider": 30, "name": 20, "topic": 40, "trade": 28, "area": 20, "text": 20}
+
+
+def _clean(params: dict[str, Any]) -> dict[str, str]:
+    clean = {}
+    for key, value in params.items():
+        text = " ".join(to_gsm7(str(value)).split())
+        limit = PARAM_LIMITS.get(key)
+        clean[key] = text[:limit].rstrip() if limit else text
+    return clean
+
+
 def render(kind: str, language: str, **params: Any) -> str:
     templates = SMS[kind]
     template = templates.get(language) or templates["en"]
-    clean = {k: to_gsm7(str(v)) for k, v in params.items()}
-    return template.format(**clean)
+    return template.format(**_clean(params))
+
+
+# Replies to SMS commands (outbox kind "reply"). `{sample}`s are filled by `reply()`.
+REPLIES: dict[str, dict[str, str]] = {
+    "help": {
+        "en": "Ujuzi SMS: BAL my vouchers. FIND <trade> [area]. BOOK <mentor no.>. CANCEL. "
+        "YES/NO <ref> for a session. RATE <ref> 1-5. LANG SW. STOP/START reminders.",
+        "sw": "Ujuzi SMS: SALIO vocha zako. TAFUTA <kazi> [eneo]. CHAGUA <na. ya mwalimu>. "
+        "GHAIRI. NDIO/HAPANA <na.> kwa kipindi. KADIRIA <na.> 1-5. LUGHA EN. ACHA/ANZA.",
+    },
+    "not_understood": {
+        "en": 'Ujuzi: we did not understand "{text}". Send HELP for the list of commands, e.g. '
+        "BAL, FIND tailoring, BOOK 40217.",
+        "sw": 'Ujuzi: hatukuelewa "{text}". Tuma MSAADA kupata orodha ya maagizo, mfano SALIO, '
+        "TAFUTA ushonaji, CHAGUA 40217.",
+    },
+    "not_registered": {
+        "en": "Ujuzi: this number has no training voucher yet. Vouchers come from a training "
+        "programme office; ask them to register you. Then dial {ussd} or send HELP.",
+        "sw": "Ujuzi: namba hii haina vocha ya mafunzo bado. Vocha hutolewa na ofisi ya mpango "
+        "wa mafunzo; waombe wakusajili. Kisha piga {ussd} au tuma MSAADA.",
+    },
+    "mentor_number": {
+        "en": "Ujuzi: this is a mentor's number. See your trainees, record sessions and see "
+        "payments on the Ujuzi mentor page. SMS commands are for trainees.",
+        "sw": "Ujuzi: hii ni namba ya mwalimu. Ona wanafunzi, andika vipindi na malipo kwenye "
+        "ukurasa wa mwalimu wa Ujuzi. Maagizo ya SMS ni ya wanafunzi.",
+    },
+    "balance_header": {"en": "Ujuzi vouchers:", "sw": "Vocha za Ujuzi:"},
+    "balance_free": {
+        "en": "{code}: free to book, {left}/{total} sessions, to {expiry}",
+        "sw": "{code}: haijachaguliwa, vipindi {left}/{total}, hadi {expiry}",
+    },
+    "balance_booked": {
+        "en": "{code}: {provider}, {left}/{total} sessions left, to {expiry}",
+        "sw": "{code}: {provider}, vimebaki {left}/{total}, hadi {expiry}",
+    },
+    "balance_none": {
+        "en": "Ujuzi: you have no active voucher. Ask your training programme office about a "
+        "new one.",
+        "sw": "Ujuzi: huna vocha inayotumika. Uliza ofisi ya mpango wako wa mafunzo kuhusu "
+        "vocha mpya.",
+    },
+    "find_header": {"en": "{trade}, {area}:", "sw": "{trade}, {area}:"},
+    "find_line": {
+        "en": "{number} {provider} ({kind}{rating})",
+        "sw": "{number} {provider} ({kind}{rating})",
+    },
+    "find_footer": {"en": "Reply BOOK <number>", "sw": "Jibu CHAGUA <namba>"},
+    "find_more": {"en": " or MORE", "sw": " au ZAIDI"},
+    "kind_craft_worker": {"en": "fundi", "sw": "fundi"},
+    "kind_institute": {"en": "institute", "sw": "chuo"},
+    "all_areas": {"en": "all areas", "sw": "maeneo yote"},
+    "find_none": {
+        "en": "Ujuzi: no {trade} mentor has a free place in {area} now. Try another area: "
+        "FIND {code} <county>, or FIND {code} ALL.",
+        "sw": "Ujuzi: hakuna mwalimu wa {trade} mwenye nafasi {area} sasa. Jaribu eneo "
+        "jingine: TAFUTA {code} <kaunti>, au TAFUTA {code} YOTE.",
+    },
+    "find_no_more": {
+        "en": "Ujuzi: no more mentors in that list. Send FIND <trade> [area] for a new one.",
+        "sw": "Ujuzi: hakuna walimu zaidi kwenye orodha hiyo. Tuma TAFUTA <kazi> [eneo] upate "
+        "nyingine.",
+    },
+    "unknown_trade": {
+        "en": 'Ujuzi: we do not know the trade "{text}". Try e.g. FIND tailoring, FIND '
+        "welding, FIND salon, FIND mechanic, FIND carpentry.",
+        "sw": 'Ujuzi: hatujui kazi "{text}". Jaribu mfano TAFUTA ushonaji, TAFUTA uchomeleaji, '
+        "TAFUTA saluni, TAFUTA magari.",
+    },
+    "unknown_area": {
+        "en": 'Ujuzi: we do not know the area "{text}". Send FIND {code} <county>, e.g. FIND '
+        "{code} Nakuru, or FIND {code} ALL.",
+        "sw": 'Ujuzi: hatujui eneo "{text}". Tuma TAFUTA {code} <kaunti>, mfano TAFUTA {code} '
+        "Nakuru, au TAFUTA {code} YOTE.",
+    },
+    "book_usage": {
+        "en": "Ujuzi: send BOOK and the mentor's number, e.g. BOOK 40217. Send FIND to get "
+        "mentors' numbers.",
+        "sw": "Ujuzi: tuma CHAGUA na namba ya mwalimu, mfano CHAGUA 40217. Tuma TAFUTA kupata "
+        "namba za walimu.",
+    },
+    "booked_which": {
+        "en": "Ujuzi: we used voucher {code}, the one expiring first ({expiry}). To use "
+        "another, send CANCEL, then BOOK {number} <voucher code>.",
+        "sw": "Ujuzi: tumetumia vocha {code}, inayoisha kwanza ({expiry}). Kutumia nyingine, "
+        "tuma GHAIRI, kisha CHAGUA {number} <namba ya vocha>.",
+    },
+    "unknown_provider": {
+        "en": "Ujuzi: no mentor has number {number}. Check the digits, or send FIND for a list "
+        "of mentors and their numbers.",
+        "sw": "Ujuzi: hakuna mwalimu mwenye namba {number}. Kagua namba, au tuma TAFUTA kupata "
+        "orodha ya walimu na namba zao.",
+    },
+    "unknown_voucher": {
+        "en": "Ujuzi: {number} is not one of your vouchers free to book. Send BAL to see your "
+        "vouchers.",
+        "sw": "Ujuzi: {number} si vocha yako iliyo wazi. Tuma SALIO kuona vocha zako.",
+    },
+    "no_free_voucher": {
+        "en": "Ujuzi: you have no voucher free to book with. Send BAL to see your vouchers, or "
+        "CANCEL to change mentor before your first session.",
+        "sw": "Ujuzi: huna vocha iliyo wazi. Tuma SALIO kuona vocha zako, au GHAIRI kubadili "
+        "mwalimu kabla ya kipindi cha kwanza.",
+    },
+    "provider_full": {
+        "en": "Ujuzi: {provider} has no free place now. Send FIND to choose another mentor.",
+        "sw": "Ujuzi: {provider} hana nafasi sasa. Tuma TAFUTA kuchagua mwalimu mwingine.",
+    },
+    "provider_not_bookable": {
+        "en": "Ujuzi: {provider} cannot take you (not your trade or programme, or not taking "
+        "trainees). Send FIND for mentors you can book.",
+        "sw": "Ujuzi: {provider} hawezi kukupokea (si kazi yako au mpango wako, au hapokei "
+        "wanafunzi). Tuma TAFUTA upate walimu.",
+    },
+    "cancelled": {
+        "en": "Ujuzi: your booking with {provider} is cancelled. Voucher {code} is free again: "
+        "send FIND to choose another mentor.",
+        "sw": "Ujuzi: nafasi yako kwa {provider} imeghairiwa. Vocha {code} iko wazi tena: tuma "
+        "TAFUTA kuchagua mwalimu mwingine.",
+    },
+    "cannot_cancel": {
+        "en": "Ujuzi: there is no booking to cancel. A booking can be cancelled only before "
+        "its first confirmed session.",
+        "sw": "Ujuzi: hakuna nafasi ya kughairi. Nafasi inaghairiwa tu kabla ya kipindi cha "
+        "kwanza kuthibitishwa.",
+    },
+    "answer_usage": {
+        "en": "Ujuzi: send YES <ref> if the session happened or NO <ref> if not. The ref is in "
+        "the SMS that told you about the session.",
+        "sw": "Ujuzi: tuma NDIO <na.> kama kipindi kilifanyika au HAPANA <na.> kama la. Namba "
+        "iko kwenye SMS iliyokuambia kuhusu kipindi.",
+    },
+    "confirmed": {
+        "en": "Ujuzi: session {ref} confirmed. Thank you.",
+        "sw": "Ujuzi: kipindi {ref} kimethibitishwa. Asante.",
+    },
+    "disputed": {
+        "en": "Ujuzi: thank you. Session {ref} is marked as not held and an officer will look "
+        "into it. Nothing is paid for it meanwhile.",
+        "sw": "Ujuzi: asante. Kipindi {ref} kimeandikwa kuwa hakikufanyika na afisa atakikagua. "
+        "Hakuna malipo kwa sasa.",
+    },
+    "unknown_session": {
+        "en": "Ujuzi: you have no session with ref {ref}. Check the number in the SMS about the "
+        "session.",
+        "sw": "Ujuzi: huna kipindi chenye namba {ref}. Kagua namba kwenye SMS kuhusu kipindi.",
+    },
+    "already_answered": {
+        "en": "Ujuzi: session {ref} was already answered ({status}). Nothing changed.",
+        "sw": "Ujuzi: kipindi {ref} kilishajibiwa ({status}). Hakuna kilichobadilika.",
+    },
+    "rate_usage": {
+        "en": "Ujuzi: send RATE <ref> and 1 to 5, e.g. RATE 4821 5 (5 = very good). The ref is "
+        "in the SMS about your session.",
+        "sw": "Ujuzi: tuma KADIRIA <na.> na 1 hadi 5, mfano KADIRIA 4821 5 (5 = vizuri sana). "
+        "Namba iko kwenye SMS kuhusu kipindi.",
+    },
+    "rated": {
+        "en": "Ujuzi: thank you for rating {provider} {stars} out of 5.",
+        "sw": "Ujuzi: asante kwa kumpa {provider} alama {stars} kati ya 5.",
+    },
+    "already_rated": {
+        "en": "Ujuzi: you already rated this. Each session or training is rated once.",
+        "sw": "Ujuzi: ulishakadiria hii. Kila kipindi au mafunzo hukadiriwa mara moja.",
+    },
+    "not_rateable": {
+        "en": "Ujuzi: session {ref} is not confirmed yet, so it cannot be rated.",
+        "sw": "Ujuzi: kipindi {ref} bado hakijathibitishwa, hivyo hakiwezi kukadiriwa.",
+    },
+    "stopped": {
+        "en": "Ujuzi: no more reminders. You will still get SMS about your vouchers, bookings "
+        "and sessions. Send START to get reminders again.",
+        "sw": "Ujuzi: hutapata vikumbusho tena. Bado utapata SMS kuhusu vocha, nafasi na vipindi "
+        "vyako. Tuma ANZA kupata vikumbusho tena.",
+    },
+    "started": {
+        "en": "Ujuzi: reminders are on again. Send STOP to turn them off.",
+        "sw": "Ujuzi: vikumbusho vimewashwa tena. Tuma ACHA kuvizima.",
+    },
+    "language_set": {
+        "en": "Ujuzi: we will write to you in English. Send LUGHA SW for Kiswahili.",
+        "sw": "Ujuzi: tutakuandikia kwa Kiswahili. Tuma LANG EN for English.",
+    },
+    "voucher_expired": {
+        "en": "Ujuzi: that voucher has expired. Ask your training programme office about a new "
+        "one.",
+        "sw": "Ujuzi: vocha hiyo imeisha muda. Uliza ofisi ya mpango wako wa mafunzo kuhusu "
+        "vocha mpya.",
+    },
+    "voucher_not_usable": {
+        "en": "Ujuzi: that voucher cannot be used ({reason}). Send BAL to see your vouchers.",
+        "sw": "Ujuzi: vocha hiyo haiwezi kutumika ({reason}). Tuma SALIO kuona vocha zako.",
+    },
+    "failed": {
+        "en": "Ujuzi: sorry, that could not be done now. Please try again later, or send HELP.",
+        "sw": "Ujuzi: samahani, hilo haliwezekani sasa. Tafadhali jaribu tena baadaye, au tuma "
+        "MSAADA.",
+    },
+}
+
+# Short status words used inside replies.
+WORDS: dict[str, dict[str, str]] = {
+    "confirmed": {"en": "confirmed", "sw": "kimethibitishwa"},
+    "disputed": {"en": "disputed", "sw": "kimekataliwa"},
+    "lapsed": {"en": "lapsed", "sw": "kimepitwa na muda"},
+    "revoked": {"en": "revoked", "sw": "imefutwa"},
+    "completed": {"en": "all sessions used", "sw": "vipindi vimekwisha"},
+    "booked": {"en": "already booked", "sw": "imeshachaguliwa"},
+    "in_progress": {"en": "in use", "sw": "inatumika"},
+}
+
+
+def reply(key: str, language: str, **params: Any) -> str:
+    """A reply to an SMS command in the person's language."""
+    templates = REPLIES[key]
+    template = templates.get(language) or templates["en"]
+    return template.format(**_clean(params))
+
+
+def word(key: str, language: str) -> str:
+    entry = WORDS.get(key)
+    if entry is None:
+        return key
+    return entry.get(language) or entry["en"]

@@ -1,0 +1,701 @@
+"""SMS keyword commands: what an entrepreneur can do by SMS alone.
+
+Every inbound SMS is stored once in `sms_inbound`, keyed by the gateway's id: a re-delivery (the
+gateway retries for minutes when it gets no 200, and sometimes when it did) hits the unique
+constraint and changes nothing, sends nothing. The row is written in the same transaction as the
+change the command makes and the reply it queues, so a reply never goes out without its change, nor
+the change without its reply.
+
+Commands (English and Kiswahili keywords, any case, punctuation and small misspellings tolerated):
+
+    HELP / MSAADA                     the list of commands
+    BAL / SALIO                       my vouchers
+    FIND / TAFUTA <trade> [area|ALL]  bookable mentors with their numbers (recorded as impressions)
+    MORE / ZAIDI                      the next page of the last list
+    BOOK / CHAGUA / WEKA <no.> [voucher code]
+    CANCEL / GHAIRI                   cancel the booking before its first session
+    YES / NDIO <ref>, NO / HAPANA <ref>   confirm or dispute a recorded session
+    RATE / KADIRIA <ref> <1-5>
+    STOP / ACHA, START / ANZA         reminders off / on (essential messages still come)
+    LANG / LUGHA EN|SW
+
+A list sent by FIND is remembered on the inbound row (`reply_kind = "find:<listing id>"`), so the
+BOOK that follows records the pick against the list it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.domain import errors
+from marketplace.domain.base import utcnow
+from marketplace.domain.codes import format_voucher_code, normalise_voucher_code
+from marketplace.domain.models import (
+    ACTIVE_VOUCHER_STATUSES,
+    Booking,
+    BookingStatus,
+    Entrepreneur,
+    Impression,
+    InboundSms,
+    Provider,
+    ProviderStaff,
+    SessionStatus,
+    TrainingSession,
+    Voucher,
+    VoucherStatus,
+)
+from marketplace.extensions import db
+from marketplace.services import (
+    bookings,
+    entrepreneurs,
+    outbox,
+    ratings,
+    reference,
+    sessions,
+    settings,
+    unit,
+)
+
+from . import texts
+
+log = logging.getLogger(__name__)
+
+# More inbound SMS than this from one number within the hour are stored but not answered: a loop
+# with another automatic responder must not cost us an SMS per message.
+REPLY_LIMIT_PER_HOUR = 30
+LISTING_MEMORY = timedelta(days=7)  # how long a BOOK still counts as a pick from an earlier FIND
+BALANCE_MAX_VOUCHERS = 4
+LIST_NAME_MAX = 22
+
+# keyword -> (command, is Kiswahili)
+KEYWORDS: dict[str, tuple[str, bool]] = {
+    "HELP": ("help", False),
+    "INFO": ("help", False),
+    "MENU": ("help", False),
+    "MSAADA": ("help", True),
+    "SAIDIA": ("help", True),
+    "BAL": ("bal", False),
+    "BALANCE": ("bal", False),
+    "VOUCHER": ("bal", False),
+    "VOUCHERS": ("bal", False),
+    "SALIO": ("bal", True),
+    "VOCHA": ("bal", True),
+    "FIND": ("find", False),
+    "SEARCH": ("find", False),
+    "LIST": ("find", False),
+    "TAFUTA": ("find", True),
+    "MORE": ("more", False),
+    "NEXT": ("more", False),
+    "ZAIDI": ("more", True),
+    "BOOK": ("book", False),
+    "CHOOSE": ("book", False),
+    "PICK": ("book", False),
+    "CHAGUA": ("book", True),
+    "WEKA": ("book", True),
+    "CANCEL": ("cancel", False),
+    "GHAIRI": ("cancel", True),
+    "SITISHA": ("cancel", True),
+    "YES": ("yes", False),
+    "Y": ("yes", False),
+    "NDIO": ("yes", True),
+    "NDIYO": ("yes", True),
+    "NO": ("no", False),
+    "N": ("no", False),
+    "HAPANA": ("no", True),
+    "RATE": ("rate", False),
+    "RATING": ("rate", False),
+    "KADIRIA": ("rate", True),
+    "STOP": ("stop", False),
+    "UNSUBSCRIBE": ("stop", False),
+    "ACHA": ("stop", True),
+    "START": ("start", False),
+    "ANZA": ("start", True),
+    "LANG": ("lang", False),
+    "LANGUAGE": ("lang", False),
+    "LUGHA": ("lang", True),
+}
+LANGUAGE_WORDS = {
+    "EN": "en",
+    "ENG": "en",
+    "ENGLISH": "en",
+    "KIINGEREZA": "en",
+    "SW": "sw",
+    "SWA": "sw",
+    "SWAHILI": "sw",
+    "KISWAHILI": "sw",
+}
+ALL_AREAS = {"ALL", "YOTE", "KOTE", "ANY"}
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # help, bal, find, more, book, cancel, yes, no, rate, stop, start, lang, unknown
+    words: list[str]  # what followed the keyword, as tokens (letters or digits)
+    swahili: bool = False
+
+    @property
+    def numbers(self) -> list[str]:
+        return [w for w in self.words if w.isdigit()]
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Letters and digits, upper case: 'Yes,4821!' -> ['YES', '4821']."""
+    return re.findall(r"[A-Z]+|[0-9]+", _fold(text).upper())
+
+
+def _keyword(word: str) -> tuple[str, bool] | None:
+    if word in KEYWORDS:
+        return KEYWORDS[word]
+    if len(word) >= 3:  # short words are too easily something else
+        close = difflib.get_close_matches(word, [k for k in KEYWORDS if len(k) >= 3], 1, 0.8)
+        if close:
+            return KEYWORDS[close[0]]
+    return None
+
+
+def parse(text: str) -> Command:
+    words = tokens(text)
+    if not words:
+        return Command("unknown", [])
+    found = _keyword(words[0])
+    if found is None:
+        return Command("unknown", words)
+    name, swahili = found
+    return Command(name, words[1:], swahili)
+
+
+# --------------------------------------------------------------------------- handling
+
+
+@dataclass
+class Context:
+    """One inbound message being answered."""
+
+    inbound: InboundSms
+    phone: str
+    command: Command
+    now: datetime
+    language: str
+    person: Entrepreneur | None = None
+    replies: list[str] = field(default_factory=list)
+
+    def say(self, key: str, *, delay: timedelta | None = None, **params: Any) -> None:
+        self.send(texts.reply(key, self.language, **params), key, delay=delay)
+
+    def send(self, body: str, kind: str, *, delay: timedelta | None = None) -> None:
+        """Queue a reply in the current transaction; `delay` orders it after the service's own
+        notification of the same change."""
+        outbox.queue_text(self.phone, body, "reply", now=self.now + (delay or timedelta()))
+        self.inbound.reply_kind = kind[:40]
+        self.replies.append(body)
+
+
+def handle_inbound(message: dict[str, Any]) -> None:
+    """The inbound-SMS callback: store once, run the command, reply. Never raises."""
+    try:
+        _handle(message, utcnow())
+    except Exception:
+        log.exception("inbound SMS could not be handled; answering politely")
+        try:
+            unit.rollback()
+            _store_and_reply(message, utcnow(), "failed", None)
+        except Exception:
+            log.exception("could not even store the inbound SMS")
+            db.session.rollback()
+
+
+def _new_row(message: dict[str, Any], now: datetime) -> InboundSms | None:
+    """The inbound row, flushed; None when this gateway id was seen before."""
+    row = InboundSms(
+        gateway_id=str(message["id"])[:100],
+        from_phone=str(message["from_"]),
+        to_code=str(message.get("to") or "")[:20],
+        text=str(message.get("text") or "")[:1000],
+        received_at=now,
+        reply_kind=None,
+    )
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        unit.rollback()
+        log.info("inbound SMS delivered again; ignored")
+        return None
+    return row
+
+
+def _handle(message: dict[str, Any], now: datetime) -> None:
+    row = _new_row(message, now)
+    if row is None:
+        return
+    phone = row.from_phone
+    command = parse(row.text)
+    person = entrepreneurs.by_phone(phone)
+    language = person.language if person else ("sw" if command.swahili else "en")
+    ctx = Context(row, phone, command, now, language, person)
+    if _too_many(phone, now):
+        row.reply_kind = "throttled"
+        unit.commit()
+        log.warning("inbound SMS from a number over its hourly limit; not answered")
+        return
+    try:
+        if person is None:
+            _stranger(ctx)
+        else:
+            HANDLERS[command.name](ctx, person)
+        unit.commit()
+    except errors.DomainError as exc:
+        unit.rollback()
+        key, params = _error_reply(ctx, exc)
+        _store_and_reply(message, now, key, language, **params)
+
+
+def _store_and_reply(
+    message: dict[str, Any], now: datetime, key: str, language: str | None, **params: Any
+) -> None:
+    """A fresh transaction: the inbound row (if still new) and one reply."""
+    row = _new_row(message, now)
+    if row is None:
+        return
+    if language is None:
+        person = entrepreneurs.by_phone(row.from_phone)
+        language = person.language if person else "en"
+    outbox.queue_text(row.from_phone, texts.reply(key, language, **params), "reply", now=now)
+    row.reply_kind = key
+    unit.commit()
+
+
+def _too_many(phone: str, now: datetime) -> bool:
+    recent = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(InboundSms)
+        .where(InboundSms.from_phone == phone, InboundSms.received_at > now - timedelta(hours=1))
+    )
+    return (recent or 0) > REPLY_LIMIT_PER_HOUR
+
+
+def _stranger(ctx: Context) -> None:
+    if ctx.command.name == "stop":
+        ctx.inbound.reply_kind = "none"  # someone who asks us to stop gets no SMS back
+        return
+    is_mentor = db.session.scalar(
+        sa.select(sa.literal(1)).where(
+            sa.or_(
+                sa.exists().where(Provider.phone == ctx.phone),
+                sa.exists().where(ProviderStaff.phone == ctx.phone),
+            )
+        )
+    )
+    if is_mentor:
+        ctx.say("mentor_number")
+    else:
+        ctx.say("not_registered", ussd=settings.ussd_code())
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _help(ctx: Context, _person: Entrepreneur) -> None:
+    ctx.say("help")
+
+
+def _unknown(ctx: Context, _person: Entrepreneur) -> None:
+    shown = " ".join(ctx.inbound.text.split())
+    if not shown:
+        ctx.say("help")
+        return
+    ctx.say("not_understood", text=shown)
+
+
+def _balance(ctx: Context, person: Entrepreneur) -> None:
+    vouchers = db.session.scalars(
+        sa.select(Voucher)
+        .where(
+            Voucher.entrepreneur_id == person.id,
+            Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
+            Voucher.expires_at > ctx.now,
+        )
+        .order_by(Voucher.expires_at, Voucher.id)
+        .limit(BALANCE_MAX_VOUCHERS)
+    ).all()
+    if not vouchers:
+        ctx.say("balance_none")
+        return
+    lines = [texts.reply("balance_header", ctx.language)]
+    for v in vouchers:
+        params: dict[str, Any] = {
+            "code": format_voucher_code(v.code),
+            "left": v.sessions_left,
+            "total": v.sessions_total,
+            "expiry": v.expires_at.strftime("%d/%m/%Y"),
+        }
+        if v.status == VoucherStatus.ISSUED:
+            lines.append(texts.reply("balance_free", ctx.language, **params))
+            continue
+        provider = db.session.scalar(
+            sa.select(Provider.name)
+            .join(Booking, Booking.provider_id == Provider.id)
+            .where(Booking.voucher_id == v.id, Booking.status == BookingStatus.ACTIVE)
+        )
+        lines.append(
+            texts.reply("balance_booked", ctx.language, provider=_short(provider or "?"), **params)
+        )
+    ctx.send("\n".join(lines), "balance")
+
+
+def _short(name: str, limit: int = LIST_NAME_MAX) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= limit else name[:limit].rstrip()
+
+
+def _find(ctx: Context, person: Entrepreneur) -> None:
+    words = ctx.command.words
+    if not words:
+        trade: str | None = person.trade_code
+        region: str | None = person.region_code
+    else:
+        trade, region, problem = _trade_and_area(words)
+        if problem is not None:
+            key, params = problem
+            ctx.say(key, **params)
+            return
+    assert trade is not None
+    _list(ctx, person, trade, region, page=0, listing_id=uuid.uuid4().hex)
+
+
+def _trade_and_area(
+    words: list[str],
+) -> tuple[str | None, str | None, tuple[str, dict[str, Any]] | None]:
+    """Split 'motor mechanics uasin gishu' into a trade and an area (county), tolerating typos."""
+    n = len(words)
+    for j in range(1, n):  # the longest area first
+        trade = reference.match_trade(" ".join(words[:j]))
+        if trade is None:
+            continue
+        rest = words[j:]
+        if len(rest) == 1 and rest[0] in ALL_AREAS:
+            return trade, None, None
+        region = reference.match_region(" ".join(rest))
+        if region is not None:
+            return trade, region, None
+    trade = reference.match_trade(" ".join(words))
+    if trade is None:
+        return None, None, ("unknown_trade", {"text": " ".join(words).lower()})
+    # The trade matched on its first word(s); anything after that is not part of the trade name
+    # is an area we did not recognise.
+    first = next(j for j in range(1, n + 1) if reference.match_trade(" ".join(words[:j])))
+    rest = [w for w in words[first:] if reference.match_trade(w) != trade]
+    if rest:
+        return trade, None, ("unknown_area", {"text": " ".join(rest).lower(), "code": trade})
+    return trade, None, None
+
+
+def _list(
+    ctx: Context,
+    person: Entrepreneur,
+    trade: str,
+    region: str | None,
+    *,
+    page: int,
+    listing_id: str,
+) -> None:
+    listing = bookings.find_providers(
+        person.id, trade, region, page=page, channel="sms", listing_id=listing_id, now=ctx.now
+    )
+    lang = ctx.language
+    trade_name = reference.trade_name(trade, lang)
+    area = reference.region_name(region) if region else texts.reply("all_areas", lang)
+    if not listing.providers:
+        if page:
+            ctx.say("find_no_more")
+        else:
+            ctx.say("find_none", trade=trade_name, area=area, code=trade)
+        return
+    lines = [texts.reply("find_header", lang, trade=trade_name, area=area)]
+    for card in listing.providers:
+        rating = f", {card.rating:.1f}*" if card.rating is not None else ""
+        kind = texts.reply(f"kind_{card.kind}", lang)
+        lines.append(
+            texts.reply(
+                "find_line",
+                lang,
+                number=card.number,
+                provider=_short(card.name),
+                kind=kind,
+                rating=rating,
+            )
+        )
+    footer = texts.reply("find_footer", lang)
+    if listing.has_more:
+        footer += texts.reply("find_more", lang)
+    lines.append(footer)
+    ctx.send("\n".join(lines), f"find:{listing.listing_id}")
+
+
+def _recent_listings(phone: str, now: datetime) -> list[str]:
+    kinds = db.session.scalars(
+        sa.select(InboundSms.reply_kind)
+        .where(
+            InboundSms.from_phone == phone,
+            InboundSms.reply_kind.like("find:%"),
+            InboundSms.received_at > now - LISTING_MEMORY,
+        )
+        .order_by(InboundSms.id.desc())
+        .limit(10)
+    ).all()
+    return list(dict.fromkeys(k.split(":", 1)[1] for k in kinds if k))
+
+
+def _more(ctx: Context, person: Entrepreneur) -> None:
+    listings = _recent_listings(ctx.phone, ctx.now)
+    if not listings:
+        ctx.say("find_no_more")
+        return
+    last = db.session.execute(
+        sa.select(Impression.trade_code, Impression.region_code, sa.func.max(Impression.position))
+        .where(Impression.listing_id == listings[0])
+        .group_by(Impression.trade_code, Impression.region_code)
+    ).first()
+    if last is None:
+        ctx.say("find_no_more")
+        return
+    trade, region, position = last
+    page = position // bookings.PAGE_SIZE + 1
+    _list(ctx, person, trade, region, page=page, listing_id=listings[0])
+
+
+def _listing_for(phone: str, provider_id: int, now: datetime) -> str | None:
+    """The most recent list sent by SMS that showed this provider."""
+    for listing_id in _recent_listings(phone, now):
+        shown = db.session.scalar(
+            sa.select(Impression.id)
+            .where(Impression.listing_id == listing_id, Impression.provider_id == provider_id)
+            .limit(1)
+        )
+        if shown is not None:
+            return listing_id
+    return None
+
+
+def _book(ctx: Context, person: Entrepreneur) -> None:
+    numbers = ctx.command.numbers
+    if not numbers:
+        ctx.say("book_usage")
+        return
+    number = numbers[0]
+    try:
+        provider = bookings.provider_by_number(number)
+    except errors.NotFound:
+        ctx.say("unknown_provider", number=number)
+        return
+    named = "".join(numbers[1:])
+    if named:
+        code = normalise_voucher_code(named)
+        voucher = (
+            db.session.scalar(sa.select(Voucher).where(Voucher.code == code)) if code else None
+        )
+        if voucher is None or voucher.entrepreneur_id != person.id:
+            ctx.say("unknown_voucher", number=named)
+            return
+        voucher_id = voucher.id
+    else:
+        free = bookings.bookable_vouchers(person.id, ctx.now)
+        if not free:
+            raise errors.VoucherNotUsable("You have no voucher free to book with.")
+        voucher_id = free[0].id
+        if len(free) > 1:
+            ctx.say(
+                "booked_which",
+                delay=timedelta(seconds=1),
+                code=format_voucher_code(free[0].code),
+                expiry=free[0].expires_at.strftime("%d/%m/%Y"),
+                number=provider.number,
+            )
+    ctx.inbound.reply_kind = "booked"
+    bookings.book_provider(
+        person.id,
+        provider.id,
+        voucher_id,
+        channel="sms",
+        listing_id=_listing_for(ctx.phone, provider.id, ctx.now),
+        now=ctx.now,
+    )
+
+
+def _cancel(ctx: Context, person: Entrepreneur) -> None:
+    current = bookings.active_booking(person.id)
+    if current is None:
+        ctx.say("cannot_cancel")
+        return
+    ctx.say(
+        "cancelled",
+        provider=current.provider.name,
+        code=format_voucher_code(current.voucher.code),
+    )
+    bookings.cancel_booking(person.id, current.voucher_id, channel="sms", now=ctx.now)
+
+
+def _session_ref(ctx: Context, person: Entrepreneur) -> str | None:
+    """The ref the person gave, or the only session waiting for their answer."""
+    refs = [n for n in ctx.command.numbers if len(n) >= 4]
+    if refs:
+        return refs[0]
+    waiting = db.session.scalars(
+        sa.select(TrainingSession.ref)
+        .where(
+            TrainingSession.entrepreneur_id == person.id,
+            TrainingSession.status == SessionStatus.RECORDED,
+        )
+        .limit(2)
+    ).all()
+    return waiting[0] if len(waiting) == 1 else None
+
+
+def _find_session(person: Entrepreneur, ref: str) -> TrainingSession | None:
+    return db.session.scalar(
+        sa.select(TrainingSession).where(
+            TrainingSession.entrepreneur_id == person.id, TrainingSession.ref == ref
+        )
+    )
+
+
+def _answer(ctx: Context, person: Entrepreneur, accept: bool) -> None:
+    ref = _session_ref(ctx, person)
+    if ref is None:
+        ctx.say("answer_usage")
+        return
+    session = _find_session(person, ref)
+    if session is None:
+        ctx.say("unknown_session", ref=ref)
+        return
+    if session.status != SessionStatus.RECORDED:
+        ctx.say("already_answered", ref=ref, status=texts.word(session.status, ctx.language))
+        return
+    if not accept:
+        ctx.say("disputed", ref=ref)
+    elif person.sms_opt_out:
+        # The service's own confirmation to the entrepreneur is a reminder-class message that
+        # STOP turned off; the answer to their own YES still comes.
+        ctx.say("confirmed", ref=ref)
+    else:
+        ctx.inbound.reply_kind = "confirmed"
+    sessions.answer_session(person.id, ref, accept, via="sms", now=ctx.now)
+
+
+def _yes(ctx: Context, person: Entrepreneur) -> None:
+    _answer(ctx, person, True)
+
+
+def _no(ctx: Context, person: Entrepreneur) -> None:
+    _answer(ctx, person, False)
+
+
+def _rate(ctx: Context, person: Entrepreneur) -> None:
+    numbers = ctx.command.numbers
+    ref: str | None
+    if len(numbers) >= 2:
+        ref, stars_text = numbers[0], numbers[1]
+    elif len(numbers) == 1 and len(numbers[0]) == 1:
+        stars_text = numbers[0]
+        latest = ratings.rateable_sessions(person.id, limit=1)
+        ref = latest[0].ref if latest else None
+    else:
+        ref, stars_text = None, ""
+    stars = int(stars_text) if stars_text.isdigit() else 0
+    if ref is None or not 1 <= stars <= 5:
+        ctx.say("rate_usage")
+        return
+    session = _find_session(person, ref)
+    if session is None:
+        ctx.say("unknown_session", ref=ref)
+        return
+    if session.status != SessionStatus.CONFIRMED:
+        ctx.say("not_rateable", ref=ref)
+        return
+    ctx.say("rated", provider=session.provider.name, stars=stars)
+    ratings.rate(person.id, ref, stars, "sms", now=ctx.now)
+
+
+def _stop(ctx: Context, person: Entrepreneur) -> None:
+    ctx.say("stopped")
+    entrepreneurs.set_sms_opt_out(person.id, True, now=ctx.now)
+
+
+def _start(ctx: Context, person: Entrepreneur) -> None:
+    ctx.say("started")
+    entrepreneurs.set_sms_opt_out(person.id, False, now=ctx.now)
+
+
+def _language(ctx: Context, person: Entrepreneur) -> None:
+    wanted = next((LANGUAGE_WORDS[w] for w in ctx.command.words if w in LANGUAGE_WORDS), None)
+    if wanted is None:
+        wanted = "sw" if ctx.command.swahili else "en"
+    ctx.language = wanted
+    ctx.say("language_set")
+    if person.language != wanted:
+        entrepreneurs.set_language(person.id, wanted, now=ctx.now)
+
+
+HANDLERS = {
+    "help": _help,
+    "unknown": _unknown,
+    "bal": _balance,
+    "find": _find,
+    "more": _more,
+    "book": _book,
+    "cancel": _cancel,
+    "yes": _yes,
+    "no": _no,
+    "rate": _rate,
+    "stop": _stop,
+    "start": _start,
+    "lang": _language,
+}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _error_reply(ctx: Context, exc: errors.DomainError) -> tuple[str, dict[str, Any]]:
+    """A domain error as a reply the person can act on."""
+    command = ctx.command.name
+    numbers = ctx.command.numbers
+    first = numbers[0] if numbers else ""
+    if isinstance(exc, errors.ProviderFull | errors.ProviderNotBookable):
+        name = db.session.scalar(sa.select(Provider.name).where(Provider.number == first))
+        key = "provider_full" if isinstance(exc, errors.ProviderFull) else "provider_not_bookable"
+        return key, {"provider": name or first}
+    if isinstance(exc, errors.VoucherExpired):
+        return "voucher_expired", {}
+    if isinstance(exc, errors.VoucherRevoked | errors.VoucherFullyUsed):
+        reason = "revoked" if isinstance(exc, errors.VoucherRevoked) else "completed"
+        return "voucher_not_usable", {"reason": texts.word(reason, ctx.language)}
+    if isinstance(exc, errors.VoucherAlreadyBooked):
+        return "voucher_not_usable", {"reason": texts.word("booked", ctx.language)}
+    if isinstance(exc, errors.VoucherNotUsable):
+        return "no_free_voucher", {}
+    if isinstance(exc, errors.CannotCancel):
+        return "cannot_cancel", {}
+    if isinstance(exc, errors.AlreadyExists) and command == "rate":
+        return "already_rated", {}
+    if isinstance(exc, errors.IllegalTransition) and command in ("yes", "no"):
+        return "already_answered", {"ref": first, "status": "-"}
+    if isinstance(exc, errors.NotFound) and command in ("yes", "no", "rate"):
+        return "unknown_session", {"ref": first}
+    log.info("SMS %s refused: %s", command, exc.code)
+    return "failed", {}

@@ -1,0 +1,462 @@
+"""SMS commands through the real inbound route: what a person texting the short code sees."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.domain.codes import format_voucher_code
+from marketplace.domain.models import (
+    Booking,
+    BookingStatus,
+    Entrepreneur,
+    Impression,
+    InboundSms,
+    OutboxMessage,
+    Rating,
+    SessionStatus,
+    TrainingSession,
+    Voucher,
+    VoucherStatus,
+)
+from marketplace.extensions import db
+from marketplace.services import bookings
+from sms import commands
+from sms.gsm import is_gsm7
+
+from .conftest import outbox_kinds, outbox_to, post_sms
+
+
+def person_of(voucher: Voucher) -> Entrepreneur:
+    person = db.session.get(Entrepreneur, voucher.entrepreneur_id)
+    assert person is not None
+    return person
+
+
+def test_help_lists_the_commands_in_english(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "help")
+    assert "BAL" in reply and "FIND" in reply and "BOOK" in reply and "RATE" in reply
+
+
+def test_a_kiswahili_speaker_gets_help_in_kiswahili(build, sms):
+    person = person_of(build.voucher(language="sw"))
+    (reply,) = sms(person.phone, "  msaada!! ")
+    assert "SALIO" in reply and "TAFUTA" in reply and "CHAGUA" in reply
+
+
+def test_an_unknown_number_is_told_how_to_join(sms):
+    (reply,) = sms("+254799000111", "FIND tailoring")
+    assert "no training voucher" in reply and "*384*1234#" in reply
+
+
+def test_an_unknown_number_writing_kiswahili_is_answered_in_kiswahili(sms):
+    (reply,) = sms("+254799000112", "tafuta ushonaji")
+    assert "haina vocha" in reply
+
+
+def test_stop_from_an_unknown_number_sends_nothing_back(sms):
+    assert sms("+254799000113", "STOP") == []
+
+
+def test_a_mentor_texting_is_pointed_to_the_mentor_page(build, sms):
+    provider = build.provider()
+    (reply,) = sms(provider.phone, "BAL")
+    assert "mentor page" in reply
+
+
+def test_unrecognised_text_gets_a_short_help_reply(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "hello, is this the training people?")
+    assert "did not understand" in reply and "HELP" in reply
+    assert len(reply) <= 160 and is_gsm7(reply)
+
+
+def test_a_message_delivered_twice_is_answered_once(build, client, sms):
+    person = person_of(build.voucher())
+    sms(person.phone, "BAL", gateway_id="ATXid_same")
+    assert sms(person.phone, "BAL", gateway_id="ATXid_same") == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundSms)) == 1
+
+
+def test_a_booking_delivered_twice_books_once(build, sms):
+    voucher = build.voucher()
+    person = person_of(voucher)
+    provider = build.provider()
+    first = sms(person.phone, f"BOOK {provider.number}", gateway_id="ATXid_book")
+    again = sms(person.phone, f"BOOK {provider.number}", gateway_id="ATXid_book")
+    assert len(first) == 1 and again == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
+
+
+def test_balance_lists_each_voucher_with_its_sessions_and_mentor(build, sms):
+    programme = build.programme()
+    booked = build.booking(build.voucher(programme))
+    person = person_of(db.session.get(Voucher, booked.voucher_id))
+    free = build.voucher(programme, phone=person.phone)
+    (reply,) = sms(person.phone, "bal")
+    provider_name = db.session.get(Booking, booked.id).provider.name
+    assert format_voucher_code(free.code) in reply
+    assert "free to book, 4/4 sessions" in reply
+    assert provider_name in reply
+
+
+def test_balance_with_no_voucher_says_so(build, sms):
+    voucher = build.voucher()
+    person = person_of(voucher)
+    from marketplace.services import vouchers
+
+    vouchers.revoke_voucher(voucher.code, "test")
+    (reply,) = sms(person.phone, "SALIO")
+    assert "no active voucher" in reply
+
+
+def test_find_lists_mentors_with_their_numbers_and_records_what_was_shown(build, sms):
+    person = person_of(build.voucher())
+    shown = [build.provider(name=f"Fundi Wa {i}") for i in range(2)]
+    build.provider(region="kisumu")  # another area: not listed
+    (reply,) = sms(person.phone, "FIND tailoring nairobi")
+    for p in shown:
+        assert p.number in reply
+    assert "Tailoring, Nairobi" in reply and "BOOK" in reply
+    rows = db.session.execute(sa.select(Impression.provider_id, Impression.channel)).all()
+    assert sorted(r.provider_id for r in rows) == sorted(p.id for p in shown)
+    assert {r.channel for r in rows} == {"sms"}
+
+
+def test_find_tolerates_case_punctuation_and_misspellings(build, sms):
+    person = person_of(build.voucher(trade="metalwork"))
+    welder = build.provider(trades=["metalwork"], region="uasin-gishu")
+    (reply,) = sms(person.phone, "tafuta,  WELDNG uasin gishu.")
+    assert welder.number in reply
+    assert "Uchomeleaji" in reply or "welding" in reply.lower()
+
+
+def test_find_without_words_searches_my_trade_in_my_area(build, sms):
+    person = person_of(build.voucher())
+    provider = build.provider()
+    (reply,) = sms(person.phone, "FIND")
+    assert provider.number in reply
+
+
+def test_find_with_an_unknown_trade_suggests_what_to_send(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "FIND astronaut")
+    assert 'trade "astronaut"' in reply
+
+
+def test_find_with_an_unknown_area_says_which_word_was_not_understood(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "FIND tailoring atlantis")
+    assert 'area "atlantis"' in reply and "FIND tailoring ALL" in reply
+
+
+def test_find_with_nobody_free_suggests_another_area(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "FIND tailoring kisumu")
+    assert "no Tailoring mentor has a free place in Kisumu" in reply
+
+
+def test_more_shows_the_next_page_of_the_same_list(build, sms):
+    person = person_of(build.voucher())
+    providers = [build.provider() for _ in range(bookings.PAGE_SIZE + 1)]
+    (first,) = sms(person.phone, "FIND tailoring all")
+    assert "MORE" in first
+    (second,) = sms(person.phone, "more")
+    listed = [p for p in providers if p.number in first or p.number in second]
+    assert len(listed) == len(providers)
+    listings = db.session.scalars(sa.select(Impression.listing_id).distinct()).all()
+    assert len(listings) == 1
+    (third,) = sms(person.phone, "MORE")
+    assert "no more mentors" in third
+
+
+def test_book_after_find_records_the_pick_against_the_list_and_tells_both_sides(build, sms):
+    voucher = build.voucher()
+    person = person_of(voucher)
+    provider = build.provider(name="Mama Njeri Tailors")
+    sms(person.phone, "FIND tailoring")
+    replies = sms(person.phone, f"book {provider.number}")
+    assert len(replies) == 1
+    assert "booked Mama Njeri Tailors" in replies[0]
+    assert format_voucher_code(voucher.code) in replies[0]
+    booking = db.session.scalars(sa.select(Booking)).one()
+    listing = db.session.scalar(sa.select(Impression.listing_id))
+    assert booking.channel == "sms" and booking.listing_id == listing
+    assert outbox_kinds(provider.phone)[-1] == "booking_made_provider"
+
+
+def test_book_with_a_number_never_listed_books_without_a_list(build, sms):
+    voucher = build.voucher()
+    provider = build.provider()
+    sms(person_of(voucher).phone, f"CHAGUA {provider.number}")
+    booking = db.session.scalars(sa.select(Booking)).one()
+    assert booking.listing_id is None and booking.channel == "sms"
+
+
+def test_book_with_several_vouchers_uses_the_one_expiring_first_and_says_so(build, sms):
+    now = datetime.now(UTC)
+    later = build.voucher(build.programme(validity_days=200))
+    person = person_of(later)
+    sooner = build.voucher(build.programme(validity_days=30), phone=person.phone)
+    provider = build.provider()
+    replies = sms(person.phone, f"BOOK {provider.number}")
+    assert len(replies) == 2
+    assert format_voucher_code(sooner.code) in replies[0]  # the booking confirmation
+    assert f"we used voucher {format_voucher_code(sooner.code)}" in replies[1]
+    assert (now + timedelta(days=30)).strftime("%d/%m/%Y") in replies[1]
+    db.session.expire_all()
+    assert db.session.get(Voucher, sooner.id).status == VoucherStatus.BOOKED
+    assert db.session.get(Voucher, later.id).status == VoucherStatus.ISSUED
+
+
+def test_book_naming_a_voucher_uses_that_voucher(build, sms):
+    later = build.voucher(build.programme(validity_days=200))
+    person = person_of(later)
+    sooner = build.voucher(build.programme(validity_days=30), phone=person.phone)
+    provider = build.provider()
+    replies = sms(person.phone, f"BOOK {provider.number} {format_voucher_code(later.code)}")
+    assert len(replies) == 1
+    db.session.expire_all()
+    assert db.session.get(Voucher, later.id).status == VoucherStatus.BOOKED
+    assert db.session.get(Voucher, sooner.id).status == VoucherStatus.ISSUED
+
+
+def test_book_an_unknown_number_says_no_mentor_has_it(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "BOOK 99999")
+    assert "no mentor has number 99999" in reply
+
+
+def test_book_a_full_mentor_changes_nothing_and_says_so(build, sms):
+    provider = build.provider(capacity=1, name="Busy Fundi")
+    build.booking(provider=provider)
+    voucher = build.voucher()
+    (reply,) = sms(person_of(voucher).phone, f"BOOK {provider.number}")
+    assert "Busy Fundi has no free place" in reply
+    db.session.expire_all()
+    assert db.session.get(Voucher, voucher.id).status == VoucherStatus.ISSUED
+
+
+def test_book_when_every_voucher_is_booked_says_there_is_none_free(build, sms):
+    booking = build.booking()
+    person = person_of(db.session.get(Voucher, booking.voucher_id))
+    other = build.provider()
+    (reply,) = sms(person.phone, f"BOOK {other.number}")
+    assert "no voucher free to book" in reply
+
+
+def test_book_without_a_number_explains_how(build, sms):
+    (reply,) = sms(person_of(build.voucher()).phone, "BOOK")
+    assert "BOOK 40217" in reply
+
+
+def test_cancel_before_the_first_session_frees_the_voucher(build, sms):
+    booking = build.booking()
+    voucher = db.session.get(Voucher, booking.voucher_id)
+    provider_phone = booking.provider.phone
+    (reply,) = sms(person_of(voucher).phone, "ghairi")
+    assert "imeghairiwa" not in reply and "is cancelled" in reply
+    db.session.expire_all()
+    assert db.session.get(Voucher, voucher.id).status == VoucherStatus.ISSUED
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+    assert outbox_kinds(provider_phone)[-1] == "booking_cancelled_provider"
+
+
+def test_cancel_after_a_confirmed_session_is_refused_with_a_reason(build, sms):
+    session = build.confirmed_session()
+    person = db.session.get(Entrepreneur, session.entrepreneur_id)
+    (reply,) = sms(person.phone, "CANCEL")
+    assert "no booking to cancel" in reply
+
+
+def test_yes_confirms_the_session_and_the_person_hears_back(build, sms):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    (reply,) = sms(person.phone, f"Yes {recorded.ref}")
+    assert f"session {recorded.ref} confirmed" in reply and "3 of 4" in reply
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.CONFIRMED
+    assert db.session.get(TrainingSession, recorded.id).answered_via == "sms"
+
+
+def test_a_bare_yes_answers_the_only_session_waiting(build, sms):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    sms(person.phone, "NDIO")
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.CONFIRMED
+
+
+def test_yes_after_stop_still_gets_an_answer(build, sms):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    sms(person.phone, "STOP")
+    (reply,) = sms(person.phone, f"YES {recorded.ref}")
+    assert f"session {recorded.ref} confirmed" in reply
+
+
+def test_no_disputes_the_session_and_tells_the_mentor(build, sms):
+    recorded = build.recorded_session()
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    mentor_phone = recorded.provider.phone
+    (reply,) = sms(person.phone, f"hapana {recorded.ref}")
+    assert "kimeandikwa kuwa hakikufanyika" not in reply  # an English speaker
+    assert "marked as not held" in reply
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.DISPUTED
+    assert outbox_kinds(mentor_phone)[-1] == "session_disputed_mentor"
+
+
+def test_answering_a_session_twice_changes_nothing(build, sms):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    sms(person.phone, f"YES {recorded.ref}")
+    (reply,) = sms(person.phone, f"NO {recorded.ref}")
+    assert "already answered (confirmed)" in reply
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.CONFIRMED
+
+
+def test_yes_with_a_wrong_ref_says_there_is_no_such_session(build, sms):
+    recorded = build.recorded_session()
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    wrong = "1000" if recorded.ref != "1000" else "1001"
+    (reply,) = sms(person.phone, f"YES {wrong}")
+    assert f"no session with ref {wrong}" in reply
+
+
+def test_rate_stores_the_rating_once(build, sms):
+    session = build.confirmed_session()
+    person = db.session.get(Entrepreneur, session.entrepreneur_id)
+    (reply,) = sms(person.phone, f"RATE {session.ref} 5")
+    assert "5 out of 5" in reply
+    (again,) = sms(person.phone, f"kadiria {session.ref} 4")
+    assert "already rated" in again
+    assert db.session.scalars(sa.select(Rating.stars)).all() == [5]
+
+
+def test_rate_with_stars_only_rates_the_latest_session(build, sms):
+    session = build.confirmed_session()
+    person = db.session.get(Entrepreneur, session.entrepreneur_id)
+    sms(person.phone, "RATE 4")
+    rating = db.session.scalars(sa.select(Rating)).one()
+    assert rating.stars == 4 and rating.channel == "sms"
+
+
+@pytest.mark.parametrize("text", ["RATE", "RATE 4821 9", "RATE 4821"])
+def test_rate_without_a_ref_and_stars_explains_how(build, sms, text):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, text)
+    assert "RATE 4821 5" in reply
+
+
+def test_stop_turns_reminders_off_and_start_back_on(build, sms):
+    person = person_of(build.voucher())
+    (stopped,) = sms(person.phone, "Stop")
+    assert "no more reminders" in stopped
+    db.session.expire_all()
+    assert db.session.get(Entrepreneur, person.id).sms_opt_out is True
+    (started,) = sms(person.phone, "ANZA")
+    assert "reminders are on" in started
+    db.session.expire_all()
+    assert db.session.get(Entrepreneur, person.id).sms_opt_out is False
+
+
+def test_language_can_be_changed_by_sms(build, sms):
+    person = person_of(build.voucher())
+    (reply,) = sms(person.phone, "LUGHA SW")
+    assert "Kiswahili" in reply
+    db.session.expire_all()
+    assert db.session.get(Entrepreneur, person.id).language == "sw"
+    (help_reply,) = sms(person.phone, "HELP")
+    assert "SALIO" in help_reply
+
+
+def test_an_unexpected_failure_is_answered_politely_and_the_route_still_answers_200(
+    build, sms, monkeypatch
+):
+    person = person_of(build.voucher())
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(commands.bookings, "find_providers", broken)
+    (reply,) = sms(person.phone, "FIND tailoring")
+    assert "sorry" in reply and "try again later" in reply
+
+
+def test_a_flood_from_one_number_is_stored_but_not_answered(build, sms):
+    person = person_of(build.voucher())
+    for _ in range(commands.REPLY_LIMIT_PER_HOUR):
+        sms(person.phone, "HELP")
+    assert sms(person.phone, "HELP") == []
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(InboundSms))
+    assert stored == commands.REPLY_LIMIT_PER_HOUR + 1
+
+
+def test_everything_by_sms_alone_from_find_to_rating(build, sms):
+    """An entrepreneur who never dials USSD: find, book, confirm every session, rate."""
+    programme = build.programme(sessions_per_voucher=2)
+    voucher = build.voucher(programme, language="sw")
+    person = person_of(voucher)
+    provider = build.provider(name="Chuo cha Ushonaji")
+    (listing,) = sms(person.phone, "tafuta ushonaji")
+    assert provider.number in listing and "CHAGUA" in listing
+    (booked,) = sms(person.phone, f"chagua {provider.number}")
+    assert "umemchagua Chuo cha Ushonaji" in booked
+    booking = db.session.scalars(sa.select(Booking)).one()
+    start = datetime.now(UTC) - timedelta(hours=3)
+    for hour in range(2):
+        recorded = build.recorded_session(booking, now=start + timedelta(hours=hour))
+        sms(person.phone, f"ndio {recorded.ref}")
+    db.session.expire_all()
+    assert db.session.get(Voucher, voucher.id).status == VoucherStatus.COMPLETED
+    assert outbox_kinds(person.phone)[-1] == "voucher_completed"
+    (thanks,) = sms(person.phone, f"kadiria {recorded.ref} 5")
+    assert "asante" in thanks.lower()
+    assert db.session.scalars(sa.select(Rating.stars)).all() == [5]
+
+
+def test_every_reply_is_gsm7(build, sms):
+    person = person_of(build.voucher(name="Zoë Wanjirũ"))
+    build.provider(name="Fundi “Bora” — Ltd")
+    for text in ["HELP", "BAL", "FIND", "BOOK 1", "RATE", "YES", "xyz"]:
+        for reply in sms(person.phone, text):
+            assert is_gsm7(reply), reply
+
+
+def test_two_deliveries_of_the_same_message_at_once_are_answered_once(app, build, postgres):
+    voucher = build.voucher()
+    person = person_of(voucher)
+    provider = build.provider()
+    client = app.test_client()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            with app.app_context():
+                barrier.wait()
+                post_sms(client, person.phone, f"BOOK {provider.number}", "ATXid_race")
+                db.session.remove()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundSms)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
+    assert len(outbox_to(person.phone)) == 2  # voucher issued, then the one booking reply
+    kinds = db.session.scalars(
+        sa.select(OutboxMessage.kind).where(OutboxMessage.to_phone == provider.phone)
+    ).all()
+    assert kinds.count("booking_made_provider") == 1
