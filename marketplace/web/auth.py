@@ -19,6 +19,8 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -54,8 +56,11 @@ class SignedInMentor:
         self.id = staff.id
         self.provider_id = staff.provider_id
         self.name = staff.name
-        self.language = staff.language
         self.actor = f"mentor:{staff.id}"
+
+    @property
+    def language(self) -> str:
+        return self.account.language
 
     def get_id(self) -> str:
         return f"{MENTOR_PREFIX}{self.id}"
@@ -98,15 +103,25 @@ def load_user(user_id: str) -> SignedInMentor | SignedInStaff | None:
 
 def start_session(user: SignedInMentor | SignedInStaff, language: str | None = None) -> None:
     """A fresh session at sign-in: nothing from before (a planted session id) survives."""
-    session.clear()
+    _forget_session()
     login_user(user)
     if language:
         session["lang"] = language
 
 
 def end_session() -> None:
+    """Sign out; only the chosen language stays with the browser."""
+    lang = getattr(current_user, "language", None) or session.get("lang")
     logout_user()
+    _forget_session()
+    if lang:
+        session["lang"] = lang
+
+
+def _forget_session() -> None:
     session.clear()
+    # The CSRF token cached for this request belonged to the old session; a new one is made.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def signed_in_mentor() -> SignedInMentor:

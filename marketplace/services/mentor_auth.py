@@ -1,0 +1,175 @@
+"""Mentor sign-in by a one-time code sent by SMS, and the mentor's own settings.
+
+Requesting a code does the same work and gives the same answer whether or not the number belongs to
+a mentor: a code row is written either way (an unknown number's code is never sent, so nobody can
+know it), which also makes the per-phone and per-address limits count every request alike.
+Guessing is bounded three ways: attempts per code, failed attempts per phone per hour, and codes
+requested per phone and per address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..domain import errors
+from ..domain.base import utcnow
+from ..domain.codes import hash_secret, new_otp, same_hash
+from ..domain.models import Language, LoginCode, ProviderStaff
+from ..domain.phones import normalise_phone, try_normalise
+from ..extensions import db
+from . import audit, outbox, settings, unit
+
+CODE_LENGTH = 6
+CODE_TTL_MINUTES = 10
+MAX_ATTEMPTS_PER_CODE = 5
+MAX_FAILURES_PER_PHONE = 10  # in FAILURE_WINDOW, across codes
+FAILURE_WINDOW = timedelta(hours=1)
+MAX_CODES_PER_PHONE = 3  # in PHONE_WINDOW
+PHONE_WINDOW = timedelta(minutes=15)
+MAX_CODES_PER_ADDRESS = 20  # in ADDRESS_WINDOW; an office or a phone shop shares one address
+ADDRESS_WINDOW = timedelta(hours=1)
+
+
+class TooManyCodes(errors.TooManyAttempts):
+    """Too many codes asked for. Wait a few minutes and try again."""
+
+    code = "too_many_codes"
+
+
+def _count_codes(condition: sa.ColumnElement[bool], since: datetime) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(condition, LoginCode.created_at >= since)
+        )
+        or 0
+    )
+
+
+def request_login_code(raw_phone: str, address: str, now: datetime | None = None) -> str:
+    """Send a sign-in code to a mentor's phone. Returns the normalised phone number.
+
+    Raises InvalidInput for a malformed number and TooManyCodes past a limit; never says whether
+    the number is known.
+    """
+    now = now or utcnow()
+    phone = normalise_phone(raw_phone, settings.phone_region())
+    address = address[:64]
+    if _count_codes(LoginCode.phone == phone, now - PHONE_WINDOW) >= MAX_CODES_PER_PHONE:
+        raise TooManyCodes()
+    if address and (
+        _count_codes(LoginCode.requested_from == address, now - ADDRESS_WINDOW)
+        >= MAX_CODES_PER_ADDRESS
+    ):
+        raise TooManyCodes()
+    staff = db.session.scalar(
+        sa.select(ProviderStaff).where(ProviderStaff.phone == phone, ProviderStaff.active)
+    )
+    # One live code per phone: asking again retires the earlier one.
+    db.session.execute(
+        sa.update(LoginCode)
+        .where(LoginCode.phone == phone, LoginCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    code = new_otp(CODE_LENGTH)
+    db.session.add(
+        LoginCode(
+            phone=phone,
+            code_hash=hash_secret(settings.secret_key(), code),
+            created_at=now,
+            expires_at=now + timedelta(minutes=CODE_TTL_MINUTES),
+            attempts=0,
+            requested_from=address,
+        )
+    )
+    if staff is not None:
+        outbox.queue(
+            phone, "login_code", staff.language, now=now, code=code, minutes=CODE_TTL_MINUTES
+        )
+    unit.commit()
+    return phone
+
+
+def verify_login_code(raw_phone: str, code: str, now: datetime | None = None) -> ProviderStaff:
+    """The mentor types the code from the SMS; returns their account, or raises CodeInvalid /
+    TooManyAttempts. Each wrong guess is counted and committed before the answer."""
+    now = now or utcnow()
+    phone = try_normalise(raw_phone, settings.phone_region())
+    if phone is None:
+        raise errors.CodeInvalid()
+    failures = (
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LoginCode.attempts), 0)).where(
+                LoginCode.phone == phone, LoginCode.created_at >= now - FAILURE_WINDOW
+            )
+        )
+        or 0
+    )
+    if failures >= MAX_FAILURES_PER_PHONE:
+        raise errors.TooManyAttempts()
+    live = db.session.scalar(
+        sa.select(LoginCode)
+        .where(
+            LoginCode.phone == phone,
+            LoginCode.used_at.is_(None),
+            LoginCode.expires_at > now,
+        )
+        .order_by(LoginCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if live is None:
+        raise errors.CodeInvalid()
+    if live.attempts >= MAX_ATTEMPTS_PER_CODE:
+        raise errors.TooManyAttempts()
+    digits = "".join(ch for ch in code if ch.isdigit())[:12]
+    if not same_hash(live.code_hash, hash_secret(settings.secret_key(), digits)):
+        live.attempts += 1
+        exhausted = live.attempts >= MAX_ATTEMPTS_PER_CODE or failures + 1 >= MAX_FAILURES_PER_PHONE
+        unit.commit()
+        raise errors.TooManyAttempts() if exhausted else errors.CodeInvalid()
+    staff = db.session.scalar(
+        sa.select(ProviderStaff).where(ProviderStaff.phone == phone, ProviderStaff.active)
+    )
+    if staff is None:  # the account was closed after the code was sent
+        unit.rollback()
+        raise errors.CodeInvalid()
+    live.used_at = now
+    audit.record(
+        db.session(),
+        f"mentor:{staff.id}",
+        "mentor.signed_in",
+        "provider_staff",
+        staff.id,
+        None,
+        {"provider_id": staff.provider_id},
+        now,
+    )
+    unit.commit()
+    return staff
+
+
+def set_language(staff_id: int, language: str, now: datetime | None = None) -> ProviderStaff:
+    now = now or utcnow()
+    if language not in set(Language):
+        raise errors.InvalidInput("Language must be en or sw.", field="language")
+    staff = db.session.get(ProviderStaff, staff_id)
+    if staff is None or not staff.active:
+        raise errors.NotFound("No such account.")
+    if staff.language != language:
+        before = {"language": staff.language}
+        staff.language = language
+        audit.record(
+            db.session(),
+            f"mentor:{staff.id}",
+            "mentor.language_set",
+            "provider_staff",
+            staff.id,
+            before,
+            {"language": language},
+            now,
+        )
+        unit.commit()
+    return staff
