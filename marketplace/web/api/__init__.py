@@ -112,5 +112,6 @@ def funder_scope() -> str | None:
 
 
 from . import openapi, views  # noqa: E402,F401  (routes attach to bp)
+from . import stats  # noqa: E402,F401  (statistics routes attach to bp)
 
-__all__ = ["bp", "openapi", "views"]
+__all__ = ["bp", "openapi", "stats", "views"]

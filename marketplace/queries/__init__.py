@@ -1,0 +1,1 @@
+"""Read side: reporting queries that return plain data, never change anything."""

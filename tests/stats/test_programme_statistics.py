@@ -1,0 +1,339 @@
+"""Every figure of the funder statistics, checked against values worked out by hand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from datetime import date
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from marketplace.queries import stats
+from tests.builders import Builders
+
+from .conftest import PAID_AT, PERIOD_END, Dataset
+
+
+def _json(client: FlaskClient, token: str, programme_id: int, **params: str) -> Any:
+    response = client.get(
+        f"/api/v1/programmes/{programme_id}/stats",
+        query_string=params,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _rows(body: Any, table: str, label: str) -> dict[str, dict[str, Any]]:
+    return {row[label]: row for row in body["tables"][table]["rows"]}
+
+
+def test_headline_figures_match_the_hand_count(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _json(client, build.api_key("funder", funder="Skills Fund"), dataset.programme.id)
+    assert body["headline"] == {
+        "entrepreneurs": 15,
+        "issued": 15,
+        "not_yet_booked": 1,
+        "booked": 1,
+        "in_progress": 5,
+        "completed": 6,
+        "expired": 1,
+        "revoked": 1,
+        "value_issued_minor": 15 * 400_000,
+        "value_redeemed_minor": 6 * 400_000 + 5 * 100_000,
+        "redemption_rate_pct": round(100 * 2_900_000 / 6_000_000, 1),  # 48.3
+        "completion_rate_pct": 40.0,
+        # booked after 1..6 days (A), 10 days (B, five times) and 3 days (C0): median of 12
+        "median_days_to_booking": 5.5,
+        # four sessions, the last confirmed 28 days and 5 minutes after booking
+        "median_days_to_completion": 28.0,
+        "sessions_confirmed": 6 * 4 + 5,
+        "sessions_awaiting": 0,
+        "disputes": 1,
+        "lapsed": 1,
+        "switches": 1,
+    }
+    assert body["programme"]["name"] == "Jua Kali Skills"
+    assert body["suppressed_below"] == 5
+
+
+def test_provider_choice_shows_shares_and_the_preference_index(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _json(client, build.api_key(), dataset.programme.id)
+    rows = _rows(body, "provider_choice", "kind")
+    # 13 bookings: 7 of the craft worker (A's six and B0's before switching), 6 of the institute.
+    # 33 impressions: every list showed the craft worker once and the two institutes.
+    assert rows["craft_worker"] == {
+        "kind": "craft_worker",
+        "entrepreneurs": 7,
+        "bookings": 7,
+        "booking_share_pct": 53.8,
+        "impressions": 11,
+        "impression_share_pct": 33.3,
+        "preference_index": round((7 / 13) / (11 / 33), 2),
+        "switched_to": 0,
+    }
+    assert rows["craft_worker"]["preference_index"] == 1.62
+    assert rows["institute"] == {
+        "kind": "institute",
+        "entrepreneurs": 6,
+        "bookings": 6,
+        "booking_share_pct": 46.2,
+        "impressions": 22,
+        "impression_share_pct": 66.7,
+        "preference_index": round((6 / 13) / (22 / 33), 2),
+        "switched_to": 1,
+    }
+
+
+def test_breakdowns_by_gender_region_and_age_band_hide_small_groups(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _json(client, build.api_key(), dataset.programme.id)
+    gender = _rows(body, "by_gender", "group")
+    assert list(gender) == ["female", "male"]
+    assert gender["female"] == {
+        "group": "female",
+        "entrepreneurs": 9,
+        "issued": 9,
+        "booked": 7,
+        "completed": 6,
+        "value_issued_minor": 3_600_000,
+        "value_redeemed_minor": 2_400_000,
+        "redemption_rate_pct": 66.7,
+        "completion_rate_pct": 66.7,
+    }
+    assert gender["male"] == {
+        "group": "male",
+        "entrepreneurs": 6,
+        "issued": 6,
+        "booked": 5,
+        "completed": 0,
+        "value_issued_minor": 2_400_000,
+        "value_redeemed_minor": 500_000,
+        "redemption_rate_pct": 20.8,
+        "completion_rate_pct": 0.0,
+    }
+    region = _rows(body, "by_region", "group")
+    assert region["nairobi"]["entrepreneurs"] == 12
+    assert region["nairobi"]["value_redeemed_minor"] == 2_900_000
+    assert region["nairobi"]["redemption_rate_pct"] == 60.4
+    assert region["nairobi"]["completion_rate_pct"] == 50.0
+    for small in ("mombasa", "kisumu"):  # two entrepreneurs and one
+        assert set(region[small].values()) == {small, "<5"}
+    age = _rows(body, "by_age_band", "group")
+    assert list(age) == ["under 25", "25-34", "45-54", "55 and over"]
+    assert age["25-34"] == {
+        "group": "25-34",
+        "entrepreneurs": 7,
+        "issued": 7,
+        "booked": 6,
+        "completed": 6,
+        "value_issued_minor": 2_800_000,
+        "value_redeemed_minor": 2_400_000,
+        "redemption_rate_pct": 85.7,
+        "completion_rate_pct": 85.7,
+    }
+    assert age["45-54"]["redemption_rate_pct"] == 25.0
+    assert set(age["under 25"].values()) == {"under 25", "<5"}
+    assert set(age["55 and over"].values()) == {"55 and over", "<5"}
+    trade = _rows(body, "by_trade", "group")
+    assert trade["tailoring"]["issued"] == 15
+
+
+def test_monthly_trend_counts_each_month_and_hides_small_ones(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _json(client, build.api_key(), dataset.programme.id)
+    assert body["tables"]["monthly"]["rows"] == [
+        {
+            "month": "2024-11",
+            "issued": "<5",
+            "booked": 0,
+            "sessions_confirmed": 0,
+            "value_paid_minor": 0,
+        },
+        {
+            "month": "2025-03",
+            "issued": 14,
+            "booked": 13,
+            "sessions_confirmed": 23,
+            "value_paid_minor": 0,
+        },
+        {
+            "month": "2025-04",
+            "issued": 0,
+            "booked": 0,
+            "sessions_confirmed": 6,
+            "value_paid_minor": 23 * 100_000,
+        },
+    ]
+
+
+def test_payment_speed_ratings_and_top_providers(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _json(client, build.api_key(), dataset.programme.id)
+    waits = [(PAID_AT - c).total_seconds() / 86400 for c in dataset.confirmed_at if c < PERIOD_END]
+    assert len(waits) == 23
+    assert body["tables"]["payment_speed"]["rows"] == [
+        {
+            "sessions_paid": 23,
+            "median_days": round(statistics.median(waits), 1),
+            "mean_days": round(statistics.mean(waits), 1),
+            "max_days": round(max(waits), 1),
+        }
+    ]
+    rating = _rows(body, "ratings", "kind")
+    assert rating["craft_worker"] == {
+        "kind": "craft_worker",
+        "ratings": 6,
+        "average_stars": round(26 / 6, 2),
+    }
+    assert rating["institute"] == {
+        "kind": "institute",
+        "ratings": "<5",
+        "average_stars": "<5",
+    }  # four raters
+    assert body["tables"]["top_providers"]["rows"] == [
+        {
+            "provider_number": dataset.craft_worker.number,
+            "provider": "Mama Wanjiku Tailors",
+            "kind": "craft_worker",
+            "completed": 6,
+        }
+    ]
+
+
+def test_filters_narrow_every_figure(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    token = build.api_key()
+    men = _json(client, token, dataset.programme.id, gender="male")
+    assert men["filters"]["gender"] == "male"
+    head = men["headline"]
+    assert (head["issued"], head["in_progress"], head["revoked"], head["completed"]) == (6, 5, 1, 0)
+    assert (head["sessions_confirmed"], head["lapsed"], head["disputes"], head["switches"]) == (
+        5,
+        1,
+        0,
+        1,
+    )
+    choice = _rows(men, "provider_choice", "kind")
+    assert choice["craft_worker"]["bookings"] == "<5"  # B0 alone
+    assert choice["institute"]["bookings"] == 5
+    assert choice["institute"]["impressions"] == 10  # the men's own lists only
+
+    recent = _json(
+        client, token, dataset.programme.id, **{"from": "2025-03-01", "to": "2025-03-31"}
+    )
+    assert recent["headline"]["issued"] == 14
+    assert recent["headline"]["expired"] == 0
+
+    coast = _json(client, token, dataset.programme.id, region="mombasa")
+    assert set(coast["headline"].values()) == {"<5"}
+
+    both = _json(
+        client,
+        token,
+        dataset.programme.id,
+        region="nairobi",
+        trade="tailoring",
+        gender="female",
+        **{"to": "2025-03-03"},
+    )
+    assert both["headline"]["issued"] == 7  # A's six and E
+
+
+def test_a_funder_key_cannot_see_another_funders_programme(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    token = build.api_key("funder", funder="Skills Fund")
+    response = client.get(
+        f"/api/v1/programmes/{dataset.other.id}/stats", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    admin = build.api_key()
+    assert _json(client, admin, dataset.other.id)["headline"]["issued"] == "<5"
+
+
+def test_statistics_need_a_key_and_valid_filters(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    url = f"/api/v1/programmes/{dataset.programme.id}/stats"
+    assert client.get(url).status_code == 401
+    headers = {"Authorization": f"Bearer {build.api_key()}"}
+    bad = client.get(url, query_string={"from": "2025-04-01", "to": "2025-03-01"}, headers=headers)
+    assert bad.status_code == 422
+    assert client.get(url, query_string={"gender": "unknown"}, headers=headers).status_code == 422
+    assert client.get("/api/v1/programmes/9999/stats", headers=headers).status_code == 404
+
+
+def test_no_phone_number_or_name_reaches_the_json_or_csv(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = client.get(
+        f"/api/v1/programmes/{dataset.programme.id}/stats",
+        headers={"Authorization": f"Bearer {build.api_key()}"},
+    ).get_data(as_text=True)
+    report = stats.programme_stats(dataset.programme)
+    csv_text = stats.report_csv(report)
+    for text in (body, csv_text):
+        for phone in dataset.phones:
+            assert phone not in text and phone.removeprefix("+") not in text
+        for name in dataset.names:
+            assert name.split()[0] not in text
+
+
+def test_the_csv_carries_the_same_figures_as_the_json(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _json(client, build.api_key(), dataset.programme.id)
+    report = stats.programme_stats(dataset.programme)
+    rows = list(csv.DictReader(io.StringIO(stats.report_csv(report))))
+    expected = [("headline", key, "value", value) for key, value in body["headline"].items()]
+    for key, table in body["tables"].items():
+        label = table["columns"][0]["key"]
+        for row in table["rows"]:
+            expected += [
+                (key, row[label], col, value) for col, value in row.items() if col != label
+            ]
+    got = [(r["table"], r["row"], r["column"], r["value"]) for r in rows]
+    # JSON objects have no order; the CSV keeps the page's order.
+    assert sorted(got) == sorted(
+        (t, str(r), c, "" if v is None else str(v)) for t, r, c, v in expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "people", "shown"),
+    [
+        (3, 3, "<5"),
+        (4, 4, "<5"),
+        (1_000, 1, "<5"),
+        (5, 5, 5),
+        (0, 0, 0),
+        (None, 2, "<5"),
+    ],
+)
+def test_suppression_hides_every_figure_about_fewer_than_five_people(
+    value: Any, people: int, shown: Any
+) -> None:
+    assert stats.suppress(value, people) == shown
+
+
+def test_an_empty_programme_reports_zeros_without_failing(
+    build: Builders, client: FlaskClient
+) -> None:
+    programme = build.programme()
+    body = _json(client, build.api_key(), programme.id, **{"from": date(2025, 1, 1).isoformat()})
+    assert body["headline"]["issued"] == 0
+    assert body["headline"]["redemption_rate_pct"] is None
+    assert body["tables"]["monthly"]["rows"] == []
