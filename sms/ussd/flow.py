@@ -1,0 +1,242 @@
+"""The pieces USSD screens are made of: replies, outcomes, screens, menus and paged lists.
+
+A screen is data: an id, a pure `view` (language and parameters to text), an optional `load` that reads
+what the view needs (and may record things, such as the impressions of a list), and a `handle` that turns
+one input into an outcome. Menus and paged lists are built from declarations by `menu()` and
+`choice_list()`. The engine does the shared work (session, input, back, home, replay, errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marketplace.domain.models import Entrepreneur
+
+from ..gsm import gsm7_length, to_gsm7
+from .texts import t
+
+SCREEN_LIMIT = 160  # characters after the CON/END prefix, in every language
+LABEL_LIMIT = 36  # one option line of a list, before its number
+MAX_OPTIONS = 8  # 9 is "more", 0 and 00 navigate
+MORE = "9"
+
+Params = dict[str, Any]
+Data = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the gateway shows: `CON` waits for input, `END` closes the session."""
+
+    text: str
+    end: bool = False
+
+    @property
+    def body(self) -> str:
+        return ("END " if self.end else "CON ") + self.text
+
+
+@dataclass
+class Ctx:
+    """Who is dialling, and when."""
+
+    person: Entrepreneur
+    now: datetime
+
+    @property
+    def lang(self) -> str:
+        return self.person.language
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Go:
+    """Show another screen; `0` comes back here unless `push` is false."""
+
+    screen: str
+    data: Data = field(default_factory=dict)
+    push: bool = True
+    notice: str | None = None
+    reset: bool = False  # forget the way back (after a change such as the language)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The input does not fit this screen: show it again with a short notice."""
+
+    notice: str = "retry"
+
+
+@dataclass(frozen=True)
+class End:
+    """Close the session with a message (text key and its values)."""
+
+    key: str
+    params: Params = field(default_factory=dict)
+
+
+Outcome = Go | Retry | End
+Loader = Callable[[Ctx, Data], Params]
+Handler = Callable[[Ctx, Data, Params, str], Outcome]
+View = Callable[[str, Params], str]
+
+
+def _no_load(_ctx: Ctx, _data: Data) -> Params:
+    return {}
+
+
+def _no_input(_ctx: Ctx, _data: Data, _params: Params, _text: str) -> Outcome:
+    return Retry()
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    view: View
+    load: Loader = _no_load
+    handle: Handler = _no_input
+    nav: bool = True  # 0 goes back and 00 home; False where people type names or numbers
+    targets: tuple[str, ...] = ()  # every screen `handle` may go to
+    samples: tuple[Params, ...] = ({},)  # loaded parameters with long values, for the length test
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def fit(value: object, limit: int) -> str:
+    """User-supplied text made GSM-7, on one line, at most `limit` septets."""
+    text = " ".join(to_gsm7(str(value)).split())
+    if gsm7_length(text) <= limit:
+        return text
+    out = ""
+    for ch in text:
+        if gsm7_length(out + ch) > limit - 2:
+            break
+        out += ch
+    return out.rstrip() + ".."
+
+
+def lines(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def numbered(labels: list[str]) -> str:
+    return "\n".join(f"{i} {label}" for i, label in enumerate(labels, start=1))
+
+
+def footer(lang: str, more: bool = False) -> str:
+    return f"{t('more', lang)} {t('nav', lang)}" if more else t("nav", lang)
+
+
+def choice(text: str, count: int) -> int | None:
+    """1-based option number typed, or None."""
+    text = text.strip()
+    if text.isdigit() and not text.startswith("0") and 1 <= int(text) <= count:
+        return int(text)
+    return None
+
+
+# --------------------------------------------------------------------------- menus
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str  # text key
+    target: str | None = None  # screen to show
+    act: Callable[[Ctx, Data, Params], Outcome] | None = None  # or a decision to take
+    when: Callable[[Params], bool] | None = None  # shown only when this holds
+    label_params: Callable[[Params], Mapping[str, Any]] | None = None
+    pass_data: bool = False  # the target screen gets this screen's data
+
+
+def menu(screen_id: str, title: Callable[[str, Params], str], options: list[Option], *,
+         load: Loader = _no_load, show_nav: bool = True, also: tuple[str, ...] = (),
+         samples: tuple[Params, ...] = ({},)) -> Screen:
+    """A title and numbered options; each option shows a screen or takes a decision."""
+
+    def visible(p: Params) -> list[Option]:
+        return [o for o in options if o.when is None or o.when(p)]
+
+    def view(lang: str, p: Params) -> str:
+        labels = [t(o.label, lang, **(o.label_params(p) if o.label_params else {}))
+                  for o in visible(p)]
+        return lines(title(lang, p), numbered(labels), footer(lang) if show_nav else "")
+
+    def handle(ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
+        shown = visible(p)
+        picked = choice(text, len(shown))
+        if picked is None:
+            return Retry()
+        option = shown[picked - 1]
+        if option.act is not None:
+            return option.act(ctx, data, p)
+        assert option.target is not None
+        return Go(option.target, dict(data) if option.pass_data else {})
+
+    targets = tuple(o.target for o in options if o.target) + also  # `also`: where acts go
+    return Screen(screen_id, view, load, handle, True, targets, samples)
+
+
+# --------------------------------------------------------------------------- paged lists
+
+
+def pages(lang: str, title: str, labels: list[str]) -> list[list[int]]:
+    """Split labels into pages that fit one screen each (with '9 More' and navigation)."""
+    result: list[list[int]] = []
+    current: list[int] = []
+    for i in range(len(labels)):
+        trial = [*current, i]
+        text = lines(title, numbered([labels[j] for j in trial]), footer(lang, more=True))
+        if current and (len(trial) > MAX_OPTIONS or gsm7_length(text) > SCREEN_LIMIT):
+            result.append(current)
+            current = [i]
+        else:
+            current = trial
+    if current or not result:
+        result.append(current)
+    return result
+
+
+def choice_list(screen_id: str, title_key: str, empty_key: str, *, load: Loader,
+                label: Callable[[str, Params], str],
+                pick: Callable[[Ctx, Data, Params, Params], Outcome],
+                targets: tuple[str, ...], samples: tuple[Params, ...]) -> Screen:
+    """A list loaded as `{"items": [...]}`, shown a screen at a time; `pick` decides on an item.
+
+    The screen's data carries `page`; '9' shows the next page and '0' the previous one.
+    """
+
+    def page_of(lang: str, data: Data, p: Params) -> tuple[list[int], bool]:
+        split = pages(lang, t(title_key, lang), [label(lang, item) for item in p["items"]])
+        page = min(max(int(data.get("page", 0)), 0), len(split) - 1)
+        return split[page], page < len(split) - 1
+
+    def view(lang: str, p: Params) -> str:
+        if not p["items"]:
+            return lines(t(empty_key, lang), footer(lang))
+        shown, more = page_of(lang, p.get("_data", {}), p)
+        return lines(t(title_key, lang), numbered([label(lang, p["items"][i]) for i in shown]),
+                     footer(lang, more))
+
+    def handle(ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
+        if not p["items"]:
+            return Retry()
+        shown, more = page_of(ctx.lang, data, p)
+        if text.strip() == MORE and more:
+            return Go(screen_id, {**data, "page": int(data.get("page", 0)) + 1})
+        picked = choice(text, len(shown))
+        if picked is None:
+            return Retry()
+        return pick(ctx, data, p, p["items"][shown[picked - 1]])
+
+    def load_with_page(ctx: Ctx, data: Data) -> Params:
+        p = load(ctx, data)
+        p["_data"] = {"page": int(data.get("page", 0))}
+        return p
+
+    return Screen(screen_id, view, load_with_page, handle, True, (screen_id, *targets), samples)
