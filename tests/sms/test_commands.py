@@ -433,15 +433,18 @@ def test_two_deliveries_of_the_same_message_at_once_are_answered_once(app, build
     voucher = build.voucher()
     person = person_of(voucher)
     provider = build.provider()
-    client = app.test_client()
+    phone, text = person.phone, f"BOOK {provider.number}"
+    provider_phone = provider.phone
+    db.session.remove()  # the contenders use their own sessions and connections
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
     def deliver() -> None:
         try:
             with app.app_context():
+                client = app.test_client()
                 barrier.wait()
-                post_sms(client, person.phone, f"BOOK {provider.number}", "ATXid_race")
+                post_sms(client, phone, text, "ATXid_race")
                 db.session.remove()
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -455,8 +458,8 @@ def test_two_deliveries_of_the_same_message_at_once_are_answered_once(app, build
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundSms)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
-    assert len(outbox_to(person.phone)) == 2  # voucher issued, then the one booking reply
+    assert len(outbox_to(phone)) == 2  # voucher issued, then the one booking reply
     kinds = db.session.scalars(
-        sa.select(OutboxMessage.kind).where(OutboxMessage.to_phone == provider.phone)
+        sa.select(OutboxMessage.kind).where(OutboxMessage.to_phone == provider_phone)
     ).all()
     assert kinds.count("booking_made_provider") == 1
