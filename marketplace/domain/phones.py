@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from .errors import InvalidInput
@@ -17,6 +19,10 @@ def normalise_phone(raw: str | None, region: str = "KE") -> str:
     # Some gateways drop the '+': a bare international number starts with a country code.
     if text.isdigit() and len(text) > 10 and not text.startswith("0"):
         text = "+" + text
+    return _plain_digits_e164(text, region) or _parsed_e164(text, region)
+
+
+def _parsed_e164(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -24,6 +30,41 @@ def normalise_phone(raw: str | None, region: str = "KE") -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput("Enter a valid phone number.", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=32)
+def _simple_region(region: str) -> tuple[str, str] | None:
+    """(country code, national prefix) when the region's numbers need no parsing rules beyond
+    dropping a plain national prefix; None otherwise."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    code = phonenumbers.country_code_for_region(region)
+    if metadata is None or not code or metadata.national_prefix_transform_rule:
+        return None
+    if phonenumbers.region_codes_for_country_code(code) != (region,):
+        return None
+    prefix = metadata.national_prefix
+    if not prefix or metadata.national_prefix_for_parsing != prefix:
+        return None
+    return str(code), prefix
+
+
+def _plain_digits_e164(text: str, region: str) -> str | None:
+    """The common shapes ('0711000111', '+254711000111') without the full parser, which is slow
+    for bulk imports. None means: not one of those shapes, or not valid; the parser decides."""
+    simple = _simple_region(region)
+    if simple is None or not text.isascii():
+        return None
+    code, prefix = simple
+    if text.startswith("+" + code) and text[1:].isdigit():
+        national = text[1 + len(code) :]
+    elif text.startswith(prefix) and text.isdigit():
+        national = text[len(prefix) :]
+    else:
+        return None
+    if not national or national.startswith("0") or len(national) > 14:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=int(code), national_number=int(national))
+    return f"+{code}{national}" if phonenumbers.is_valid_number(number) else None
 
 
 def try_normalise(raw: str | None, region: str = "KE") -> str | None:
