@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 REPLY_LIMIT_PER_HOUR = 30
 LISTING_MEMORY = timedelta(days=7)  # how long a BOOK still counts as a pick from an earlier FIND
 BALANCE_MAX_VOUCHERS = 4
-LIST_NAME_MAX = 22
+LIST_NAME_MAX = 18
 
 # keyword -> (command, is Kiswahili)
 KEYWORDS: dict[str, tuple[str, bool]] = {
@@ -401,7 +401,7 @@ def _trade_and_area(
     first = next(j for j in range(1, n + 1) if reference.match_trade(" ".join(words[:j])))
     rest = [w for w in words[first:] if reference.match_trade(w) != trade]
     if rest:
-        return trade, None, ("unknown_area", {"text": " ".join(rest).lower(), "code": trade})
+        return trade, None, ("unknown_area", {"text": " ".join(rest).lower(), "tcode": trade})
     return trade, None, None
 
 
@@ -424,9 +424,9 @@ def _list(
         if page:
             ctx.say("find_no_more")
         else:
-            ctx.say("find_none", trade=trade_name, area=area, code=trade)
+            ctx.say("find_none", trade=trade_name, area=area, tcode=trade)
         return
-    lines = [texts.reply("find_header", lang, trade=trade_name, area=area)]
+    lines = [texts.reply("find_header", lang, area=area)]
     for card in listing.providers:
         rating = f", {card.rating:.1f}*" if card.rating is not None else ""
         kind = texts.reply(f"kind_{card.kind}", lang)

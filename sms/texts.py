@@ -17,22 +17,22 @@ LANGUAGES = ("en", "sw")
 # kind -> language -> template. `essential` kinds are sent even after STOP.
 SMS: dict[str, dict[str, str]] = {
     "voucher_issued": {
-        "en": "Ujuzi: voucher {code} worth {value} for {sessions} training sessions, valid to "
+        "en": "Ujuzi: voucher {code} worth {value} for {sessions} sessions of training, to "
         "{expiry}. Dial {ussd} or SMS FIND <trade> to {short} to choose a mentor.",
         "sw": "Ujuzi: vocha {code} ya {value}, vipindi {sessions} vya mafunzo, hadi {expiry}. "
         "Piga {ussd} au tuma TAFUTA <kazi> kwa {short} kuchagua mwalimu.",
     },
     "booking_made_entrepreneur": {
-        "en": "Ujuzi: booked {provider} (no. {number}, {phone}) with voucher {code}. Call them to "
-        "agree your first session. To change, send CANCEL before it.",
-        "sw": "Ujuzi: umemchagua {provider} (na. {number}, {phone}) kwa vocha {code}. Mpigie "
-        "mpange kipindi cha kwanza. Kubadili, tuma GHAIRI kabla yake.",
+        "en": "Ujuzi: booked {provider} ({number}, {phone}) with voucher {code}. Call to plan "
+        "the first session. To change, send CANCEL before it.",
+        "sw": "Ujuzi: umemchagua {provider} ({number}, {phone}) kwa vocha {code}. Mpigie "
+        "mpange kipindi cha kwanza. Kubadili tuma GHAIRI kabla yake.",
     },
     "booking_made_provider": {
         "en": "Ujuzi: new trainee {name} ({phone}), {trade}, {sessions} sessions. Record each "
         "session on the mentor page; they confirm it.",
         "sw": "Ujuzi: mwanafunzi mpya {name} ({phone}), {trade}, vipindi {sessions}. Andika kila "
-        "kipindi kwenye ukurasa wa mwalimu; atathibitisha.",
+        "kipindi kwenye ukurasa wa mwalimu.",
     },
     "booking_cancelled_provider": {
         "en": "Ujuzi: {name} cancelled their booking with you. The place is free again.",
@@ -122,7 +122,7 @@ DUPLICATE_TOLERABLE = frozenset({"login_code", "reply", "session_recorded", "vou
 
 # The longest a free-text value may be inside a message; longer ones are cut (with no ellipsis:
 # "..." would cost three characters).
-PARAM_LIMITS = {"provider": 30, "name": 20, "topic": 40, "trade": 28, "area": 20, "text": 20}
+PARAM_LIMITS = {"provider": 28, "name": 20, "topic": 40, "trade": 28, "area": 16, "text": 20}
 
 
 def _clean(params: dict[str, Any]) -> dict[str, str]:
@@ -181,21 +181,21 @@ REPLIES: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: huna vocha inayotumika. Uliza ofisi ya mpango wako wa mafunzo kuhusu "
         "vocha mpya.",
     },
-    "find_header": {"en": "{trade}, {area}:", "sw": "{trade}, {area}:"},
+    "find_header": {"en": "{area}:", "sw": "{area}:"},
     "find_line": {
         "en": "{number} {provider} ({kind}{rating})",
         "sw": "{number} {provider} ({kind}{rating})",
     },
-    "find_footer": {"en": "Reply BOOK <number>", "sw": "Jibu CHAGUA <namba>"},
+    "find_footer": {"en": "BOOK <no.>", "sw": "CHAGUA <na.>"},
     "find_more": {"en": " or MORE", "sw": " au ZAIDI"},
     "kind_craft_worker": {"en": "fundi", "sw": "fundi"},
-    "kind_institute": {"en": "institute", "sw": "chuo"},
+    "kind_institute": {"en": "college", "sw": "chuo"},
     "all_areas": {"en": "all areas", "sw": "maeneo yote"},
     "find_none": {
-        "en": "Ujuzi: no {trade} mentor has a free place in {area} now. Try another area: "
-        "FIND {code} <county>, or FIND {code} ALL.",
-        "sw": "Ujuzi: hakuna mwalimu wa {trade} mwenye nafasi {area} sasa. Jaribu eneo "
-        "jingine: TAFUTA {code} <kaunti>, au TAFUTA {code} YOTE.",
+        "en": "Ujuzi: no {trade} mentor is free in {area} now. Try FIND {tcode} <county> or "
+        "FIND {tcode} ALL.",
+        "sw": "Ujuzi: hakuna mwalimu wa {trade} mwenye nafasi {area} sasa. Jaribu TAFUTA "
+        "{tcode} <kaunti> au TAFUTA {tcode} YOTE.",
     },
     "find_no_more": {
         "en": "Ujuzi: no more mentors in that list. Send FIND <trade> [area] for a new one.",
@@ -209,10 +209,10 @@ REPLIES: dict[str, dict[str, str]] = {
         "TAFUTA saluni, TAFUTA magari.",
     },
     "unknown_area": {
-        "en": 'Ujuzi: we do not know the area "{text}". Send FIND {code} <county>, e.g. FIND '
-        "{code} Nakuru, or FIND {code} ALL.",
-        "sw": 'Ujuzi: hatujui eneo "{text}". Tuma TAFUTA {code} <kaunti>, mfano TAFUTA {code} '
-        "Nakuru, au TAFUTA {code} YOTE.",
+        "en": 'Ujuzi: we do not know the area "{text}". Send FIND {tcode} <county>, e.g. FIND '
+        "{tcode} Nakuru, or FIND {tcode} ALL.",
+        "sw": 'Ujuzi: hatujui eneo "{text}". Tuma TAFUTA {tcode} <kaunti>, mfano TAFUTA '
+        "{tcode} Nakuru, au TAFUTA {tcode} YOTE.",
     },
     "book_usage": {
         "en": "Ujuzi: send BOOK and the mentor's number, e.g. BOOK 40217. Send FIND to get "

@@ -121,7 +121,7 @@ def test_find_lists_mentors_with_their_numbers_and_records_what_was_shown(build,
     (reply,) = sms(person.phone, "FIND tailoring nairobi")
     for p in shown:
         assert p.number in reply
-    assert "Tailoring, Nairobi" in reply and "BOOK" in reply
+    assert reply.startswith("Nairobi:") and "BOOK" in reply
     rows = db.session.execute(sa.select(Impression.provider_id, Impression.channel)).all()
     assert sorted(r.provider_id for r in rows) == sorted(p.id for p in shown)
     assert {r.channel for r in rows} == {"sms"}
@@ -132,7 +132,7 @@ def test_find_tolerates_case_punctuation_and_misspellings(build, sms):
     welder = build.provider(trades=["metalwork"], region="uasin-gishu")
     (reply,) = sms(person.phone, "tafuta,  WELDNG uasin gishu.")
     assert welder.number in reply
-    assert "Uchomeleaji" in reply or "welding" in reply.lower()
+    assert reply.startswith("Uasin Gishu:")
 
 
 def test_find_without_words_searches_my_trade_in_my_area(build, sms):
@@ -157,7 +157,7 @@ def test_find_with_an_unknown_area_says_which_word_was_not_understood(build, sms
 def test_find_with_nobody_free_suggests_another_area(build, sms):
     person = person_of(build.voucher())
     (reply,) = sms(person.phone, "FIND tailoring kisumu")
-    assert "no Tailoring mentor has a free place in Kisumu" in reply
+    assert "no Tailoring mentor is free in Kisumu" in reply
 
 
 def test_more_shows_the_next_page_of_the_same_list(build, sms):

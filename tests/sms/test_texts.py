@@ -1,0 +1,107 @@
+"""Every SMS template, in both languages, with the longest values it can get: GSM-7, one part."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from sms import commands, texts
+from sms.gsm import is_gsm7, segments
+
+# The longest value each placeholder can take in practice (names are cut by texts.PARAM_LIMITS).
+LONG = {
+    "code": "123 456 7890",
+    "value": "KES 1,000,000.00",
+    "sessions": "12",
+    "expiry": "31/12/2030",
+    "ussd": "*384*12345#",
+    "short": "20880",
+    "provider": "Chuo cha Mafunzo ya Ufundi Wa Kati wa Nairobi Magharibi",
+    "number": "40217",
+    "phone": "+254712345678",
+    "name": "Wanjiru-Kamau Nyambura Akinyi",
+    "trade": "Phone and electronics repair",
+    "date": "31/12",
+    "topic": "Cutting, fitting and finishing a three-piece suit for a wedding",
+    "ref": "123456",
+    "left": "12",
+    "total": "12",
+    "reference": "MPESA-QWERTY12345",
+    "minutes": "15",
+    "text": "please can you tell me what this service is about",
+    "area": "Elgeyo Marakwet",
+    "status": "kimepitwa na muda",
+    "reason": "vipindi vimekwisha",
+    "stars": "5",
+    "kind": "institute",
+    "rating": ", 4.5*",
+    "tcode": "motor-mechanics",
+}
+# Templates that may take more than one part, and how many at most.
+MULTIPART: dict[str, int] = {}
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("kind", sorted(texts.SMS))
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_every_notification_fits_one_gsm7_part_in_both_languages(kind, language):
+    template = texts.SMS[kind][language]
+    body = texts.render(kind, language, **{k: LONG[k] for k in placeholders(template)})
+    assert is_gsm7(body), body
+    assert segments(body) <= MULTIPART.get(kind, 1), (len(body), body)
+
+
+@pytest.mark.parametrize("key", sorted(texts.REPLIES))
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_every_reply_fits_one_gsm7_part_in_both_languages(key, language):
+    template = texts.REPLIES[key][language]
+    body = texts.reply(key, language, **{k: LONG[k] for k in placeholders(template)})
+    assert is_gsm7(body), body
+    assert segments(body) == 1, (len(body), body)
+
+
+def test_every_template_exists_in_english_and_kiswahili_with_the_same_placeholders():
+    for table in (texts.SMS, texts.REPLIES, texts.WORDS):
+        for key, by_language in table.items():
+            assert set(by_language) == set(texts.LANGUAGES), key
+            assert placeholders(by_language["en"]) == placeholders(by_language["sw"]), key
+
+
+def test_a_full_list_of_mentors_fits_one_part():
+    for language in texts.LANGUAGES:
+        lines = [texts.reply("find_header", language, area="Elgeyo Marakwet County")]
+        kind = texts.reply("kind_institute", language)
+        for _ in range(3):
+            lines.append(
+                texts.reply(
+                    "find_line",
+                    language,
+                    number="40217",
+                    provider="X" * commands.LIST_NAME_MAX,
+                    kind=kind,
+                    rating=", 4.5*",
+                )
+            )
+        lines.append(texts.reply("find_footer", language) + texts.reply("find_more", language))
+        body = "\n".join(lines)
+        assert is_gsm7(body) and segments(body) == 1, (len(body), body)
+
+
+def test_a_balance_of_two_vouchers_fits_one_part_and_four_take_two():
+    def balance(n: int) -> str:
+        lines = [texts.reply("balance_header", "sw")]
+        params = {k: LONG[k] for k in ("code", "left", "total", "expiry")}
+        lines += [texts.reply("balance_booked", "sw", provider="X" * 22, **params)] * n
+        return "\n".join(lines)
+
+    assert segments(balance(2)) == 1
+    assert segments(balance(4)) == 2  # recorded: someone holding four vouchers gets two parts
+
+
+def test_names_people_typed_are_made_gsm7_and_cut():
+    body = texts.render("booking_cancelled_provider", "en", name="Zoë “Wanjirũ” " + "A" * 50)
+    assert is_gsm7(body) and "Zoe" in body and "A" * 30 not in body
