@@ -107,19 +107,36 @@ def _service_code_ok(code: str) -> bool:
 
 def _lock(session_id: str) -> UssdSession | None:
     return db.session.scalar(
-        sa.select(UssdSession).where(UssdSession.session_id == session_id)
-        .with_for_update().execution_options(populate_existing=True))
+        sa.select(UssdSession)
+        .where(UssdSession.session_id == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _insert_if_missing(session_id: str, phone: str, now: datetime) -> None:
-    values = {"session_id": session_id, "phone": phone, "state": {}, "last_text": "",
-              "last_reply": "", "hops": 0, "created_at": now, "updated_at": now}
+    values = {
+        "session_id": session_id,
+        "phone": phone,
+        "state": {},
+        "last_text": "",
+        "last_reply": "",
+        "hops": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(postgresql.insert(UssdSession).values(values)
-                           .on_conflict_do_nothing(index_elements=["session_id"]))
+        db.session.execute(
+            postgresql.insert(UssdSession)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["session_id"])
+        )
     else:
-        db.session.execute(sqlite.insert(UssdSession).values(values)
-                           .on_conflict_do_nothing(index_elements=["session_id"]))
+        db.session.execute(
+            sqlite.insert(UssdSession)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["session_id"])
+        )
 
 
 def _locked_row(session_id: str, phone: str, now: datetime) -> UssdSession:
@@ -152,8 +169,16 @@ def _claim(session_id: str, phone: str, text: str, now: datetime) -> UssdSession
         time.sleep(REPLAY_POLL_SECONDS)
 
 
-def _save(row: UssdSession | None, session_id: str, phone: str, text: str, reply: Reply,
-          state: State, hops: int, now: datetime) -> None:
+def _save(
+    row: UssdSession | None,
+    session_id: str,
+    phone: str,
+    text: str,
+    reply: Reply,
+    state: State,
+    hops: int,
+    now: datetime,
+) -> None:
     if row is None or sa.inspect(row).expired_attributes:
         # A change committed (or rolled back) during the hop, which let the row lock go.
         row = _locked_row(session_id, phone, now)
@@ -188,7 +213,7 @@ def _new_inputs(previous: str, text: str, first: bool) -> list[str]:
     if previous == "":
         return [text]
     if text.startswith(previous + "*"):
-        return [text[len(previous) + 1:]]
+        return [text[len(previous) + 1 :]]
     return [text.rsplit("*", 1)[-1]]  # the gateway did not accumulate: take the last segment
 
 
@@ -242,12 +267,18 @@ def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool) -> Reply:
     screen = SCREENS[state["screen"]]
     body = screen.view(ctx.lang, state["params"])
     if notice:
-        with_notice = f"{t(notice, ctx.lang)}\n{body}"
-        if gsm7_length(with_notice) <= SCREEN_LIMIT:
-            body = with_notice
+        body = _with_notice(t(notice, ctx.lang), body)
     if gsm7_length(body) > SCREEN_LIMIT:
         log.error("USSD screen %s is %d characters long", screen.id, gsm7_length(body))
     return Reply(body)
+
+
+def _with_notice(notice: str, body: str) -> str:
+    """The notice above the screen; in place of the screen's title when both do not fit."""
+    for candidate in (f"{notice}\n{body}", f"{notice}\n{body.partition(chr(10))[2]}"):
+        if gsm7_length(candidate) <= SCREEN_LIMIT:
+            return candidate
+    return body
 
 
 # --------------------------------------------------------------------------- end of session
@@ -266,8 +297,13 @@ def record_event(event: dict[str, Any]) -> None:
         session_id = str(event["sessionId"])
         row = _lock(session_id)
         if row is None:  # it ended before reaching us (or failed at the operator)
-            phone = try_normalise(str(event.get("phoneNumber") or ""),
-                                  str(settings.get("DEFAULT_PHONE_REGION", "KE"))) or ""
+            phone = (
+                try_normalise(
+                    str(event.get("phoneNumber") or ""),
+                    str(settings.get("DEFAULT_PHONE_REGION", "KE")),
+                )
+                or ""
+            )
             row = _locked_row(session_id, phone, now)
         row.ended_status = str(event.get("status") or "")[:20] or None
         row.cost = str(event.get("cost") or "")[:20] or None
@@ -275,8 +311,13 @@ def record_event(event: dict[str, Any]) -> None:
         row.state = {}
         row.updated_at = now
         unit.commit()
-        log.info("USSD session %s ended: %s, %s hops, cost %s", session_id, row.ended_status,
-                 row.hops, row.cost)
+        log.info(
+            "USSD session %s ended: %s, %s hops, cost %s",
+            session_id,
+            row.ended_status,
+            row.hops,
+            row.cost,
+        )
     except Exception:
         log.exception("USSD end-of-session notification not recorded")
         db.session.rollback()

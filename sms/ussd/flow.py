@@ -136,7 +136,7 @@ def footer(lang: str, more: bool = False) -> str:
 def choice(text: str, count: int) -> int | None:
     """1-based option number typed, or None."""
     text = text.strip()
-    if text.isdigit() and not text.startswith("0") and 1 <= int(text) <= count:
+    if text.isascii() and text.isdigit() and not text.startswith("0") and 1 <= int(text) <= count:
         return int(text)
     return None
 
@@ -154,17 +154,25 @@ class Option:
     pass_data: bool = False  # the target screen gets this screen's data
 
 
-def menu(screen_id: str, title: Callable[[str, Params], str], options: list[Option], *,
-         load: Loader = _no_load, show_nav: bool = True, also: tuple[str, ...] = (),
-         samples: tuple[Params, ...] = ({},)) -> Screen:
+def menu(
+    screen_id: str,
+    title: Callable[[str, Params], str],
+    options: list[Option],
+    *,
+    load: Loader = _no_load,
+    show_nav: bool = True,
+    also: tuple[str, ...] = (),
+    samples: tuple[Params, ...] = ({},),
+) -> Screen:
     """A title and numbered options; each option shows a screen or takes a decision."""
 
     def visible(p: Params) -> list[Option]:
         return [o for o in options if o.when is None or o.when(p)]
 
     def view(lang: str, p: Params) -> str:
-        labels = [t(o.label, lang, **(o.label_params(p) if o.label_params else {}))
-                  for o in visible(p)]
+        labels = [
+            t(o.label, lang, **(o.label_params(p) if o.label_params else {})) for o in visible(p)
+        ]
         return lines(title(lang, p), numbered(labels), footer(lang) if show_nav else "")
 
     def handle(ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
@@ -202,10 +210,17 @@ def pages(lang: str, title: str, labels: list[str]) -> list[list[int]]:
     return result
 
 
-def choice_list(screen_id: str, title_key: str, empty_key: str, *, load: Loader,
-                label: Callable[[str, Params], str],
-                pick: Callable[[Ctx, Data, Params, Params], Outcome],
-                targets: tuple[str, ...], samples: tuple[Params, ...]) -> Screen:
+def choice_list(
+    screen_id: str,
+    title_key: str,
+    empty_key: str,
+    *,
+    load: Loader,
+    label: Callable[[str, Params], str],
+    pick: Callable[[Ctx, Data, Params, Params], Outcome],
+    targets: tuple[str, ...],
+    samples: tuple[Params, ...],
+) -> Screen:
     """A list loaded as `{"items": [...]}`, shown a screen at a time; `pick` decides on an item.
 
     The screen's data carries `page`; '9' shows the next page and '0' the previous one.
@@ -220,8 +235,11 @@ def choice_list(screen_id: str, title_key: str, empty_key: str, *, load: Loader,
         if not p["items"]:
             return lines(t(empty_key, lang), footer(lang))
         shown, more = page_of(lang, p.get("_data", {}), p)
-        return lines(t(title_key, lang), numbered([label(lang, p["items"][i]) for i in shown]),
-                     footer(lang, more))
+        return lines(
+            t(title_key, lang),
+            numbered([label(lang, p["items"][i]) for i in shown]),
+            footer(lang, more),
+        )
 
     def handle(ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
         if not p["items"]:

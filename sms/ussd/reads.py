@@ -33,46 +33,85 @@ def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
     """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with."""
     active_first = sa.case((Voucher.status.in_(ACTIVE_VOUCHER_STATUSES), 0), else_=1)
     rows = db.session.execute(
-        sa.select(Voucher.id, Voucher.code, Voucher.status, Voucher.value_minor, Voucher.currency,
-                  Voucher.sessions_total, Voucher.sessions_confirmed, Voucher.expires_at,
-                  Voucher.ended_at)
+        sa.select(
+            Voucher.id,
+            Voucher.code,
+            Voucher.status,
+            Voucher.value_minor,
+            Voucher.currency,
+            Voucher.sessions_total,
+            Voucher.sessions_confirmed,
+            Voucher.expires_at,
+            Voucher.ended_at,
+        )
         .where(Voucher.entrepreneur_id == entrepreneur_id)
         .order_by(active_first, Voucher.issued_at.desc(), Voucher.id.desc())
-        .limit(LIST_LIMIT)).all()
+        .limit(LIST_LIMIT)
+    ).all()
     providers: dict[int, str] = {}
     if rows:
         for voucher_id, name in db.session.execute(
             sa.select(Booking.voucher_id, Provider.name)
             .join(Provider, Provider.id == Booking.provider_id)
-            .where(Booking.voucher_id.in_([r.id for r in rows]),
-                   Booking.status != BookingStatus.CANCELLED)
-            .order_by(Booking.id)):
+            .where(
+                Booking.voucher_id.in_([r.id for r in rows]),
+                Booking.status != BookingStatus.CANCELLED,
+            )
+            .order_by(Booking.id)
+        ):
             providers[voucher_id] = name
     return [
-        {"code": format_voucher_code(r.code), "status": r.status,
-         "value": format_minor(r.value_minor, r.currency), "used": r.sessions_confirmed,
-         "total": r.sessions_total, "left": r.sessions_total - r.sessions_confirmed,
-         "expires": day(r.expires_at), "ended": day(r.ended_at),
-         "provider": providers.get(r.id, "")}
+        {
+            "code": format_voucher_code(r.code),
+            "status": r.status,
+            "value": format_minor(r.value_minor, r.currency),
+            "used": r.sessions_confirmed,
+            "total": r.sessions_total,
+            "left": r.sessions_total - r.sessions_confirmed,
+            "expires": day(r.expires_at),
+            "ended": day(r.ended_at),
+            "provider": providers.get(r.id, ""),
+        }
         for r in rows
     ]
 
 
 def provider_details(provider_id: int) -> dict[str, Any] | None:
     p = db.session.execute(
-        sa.select(Provider.id, Provider.name, Provider.kind, Provider.number, Provider.town,
-                  Provider.region_code, Provider.rating_sum, Provider.rating_count,
-                  Provider.capacity, Provider.active_bookings, Provider.status)
-        .where(Provider.id == provider_id)).first()
+        sa.select(
+            Provider.id,
+            Provider.name,
+            Provider.kind,
+            Provider.number,
+            Provider.town,
+            Provider.region_code,
+            Provider.rating_sum,
+            Provider.rating_count,
+            Provider.capacity,
+            Provider.active_bookings,
+            Provider.status,
+        ).where(Provider.id == provider_id)
+    ).first()
     if p is None:
         return None
-    trades = list(db.session.scalars(
-        sa.select(provider_trades.c.trade_code).where(provider_trades.c.provider_id == p.id)))
-    return {"id": p.id, "name": p.name, "kind": p.kind, "number": p.number, "town": p.town,
-            "region": reference.region_name(p.region_code),
-            "rating": round(p.rating_sum / p.rating_count, 1) if p.rating_count else None,
-            "rating_count": p.rating_count, "has_room": p.active_bookings < p.capacity,
-            "approved": p.status == "approved", "trades": trades}
+    trades = list(
+        db.session.scalars(
+            sa.select(provider_trades.c.trade_code).where(provider_trades.c.provider_id == p.id)
+        )
+    )
+    return {
+        "id": p.id,
+        "name": p.name,
+        "kind": p.kind,
+        "number": p.number,
+        "town": p.town,
+        "region": reference.region_name(p.region_code),
+        "rating": round(p.rating_sum / p.rating_count, 1) if p.rating_count else None,
+        "rating_count": p.rating_count,
+        "has_room": p.active_bookings < p.capacity,
+        "approved": p.status == "approved",
+        "trades": trades,
+    }
 
 
 def cancellable_bookings(entrepreneur_id: int) -> list[dict[str, Any]]:
@@ -81,32 +120,59 @@ def cancellable_bookings(entrepreneur_id: int) -> list[dict[str, Any]]:
         sa.select(Booking.voucher_id, Voucher.code, Provider.name)
         .join(Voucher, Voucher.id == Booking.voucher_id)
         .join(Provider, Provider.id == Booking.provider_id)
-        .where(Voucher.entrepreneur_id == entrepreneur_id,
-               Booking.status == BookingStatus.ACTIVE, Voucher.status == VoucherStatus.BOOKED,
-               Voucher.sessions_confirmed == 0)
-        .order_by(Booking.created_at).limit(LIST_LIMIT)).all()
-    return [{"voucher_id": r.voucher_id, "code": format_voucher_code(r.code), "name": r.name}
-            for r in rows]
+        .where(
+            Voucher.entrepreneur_id == entrepreneur_id,
+            Booking.status == BookingStatus.ACTIVE,
+            Voucher.status == VoucherStatus.BOOKED,
+            Voucher.sessions_confirmed == 0,
+        )
+        .order_by(Booking.created_at)
+        .limit(LIST_LIMIT)
+    ).all()
+    return [
+        {"voucher_id": r.voucher_id, "code": format_voucher_code(r.code), "name": r.name}
+        for r in rows
+    ]
 
 
 def _waiting(entrepreneur_id: int) -> sa.ColumnElement[bool]:
-    return sa.and_(TrainingSession.entrepreneur_id == entrepreneur_id,
-                   TrainingSession.status == SessionStatus.RECORDED)
+    return sa.and_(
+        TrainingSession.entrepreneur_id == entrepreneur_id,
+        TrainingSession.status == SessionStatus.RECORDED,
+    )
 
 
 def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
     """Sessions the mentor recorded that wait for the entrepreneur's yes or no, oldest first."""
     rows = db.session.execute(
-        sa.select(TrainingSession.ref, TrainingSession.delivered_on,
-                  TrainingSession.duration_minutes, TrainingSession.topic, Provider.name)
+        sa.select(
+            TrainingSession.ref,
+            TrainingSession.delivered_on,
+            TrainingSession.duration_minutes,
+            TrainingSession.topic,
+            Provider.name,
+        )
         .join(Provider, Provider.id == TrainingSession.provider_id)
         .where(_waiting(entrepreneur_id))
-        .order_by(TrainingSession.recorded_at, TrainingSession.id).limit(LIST_LIMIT)).all()
-    return [{"ref": r.ref, "date": r.delivered_on.strftime("%d/%m"),
-             "minutes": r.duration_minutes, "topic": r.topic, "provider": r.name} for r in rows]
+        .order_by(TrainingSession.recorded_at, TrainingSession.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    return [
+        {
+            "ref": r.ref,
+            "date": r.delivered_on.strftime("%d/%m"),
+            "minutes": r.duration_minutes,
+            "topic": r.topic,
+            "provider": r.name,
+        }
+        for r in rows
+    ]
 
 
 def count_sessions_to_answer(entrepreneur_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(TrainingSession).where(
-            _waiting(entrepreneur_id))) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(TrainingSession).where(_waiting(entrepreneur_id))
+        )
+        or 0
+    )

@@ -70,15 +70,22 @@ def _load_main(ctx: Ctx, _data: Data) -> Params:
     return {"name": ctx.person.first_name}
 
 
-MAIN = menu(HOME, _main_title, [
-    Option("main.vouchers", "vouchers"),
-    Option("main.find", "find.trade"),
-    Option("main.confirm", "confirm"),
-    Option("main.rate", "rate"),
-    Option("main.cancel", "cancel"),
-    Option("main.language", "language"),
-    Option("main.help", "help"),
-], load=_load_main, show_nav=False, samples=({"name": LONG},))
+MAIN = menu(
+    HOME,
+    _main_title,
+    [
+        Option("main.vouchers", "vouchers"),
+        Option("main.find", "find.trade"),
+        Option("main.confirm", "confirm"),
+        Option("main.rate", "rate"),
+        Option("main.cancel", "cancel"),
+        Option("main.language", "language"),
+        Option("main.help", "help"),
+    ],
+    load=_load_main,
+    show_nav=False,
+    samples=({"name": LONG},),
+)
 
 
 # --------------------------------------------------------------------------- my vouchers
@@ -99,11 +106,24 @@ def _vouchers_view(lang: str, p: Params) -> str:
     page = min(p["page"], len(items) - 1)
     v = items[page]
     ended = v["status"] in (VoucherStatus.EXPIRED, VoucherStatus.REVOKED, VoucherStatus.COMPLETED)
-    dates = (t("vouchers.ended", lang, date=v["ended"]) if ended and v["ended"]
-             else t("vouchers.valid_to", lang, date=v["expires"]))
-    text = t("vouchers.item", lang, code=v["code"], n=page + 1, of=len(items),
-             status=_voucher_status(lang, v), value=v["value"], used=v["used"], total=v["total"],
-             left=v["left"], dates=dates)
+    dates = (
+        t("vouchers.ended", lang, date=v["ended"])
+        if ended and v["ended"]
+        else t("vouchers.valid_to", lang, date=v["expires"])
+    )
+    text = t(
+        "vouchers.item",
+        lang,
+        code=v["code"],
+        n=page + 1,
+        of=len(items),
+        status=_voucher_status(lang, v),
+        value=v["value"],
+        used=v["used"],
+        total=v["total"],
+        left=v["left"],
+        dates=dates,
+    )
     return lines(text, footer(lang, more=page < len(items) - 1))
 
 
@@ -114,16 +134,29 @@ def _vouchers_handle(_ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
     return Retry()
 
 
-_SAMPLE_VOUCHER = {"code": "123 456 7890", "status": "in_progress", "value": "KES 1,000,000.50",
-                   "used": 99, "total": 100, "left": 1, "expires": "31/12/2030",
-                   "ended": "31/12/2030", "provider": LONG}
+_SAMPLE_VOUCHER = {
+    "code": "123 456 7890",
+    "status": "in_progress",
+    "value": "KES 1,000,000.50",
+    "used": 99,
+    "total": 100,
+    "left": 1,
+    "expires": "31/12/2030",
+    "ended": "31/12/2030",
+    "provider": LONG,
+}
 
 VOUCHERS = Screen(
-    "vouchers", _vouchers_view, _load_vouchers, _vouchers_handle, targets=("vouchers",),
+    "vouchers",
+    _vouchers_view,
+    _load_vouchers,
+    _vouchers_handle,
+    targets=("vouchers",),
     samples=(
         {"items": [], "page": 0},
         *({"items": [{**_SAMPLE_VOUCHER, "status": s}] * 12, "page": 3} for s in VoucherStatus),
-    ))
+    ),
+)
 
 
 # --------------------------------------------------------------------------- find a mentor
@@ -141,30 +174,50 @@ def _pick_trade(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
 
 
 FIND_TRADE = choice_list(
-    "find.trade", "find.trade.title", "find.list.empty", load=_load_trades,
-    label=lambda lang, i: fit(i.get(lang) or i["en"], 34), pick=_pick_trade,
+    "find.trade",
+    "find.trade.title",
+    "find.list.empty",
+    load=_load_trades,
+    label=lambda lang, i: fit(i.get(lang) or i["en"], 34),
+    pick=_pick_trade,
     targets=("find.area",),
-    samples=({"items": [{"code": "x", "en": LONG, "sw": LONG}] * 15, "_data": {"page": 1}},
-             {"items": []}))
+    samples=(
+        {"items": [{"code": "x", "en": LONG, "sw": LONG}] * 15, "_data": {"page": 1}},
+        {"items": []},
+    ),
+)
 
 
 def _load_area(ctx: Ctx, _data: Data) -> Params:
-    return {"region": ctx.person.region_code,
-            "region_name": reference.region_name(ctx.person.region_code)}
+    return {
+        "region": ctx.person.region_code,
+        "region_name": reference.region_name(ctx.person.region_code),
+    }
 
 
 def _area(region: str | None) -> Any:
     def act(_ctx: Ctx, data: Data, p: Params) -> Outcome:
         return Go("find.list", {"trade": data["trade"], "region": p["region"] if region else None})
+
     return act
 
 
-FIND_AREA = menu("find.area", lambda lang, p: t("find.area.title", lang), [
-    Option("find.area.own", act=_area("own"), label_params=lambda p: {
-        "region": fit(p["region_name"], 30)}),
-    Option("find.area.any", act=_area(None)),
-    Option("find.area.type", "find.area_name", pass_data=True),
-], load=_load_area, also=("find.list",), samples=({"region": "x", "region_name": LONG},))
+FIND_AREA = menu(
+    "find.area",
+    lambda lang, p: t("find.area.title", lang),
+    [
+        Option(
+            "find.area.own",
+            act=_area("own"),
+            label_params=lambda p: {"region": fit(p["region_name"], 30)},
+        ),
+        Option("find.area.any", act=_area(None)),
+        Option("find.area.type", "find.area_name", pass_data=True),
+    ],
+    load=_load_area,
+    also=("find.list",),
+    samples=({"region": "x", "region_name": LONG},),
+)
 
 
 def _area_name_handle(_ctx: Ctx, data: Data, _p: Params, text: str) -> Outcome:
@@ -174,18 +227,34 @@ def _area_name_handle(_ctx: Ctx, data: Data, _p: Params, text: str) -> Outcome:
     return Go("find.list", {"trade": data["trade"], "region": region})
 
 
-FIND_AREA_NAME = Screen("find.area_name", lambda lang, p: t("find.area_name.prompt", lang),
-                        handle=_area_name_handle, nav=False, targets=("find.list",))
+FIND_AREA_NAME = Screen(
+    "find.area_name",
+    lambda lang, p: t("find.area_name.prompt", lang),
+    handle=_area_name_handle,
+    nav=False,
+    targets=("find.list",),
+)
 
 
 def _load_list(ctx: Ctx, data: Data) -> Params:
     listing = bookings.find_providers(
-        ctx.person.id, data["trade"], data.get("region"), page=int(data.get("page", 0)),
-        channel=Channel.USSD, listing_id=data.get("listing_id"), now=ctx.now)
+        ctx.person.id,
+        data["trade"],
+        data.get("region"),
+        page=int(data.get("page", 0)),
+        channel=Channel.USSD,
+        listing_id=data.get("listing_id"),
+        now=ctx.now,
+    )
     data["listing_id"] = listing.listing_id  # every page of this list is one listing
-    return {"cards": [{"id": c.id, "name": c.name, "kind": c.kind, "rating": c.rating}
-                      for c in listing.providers],
-            "more": listing.has_more, "region": data.get("region")}
+    return {
+        "cards": [
+            {"id": c.id, "name": c.name, "kind": c.kind, "rating": c.rating}
+            for c in listing.providers
+        ],
+        "more": listing.has_more,
+        "region": data.get("region"),
+    }
 
 
 def _card_label(lang: str, c: Params) -> str:
@@ -197,8 +266,11 @@ def _list_view(lang: str, p: Params) -> str:
     if not p["cards"]:
         anywhere = numbered([t("find.list.anywhere", lang)]) if p["region"] else ""
         return lines(t("find.list.empty", lang), anywhere, footer(lang))
-    return lines(t("find.list.title", lang), numbered([_card_label(lang, c) for c in p["cards"]]),
-                 footer(lang, p["more"]))
+    return lines(
+        t("find.list.title", lang),
+        numbered([_card_label(lang, c) for c in p["cards"]]),
+        footer(lang, p["more"]),
+    )
 
 
 def _list_handle(_ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
@@ -211,17 +283,29 @@ def _list_handle(_ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
     picked = choice(text, len(p["cards"]))
     if picked is None:
         return Retry()
-    return Go("find.details", {"provider_id": p["cards"][picked - 1]["id"],
-                               "listing_id": data["listing_id"]})
+    return Go(
+        "find.details",
+        {"provider_id": p["cards"][picked - 1]["id"], "listing_id": data["listing_id"]},
+    )
 
 
 _SAMPLE_CARD = {"id": 1, "name": LONG, "kind": "craft_worker", "rating": 4.5}
 FIND_LIST = Screen(
-    "find.list", _list_view, _load_list, _list_handle, targets=("find.list", "find.details"),
-    samples=({"cards": [_SAMPLE_CARD] * 3, "more": True, "region": "x"},
-             {"cards": [{**_SAMPLE_CARD, "kind": "institute", "rating": None}] * 3,
-              "more": False, "region": None},
-             {"cards": [], "more": False, "region": "x"}))
+    "find.list",
+    _list_view,
+    _load_list,
+    _list_handle,
+    targets=("find.list", "find.details"),
+    samples=(
+        {"cards": [_SAMPLE_CARD] * 3, "more": True, "region": "x"},
+        {
+            "cards": [{**_SAMPLE_CARD, "kind": "institute", "rating": None}] * 3,
+            "more": False,
+            "region": None,
+        },
+        {"cards": [], "more": False, "region": "x"},
+    ),
+)
 
 
 def _load_details(ctx: Ctx, data: Data) -> Params:
@@ -239,12 +323,21 @@ def _bookable(p: Params) -> bool:
 
 
 def _details_view(lang: str, p: Params) -> str:
-    rating = (t("rating.some", lang, rating=p["rating"], count=p["rating_count"])
-              if p["rating"] is not None else t("rating.none", lang))
+    rating = (
+        t("rating.some", lang, rating=p["rating"], count=p["rating_count"])
+        if p["rating"] is not None
+        else t("rating.none", lang)
+    )
     place = fit(", ".join(x for x in (p["town"], p["region"]) if x), 22)
-    text = t("find.details.text", lang, name=fit(p["name"], NAME),
-             kind=t("kind." + p["kind"], lang).capitalize(), place=place, rating=rating,
-             number=p["number"])
+    text = t(
+        "find.details.text",
+        lang,
+        name=fit(p["name"], NAME),
+        kind=t("kind." + p["kind"], lang).capitalize(),
+        place=place,
+        rating=rating,
+        number=p["number"],
+    )
     if _bookable(p):
         note = numbered([t("find.details.book", lang)])
     elif not p["own_trade"]:
@@ -266,23 +359,43 @@ def _details_handle(ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
     return Go("book.voucher", chosen)
 
 
-_SAMPLE_DETAILS = {"id": 1, "name": LONG, "kind": "craft_worker", "number": "12345678",
-                   "town": LONG, "region": LONG, "rating": 4.5, "rating_count": 123456,
-                   "has_room": True, "approved": True, "own_trade": True}
+_SAMPLE_DETAILS = {
+    "id": 1,
+    "name": LONG,
+    "kind": "craft_worker",
+    "number": "12345678",
+    "town": LONG,
+    "region": LONG,
+    "rating": 4.5,
+    "rating_count": 123456,
+    "has_room": True,
+    "approved": True,
+    "own_trade": True,
+}
 FIND_DETAILS = Screen(
-    "find.details", _details_view, _load_details, _details_handle,
+    "find.details",
+    _details_view,
+    _load_details,
+    _details_handle,
     targets=("book.confirm", "book.voucher"),
-    samples=(_SAMPLE_DETAILS, {**_SAMPLE_DETAILS, "own_trade": False},
-             {**_SAMPLE_DETAILS, "has_room": False, "kind": "institute"}))
+    samples=(
+        _SAMPLE_DETAILS,
+        {**_SAMPLE_DETAILS, "own_trade": False},
+        {**_SAMPLE_DETAILS, "has_room": False, "kind": "institute"},
+    ),
+)
 
 
 # --------------------------------------------------------------------------- booking
 
 
 def _load_free_vouchers(ctx: Ctx, _data: Data) -> Params:
-    return {"items": [{"id": v.id, "code": format_voucher_code(v.code),
-                       "date": reads.day(v.expires_at)}
-                      for v in bookings.bookable_vouchers(ctx.person.id, ctx.now)]}
+    return {
+        "items": [
+            {"id": v.id, "code": format_voucher_code(v.code), "date": reads.day(v.expires_at)}
+            for v in bookings.bookable_vouchers(ctx.person.id, ctx.now)
+        ]
+    }
 
 
 def _pick_voucher(_ctx: Ctx, data: Data, _p: Params, item: Params) -> Outcome:
@@ -290,11 +403,21 @@ def _pick_voucher(_ctx: Ctx, data: Data, _p: Params, item: Params) -> Outcome:
 
 
 BOOK_VOUCHER = choice_list(
-    "book.voucher", "book.voucher.title", "error.voucher_not_usable", load=_load_free_vouchers,
+    "book.voucher",
+    "book.voucher.title",
+    "error.voucher_not_usable",
+    load=_load_free_vouchers,
     label=lambda lang, i: t("book.voucher.item", lang, code=i["code"], date=i["date"]),
-    pick=_pick_voucher, targets=("book.confirm",),
-    samples=({"items": [{"id": 1, "code": "123 456 7890", "date": "31/12/2030"}] * 12,
-              "_data": {"page": 0}}, {"items": []}))
+    pick=_pick_voucher,
+    targets=("book.confirm",),
+    samples=(
+        {
+            "items": [{"id": 1, "code": "123 456 7890", "date": "31/12/2030"}] * 12,
+            "_data": {"page": 0},
+        },
+        {"items": []},
+    ),
+)
 
 
 def _load_book_confirm(ctx: Ctx, data: Data) -> Params:
@@ -305,22 +428,35 @@ def _load_book_confirm(ctx: Ctx, data: Data) -> Params:
         from marketplace.domain import errors
 
         raise errors.VoucherNotUsable()
-    return {"name": p["name"], "number": p["number"], "code": format_voucher_code(voucher.code),
-            "sessions": voucher.sessions_total}
+    return {
+        "name": p["name"],
+        "number": p["number"],
+        "code": format_voucher_code(voucher.code),
+        "sessions": voucher.sessions_total,
+    }
 
 
 def _book(ctx: Ctx, data: Data, p: Params) -> Outcome:
-    bookings.book_provider(ctx.person.id, int(data["provider_id"]), int(data["voucher_id"]),
-                           channel=Channel.USSD, listing_id=data.get("listing_id"), now=ctx.now)
+    bookings.book_provider(
+        ctx.person.id,
+        int(data["provider_id"]),
+        int(data["voucher_id"]),
+        channel=Channel.USSD,
+        listing_id=data.get("listing_id"),
+        now=ctx.now,
+    )
     return End("book.done", {"name": p["name"], "number": p["number"]})
 
 
 BOOK_CONFIRM = menu(
     "book.confirm",
-    lambda lang, p: t("book.confirm.text", lang, name=fit(p["name"], NAME), code=p["code"],
-                      sessions=p["sessions"]),
-    [Option("book.confirm.yes", act=_book)], load=_load_book_confirm,
-    samples=({"name": LONG, "number": "12345678", "code": "123 456 7890", "sessions": 100},))
+    lambda lang, p: t(
+        "book.confirm.text", lang, name=fit(p["name"], NAME), code=p["code"], sessions=p["sessions"]
+    ),
+    [Option("book.confirm.yes", act=_book)],
+    load=_load_book_confirm,
+    samples=({"name": LONG, "number": "12345678", "code": "123 456 7890", "sessions": 100},),
+)
 
 
 # --------------------------------------------------------------------------- cancel a booking
@@ -331,17 +467,27 @@ def _pick_booking(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
 
 
 CANCEL = choice_list(
-    "cancel", "cancel.pick.title", "cancel.none",
+    "cancel",
+    "cancel.pick.title",
+    "cancel.none",
     load=lambda ctx, data: {"items": reads.cancellable_bookings(ctx.person.id)},
     label=lambda lang, i: t("cancel.pick.item", lang, name=fit(i["name"], 20), code=i["code"]),
-    pick=_pick_booking, targets=("cancel.confirm",),
-    samples=({"items": [{"voucher_id": 1, "code": "123 456 7890", "name": LONG}] * 5,
-              "_data": {"page": 0}}, {"items": []}))
+    pick=_pick_booking,
+    targets=("cancel.confirm",),
+    samples=(
+        {
+            "items": [{"voucher_id": 1, "code": "123 456 7890", "name": LONG}] * 5,
+            "_data": {"page": 0},
+        },
+        {"items": []},
+    ),
+)
 
 
 def _cancel(ctx: Ctx, data: Data, p: Params) -> Outcome:
-    bookings.cancel_booking(ctx.person.id, int(data["voucher_id"]), channel=Channel.USSD,
-                            now=ctx.now)
+    bookings.cancel_booking(
+        ctx.person.id, int(data["voucher_id"]), channel=Channel.USSD, now=ctx.now
+    )
     return End("cancel.done", {"name": data["name"], "code": data["code"]})
 
 
@@ -350,7 +496,8 @@ CANCEL_CONFIRM = menu(
     lambda lang, p: t("cancel.confirm.text", lang, name=fit(p["name"], NAME), code=p["code"]),
     [Option("cancel.confirm.yes", act=_cancel)],
     load=lambda ctx, data: {"name": data["name"], "code": data["code"]},
-    samples=({"name": LONG, "code": "123 456 7890"},))
+    samples=({"name": LONG, "code": "123 456 7890"},),
+)
 
 
 # --------------------------------------------------------------------------- confirm a session
@@ -358,61 +505,93 @@ CANCEL_CONFIRM = menu(
 
 def _show_code(ctx: Ctx, _data: Data, _p: Params) -> Outcome:
     code = sessions.issue_confirmation_code(ctx.person.id, now=ctx.now)
-    return End("confirm.code", {"code": code,
-                                "minutes": settings.get("CONFIRMATION_CODE_TTL_MINUTES", 15)})
+    return End(
+        "confirm.code", {"code": code, "minutes": settings.get("CONFIRMATION_CODE_TTL_MINUTES", 15)}
+    )
 
 
-CONFIRM = menu("confirm", lambda lang, p: t("confirm.title", lang), [
-    Option("confirm.code_option", act=_show_code),
-    Option("confirm.list_option", "confirm.list", label_params=lambda p: {"count": p["count"]}),
-], load=lambda ctx, data: {"count": reads.count_sessions_to_answer(ctx.person.id)},
-    samples=({"count": 999},))
+CONFIRM = menu(
+    "confirm",
+    lambda lang, p: t("confirm.title", lang),
+    [
+        Option("confirm.code_option", act=_show_code),
+        Option("confirm.list_option", "confirm.list", label_params=lambda p: {"count": p["count"]}),
+    ],
+    load=lambda ctx, data: {"count": reads.count_sessions_to_answer(ctx.person.id)},
+    samples=({"count": 999},),
+)
 
 
 def _pick_session(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
     return Go("confirm.answer", dict(item))
 
 
-_SAMPLE_SESSION = {"ref": "123456", "date": "31/12", "minutes": 720, "topic": LONG_TOPIC,
-                   "provider": LONG}
+_SAMPLE_SESSION = {
+    "ref": "123456",
+    "date": "31/12",
+    "minutes": 720,
+    "topic": LONG_TOPIC,
+    "provider": LONG,
+}
 CONFIRM_LIST = choice_list(
-    "confirm.list", "confirm.list.title", "confirm.none",
+    "confirm.list",
+    "confirm.list.title",
+    "confirm.none",
     load=lambda ctx, data: {"items": reads.sessions_to_answer(ctx.person.id)},
     label=lambda lang, i: t("confirm.list.item", lang, date=i["date"], topic=fit(i["topic"], 28)),
-    pick=_pick_session, targets=("confirm.answer",),
-    samples=({"items": [_SAMPLE_SESSION] * 12, "_data": {"page": 1}}, {"items": []}))
+    pick=_pick_session,
+    targets=("confirm.answer",),
+    samples=({"items": [_SAMPLE_SESSION] * 12, "_data": {"page": 1}}, {"items": []}),
+)
 
 
 def _answer(accept: bool) -> Any:
     def act(ctx: Ctx, data: Data, _p: Params) -> Outcome:
-        session = sessions.answer_session(ctx.person.id, data["ref"], accept, Channel.USSD,
-                                          now=ctx.now)
+        session = sessions.answer_session(
+            ctx.person.id, data["ref"], accept, Channel.USSD, now=ctx.now
+        )
         if not accept:
             return End("confirm.no", {"ref": session.ref})
         voucher = session.voucher
         if voucher.status == VoucherStatus.COMPLETED:
             return End("confirm.completed", {"ref": session.ref})
-        return End("confirm.yes", {"ref": session.ref, "left": voucher.sessions_left,
-                                   "total": voucher.sessions_total})
+        return End(
+            "confirm.yes",
+            {"ref": session.ref, "left": voucher.sessions_left, "total": voucher.sessions_total},
+        )
+
     return act
 
 
 CONFIRM_ANSWER = menu(
     "confirm.answer",
-    lambda lang, p: t("confirm.answer.text", lang, provider=fit(p["provider"], 24),
-                      date=p["date"], minutes=p["minutes"], topic=fit(p["topic"], TOPIC)),
-    [Option("confirm.answer.yes", act=_answer(True)),
-     Option("confirm.answer.no", act=_answer(False))],
-    load=lambda ctx, data: dict(data), samples=(_SAMPLE_SESSION,))
+    lambda lang, p: t(
+        "confirm.answer.text",
+        lang,
+        provider=fit(p["provider"], 24),
+        date=p["date"],
+        minutes=p["minutes"],
+        topic=fit(p["topic"], TOPIC),
+    ),
+    [
+        Option("confirm.answer.yes", act=_answer(True)),
+        Option("confirm.answer.no", act=_answer(False)),
+    ],
+    load=lambda ctx, data: dict(data),
+    samples=(_SAMPLE_SESSION,),
+)
 
 
 # --------------------------------------------------------------------------- rate a mentor
 
 
 def _load_rateable(ctx: Ctx, _data: Data) -> Params:
-    return {"items": [{"ref": s.ref, "provider": s.provider.name,
-                       "date": s.delivered_on.strftime("%d/%m")}
-                      for s in ratings.rateable_sessions(ctx.person.id, limit=reads.LIST_LIMIT)]}
+    return {
+        "items": [
+            {"ref": s.ref, "provider": s.provider.name, "date": s.delivered_on.strftime("%d/%m")}
+            for s in ratings.rateable_sessions(ctx.person.id, limit=reads.LIST_LIMIT)
+        ]
+    }
 
 
 def _pick_rateable(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
@@ -420,26 +599,37 @@ def _pick_rateable(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
 
 
 RATE = choice_list(
-    "rate", "rate.pick.title", "rate.none", load=_load_rateable,
-    label=lambda lang, i: t("rate.pick.item", lang, date=i["date"],
-                            provider=fit(i["provider"], 26)),
-    pick=_pick_rateable, targets=("rate.stars",),
-    samples=({"items": [{"ref": "1234", "provider": LONG, "date": "31/12"}] * 12,
-              "_data": {"page": 2}}, {"items": []}))
+    "rate",
+    "rate.pick.title",
+    "rate.none",
+    load=_load_rateable,
+    label=lambda lang, i: t(
+        "rate.pick.item", lang, date=i["date"], provider=fit(i["provider"], 26)
+    ),
+    pick=_pick_rateable,
+    targets=("rate.stars",),
+    samples=(
+        {"items": [{"ref": "1234", "provider": LONG, "date": "31/12"}] * 12, "_data": {"page": 2}},
+        {"items": []},
+    ),
+)
 
 
 def _stars(n: int) -> Any:
     def act(ctx: Ctx, data: Data, _p: Params) -> Outcome:
         ratings.rate(ctx.person.id, data["ref"], n, Channel.USSD, now=ctx.now)
         return End("rate.done", {"provider": data["provider"], "stars": n})
+
     return act
 
 
 RATE_STARS = menu(
-    "rate.stars", lambda lang, p: t("rate.stars.title", lang, provider=fit(p["provider"], NAME)),
+    "rate.stars",
+    lambda lang, p: t("rate.stars.title", lang, provider=fit(p["provider"], NAME)),
     [Option(f"rate.stars.{n}", act=_stars(n)) for n in range(1, 6)],
-    load=lambda ctx, data: dict(data), samples=({"ref": "1234", "provider": LONG,
-                                                  "date": "31/12"},))
+    load=lambda ctx, data: dict(data),
+    samples=({"ref": "1234", "provider": LONG, "date": "31/12"},),
+)
 
 
 # --------------------------------------------------------------------------- language and help
@@ -449,22 +639,48 @@ def _language(code: str) -> Any:
     def act(ctx: Ctx, _data: Data, _p: Params) -> Outcome:
         entrepreneurs.set_language(ctx.person.id, code, now=ctx.now)
         return Go(HOME, reset=True, notice="main.language_set")
+
     return act
 
 
-LANGUAGE = menu("language", lambda lang, p: t("language.title", lang), [
-    Option("language.en", act=_language("en")),
-    Option("language.sw", act=_language("sw")),
-], also=(HOME,))
+LANGUAGE = menu(
+    "language",
+    lambda lang, p: t("language.title", lang),
+    [
+        Option("language.en", act=_language("en")),
+        Option("language.sw", act=_language("sw")),
+    ],
+    also=(HOME,),
+)
 
 HELP = Screen(
-    "help", lambda lang, p: lines(t("help.text", lang, short=fit(p["short"], 11)), footer(lang)),
+    "help",
+    lambda lang, p: lines(t("help.text", lang, short=fit(p["short"], 11)), footer(lang)),
     load=lambda ctx, data: {"short": settings.short_code()},
-    samples=({"short": "123456789012345"},))
+    samples=({"short": "123456789012345"},),
+)
 
 
-SCREENS: dict[str, Screen] = {s.id: s for s in (
-    MAIN, VOUCHERS, FIND_TRADE, FIND_AREA, FIND_AREA_NAME, FIND_LIST, FIND_DETAILS, BOOK_VOUCHER,
-    BOOK_CONFIRM, CANCEL, CANCEL_CONFIRM, CONFIRM, CONFIRM_LIST, CONFIRM_ANSWER, RATE, RATE_STARS,
-    LANGUAGE, HELP,
-)}
+SCREENS: dict[str, Screen] = {
+    s.id: s
+    for s in (
+        MAIN,
+        VOUCHERS,
+        FIND_TRADE,
+        FIND_AREA,
+        FIND_AREA_NAME,
+        FIND_LIST,
+        FIND_DETAILS,
+        BOOK_VOUCHER,
+        BOOK_CONFIRM,
+        CANCEL,
+        CANCEL_CONFIRM,
+        CONFIRM,
+        CONFIRM_LIST,
+        CONFIRM_ANSWER,
+        RATE,
+        RATE_STARS,
+        LANGUAGE,
+        HELP,
+    )
+}

@@ -21,7 +21,7 @@ T: dict[str, dict[str, str]] = {
     "kind.institute": {"en": "institute", "sw": "chuo"},
     "rating.new": {"en": "new", "sw": "mpya"},
     "rating.none": {"en": "no ratings yet", "sw": "bado hajakadiriwa"},
-    "rating.some": {"en": "{rating} of 5 ({count} ratings)", "sw": "{rating} kati ya 5 (kura {count})"},
+    "rating.some": {"en": "{rating}/5, {count} ratings", "sw": "{rating}/5, kura {count}"},
     # -- main menu
     "main.title": {"en": "Ujuzi: hello {name}", "sw": "Ujuzi: habari {name}"},
     "main.language_set": {"en": "Language: English", "sw": "Lugha: Kiswahili"},
@@ -34,15 +34,14 @@ T: dict[str, dict[str, str]] = {
     "main.help": {"en": "Help", "sw": "Msaada"},
     # -- my vouchers
     "vouchers.none": {
-        "en": "You have no vouchers yet. Programme officers issue them: ask your programme "
-              "office.",
+        "en": "You have no vouchers yet. Programme officers issue them: ask your programme office.",
         "sw": "Huna vocha bado. Maafisa wa mpango ndio hutoa vocha: uliza ofisi ya mpango.",
     },
     "vouchers.item": {
         "en": "Voucher {code} ({n}/{of})\n{status}\n{value}: used {used} of {total}, {left} "
-              "left\n{dates}",
-        "sw": "Vocha {code} ({n}/{of})\n{status}\n{value}: umetumia {used} kati ya {total}, "
-              "vimebaki {left}\n{dates}",
+        "left\n{dates}",
+        "sw": "Vocha {code} ({n}/{of})\n{status}\n{value}: umetumia {used}/{total}, "
+        "vimebaki {left}\n{dates}",
     },
     "vstatus.issued": {"en": "Not booked yet", "sw": "Bado hujachagua mwalimu"},
     "vstatus.booked": {"en": "Booked with {provider}", "sw": "Mwalimu: {provider}"},
@@ -79,8 +78,8 @@ T: dict[str, dict[str, str]] = {
     "find.details.book": {"en": "Book this mentor", "sw": "Mchague mwalimu huyu"},
     "find.details.full": {"en": "No free place now.", "sw": "Hana nafasi sasa."},
     "find.details.other_trade": {
-        "en": "Teaches another trade: book a mentor of your own trade.",
-        "sw": "Anafundisha kazi nyingine: chagua mwalimu wa kazi yako.",
+        "en": "Teaches another trade.",
+        "sw": "Anafundisha kazi nyingine.",
     },
     # -- booking
     "book.voucher.title": {"en": "Book with which voucher?", "sw": "Tumia vocha ipi?"},
@@ -92,31 +91,31 @@ T: dict[str, dict[str, str]] = {
     "book.confirm.yes": {"en": "Yes, book", "sw": "Ndio, mchague"},
     "book.done": {
         "en": "Booked {name}, mentor no. {number}. An SMS with their phone number is on its way: "
-              "call them to agree your first session.",
+        "call them to agree your first session.",
         "sw": "Umemchagua {name}, mwalimu na. {number}. Utapata SMS yenye simu yake: mpigie "
-              "mpange kipindi cha kwanza.",
+        "mpange kipindi cha kwanza.",
     },
     # -- cancel a booking
     "cancel.none": {
         "en": "You have no booking to cancel. A booking can be cancelled until its first session "
-              "is confirmed.",
+        "is confirmed.",
         "sw": "Huna nafasi ya kughairi. Nafasi inaweza kughairiwa hadi kipindi cha kwanza "
-              "kithibitishwe.",
+        "kithibitishwe.",
     },
     "cancel.pick.title": {"en": "Cancel which booking?", "sw": "Ghairi nafasi ipi?"},
     "cancel.pick.item": {"en": "{name}, {code}", "sw": "{name}, {code}"},
     "cancel.confirm.text": {
         "en": "Cancel your booking with {name} (voucher {code})? You can then choose another "
-              "mentor.",
+        "mentor.",
         "sw": "Ughairi nafasi yako kwa {name} (vocha {code})? Kisha unaweza kuchagua mwalimu "
-              "mwingine.",
+        "mwingine.",
     },
     "cancel.confirm.yes": {"en": "Yes, cancel", "sw": "Ndio, ghairi"},
     "cancel.done": {
         "en": "Your booking with {name} is cancelled. Choose Find a mentor to book another with "
-              "voucher {code}.",
+        "voucher {code}.",
         "sw": "Nafasi yako kwa {name} imeghairiwa. Chagua Tafuta mwalimu ili umchague mwingine "
-              "kwa vocha {code}.",
+        "kwa vocha {code}.",
     },
     # -- confirm a session
     "confirm.title": {"en": "Confirm a session:", "sw": "Thibitisha kipindi:"},
@@ -127,9 +126,9 @@ T: dict[str, dict[str, str]] = {
     },
     "confirm.code": {
         "en": "Your code: {code}\nTell it to your mentor to confirm today's session. It works "
-              "once, for {minutes} minutes.",
+        "once, for {minutes} minutes.",
         "sw": "Nambari yako: {code}\nMpe mwalimu wako athibitishe kipindi cha leo. Inatumika "
-              "mara moja, kwa dakika {minutes}.",
+        "mara moja, kwa dakika {minutes}.",
     },
     "confirm.none": {
         "en": "No session is waiting for your answer.",
@@ -149,13 +148,12 @@ T: dict[str, dict[str, str]] = {
     },
     "confirm.completed": {
         "en": "Thank you. Session {ref} is confirmed and your training is complete. Choose Rate "
-              "a mentor to say how it was.",
+        "a mentor to say how it was.",
         "sw": "Asante. Kipindi {ref} kimethibitishwa na mafunzo yamekamilika. Chagua Kadiria "
-              "mwalimu kusema yalivyokuwa.",
+        "mwalimu kusema yalivyokuwa.",
     },
     "confirm.no": {
-        "en": "Noted: session {ref} did not happen. An officer will look into it and may call "
-              "you.",
+        "en": "Noted: session {ref} did not happen. An officer will look into it and may call you.",
         "sw": "Tumepokea: kipindi {ref} hakikufanyika. Afisa atakichunguza na anaweza kukupigia.",
     },
     # -- rate a mentor
@@ -181,22 +179,22 @@ T: dict[str, dict[str, str]] = {
     "language.sw": {"en": "Kiswahili", "sw": "Kiswahili"},
     "help.text": {
         "en": "Your voucher pays a mentor to train you. Menu 2: find and book one. Menu 3: "
-              "confirm each session. SMS HELP to {short} for more.",
+        "confirm each session. SMS HELP to {short} for more.",
         "sw": "Vocha yako inamlipa mwalimu akufundishe. Menyu 2: tafuta mwalimu. Menyu 3: "
-              "thibitisha kila kipindi. Tuma HELP kwa {short}.",
+        "thibitisha kila kipindi. Tuma HELP kwa {short}.",
     },
     # -- endings shown before we know who dials: both languages at once
     "unknown_phone": {
         "en": "Ujuzi: this number has no training voucher. To join, ask your programme office."
-              "\nNambari hii haina vocha. Uliza ofisi ya mpango.",
+        "\nNambari hii haina vocha. Uliza ofisi ya mpango.",
     },
     "polite_end": {
         "en": "Sorry, the service is busy. Please dial again shortly.\nSamahani, huduma ina "
-              "shughuli. Tafadhali piga tena baadaye.",
+        "shughuli. Tafadhali piga tena baadaye.",
     },
     "wrong_service": {
         "en": "This is not an Ujuzi service code. Please check the number you dialled.\nHii si "
-              "huduma ya Ujuzi. Angalia nambari uliyopiga.",
+        "huduma ya Ujuzi. Angalia nambari uliyopiga.",
     },
     # -- domain errors, by DomainError.code
     "error.domain_error": {
@@ -253,8 +251,10 @@ T: dict[str, dict[str, str]] = {
         "sw": "Umekosea mara nyingi. Tafadhali omba nambari mpya.",
     },
     "error.forbidden": {"en": "Sorry, that is not allowed.", "sw": "Samahani, hilo haliruhusiwi."},
-    "error.already_exists": {"en": "You already did that. Thank you.",
-                             "sw": "Ulishafanya hivyo. Asante."},
+    "error.already_exists": {
+        "en": "You already did that. Thank you.",
+        "sw": "Ulishafanya hivyo. Asante.",
+    },
     "error.budget_exceeded": {
         "en": "Sorry, the programme cannot do that now.",
         "sw": "Samahani, mpango hauwezi kufanya hivyo sasa.",

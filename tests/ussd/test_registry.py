@@ -1,0 +1,86 @@
+"""The menu registry, walked: every target exists, every text is translated, every screen fits."""
+
+from __future__ import annotations
+
+import pytest
+
+from sms.gsm import gsm7_length, is_gsm7
+from sms.ussd.flow import SCREEN_LIMIT, fit, pages
+from sms.ussd.screens import ENDINGS, HOME, LONG, SCREENS, render_end
+from sms.ussd.texts import LANGUAGES, T, error_key, t
+
+BILINGUAL = {"unknown_phone", "polite_end", "wrong_service"}
+
+
+def fits(text: str) -> bool:
+    return is_gsm7(text) and gsm7_length(text) <= SCREEN_LIMIT
+
+
+def test_the_main_menu_is_a_registered_screen():
+    assert HOME in SCREENS
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=lambda s: s.id)
+def test_every_screen_goes_only_to_registered_screens(screen):
+    missing = [target for target in screen.targets if target not in SCREENS]
+    assert missing == []
+
+
+def test_every_screen_can_be_reached_from_the_main_menu():
+    reached, todo = {HOME}, [HOME]
+    while todo:
+        for target in SCREENS[todo.pop()].targets:
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    assert reached == set(SCREENS)
+
+
+@pytest.mark.parametrize("key", sorted(T))
+def test_every_text_is_in_english_and_kiswahili_and_gsm7(key):
+    languages = ("en",) if key in BILINGUAL else LANGUAGES
+    for lang in languages:
+        assert T[key].get(lang), f"{key} has no {lang} text"
+        assert is_gsm7(T[key][lang]), f"{key} ({lang}) is not GSM-7"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=lambda s: s.id)
+def test_every_screen_fits_160_gsm7_characters_with_long_values(screen, lang):
+    assert screen.samples, f"{screen.id} has no sample values"
+    for sample in screen.samples:
+        text = screen.view(lang, sample)
+        assert fits(text), f"{screen.id} ({lang}) is {gsm7_length(text)} long:\n{text}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("key", sorted(ENDINGS))
+def test_every_ending_fits_with_long_values(key, lang):
+    text = render_end(key, lang, {name: LONG + "9" * 40 for name in ENDINGS[key]})
+    assert fits(text), f"{key} ({lang}) is {gsm7_length(text)} long:\n{text}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_fixed_message_fits(lang):
+    fixed = [k for k in T if k.startswith("error.") or k in BILINGUAL or k.endswith(".none")]
+    for key in fixed:
+        assert fits(t(key, lang)), key
+
+
+def test_an_unknown_domain_error_gets_the_general_message():
+    assert error_key("something_new") == "error.domain_error"
+    assert error_key("provider_full") == "error.provider_full"
+
+
+def test_names_are_transliterated_and_cut_to_fit():
+    assert fit("Zawadi “Mama” Ñjoki—Kamau", 40) == 'Zawadi "Mama" Ñjoki-Kamau'
+    assert fit("Wanjiku wa Mũthoni", 40) == "Wanjiku wa Muthoni"
+    cut = fit(LONG, 16)
+    assert gsm7_length(cut) <= 16 and cut.endswith("..")
+
+
+def test_long_lists_are_split_into_pages_that_each_fit():
+    labels = [f"Trade with a rather long name {i}" for i in range(20)]
+    split = pages("sw", "Walimu wa kazi gani?", labels)
+    assert sorted(i for page in split for i in page) == list(range(20))
+    assert all(1 <= len(page) <= 8 for page in split)
