@@ -1,0 +1,250 @@
+"""The SMS worker's promises: nothing lost, nothing sent twice, any number of workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.domain.models import OutboxMessage, OutboxStatus
+from marketplace.extensions import db
+from marketplace.services import outbox
+from sms import texts, worker
+from sms.gateway import FakeGateway, Outcome, RecipientResult
+
+from .conftest import SECRET
+
+T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+class SlowGateway(FakeGateway):
+    """Takes a little time per request, so workers running together really overlap."""
+
+    def send(self, body: str, recipients: Sequence[str]) -> list[RecipientResult]:
+        time.sleep(0.002)
+        return super().send(body, recipients)
+
+
+def queue_many(rows: list[tuple[str, str, str]], now: datetime = T0) -> None:
+    """(phone, kind, body) rows straight into the outbox, committed."""
+    for phone, kind, body in rows:
+        outbox.queue_text(phone, body, kind, now=now)
+    db.session.commit()
+
+
+def phone(i: int) -> str:
+    return f"+2547{11000000 + i:08d}"
+
+
+def burst(n: int) -> list[tuple[str, str, str]]:
+    """Real traffic: many people get the same text (a reminder), others their own."""
+    rows = []
+    for i in range(n):
+        if i % 3 == 0:
+            rows.append((phone(i), "voucher_expiring", "Ujuzi: your voucher expires soon."))
+        else:
+            rows.append((phone(i), "voucher_issued", f"Ujuzi: voucher {i:010d} is yours."))
+    return rows
+
+
+def statuses() -> Counter[str]:
+    return Counter(db.session.scalars(sa.select(OutboxMessage.status)))
+
+
+def deliveries(gateway: FakeGateway) -> Counter[tuple[str, str]]:
+    return Counter((m.phone, m.body) for m in gateway.sent)
+
+
+def test_several_workers_draining_one_outbox_send_every_message_exactly_once(app, postgres):
+    rows = burst(900)
+    queue_many(rows)
+    engine = db.engine
+    db.session.remove()
+    gateway = SlowGateway()
+    clock = Clock()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            with Session(engine) as session:
+                barrier.wait()
+                worker.drain(session, gateway, batch_size=40, clock=clock)
+        except BaseException as exc:  # judged below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    sent = deliveries(gateway)
+    assert len(sent) == len(rows) and max(sent.values()) == 1
+    assert statuses() == Counter({OutboxStatus.SENT.value: len(rows)})
+
+
+def test_a_gateway_outage_during_a_burst_loses_nothing_and_sends_nothing_twice(app):
+    rows = burst(120)
+    queue_many(rows)
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.RETRY, 25)  # the gateway is down for the next 25 requests
+    clock = Clock()
+    first = worker.drain(db.session(), gateway, batch_size=50, clock=clock)
+    assert first.retried > 0 and statuses()[OutboxStatus.PENDING.value] > 0
+    for _ in range(20):  # time passes, backoffs end, the gateway is back
+        clock.advance(hours=1)
+        worker.drain(db.session(), gateway, batch_size=50, clock=clock)
+    sent = deliveries(gateway)
+    assert len(sent) == len(rows) and max(sent.values()) == 1
+    assert statuses() == Counter({OutboxStatus.SENT.value: len(rows)})
+
+
+def test_a_retried_message_waits_for_its_backoff(app):
+    queue_many([(phone(1), "voucher_issued", "Ujuzi: hello")])
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.RETRY, 1)
+    clock = Clock()
+    worker.drain(db.session(), gateway, clock=clock)
+    assert worker.drain(db.session(), gateway, clock=clock).claimed == 0  # not yet due
+    clock.advance(minutes=2)
+    assert worker.drain(db.session(), gateway, clock=clock).sent == 1
+
+
+def test_after_a_timeout_only_kinds_that_tolerate_a_duplicate_are_sent_again(app):
+    assert "login_code" in texts.DUPLICATE_TOLERABLE
+    assert "payout_made" not in texts.DUPLICATE_TOLERABLE
+    queue_many(
+        [
+            (phone(1), "login_code", "Ujuzi mentor sign-in code: 123456."),
+            (phone(2), "payout_made", "Ujuzi: KES 1,000.00 paid for 1 confirmed sessions."),
+        ]
+    )
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.AMBIGUOUS, 2)  # both went out, but neither answer came back
+    clock = Clock()
+    worker.drain(db.session(), gateway, clock=clock)
+    clock.advance(hours=1)
+    worker.drain(db.session(), gateway, clock=clock)
+    assert len(gateway.messages_to(phone(1))) == 2  # a sign-in code twice does no harm
+    assert len(gateway.messages_to(phone(2))) == 1  # a payment notice is never repeated
+    assert statuses() == Counter({OutboxStatus.SENT.value: 2})
+
+
+def test_a_permanent_failure_fails_and_an_account_problem_parks(app):
+    queue_many([(phone(1), "voucher_issued", "Ujuzi: one")])
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.PERMANENT, 1)
+    worker.drain(db.session(), gateway, clock=Clock())
+    queue_many([(phone(2), "voucher_issued", "Ujuzi: two")])
+    gateway.fail_next(Outcome.ALERT, 1)
+    worker.drain(db.session(), gateway, clock=Clock())
+    by_phone = dict(
+        db.session.execute(sa.select(OutboxMessage.to_phone, OutboxMessage.status)).all()
+    )
+    assert by_phone == {phone(1): OutboxStatus.FAILED.value, phone(2): OutboxStatus.PARKED.value}
+    clock = Clock()
+    clock.advance(days=1)
+    assert worker.drain(db.session(), gateway, clock=clock).claimed == 0  # neither is retried
+
+
+def test_retries_stop_after_the_configured_attempts(app):
+    queue_many([(phone(1), "voucher_issued", "Ujuzi: one")])
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.RETRY, 10)
+    clock = Clock()
+    for _ in range(6):
+        worker.drain(db.session(), gateway, max_attempts=3, clock=clock)
+        clock.advance(hours=2)
+    assert gateway.calls == 3
+    assert statuses() == Counter({OutboxStatus.FAILED.value: 1})
+
+
+def test_one_request_carries_many_recipients_of_the_same_text(app):
+    same = [(phone(i), "voucher_expiring", "Ujuzi: same text") for i in range(150)]
+    own = [(phone(1000 + i), "voucher_issued", f"Ujuzi: text {i}") for i in range(3)]
+    queue_many(same + own)
+    gateway = FakeGateway()
+    stats = worker.drain(db.session(), gateway, batch_size=500, clock=Clock())
+    assert stats.sent == 153
+    assert gateway.calls == 2 + 3  # 100 + 50 recipients of the shared text, one per own text
+
+
+def test_the_same_person_getting_the_same_text_twice_gets_it_twice(app):
+    queue_many([(phone(1), "reply", "Ujuzi: hello"), (phone(1), "reply", "Ujuzi: hello")])
+    gateway = FakeGateway()
+    worker.drain(db.session(), gateway, clock=Clock())
+    assert gateway.messages_to(phone(1)) == ["Ujuzi: hello", "Ujuzi: hello"]
+
+
+# --------------------------------------------------------------------------- delivery reports
+
+
+def report(client, message_id: str, status: str, reason: str = "") -> None:
+    form = {"id": message_id, "status": status, "phoneNumber": phone(1), "networkCode": "63902"}
+    if reason:
+        form["failureReason"] = reason
+    response = client.post(f"/at/{SECRET}/sms/delivery", data=form)
+    assert response.status_code == 200 and response.data == b""
+
+
+def sent_message(gateway: FakeGateway) -> OutboxMessage:
+    queue_many([(phone(1), "voucher_issued", "Ujuzi: one")])
+    worker.drain(db.session(), gateway, clock=Clock())
+    return db.session.scalars(sa.select(OutboxMessage)).one()
+
+
+def test_duplicated_and_late_delivery_reports_never_undo_a_final_status(app, client, gateway):
+    message = sent_message(gateway)
+    message_id = message.gateway_message_id
+    assert message_id
+    report(client, message_id, "Buffered")
+    report(client, message_id, "Success")
+    db.session.expire_all()
+    first_at = db.session.get(OutboxMessage, message.id).delivery_updated_at
+    report(client, message_id, "Success")
+    report(client, message_id, "Sent")  # late and out of order
+    report(client, message_id, "Failed", "DeliveryFailure")
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, message.id)
+    assert row.status == OutboxStatus.DELIVERED and row.delivery_status == "Success"
+    assert row.delivery_updated_at == first_at
+
+
+def test_an_earlier_report_arriving_late_does_not_move_the_status_back(app, client, gateway):
+    message = sent_message(gateway)
+    report(client, message.gateway_message_id, "Buffered")
+    report(client, message.gateway_message_id, "Sent")
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).delivery_status == "Buffered"
+
+
+def test_a_failed_delivery_marks_the_message_failed_with_the_reason(app, client, gateway):
+    message = sent_message(gateway)
+    report(client, message.gateway_message_id, "Rejected", "UserInBlackList")
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, message.id)
+    assert row.status == OutboxStatus.FAILED and "UserInBlackList" in (row.last_error or "")
+
+
+def test_a_report_for_an_unknown_message_is_answered_and_changes_nothing(app, client, gateway):
+    message = sent_message(gateway)
+    report(client, "ATXid_never_sent", "Failed", "DeliveryFailure")
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.SENT
