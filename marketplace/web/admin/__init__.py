@@ -1,0 +1,464 @@
+"""The programme officers' pages: programmes, provider approval, voucher issuance (one, or a CSV
+with a per-row report), the review queue of disputed and flagged sessions, and payouts.
+
+Only staff users with the `admin` role; a funder is refused (403) and lives on /funder.
+Views are thin: read the form, call one service, render or redirect with a message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import Response as FlaskResponse
+from werkzeug.wrappers import Response
+
+from ...domain import errors
+from ...domain.models import Gender, Language, ProviderKind, Role
+from ...domain.money import exponent, format_minor
+from ...queries import admin as queries
+from ...services import payouts, programmes, providers, reference, sessions, vouchers
+from ...services.entrepreneurs import NewEntrepreneur
+from ...services.programmes import NewProgramme
+from ...services.providers import NewProvider
+from ..auth import signed_in_staff, staff_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+Page = str | tuple[str, int] | Response
+MAX_UPLOAD = 16 * 1024 * 1024
+
+
+@bp.before_request
+@staff_required(Role.ADMIN)
+def _officers_only() -> None:
+    return None
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "money": format_minor,
+        "day": lambda d: d.strftime("%d %b %Y") if d else "",
+        "trades": reference.trades(),
+        "regions": reference.regions(),
+        "genders": list(Gender),
+        "languages": list(Language),
+        "kinds": list(ProviderKind),
+    }
+
+
+def _actor() -> str:
+    return signed_in_staff().actor
+
+
+def _int(form: dict[str, str], name: str, errs: dict[str, str], label: str) -> int:
+    raw = form.get(name, "").strip().replace(",", "")
+    if not raw.lstrip("-").isdigit():
+        errs[name] = f"{label} must be a whole number."
+        return 0
+    return int(raw)
+
+
+def parse_money(raw: str, currency: str) -> int | None:
+    """'4,000' or '4000.50' in major units -> minor units; None when it is not an amount."""
+    text = raw.strip().replace(",", "").replace(" ", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0:
+        return None
+    minor = amount * (10 ** exponent(currency))
+    if minor != minor.to_integral_value():
+        return None
+    return int(minor)
+
+
+def _form(*names: str) -> dict[str, str]:
+    return {n: request.form.get(n, "")[:400] for n in names}
+
+
+# --------------------------------------------------------------------------- home
+
+
+@bp.get("")
+def home() -> Page:
+    return render_template(
+        "admin/home.html",
+        programmes=queries.programmes(),
+        provider_counts=queries.provider_counts(),
+        review_count=queries.review_count(),
+        unpaid=queries.unpaid_by_currency(),
+    )
+
+
+# --------------------------------------------------------------------------- programmes
+
+PROGRAMME_FIELDS = (
+    "name",
+    "funder",
+    "currency",
+    "voucher_value",
+    "sessions_per_voucher",
+    "co_payment_percent",
+    "validity_days",
+    "budget",
+    "confirmation_window_hours",
+)
+
+
+@bp.route("/programmes", methods=["GET", "POST"])
+def programme_list() -> Page:
+    form = {
+        "currency": "KES",
+        "sessions_per_voucher": "4",
+        "co_payment_percent": "10",
+        "validity_days": "180",
+        "confirmation_window_hours": "72",
+    }
+    errs: dict[str, str] = {}
+    if request.method == "POST":
+        form = _form(*PROGRAMME_FIELDS)
+        chosen_trades = request.form.getlist("trades")
+        chosen_regions = request.form.getlist("regions")
+        currency = form["currency"].strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            errs["currency"] = "Currency is a three-letter code such as KES."
+        value = parse_money(form["voucher_value"], currency or "KES")
+        if not value:
+            errs["voucher_value"] = "Voucher value must be an amount above zero."
+        budget = parse_money(form["budget"], currency or "KES")
+        if not budget:
+            errs["budget"] = "Budget must be an amount above zero."
+        if not form["name"].strip():
+            errs["name"] = "Give the programme a name."
+        if not form["funder"].strip():
+            errs["funder"] = "Name the funder."
+        sessions_n = _int(form, "sessions_per_voucher", errs, "Sessions per voucher")
+        co_pay = _int(form, "co_payment_percent", errs, "Co-payment")
+        validity = _int(form, "validity_days", errs, "Validity")
+        window = _int(form, "confirmation_window_hours", errs, "Confirmation window")
+        if "sessions_per_voucher" not in errs and not 1 <= sessions_n <= 100:
+            errs["sessions_per_voucher"] = "Sessions per voucher must be from 1 to 100."
+        if "co_payment_percent" not in errs and not 0 <= co_pay <= 100:
+            errs["co_payment_percent"] = "Co-payment is a percentage from 0 to 100."
+        if "validity_days" not in errs and validity < 1:
+            errs["validity_days"] = "Validity must be at least one day."
+        if "confirmation_window_hours" not in errs and window < 1:
+            errs["confirmation_window_hours"] = "The window must be at least one hour."
+        if not errs:
+            assert value is not None and budget is not None
+            try:
+                created = programmes.create_programme(
+                    NewProgramme(
+                        name=" ".join(form["name"].split()),
+                        funder=" ".join(form["funder"].split()),
+                        currency=currency,
+                        voucher_value_minor=value,
+                        sessions_per_voucher=sessions_n,
+                        validity_days=validity,
+                        budget_minor=budget,
+                        co_payment_percent=co_pay,
+                        confirmation_window_hours=window,
+                        eligible_trades=chosen_trades,
+                        eligible_regions=chosen_regions,
+                    ),
+                    _actor(),
+                )
+            except errors.DomainError as exc:
+                errs[str(exc.context.get("field") or "form")] = exc.message
+            else:
+                flash(f"Programme “{created.name}” created.", "ok")
+                return redirect(url_for(".programme_list"))
+    return render_template(
+        "admin/programmes.html", programmes=queries.programmes(), form=form, errs=errs
+    ), (422 if errs else 200)
+
+
+# --------------------------------------------------------------------------- providers
+
+PROVIDER_FIELDS = (
+    "kind",
+    "name",
+    "phone",
+    "region",
+    "town",
+    "capacity",
+    "payout_account",
+    "contact_name",
+    "language",
+)
+
+
+@bp.route("/providers", methods=["GET", "POST"])
+def provider_list() -> Page:
+    status = request.args.get("status", "")
+    search = request.args.get("q", "")[:80]
+    form: dict[str, str] = {"kind": "craft_worker", "capacity": "5", "language": "en"}
+    chosen: list[str] = []
+    errs: dict[str, str] = {}
+    if request.method == "POST":
+        form = _form(*PROVIDER_FIELDS)
+        chosen = request.form.getlist("trades")
+        capacity = _int(form, "capacity", errs, "Capacity")
+        if not form["name"].strip():
+            errs["name"] = "Give the provider's business name."
+        if not errs:
+            try:
+                created = providers.register_provider(
+                    NewProvider(
+                        kind=form["kind"],
+                        name=" ".join(form["name"].split()),
+                        phone=form["phone"],
+                        trades=chosen,
+                        region=form["region"],
+                        town=form["town"],
+                        capacity=capacity,
+                        payout_account=form["payout_account"].strip(),
+                        contact_name=" ".join(form["contact_name"].split()),
+                        language=form["language"] if form["language"] in ("en", "sw") else "en",
+                    ),
+                    _actor(),
+                )
+            except errors.DomainError as exc:
+                errs[str(exc.context.get("field") or "form")] = exc.message
+            else:
+                flash(
+                    f"{created.name} registered as provider {created.number}; "
+                    "approve it to open bookings.",
+                    "ok",
+                )
+                return redirect(url_for(".provider_list"))
+    return render_template(
+        "admin/providers.html",
+        providers=queries.providers(status or None, search),
+        counts=queries.provider_counts(),
+        status=status,
+        search=search,
+        form=form,
+        chosen=chosen,
+        errs=errs,
+    ), (422 if errs else 200)
+
+
+@bp.post("/providers/<int:provider_id>/<any(approve, suspend):action>")
+def provider_action(provider_id: int, action: str) -> Response:
+    change = providers.approve_provider if action == "approve" else providers.suspend_provider
+    try:
+        provider = change(provider_id, _actor())
+    except errors.NotFound:
+        abort(404)
+    except errors.DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{provider.name} ({provider.number}) is now {provider.status}.", "ok")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/admin/") else url_for(".provider_list"))
+
+
+# --------------------------------------------------------------------------- vouchers
+
+PERSON_FIELDS = ("phone", "name", "gender", "birth_year", "trade", "region", "language")
+
+
+@bp.route("/vouchers", methods=["GET", "POST"])
+def issue() -> Page:
+    form: dict[str, str] = {"language": "en", "programme_id": request.args.get("programme", "")}
+    errs: dict[str, str] = {}
+    if request.method == "POST":
+        form = _form("programme_id", *PERSON_FIELDS)
+        year = form["birth_year"].strip()
+        if not year.isdigit():
+            errs["birth_year"] = "Birth year must be a number like 1990."
+        if not form["programme_id"].isdigit():
+            errs["programme_id"] = "Choose a programme."
+        if not errs:
+            try:
+                voucher = vouchers.issue_voucher(
+                    int(form["programme_id"]),
+                    NewEntrepreneur(
+                        phone=form["phone"],
+                        name=form["name"],
+                        gender=form["gender"],
+                        birth_year=int(year),
+                        trade=form["trade"],
+                        region=form["region"],
+                        language=form["language"] or "en",
+                    ),
+                    _actor(),
+                )
+            except errors.DomainError as exc:
+                errs[str(exc.context.get("field") or "form")] = exc.message
+            else:
+                flash(
+                    f"Voucher {voucher.code} issued to {voucher.entrepreneur.name}; "
+                    "the SMS is on its way.",
+                    "ok",
+                )
+                return redirect(url_for(".issue", programme=form["programme_id"]))
+    return render_template(
+        "admin/vouchers.html",
+        programmes=queries.programme_choices(),
+        form=form,
+        errs=errs,
+        report=None,
+        columns=vouchers.CSV_COLUMNS,
+    ), (422 if errs else 200)
+
+
+@bp.post("/vouchers/import")
+def import_csv() -> Page:
+    programme_id = request.form.get("programme_id", "")
+    upload = request.files.get("file")
+    errs: dict[str, str] = {}
+    report = None
+    if not programme_id.isdigit():
+        errs["import_programme"] = "Choose a programme."
+    if upload is None or not upload.filename:
+        errs["file"] = "Choose a CSV file to upload."
+    if not errs:
+        assert upload is not None
+        data = upload.stream.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            errs["file"] = "The file is larger than 16 MB; split it."
+        else:
+            try:
+                report = vouchers.import_vouchers(int(programme_id), data, _actor())
+            except errors.NotFound:
+                errs["import_programme"] = "Choose a programme."
+            except errors.DomainError as exc:
+                errs["file"] = exc.message
+    return render_template(
+        "admin/vouchers.html",
+        programmes=queries.programme_choices(),
+        form={"programme_id": programme_id, "language": "en"},
+        errs=errs,
+        report=report,
+        filename=upload.filename if upload is not None else "",
+        columns=vouchers.CSV_COLUMNS,
+    ), (422 if errs else 200)
+
+
+# --------------------------------------------------------------------------- review
+
+
+@bp.get("/review")
+def review() -> Page:
+    return render_template("admin/review.html", queue=queries.review_queue())
+
+
+@bp.post("/review/<int:session_id>")
+def decide(session_id: int) -> Response:
+    decision = request.form.get("decision", "")
+    note = request.form.get("note", "")[:500]
+    try:
+        decided = sessions.review_session(session_id, decision, note, _actor())
+    except errors.NotFound:
+        abort(404)
+    except errors.DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Session {decided.ref}: {decision} recorded.", "ok")
+    return redirect(url_for(".review"))
+
+
+# --------------------------------------------------------------------------- payouts
+
+
+@bp.route("/payouts", methods=["GET", "POST"])
+def payout_list() -> Page:
+    errs: dict[str, str] = {}
+    today = datetime.now(UTC).date()
+    form = {"currency": "KES", "period_end": today.isoformat()}
+    if request.method == "POST":
+        form = _form("currency", "period_end")
+        try:
+            end_day = datetime.strptime(form["period_end"].strip(), "%Y-%m-%d").date()
+        except ValueError:
+            errs["period_end"] = "Give the last day of the period as YYYY-MM-DD."
+        else:
+            if end_day > today:
+                errs["period_end"] = "The period cannot end in the future."
+        if not errs:
+            # Everything confirmed up to the end of that day (UTC).
+            period_end = datetime.combine(end_day, time.min, tzinfo=UTC) + timedelta(days=1)
+            period_end = min(period_end, datetime.now(UTC))
+            run = payouts.run_payout(form["currency"].strip().upper()[:3], period_end, _actor())
+            if run is None:
+                flash("Nothing to pay: no confirmed, unpaid sessions in that period.", "error")
+                return redirect(url_for(".payout_list"))
+            flash(f"Payout run {run.id}: {format_minor(run.total_minor, run.currency)}.", "ok")
+            return redirect(url_for(".payout_run", run_id=run.id))
+    return render_template(
+        "admin/payouts.html",
+        runs=queries.payout_runs(),
+        unpaid=queries.unpaid_by_currency(),
+        form=form,
+        errs=errs,
+    ), (422 if errs else 200)
+
+
+@bp.get("/payouts/<int:run_id>")
+def payout_run(run_id: int) -> Page:
+    try:
+        run = payouts.get_run(run_id)
+    except errors.NotFound:
+        abort(404)
+    return render_template("admin/payout_run.html", run=run, rows=queries.run_payouts(run_id))
+
+
+@bp.get("/payouts/<int:run_id>.csv")
+def payout_csv(run_id: int) -> Response:
+    try:
+        body = payouts.run_csv(run_id)
+    except errors.NotFound:
+        abort(404)
+    return FlaskResponse(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="payout-run-{run_id}.csv"'},
+    )
+
+
+@bp.post("/payouts/<int:run_id>/paid/<int:payout_id>")
+def mark_paid(run_id: int, payout_id: int) -> Response:
+    if payout_id not in {p.id for p in queries.run_payouts(run_id)}:
+        abort(404)
+    try:
+        paid = payouts.mark_paid(payout_id, request.form.get("reference", "")[:80], _actor())
+    except errors.DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{paid.provider.name} marked paid, reference {paid.reference}.", "ok")
+    return redirect(url_for(".payout_run", run_id=run_id))
+
+
+@bp.post("/payouts/<int:run_id>/paid")
+def mark_run_paid(run_id: int) -> Response:
+    try:
+        payouts.get_run(run_id)
+    except errors.NotFound:
+        abort(404)
+    prefix = request.form.get("prefix", "").strip()[:60]
+    if not prefix:
+        flash("Give the bulk payment's reference.", "error")
+    else:
+        count = payouts.mark_run_paid(run_id, prefix, _actor())
+        flash(f"{count} statements marked paid.", "ok")
+    return redirect(url_for(".payout_run", run_id=run_id))
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
