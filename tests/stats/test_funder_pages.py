@@ -1,0 +1,253 @@
+"""The /funder dashboard: who may see it, and that the page, CSV and JSON tell the same story."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from marketplace.web.funder import show
+from tests.builders import Builders
+
+from .conftest import Dataset
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def sign_in(
+    client: FlaskClient, build: Builders, role: str = "funder", funder: str | None = "Skills Fund"
+) -> None:
+    user = build.staff_user(role, funder=funder if role == "funder" else None)
+    page = client.get("/signin").get_data(as_text=True)
+    token = TOKEN.search(page)
+    assert token
+    answer = client.post(
+        "/signin",
+        data={
+            "email": user.email,
+            "password": "correct horse battery",
+            "csrf_token": token.group(1),
+        },
+    )
+    assert answer.status_code == 302
+
+
+class Tables(HTMLParser):
+    """Each `<table data-table=...>` as rows of cell texts, and the chart data blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.charts: dict[str, Any] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._chart: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("data-table"):
+            self._table = a["data-table"]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table:
+            self._cell = []
+        elif tag == "script" and a.get("class") == "chart-data":
+            self._chart = str(a["data-canvas"])
+            self._text = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = None
+        elif tag in ("td", "th") and self._table and self._cell is not None:
+            self.tables[self._table][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "script" and self._chart:
+            self.charts[self._chart] = json.loads(self._text)
+            self._chart = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._chart:
+            self._text += data
+
+
+def _api(client: FlaskClient, build: Builders, programme_id: int, **params: str) -> Any:
+    return client.get(
+        f"/api/v1/programmes/{programme_id}/stats",
+        query_string=params,
+        headers={"Authorization": f"Bearer {build.api_key()}"},
+    ).get_json()
+
+
+def test_the_dashboard_needs_a_funder_or_officer_sign_in(
+    dataset: Dataset, client: FlaskClient
+) -> None:
+    answer = client.get(f"/funder/programmes/{dataset.programme.id}")
+    assert answer.status_code == 302
+    assert answer.location.startswith("/signin")
+    assert client.get(f"/funder/programmes/{dataset.programme.id}/stats.csv").status_code == 302
+
+
+def test_a_funder_sees_its_own_programmes_only(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    home = client.get("/funder").get_data(as_text=True)
+    assert "Jua Kali Skills" in home
+    assert "Coast Crafts" not in home
+    other = dataset.other.id
+    for path in (
+        f"/funder/programmes/{other}",
+        f"/funder/programmes/{other}/stats.csv",
+        f"/funder/programmes/{other}/headline.csv",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/funder/programmes/{dataset.programme.id}").status_code == 200
+
+
+def test_an_officer_sees_every_programme(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build, role="admin")
+    home = client.get("/funder").get_data(as_text=True)
+    assert "Jua Kali Skills" in home and "Coast Crafts" in home
+    assert client.get(f"/funder/programmes/{dataset.other.id}").status_code == 200
+
+
+def test_every_table_on_the_page_shows_the_json_figures(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _api(client, build, dataset.programme.id)
+    sign_in(client, build)
+    page = client.get(f"/funder/programmes/{dataset.programme.id}")
+    assert page.status_code == 200
+    parsed = Tables()
+    parsed.feed(page.get_data(as_text=True))
+
+    headline = {row[0]: row[1] for row in parsed.tables["headline"][1:]}
+    assert headline["Vouchers issued"] == "15"
+    assert headline["Value issued"] == "KES 60,000"
+    assert headline["Redemption rate (value of confirmed sessions / value issued)"] == "48.3%"
+    assert headline["Median days from issue to booking"] == "5.5"
+    assert len(headline) == len(body["headline"])
+
+    for key, table in body["tables"].items():
+        columns = table["columns"]
+        expected = [
+            [show(row[c["key"]], c["kind"], "KES") for c in columns[1:]] for row in table["rows"]
+        ]
+        on_page = [cells[1:] for cells in parsed.tables.get(key, [[]])[1:]]
+        assert on_page == expected, key
+    choice = parsed.tables["provider_choice"]
+    assert choice[1][0] == "Craft worker"
+    assert choice[1][6] == "1.62"  # preference index
+    region = {row[0]: row for row in parsed.tables["by_region"][1:]}
+    assert set(region["Mombasa"][1:]) == {"<5"}
+
+
+def test_the_charts_draw_the_tables_numbers(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _api(client, build, dataset.programme.id)
+    sign_in(client, build)
+    parsed = Tables()
+    parsed.feed(client.get(f"/funder/programmes/{dataset.programme.id}").get_data(as_text=True))
+    monthly = parsed.charts["chart-monthly"]
+    assert monthly["type"] == "line"
+    assert monthly["labels"] == ["2024-11", "2025-03", "2025-04"]
+    issued = next(d for d in monthly["datasets"] if d["label"] == "Vouchers issued")
+    assert issued["data"] == [None, 14, 0]  # the hidden <5 month is a gap, not a number
+    choice = parsed.charts["chart-provider_choice"]
+    assert choice["type"] == "bar"
+    shares = [row["booking_share_pct"] for row in body["tables"]["provider_choice"]["rows"]]
+    assert choice["datasets"][0]["data"] == shares
+
+
+def test_the_csv_downloads_carry_the_json_figures(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _api(client, build, dataset.programme.id, gender="female")
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    answer = client.get(f"{base}/by_age_band.csv?gender=female")
+    assert answer.mimetype == "text/csv"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows == [
+        {k: "" if v is None else str(v) for k, v in row.items()}
+        for row in body["tables"]["by_age_band"]["rows"]
+    ]
+    head = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"{base}/headline.csv?gender=female").get_data(as_text=True))
+        )
+    )
+    assert {r["key"]: r["value"] for r in head} == {
+        k: "" if v is None else str(v) for k, v in body["headline"].items()
+    }
+    everything = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"{base}/stats.csv?gender=female").get_data(as_text=True))
+        )
+    )
+    lookup = {(r["table"], r["row"], r["column"]): r["value"] for r in everything}
+    assert lookup[("headline", "issued", "value")] == "9"
+    assert lookup[("provider_choice", "craft_worker", "preference_index")] == str(
+        body["tables"]["provider_choice"]["rows"][0]["preference_index"]
+    )
+    assert client.get(f"{base}/nonsense.csv").status_code == 404
+
+
+def test_the_page_never_shows_a_phone_number_or_an_entrepreneurs_name(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    texts = [
+        client.get(base).get_data(as_text=True),
+        client.get(f"{base}/stats.csv").get_data(as_text=True),
+    ]
+    for text in texts:
+        for phone in dataset.phones:
+            assert phone not in text and phone[4:] not in text
+        for name in dataset.names:
+            assert name.split()[0] not in text
+
+
+def test_filters_on_the_page_narrow_the_figures(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    parsed = Tables()
+    parsed.feed(client.get(f"{base}?gender=male&region=&from=").get_data(as_text=True))
+    headline = {row[0]: row[1] for row in parsed.tables["headline"][1:]}
+    assert headline["Vouchers issued"] == "6"
+    assert headline["Switches (cancelled and booked another mentor)"] == "1"
+    bad = client.get(f"{base}?from=2025-05-01&to=2025-03-01")
+    assert bad.status_code == 422
+    assert "must not be after" in bad.get_data(as_text=True)
+
+
+def test_the_page_loads_its_scripts_from_our_own_static_files(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    page = client.get(f"/funder/programmes/{dataset.programme.id}")
+    html = page.get_data(as_text=True)
+    scripts = re.findall(r"<script([^>]*)>", html)
+    for attrs in scripts:
+        assert 'type="application/json"' in attrs or 'src="/static/' in attrs, attrs
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    library = client.get("/static/vendor/chart.umd.min.js")
+    assert library.status_code == 200
+    assert b"Chart.js v4" in library.get_data()[:200]
+    library.close()
