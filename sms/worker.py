@@ -2,8 +2,8 @@
 
 A batch is claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of
 workers can run): each claimed row's `next_attempt_at` moves a lease into the future and its attempt
-count goes up. The worker then sends outside any transaction, one request per distinct text, and
-writes the outcomes. A worker that dies mid-send leaves rows that become due again when the lease ends.
+count goes up. The worker then sends outside any transaction, one request per distinct text (up to
+100 recipients), several requests in flight at once, and writes the outcomes. A worker that dies mid-send leaves rows that become due again when the lease ends.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 MAX_RECIPIENTS_PER_REQUEST = 100
+SEND_CONCURRENCY = 8  # requests in flight at once per worker
 
 
 @dataclass
@@ -56,8 +58,13 @@ class Claimed:
 def claim_batch(session: Session, limit: int, now: datetime) -> list[Claimed]:
     """Take up to `limit` due messages for this worker and commit the claim."""
     stmt = (
-        sa.select(OutboxMessage.id, OutboxMessage.to_phone, OutboxMessage.body, OutboxMessage.kind,
-                  OutboxMessage.attempts)
+        sa.select(
+            OutboxMessage.id,
+            OutboxMessage.to_phone,
+            OutboxMessage.body,
+            OutboxMessage.kind,
+            OutboxMessage.attempts,
+        )
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
@@ -69,30 +76,36 @@ def claim_batch(session: Session, limit: int, now: datetime) -> list[Claimed]:
         session.rollback()
         return []
     ids = [r.id for r in rows]
-    claimed = session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING,
-               OutboxMessage.next_attempt_at <= now)
-        .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
+    claimed = (
+        session.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
     session.commit()
     mine = set(claimed)  # on SQLite another worker may have won a row between select and update
     return [Claimed(r.id, r.to_phone, r.body, r.kind, r.attempts + 1) for r in rows if r.id in mine]
 
 
-def _send_grouped(gateway: SmsGateway, batch: list[Claimed],
-                  stats: DrainStats) -> dict[int, RecipientResult]:
-    """One request per distinct text (up to 100 recipients each); results keyed by outbox id."""
+def _requests(batch: list[Claimed]) -> list[tuple[str, list[Claimed]]]:
+    """One request per distinct text, up to 100 recipients each; the same phone twice in one
+    request would be ambiguous, so repeats go in requests of their own."""
     by_body: dict[str, list[Claimed]] = defaultdict(list)
     for msg in batch:
         by_body[msg.body].append(msg)
-    results: dict[int, RecipientResult] = {}
+    out: list[tuple[str, list[Claimed]]] = []
     for body, group in by_body.items():
         for i in range(0, len(group), MAX_RECIPIENTS_PER_REQUEST):
-            part = group[i:i + MAX_RECIPIENTS_PER_REQUEST]
-            # The same phone twice in one request would be ambiguous: send those separately.
+            part = group[i : i + MAX_RECIPIENTS_PER_REQUEST]
             first: dict[str, Claimed] = {}
             rest: list[Claimed] = []
             for msg in part:
@@ -100,23 +113,54 @@ def _send_grouped(gateway: SmsGateway, batch: list[Claimed],
                     rest.append(msg)
                 else:
                     first[msg.to_phone] = msg
-            for chunk in ([*first.values()], *[[m] for m in rest]):
-                stats.requests += 1
-                try:
-                    outcomes = gateway.send(body, [m.to_phone for m in chunk])
-                except Exception as exc:  # a gateway bug must not lose the batch
-                    log.exception("gateway raised")
-                    outcomes = [RecipientResult(m.to_phone, Outcome.RETRY, detail=repr(exc)[:200])
-                                for m in chunk]
-                by_phone = {r.phone: r for r in outcomes}
-                for m in chunk:
-                    results[m.id] = by_phone.get(
-                        m.to_phone, RecipientResult(m.to_phone, Outcome.RETRY, detail="no result"))
+            out.append((body, [*first.values()]))
+            out.extend((body, [m]) for m in rest)
+    return out
+
+
+def _send_one(gateway: SmsGateway, body: str, chunk: list[Claimed]) -> dict[int, RecipientResult]:
+    try:
+        outcomes = gateway.send(body, [m.to_phone for m in chunk])
+    except Exception as exc:  # a gateway bug must not lose the batch
+        log.exception("gateway raised")
+        outcomes = [
+            RecipientResult(m.to_phone, Outcome.RETRY, detail=repr(exc)[:200]) for m in chunk
+        ]
+    by_phone = {r.phone: r for r in outcomes}
+    return {
+        m.id: by_phone.get(
+            m.to_phone, RecipientResult(m.to_phone, Outcome.RETRY, detail="no result")
+        )
+        for m in chunk
+    }
+
+
+def _send_grouped(
+    gateway: SmsGateway, batch: list[Claimed], stats: DrainStats, concurrency: int = 1
+) -> dict[int, RecipientResult]:
+    """Send the batch, several requests at once when `concurrency` > 1 (the gateway's latency,
+    not our CPU, bounds a worker); results keyed by outbox id."""
+    requests = _requests(batch)
+    stats.requests += len(requests)
+    results: dict[int, RecipientResult] = {}
+    if concurrency <= 1 or len(requests) == 1:
+        for body, chunk in requests:
+            results.update(_send_one(gateway, body, chunk))
+        return results
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
+        for part in pool.map(lambda r: _send_one(gateway, r[0], r[1]), requests):
+            results.update(part)
     return results
 
 
-def _apply(session: Session, batch: list[Claimed], results: dict[int, RecipientResult],
-           now: datetime, max_attempts: int, stats: DrainStats) -> None:
+def _apply(
+    session: Session,
+    batch: list[Claimed],
+    results: dict[int, RecipientResult],
+    now: datetime,
+    max_attempts: int,
+    stats: DrainStats,
+) -> None:
     accepted: list[dict[str, object]] = []
     for msg in batch:
         result = results[msg.id]
@@ -125,14 +169,27 @@ def _apply(session: Session, batch: list[Claimed], results: dict[int, RecipientR
             if msg.kind in texts.DUPLICATE_TOLERABLE:
                 outcome = Outcome.RETRY
             else:  # it may have gone: never risk a duplicate payment notice or voucher code
-                accepted.append({"id": msg.id, "status": OutboxStatus.SENT.value, "sent_at": now,
-                                 "gateway_message_id": None,
-                                 "last_error": "timed out after sending; not resent"})
+                accepted.append(
+                    {
+                        "id": msg.id,
+                        "status": OutboxStatus.SENT.value,
+                        "sent_at": now,
+                        "gateway_message_id": None,
+                        "last_error": "timed out after sending; not resent",
+                    }
+                )
                 stats.sent += 1
                 continue
         if outcome == Outcome.ACCEPTED:
-            accepted.append({"id": msg.id, "status": OutboxStatus.SENT.value, "sent_at": now,
-                             "gateway_message_id": result.message_id, "last_error": None})
+            accepted.append(
+                {
+                    "id": msg.id,
+                    "status": OutboxStatus.SENT.value,
+                    "sent_at": now,
+                    "gateway_message_id": result.message_id,
+                    "last_error": None,
+                }
+            )
             stats.sent += 1
             continue
         row = session.get(OutboxMessage, msg.id)
@@ -158,27 +215,48 @@ def _apply(session: Session, batch: list[Claimed], results: dict[int, RecipientR
     session.commit()
 
 
-def drain_once(session: Session, gateway: SmsGateway, *, batch_size: int = 200,
-               max_attempts: int = 8, clock: Callable[[], datetime] = utcnow) -> DrainStats:
+def drain_once(
+    session: Session,
+    gateway: SmsGateway,
+    *,
+    batch_size: int = 200,
+    max_attempts: int = 8,
+    clock: Callable[[], datetime] = utcnow,
+    concurrency: int = SEND_CONCURRENCY,
+) -> DrainStats:
     """Claim one batch, send it, record what happened."""
     stats = DrainStats()
     batch = claim_batch(session, batch_size, clock())
     if not batch:
         return stats
     stats.claimed = len(batch)
-    results = _send_grouped(gateway, batch, stats)
+    results = _send_grouped(gateway, batch, stats, concurrency)
     _apply(session, batch, results, clock(), max_attempts, stats)
     return stats
 
 
-def drain(session: Session, gateway: SmsGateway, *, batch_size: int = 200, max_attempts: int = 8,
-          clock: Callable[[], datetime] = utcnow, max_batches: int | None = None) -> DrainStats:
+def drain(
+    session: Session,
+    gateway: SmsGateway,
+    *,
+    batch_size: int = 200,
+    max_attempts: int = 8,
+    clock: Callable[[], datetime] = utcnow,
+    max_batches: int | None = None,
+    concurrency: int = SEND_CONCURRENCY,
+) -> DrainStats:
     """Send until nothing is due (or max_batches)."""
     total = DrainStats()
     n = 0
     while max_batches is None or n < max_batches:
-        stats = drain_once(session, gateway, batch_size=batch_size, max_attempts=max_attempts,
-                           clock=clock)
+        stats = drain_once(
+            session,
+            gateway,
+            batch_size=batch_size,
+            max_attempts=max_attempts,
+            clock=clock,
+            concurrency=concurrency,
+        )
         n += 1
         total.add(stats)
         if stats.claimed == 0:
@@ -186,21 +264,33 @@ def drain(session: Session, gateway: SmsGateway, *, batch_size: int = 200, max_a
     return total
 
 
-def run_forever(session: Session, gateway: SmsGateway, *, batch_size: int = 200,
-                max_attempts: int = 8, idle_sleep: float = 1.0,
-                should_stop: Callable[[], bool] = lambda: False) -> None:
+def run_forever(
+    session: Session,
+    gateway: SmsGateway,
+    *,
+    batch_size: int = 200,
+    max_attempts: int = 8,
+    idle_sleep: float = 1.0,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
     log.info("SMS worker started with the %s gateway", gateway.name)
     while not should_stop():
         try:
-            stats = drain(session, gateway, batch_size=batch_size, max_attempts=max_attempts,
-                          max_batches=50)
+            stats = drain(
+                session, gateway, batch_size=batch_size, max_attempts=max_attempts, max_batches=50
+            )
         except sa.exc.OperationalError:
             log.exception("database trouble; retrying shortly")
             session.rollback()
             stats = DrainStats()
         if stats.claimed:
-            log.info("sent %s, retrying %s, failed %s, parked %s", stats.sent, stats.retried,
-                     stats.failed, stats.parked)
+            log.info(
+                "sent %s, retrying %s, failed %s, parked %s",
+                stats.sent,
+                stats.retried,
+                stats.failed,
+                stats.parked,
+            )
         else:
             time.sleep(idle_sleep)
 
@@ -209,19 +299,24 @@ DELIVERY_FINAL = frozenset({"Success", "Failed", "Rejected", "Expired"})
 DELIVERY_ORDER = {"Sent": 1, "Submitted": 2, "Buffered": 3}
 
 
-def apply_delivery_report(session: Session, message_id: str, status: str,
-                          failure_reason: str | None, now: datetime) -> bool:
+def apply_delivery_report(
+    session: Session, message_id: str, status: str, failure_reason: str | None, now: datetime
+) -> bool:
     """Forward-only: a final status is never overwritten, and an earlier one never replaces a
     later one. Returns False for unknown ids."""
-    row = session.scalar(sa.select(OutboxMessage).where(
-        OutboxMessage.gateway_message_id == message_id).with_for_update())
+    row = session.scalar(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.gateway_message_id == message_id)
+        .with_for_update()
+    )
     if row is None:
         return False
     current = row.delivery_status
     if current in DELIVERY_FINAL:
         return True
     if status not in DELIVERY_FINAL and DELIVERY_ORDER.get(status, 0) <= DELIVERY_ORDER.get(
-            current or "", 0):
+        current or "", 0
+    ):
         return True
     row.delivery_status = status
     row.delivery_updated_at = now
@@ -237,8 +332,13 @@ def record_delivery_report(report: dict[str, object]) -> None:
     """The delivery-report callback: apply it forward-only and commit. Unknown ids are logged."""
     from marketplace.extensions import db
 
-    known = apply_delivery_report(db.session(), str(report["id"]), str(report["status"]),
-                                  str(report.get("failureReason") or "") or None, utcnow())
+    known = apply_delivery_report(
+        db.session(),
+        str(report["id"]),
+        str(report["status"]),
+        str(report.get("failureReason") or "") or None,
+        utcnow(),
+    )
     db.session.commit()
     if not known:
         log.info("delivery report for an unknown message id")
