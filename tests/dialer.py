@@ -20,8 +20,15 @@ _sessions = itertools.count(1)
 
 
 class Dialer:
-    def __init__(self, client: FlaskClient, phone: str, *, service_code: str = SERVICE_CODE,
-                 secret: str = SECRET, network: str = "63902") -> None:
+    def __init__(
+        self,
+        client: FlaskClient,
+        phone: str,
+        *,
+        service_code: str = SERVICE_CODE,
+        secret: str = SECRET,
+        network: str = "63902",
+    ) -> None:
         self.client = client
         self.phone = phone
         self.service_code = service_code
@@ -64,13 +71,20 @@ class Dialer:
 
     # -- the wire
     def form(self, text: str | None = None) -> dict[str, str]:
-        return {"sessionId": self.session_id, "serviceCode": self.service_code,
-                "phoneNumber": self.phone, "networkCode": self.network,
-                "text": self.text if text is None else text}
+        return {
+            "sessionId": self.session_id,
+            "serviceCode": self.service_code,
+            "phoneNumber": self.phone,
+            "networkCode": self.network,
+            "text": self.text if text is None else text,
+        }
 
     def post(self, form: dict[str, str]) -> tuple[int, str, str]:
-        response = self.client.post(f"/at/{self.secret}/ussd", data=urlencode(form),
-                                    content_type="application/x-www-form-urlencoded")
+        response = self.client.post(
+            f"/at/{self.secret}/ussd",
+            data=urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+        )
         return response.status_code, response.mimetype or "", response.get_data(as_text=True)
 
     def _hop(self) -> str:

@@ -191,13 +191,14 @@ def _remember_failure(hop: dict[str, Any], body: str) -> None:
     """After an unexpected failure, make a repeat of this hop get the same polite answer."""
     try:
         db.session.rollback()
-        row = _lock(str(hop.get("sessionId", "")))
-        if row is not None and row.last_text == str(hop.get("text") or "") and not row.last_reply:
-            row.last_reply = body
-            row.state = {**row.state, "ended": True}
-            unit.commit()
-        else:
-            db.session.rollback()
+        session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
+        row = _locked_row(session_id, str(hop.get("phoneNumber", "")), utcnow())
+        if row.hops and row.last_text == text and row.last_reply:
+            db.session.rollback()  # answered meanwhile
+            return
+        row.last_text, row.last_reply, row.hops = text, body, row.hops + 1
+        row.state = {**(row.state or {}), "ended": True}
+        unit.commit()
     except Exception:
         log.exception("could not store the answer of a failed USSD hop")
         db.session.rollback()

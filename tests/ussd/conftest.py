@@ -33,5 +33,9 @@ def count(model: type) -> int:
 
 def counts() -> dict[str, int]:
     db.session.expire_all()
-    return {"bookings": count(Booking), "impressions": count(Impression),
-            "outbox": count(OutboxMessage), "sessions": count(UssdSession)}
+    return {
+        "bookings": count(Booking),
+        "impressions": count(Impression),
+        "outbox": count(OutboxMessage),
+        "sessions": count(UssdSession),
+    }

@@ -27,8 +27,11 @@ from .conftest import counts
 
 def bookings_of(voucher_id: int) -> list[Booking]:
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(Booking).where(Booking.voucher_id == voucher_id)
-                                    .order_by(Booking.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Booking).where(Booking.voucher_id == voucher_id).order_by(Booking.id)
+        )
+    )
 
 
 # --------------------------------------------------------------------------- who may dial
@@ -47,9 +50,16 @@ def test_a_registered_entrepreneur_sees_the_main_menu(build, dialer, phone_of):
     phone = dialer(phone_of(voucher))
     screen = phone.dial()
     assert not phone.ended
-    assert screen.splitlines() == ["Ujuzi: hello Amina", "1 My vouchers", "2 Find a mentor",
-                                   "3 Confirm a session", "4 Rate a mentor",
-                                   "5 Cancel a booking", "6 Language", "7 Help"]
+    assert screen.splitlines() == [
+        "Ujuzi: hello Amina",
+        "1 My vouchers",
+        "2 Find a mentor",
+        "3 Confirm a session",
+        "4 Rate a mentor",
+        "5 Cancel a booking",
+        "6 Language",
+        "7 Help",
+    ]
 
 
 def test_the_main_menu_speaks_kiswahili_to_a_kiswahili_speaker(build, dialer, phone_of):
@@ -71,8 +81,11 @@ def test_my_vouchers_shows_status_value_sessions_expiry_and_provider(build, dial
     expiry = voucher.expires_at.strftime("%d/%m/%Y")
     assert screen.splitlines() == [
         f"Voucher {voucher.code[:3]} {voucher.code[3:6]} {voucher.code[6:]} (1/1)",
-        "Training with Mama Zawadi Tailors", "KES 4,000: used 1 of 4, 3 left",
-        f"Valid to {expiry}", "0 Back 00 Menu"]
+        "Training with Mama Zawadi Tailors",
+        "KES 4,000: used 1 of 4, 3 left",
+        f"Valid to {expiry}",
+        "0 Back 00 Menu",
+    ]
 
 
 def test_my_vouchers_pages_through_several_vouchers_in_kiswahili(build, dialer, phone_of):
@@ -104,10 +117,16 @@ def test_an_entrepreneur_finds_and_books_a_mentor(build, dialer, phone_of):
     phone = dialer(phone_of(voucher))
     phone.dial()
     assert phone.press("2").startswith("Mentors for which trade?\n1 Tailoring\n")
-    assert phone.press("1").splitlines()[:3] == ["Mentors in which area?", "1 Nairobi",
-                                                 "2 Any area"]
+    assert phone.press("1").splitlines()[:3] == [
+        "Mentors in which area?",
+        "1 Nairobi",
+        "2 Any area",
+    ]
     assert phone.press("1").splitlines() == [
-        "Choose a mentor:", "1 Mama Zawadi Tai.., craft worker, new", "0 Back 00 Menu"]
+        "Choose a mentor:",
+        "1 Mama Zawadi Tai.., craft worker, new",
+        "0 Back 00 Menu",
+    ]
     details = phone.press("1")
     assert details.startswith("Mama Zawadi Tailors\nCraft worker in Gikomba, Nairobi\n")
     assert f"Mentor no. {mentor.number}" in details and "1 Book this mentor" in details
@@ -120,7 +139,8 @@ def test_an_entrepreneur_finds_and_books_a_mentor(build, dialer, phone_of):
     assert booking.provider_id == mentor.id and booking.channel == "ussd"
     shown = db.session.scalars(sa.select(Impression)).all()
     assert [(i.provider_id, i.listing_id, i.channel) for i in shown] == [
-        (mentor.id, booking.listing_id, "ussd")]
+        (mentor.id, booking.listing_id, "ussd")
+    ]
     texts = db.session.scalars(sa.select(OutboxMessage.kind)).all()
     assert "booking_made_entrepreneur" in texts and "booking_made_provider" in texts
 
@@ -141,13 +161,15 @@ def test_a_kiswahili_speaker_books_a_mentor_in_kiswahili(build, dialer, phone_of
 
 
 def test_a_long_list_is_paged_and_every_page_shown_is_recorded_as_one_listing(
-        build, dialer, phone_of):
+    build, dialer, phone_of
+):
     voucher = build.voucher()
     mentors = [build.provider(name=f"Fundi {n}") for n in range(7)]
     phone = dialer(phone_of(voucher))
     phone.dial("2*1*1")  # shortcut: find, own trade, own area
     assert phone.screen.splitlines()[1:4] == [
-        f"{i} Fundi {n}, craft worker, new" for i, n in ((1, 0), (2, 1), (3, 2))]
+        f"{i} Fundi {n}, craft worker, new" for i, n in ((1, 0), (2, 1), (3, 2))
+    ]
     assert phone.screen.endswith("9 More 0 Back 00 Menu")
     assert "1 Fundi 3," in phone.press("9")
     assert "1 Fundi 6," in phone.press("9")
@@ -160,8 +182,9 @@ def test_a_long_list_is_paged_and_every_page_shown_is_recorded_as_one_listing(
 
     [booking] = bookings_of(voucher.id)
     assert booking.provider_id == mentors[4].id
-    shown = db.session.execute(sa.select(Impression.listing_id, Impression.position)
-                               .order_by(Impression.id)).all()
+    shown = db.session.execute(
+        sa.select(Impression.listing_id, Impression.position).order_by(Impression.id)
+    ).all()
     assert {listing for listing, _ in shown} == {booking.listing_id}
     assert [pos for _, pos in shown] == [0, 1, 2, 3, 4, 5, 6, 3, 4, 5]
 
@@ -193,8 +216,14 @@ def test_a_full_mentor_is_not_listed(build, dialer, phone_of):
     phone = dialer(phone_of(voucher))
     screen = phone.dial("2*1*1")
     assert "Free Fundi" in screen and "Busy Fundi" not in screen
-    assert full.id not in db.session.scalars(sa.select(Impression.provider_id).where(
-        Impression.entrepreneur_id == voucher.entrepreneur_id)).all()
+    assert (
+        full.id
+        not in db.session.scalars(
+            sa.select(Impression.provider_id).where(
+                Impression.entrepreneur_id == voucher.entrepreneur_id
+            )
+        ).all()
+    )
 
 
 def test_a_mentor_who_fills_up_meanwhile_gets_a_clear_end(build, dialer, phone_of):
@@ -214,8 +243,9 @@ def test_a_mentor_of_another_trade_can_be_seen_but_not_booked(build, dialer, pho
     voucher = build.voucher()
     phone = dialer(phone_of(voucher))
     phone.dial("2")
-    carpentry = next(line.split()[0] for line in phone.screen.splitlines()
-                     if line.endswith("Carpentry"))
+    carpentry = next(
+        line.split()[0] for line in phone.screen.splitlines() if line.endswith("Carpentry")
+    )
     phone.press(carpentry)
     phone.press("2")
     details = phone.press("1")
@@ -260,7 +290,8 @@ def test_an_expired_voucher_cannot_be_booked(build, dialer, phone_of):
 
 
 def test_a_booking_can_be_cancelled_before_the_first_session_and_another_chosen(
-        build, dialer, phone_of):
+    build, dialer, phone_of
+):
     first_choice = build.provider(name="First Choice")
     voucher = build.voucher()
     build.booking(voucher, first_choice)
@@ -298,8 +329,11 @@ def test_the_code_shown_lets_the_mentor_confirm_the_session(build, dialer, phone
     recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=2))
     phone = dialer(phone_of(recorded.voucher))
     phone.dial("3")
-    assert phone.screen.splitlines()[:3] == ["Confirm a session:", "1 Show a code for my mentor",
-                                             "2 Sessions to confirm (1)"]
+    assert phone.screen.splitlines()[:3] == [
+        "Confirm a session:",
+        "1 Show a code for my mentor",
+        "2 Sessions to confirm (1)",
+    ]
     screen = phone.press("1")
     assert phone.ended and screen.startswith("Your code: ")
     code = screen.splitlines()[0].removeprefix("Your code: ")
@@ -309,17 +343,20 @@ def test_the_code_shown_lets_the_mentor_confirm_the_session(build, dialer, phone
 
 
 def test_a_session_is_confirmed_by_ussd_yes(build, dialer, phone_of):
-    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=2),
-                                      topic="Cutting patterns")
+    recorded = build.recorded_session(
+        now=datetime.now(UTC) - timedelta(hours=2), topic="Cutting patterns"
+    )
     phone = dialer(phone_of(recorded.voucher))
     phone.dial("3*2")
     assert phone.screen.startswith("Which session?\n1 ")
     assert "Cutting patterns" in phone.screen
     question = phone.press("1")
-    assert "recorded a session on" in question and question.endswith("Did it happen?\n1 Yes\n"
-                                                                     "2 No\n0 Back 00 Menu")
-    assert phone.press("1") == f"Thank you. Session {recorded.ref} is confirmed: 3 of 4 " \
-                               "sessions left."
+    assert "recorded a session on" in question and question.endswith(
+        "Did it happen?\n1 Yes\n2 No\n0 Back 00 Menu"
+    )
+    assert (
+        phone.press("1") == f"Thank you. Session {recorded.ref} is confirmed: 3 of 4 sessions left."
+    )
     db.session.expire_all()
     session = db.session.get(TrainingSession, recorded.id)
     assert session.status == SessionStatus.CONFIRMED and session.answered_via == "ussd"
@@ -327,8 +364,9 @@ def test_a_session_is_confirmed_by_ussd_yes(build, dialer, phone_of):
 
 def test_a_session_is_disputed_by_ussd_no_in_kiswahili(build, dialer, phone_of):
     voucher = build.voucher(language="sw")
-    recorded = build.recorded_session(build.booking(voucher),
-                                      now=datetime.now(UTC) - timedelta(hours=2))
+    recorded = build.recorded_session(
+        build.booking(voucher), now=datetime.now(UTC) - timedelta(hours=2)
+    )
     phone = dialer(phone_of(voucher))
     phone.dial("3")
     assert "2 Vipindi vya kuthibitisha (1)" in phone.screen
@@ -352,8 +390,9 @@ def test_nothing_to_confirm_is_said_plainly(build, dialer, phone_of):
 def test_an_entrepreneur_rates_the_mentor_after_a_confirmed_session(build, dialer, phone_of):
     mentor = build.provider(name="Mama Zawadi Tailors")
     voucher = build.voucher()
-    session = build.confirmed_session(build.booking(voucher, mentor),
-                                      now=datetime.now(UTC) - timedelta(hours=2))
+    session = build.confirmed_session(
+        build.booking(voucher, mentor), now=datetime.now(UTC) - timedelta(hours=2)
+    )
     phone = dialer(phone_of(voucher))
     phone.dial("4")
     assert phone.screen.startswith("Rate which session?\n1 ")
@@ -434,7 +473,8 @@ def test_junk_input_asks_again_and_changes_nothing(build, dialer, phone_of, junk
     assert screen.startswith("Please choose again.\nUjuzi: hello")
     after = counts()
     assert {k: v for k, v in after.items() if k != "sessions"} == {
-        k: v for k, v in before.items() if k != "sessions"}
+        k: v for k, v in before.items() if k != "sessions"
+    }
 
 
 def test_shortcut_dialling_skips_empty_segments(build, dialer, phone_of):

@@ -1,0 +1,137 @@
+"""The USSD routes as the gateway sees them: secret path, service code, bad forms, failures, events."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from marketplace.domain.models import UssdSession
+from marketplace.extensions import db
+from sms.ussd import reads
+from tests.dialer import SECRET, check_body
+
+from .conftest import counts
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def post(client, form, secret=SECRET, path="ussd"):
+    return client.post(f"/at/{secret}/{path}", data=urlencode(form), content_type=FORM)
+
+
+def test_a_wrong_secret_is_not_found(client, build, phone_of):
+    form = {
+        "sessionId": "s1",
+        "serviceCode": "*384*1234#",
+        "phoneNumber": phone_of(build.voucher()),
+        "text": "",
+    }
+    assert post(client, form, secret="guess").status_code == 404
+    assert post(client, form, secret="").status_code == 404
+    assert counts()["sessions"] == 0
+
+
+def test_a_wrong_service_code_gets_a_polite_end(dialer, build, phone_of):
+    phone = dialer(phone_of(build.voucher()), service_code="*384*9999#")
+    screen = phone.dial()
+    assert phone.ended and screen.startswith("This is not an Ujuzi service code.")
+    assert counts()["sessions"] == 0
+
+
+def test_several_service_codes_can_be_configured(app, dialer, build, phone_of):
+    app.config["USSD_SERVICE_CODE"] = "*384*1234#, *483*77#"
+    try:
+        phone = dialer(phone_of(build.voucher()), service_code="*483*77#")
+        assert phone.dial().startswith("Ujuzi: hello")
+    finally:
+        app.config["USSD_SERVICE_CODE"] = "*384*1234#"
+
+
+def test_a_form_that_fails_validation_gets_a_polite_end_as_plain_text(client):
+    for form in (
+        {"serviceCode": "*384*1234#", "phoneNumber": "+254711000111"},
+        {"sessionId": "s", "serviceCode": "*384*1234#", "phoneNumber": "not a phone"},
+        {"sessionId": "s" * 500, "serviceCode": "*384*1234#", "phoneNumber": "+254711000111"},
+        {},
+    ):
+        response = post(client, form)
+        assert response.status_code == 200 and response.mimetype == "text/plain"
+        body = response.get_data(as_text=True)
+        check_body(body)
+        assert body.startswith("END Sorry")
+
+
+def test_an_unencoded_plus_in_the_phone_number_still_works(client, build, phone_of):
+    phone = phone_of(build.voucher())
+    raw = f"sessionId=raw1&serviceCode=%2A384%2A1234%23&phoneNumber={phone}&text="
+    response = client.post(f"/at/{SECRET}/ussd", data=raw, content_type=FORM)
+    assert response.get_data(as_text=True).startswith("CON Ujuzi: hello")
+
+
+def test_a_number_without_the_plus_is_recognised(dialer, build, phone_of):
+    phone = dialer(phone_of(build.voucher()).lstrip("+"))
+    assert phone.dial().startswith("Ujuzi: hello")
+
+
+def test_an_unexpected_failure_is_a_polite_end_and_a_repeat_gets_the_same(
+    dialer, build, phone_of, monkeypatch, caplog
+):
+    phone = dialer(phone_of(build.voucher()))
+    phone.dial()
+
+    def broken(_entrepreneur_id):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(reads, "vouchers_of", broken)
+    screen = phone.press("1")
+    assert phone.ended and screen.startswith("Sorry, the service is busy.")
+    assert "USSD hop failed" in caplog.text
+    monkeypatch.undo()
+    assert phone.repeat() == screen
+
+
+def test_the_end_of_session_notice_is_recorded_on_the_session(client, dialer, build, phone_of):
+    phone = dialer(phone_of(build.voucher()))
+    phone.dial()
+    last = phone.press("1")
+    response = post(
+        client,
+        {
+            "sessionId": phone.session_id,
+            "phoneNumber": phone.phone,
+            "status": "Incomplete",
+            "cost": "KES 0.10",
+            "hopsCount": "3",
+            "durationInMillis": "30000",
+            "errorMessage": "USER_TIMEOUT",
+        },
+        path="ussd/events",
+    )
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    row = db.session.scalar(sa.select(UssdSession).execution_options(populate_existing=True))
+    assert (row.ended_status, row.cost, row.hops, row.state) == ("Incomplete", "KES 0.10", 3, {})
+    assert phone.repeat() == last  # a late repeat of the last hop still gets its answer
+
+
+def test_an_end_notice_for_a_session_we_never_saw_is_kept(client):
+    response = post(
+        client,
+        {
+            "sessionId": "ATUid_lost",
+            "phoneNumber": "254711000111",
+            "status": "Failed",
+            "cost": "KES 0.00",
+            "hopsCount": "1",
+        },
+        path="ussd/events",
+    )
+    assert response.status_code == 200
+    row = db.session.get(UssdSession, "ATUid_lost")
+    assert (row.ended_status, row.phone, row.hops) == ("Failed", "+254711000111", 1)
+
+
+def test_a_bad_end_notice_is_answered_200_and_ignored(client):
+    response = post(client, {"status": "Success"}, path="ussd/events")
+    assert response.status_code == 200
+    assert counts()["sessions"] == 0
