@@ -41,8 +41,9 @@ def ensure_database(url: str) -> None:
     import sqlalchemy as sa
 
     name = url.rsplit("/", 1)[1]
-    admin = sa.create_engine(psycopg_url(url.rsplit("/", 1)[0] + "/postgres"),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        psycopg_url(url.rsplit("/", 1)[0] + "/postgres"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
         if not exists:
@@ -54,8 +55,13 @@ def ensure_database(url: str) -> None:
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi", "SMS_BACKEND": "fake"}
-    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def free_port() -> int:
@@ -65,8 +71,11 @@ def free_port() -> int:
 
 
 def start_standin(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "gateway_standin.py"),
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "gateway_standin.py"), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -79,8 +88,15 @@ def start_standin(port: int) -> subprocess.Popen[bytes]:
 
 
 def make_app(url: str, api_base: str):  # type: ignore[no-untyped-def]
-    os.environ.update({"DATABASE_URL": url, "SMS_BACKEND": "africastalking",
-                       "AT_USERNAME": "bench", "AT_API_KEY": "bench-key", "AT_API_BASE": api_base})
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "SMS_BACKEND": "africastalking",
+            "AT_USERNAME": "bench",
+            "AT_API_KEY": "bench-key",
+            "AT_API_BASE": api_base,
+        }
+    )
     from marketplace.app import create_app
 
     return create_app()
@@ -96,24 +112,38 @@ def fill_outbox(url: str, rows: int, seed: int = 11) -> None:
 
     rnd = random.Random(seed)
     now = datetime.now(UTC)
-    shared = [f"Ujuzi: voucher expires on {d:02d}/07/2025 with sessions unused. Dial *384*1234# "
-              "to book or confirm sessions." for d in range(1, 31)]
+    shared = [
+        f"Ujuzi: voucher expires on {d:02d}/07/2025 with sessions unused. Dial *384*1234# "
+        "to book or confirm sessions."
+        for d in range(1, 31)
+    ]
     batch = []
     for i in range(rows):
         if rnd.random() < SHARED_SHARE:
             body, kind = rnd.choice(shared), "voucher_expiring"
         else:
-            body = (f"Ujuzi: voucher {700000000 + i} worth KES 4,000 for 4 sessions of training, "
-                    "to 31/12/2025. Dial *384*1234# to choose a mentor.")
+            body = (
+                f"Ujuzi: voucher {700000000 + i} worth KES 4,000 for 4 sessions of training, "
+                "to 31/12/2025. Dial *384*1234# to choose a mentor."
+            )
             kind = "voucher_issued"
-        batch.append({"to_phone": f"+2547{10000000 + i:08d}", "body": body, "kind": kind,
-                      "segments": segments(body), "status": "pending", "attempts": 0,
-                      "next_attempt_at": now, "created_at": now})
+        batch.append(
+            {
+                "to_phone": f"+2547{10000000 + i:08d}",
+                "body": body,
+                "kind": kind,
+                "segments": segments(body),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
     engine = sa.create_engine(psycopg_url(url))
     with engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE sms_outbox RESTART IDENTITY"))
         for start in range(0, rows, 5000):
-            conn.execute(sa.insert(OutboxMessage), batch[start:start + 5000])
+            conn.execute(sa.insert(OutboxMessage), batch[start : start + 5000])
     engine.dispose()
 
 
@@ -140,8 +170,10 @@ def run(url: str, api_base: str, workers: int, batch: int) -> tuple[float, int, 
     ctx = multiprocessing.get_context("spawn")
     result: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
     ready, go = ctx.Semaphore(0), ctx.Event()
-    procs = [ctx.Process(target=drain_worker, args=(url, api_base, batch, ready, go, result))
-             for _ in range(workers)]
+    procs = [
+        ctx.Process(target=drain_worker, args=(url, api_base, batch, ready, go, result))
+        for _ in range(workers)
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -153,8 +185,12 @@ def run(url: str, api_base: str, workers: int, batch: int) -> tuple[float, int, 
     elapsed = time.perf_counter() - started
     for p in procs:
         p.join(30)
-    return (elapsed, sum(o[0] for o in outcomes), sum(o[1] for o in outcomes),
-            sum(o[2] for o in outcomes))
+    return (
+        elapsed,
+        sum(o[0] for o in outcomes),
+        sum(o[1] for o in outcomes),
+        sum(o[2] for o in outcomes),
+    )
 
 
 def check_sent_once(url: str, rows: int) -> None:
@@ -162,16 +198,21 @@ def check_sent_once(url: str, rows: int) -> None:
 
     engine = sa.create_engine(psycopg_url(url))
     with engine.connect() as conn:
-        sent = conn.scalar(sa.text("SELECT count(*) FROM sms_outbox WHERE status = 'sent' "
-                                   "AND gateway_message_id IS NOT NULL"))
+        sent = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM sms_outbox WHERE status = 'sent' "
+                "AND gateway_message_id IS NOT NULL"
+            )
+        )
         ids = conn.scalar(sa.text("SELECT count(DISTINCT gateway_message_id) FROM sms_outbox"))
     engine.dispose()
     assert sent == rows == ids, f"expected {rows} sent with distinct ids, got {sent} / {ids}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
@@ -189,8 +230,11 @@ def main() -> None:
             check_sent_once(url, args.rows)
             rate = sent / elapsed
             figures.append((workers, rate))
-            print(f"{workers} worker(s): {sent:,} sent in {elapsed:.2f} s = {rate:,.0f} msg/s "
-                  f"({requests:,} HTTP requests, {trouble} not sent)", flush=True)
+            print(
+                f"{workers} worker(s): {sent:,} sent in {elapsed:.2f} s = {rate:,.0f} msg/s "
+                f"({requests:,} HTTP requests, {trouble} not sent)",
+                flush=True,
+            )
     finally:
         standin.terminate()
         standin.wait(10)
