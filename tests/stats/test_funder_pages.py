@@ -16,6 +16,7 @@ from tests.builders import Builders
 
 from .conftest import Dataset
 
+KINDS = {"craft_worker": "Craft worker", "institute": "Training institute"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -142,7 +143,11 @@ def test_every_table_on_the_page_shows_the_json_figures(
     for key, table in body["tables"].items():
         columns = table["columns"]
         expected = [
-            [show(row[c["key"]], c["kind"], "KES") for c in columns[1:]] for row in table["rows"]
+            [
+                KINDS[row["kind"]] if c["key"] == "kind" else show(row[c["key"]], c["kind"], "KES")
+                for c in columns[1:]
+            ]
+            for row in table["rows"]
         ]
         on_page = [cells[1:] for cells in parsed.tables.get(key, [[]])[1:]]
         assert on_page == expected, key
