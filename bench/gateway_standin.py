@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 class StandinServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # many workers connect at once; the default 5 drops connections
 
     def __init__(self, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)

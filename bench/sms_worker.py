@@ -194,19 +194,20 @@ def run(url: str, api_base: str, workers: int, batch: int) -> tuple[float, int, 
 
 
 def check_sent_once(url: str, rows: int) -> None:
+    """Every message sent; none twice (distinct gateway ids). A message whose request timed out
+    after it went is counted sent without an id (the documented policy for ambiguous sends)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(psycopg_url(url))
     with engine.connect() as conn:
-        sent = conn.scalar(
-            sa.text(
-                "SELECT count(*) FROM sms_outbox WHERE status = 'sent' "
-                "AND gateway_message_id IS NOT NULL"
-            )
+        sent = conn.scalar(sa.text("SELECT count(*) FROM sms_outbox WHERE status = 'sent'"))
+        with_id = conn.scalar(
+            sa.text("SELECT count(*) FROM sms_outbox WHERE gateway_message_id IS NOT NULL")
         )
         ids = conn.scalar(sa.text("SELECT count(DISTINCT gateway_message_id) FROM sms_outbox"))
     engine.dispose()
-    assert sent == rows == ids, f"expected {rows} sent with distinct ids, got {sent} / {ids}"
+    assert sent == rows, f"expected {rows} sent, got {sent}"
+    assert ids == with_id, f"a gateway id was given twice: {with_id} ids, {ids} distinct"
 
 
 def main() -> None:
