@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -87,6 +88,46 @@ def _connection_dropped_after_sending(exc: requests.exceptions.ConnectionError) 
     return any(isinstance(arg, ProtocolError) for arg in exc.args)
 
 
+class _PooledSMSService(SMSService):
+    """The SDK's SMS service, sending over a kept-alive connection per thread.
+
+    The SDK posts with module-level `requests.post`, which opens a new connection (and TLS handshake)
+    for every send. Everything else — URL, form fields, headers, reply handling — stays the SDK's.
+    """
+
+    def __init__(self, username: str, api_key: str) -> None:
+        super().__init__(username, api_key)
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+        return session
+
+    def _make_request(
+        self,
+        url: str,
+        method: str,
+        headers: Any,
+        data: Any,
+        params: Any,
+        callback: Any = None,
+        timeout: Any = DEFAULT_TIMEOUT_S,
+    ) -> Any:
+        if callback is not None or method.upper() != "POST":
+            return super()._make_request(url, method, headers, data, params, callback, timeout)
+        res = self._session().post(
+            url=url, headers=headers, params=params, data=data, timeout=timeout
+        )
+        if not 200 <= res.status_code < 300:
+            raise AfricasTalkingException(res.text)
+        if res.headers.get("content-type") == "application/json":
+            return res.json()
+        return res.text
+
+
 class AfricasTalkingGateway:
     """`SmsGateway` over Africa's Talking's bulk SMS API."""
 
@@ -107,7 +148,7 @@ class AfricasTalkingGateway:
         self.username = username
         self.sender_id = sender_id or None
         self.timeout = timeout
-        self._service = SMSService(username, api_key)
+        self._service = _PooledSMSService(username, api_key)
         if api_base:
             # The SDK keeps its base (https://api.africastalking.com, or the sandbox host) plus
             # "/version1" in `_baseUrl` (and `_contentUrl` for premium sends) and appends the path
