@@ -14,7 +14,8 @@ MAX_RAW_LENGTH = 32
 def normalise_phone(raw: str | None, region: str = "KE") -> str:
     """'0711 000111', '254711000111', '+254711000111' -> '+254711000111'; InvalidInput otherwise."""
     text = (raw or "").strip()
-    if not text or len(text) > MAX_RAW_LENGTH:
+    # Letters are a typing slip here, not a vanity number to spell out.
+    if not text or len(text) > MAX_RAW_LENGTH or any(ch.isalpha() for ch in text):
         raise InvalidInput("Enter a valid phone number.", field="phone")
     # Some gateways drop the '+': a bare international number starts with a country code.
     if text.isdigit() and len(text) > 10 and not text.startswith("0"):
