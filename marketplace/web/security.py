@@ -50,6 +50,10 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
 
 
 def handle_http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException:
+    if request.path.startswith("/api/") and exc.code is not None and exc.code >= 400:
+        from .api import http_error
+
+        return http_error(exc)  # no API route matched: still the API's one error shape
     if _wants_json() or exc.code is None:
         return exc
     if exc.code < 400:

@@ -50,9 +50,13 @@ def _validation_error(exc: ValidationError) -> Response:
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
+def http_error(exc: HTTPException) -> Response:
+    """Also used by the app for API paths no route matched (404, 405)."""
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error_response(exc.code or 500, code, exc.description or exc.name or "Error")
+    response = error_response(exc.code or 500, code, exc.description or exc.name or "Error")
+    if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
 
 
 @bp.errorhandler(Exception)
