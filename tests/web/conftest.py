@@ -11,6 +11,9 @@ from flask.testing import FlaskClient
 
 from marketplace.domain.models import OutboxMessage, Provider
 from marketplace.extensions import db
+from tests.concurrency.conftest import _close_pooled_connections
+
+__all__ = ["TOKEN", "Web", "_close_pooled_connections", "csrf_from", "last_login_code"]
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -325,3 +325,32 @@ def test_the_pages_switch_to_kiswahili_and_remember_it(
 def test_a_signed_out_visitor_is_sent_to_sign_in(client: FlaskClient) -> None:
     for page in ("/mentor/sessions", "/mentor/statement", "/mentor/bookings/1/record"):
         assert client.get(page).location == "/mentor"
+
+
+def test_every_mentor_text_is_in_english_and_kiswahili() -> None:
+    from marketplace.web.mentor.texts import TEXTS
+
+    for key, entry in TEXTS.items():
+        assert entry.get("en") and entry.get("sw"), key
+
+
+def test_every_mentor_page_renders_in_kiswahili(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    provider = build.provider(language="sw")
+    booking = build.booking(provider=provider)
+    confirmed = build.confirmed_session(booking)
+    disputed = build.recorded_session(booking)
+    sessions.answer_session(disputed.entrepreneur_id, disputed.ref, False, "sms")
+    web.mentor_of(provider)
+    pages = {
+        "/mentor": "Wanafunzi wangu",
+        "/mentor/sessions": "Imekataliwa",
+        f"/mentor/sessions/{confirmed.id}": "Imethibitishwa",
+        "/mentor/statement": "Bado kulipwa",
+        f"/mentor/bookings/{booking.id}/record": "Hifadhi kipindi",
+    }
+    for path, words in pages.items():
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert words in _text(page) and 'lang="sw"' in _text(page), path
