@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.base import utcnow
 from ..domain.models import AuditEvent
+from . import bulk
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
@@ -35,9 +37,16 @@ class PendingEvent:
     after: dict[str, Any] | None
 
 
-def record(session: Session, actor: str, action: str, entity_type: str, entity_id: object,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           at: datetime | None = None) -> None:
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
     session.info.setdefault(_PENDING, []).append(
         PendingEvent(at or utcnow(), actor, action, entity_type, str(entity_id), before, after)
     )
@@ -47,15 +56,42 @@ def discard(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _canonical(seq: int, at: datetime, actor: str, action: str, entity_type: str, entity_id: str,
-               before: Any, after: Any, prev_hash: str) -> bytes:
-    payload = [seq, at.isoformat(timespec="microseconds"), actor, action, entity_type, entity_id,
-               before, after, prev_hash]
+def _canonical(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> bytes:
+    payload = [
+        seq,
+        at.isoformat(timespec="microseconds"),
+        actor,
+        action,
+        entity_type,
+        entity_id,
+        before,
+        after,
+        prev_hash,
+    ]
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def event_hash(seq: int, at: datetime, actor: str, action: str, entity_type: str, entity_id: str,
-               before: Any, after: Any, prev_hash: str) -> str:
+def event_hash(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> str:
     data = _canonical(seq, at, actor, action, entity_type, entity_id, before, after, prev_hash)
     return hashlib.sha256(data).hexdigest()
 
@@ -74,18 +110,54 @@ def seal(session: Session) -> int:
     rows = []
     for ev in pending:
         seq += 1
-        # Round-trip through JSON so the hash covers exactly what the database will give back.
-        before = json.loads(json.dumps(ev.before, default=str)) if ev.before is not None else None
-        after = json.loads(json.dumps(ev.after, default=str)) if ev.after is not None else None
-        at = ev.at.replace(microsecond=ev.at.microsecond)
-        h = event_hash(seq, at, ev.actor, ev.action, ev.entity_type, ev.entity_id, before, after,
-                       prev)
-        rows.append({"seq": seq, "at": at, "actor": ev.actor, "action": ev.action,
-                     "entity_type": ev.entity_type, "entity_id": ev.entity_id, "before": before,
-                     "after": after, "prev_hash": prev, "hash": h})
+        # The hash covers exactly what the database will give back: JSON-native values as they
+        # are, anything else (dates, enums) after a round trip through JSON.
+        before = ev.before if _json_native(ev.before) else _round_trip(ev.before)
+        after = ev.after if _json_native(ev.after) else _round_trip(ev.after)
+        at = ev.at.astimezone(UTC)  # as the database gives it back
+        h = event_hash(
+            seq, at, ev.actor, ev.action, ev.entity_type, ev.entity_id, before, after, prev
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": ev.actor,
+                "action": ev.action,
+                "entity_type": ev.entity_type,
+                "entity_id": ev.entity_id,
+                "before": before,
+                "after": after,
+                "prev_hash": prev,
+                "hash": h,
+            }
+        )
         prev = h
-    session.execute(sa.insert(AuditEvent), rows)
+    if len(rows) >= _COPY_FROM and bulk.is_postgres(session):
+        bulk.insert(session, bulk.table_of(AuditEvent), rows)
+    else:
+        session.execute(sa.insert(AuditEvent), rows)
     return len(rows)
+
+
+_COPY_FROM = 100  # events sealed at once; fewer go through a plain INSERT
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_native(value: Any) -> bool:
+    """True when JSON gives back an equal value of the same types (a round trip is a no-op)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return kind is not float or math.isfinite(value)
+    if kind is dict:
+        return all(type(k) is str and _json_native(v) for k, v in value.items())
+    if kind is list:
+        return all(_json_native(v) for v in value)
+    return False
+
+
+def _round_trip(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str)) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -100,7 +172,10 @@ def _iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
     after = 0
     while True:
         rows = session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+            sa.select(AuditEvent)
+            .where(AuditEvent.seq > after)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
         ).all()
         if not rows:
             return
@@ -118,10 +193,20 @@ def verify(session: Session) -> VerifyResult:
         if ev.seq != expected_seq:
             return VerifyResult(False, checked, f"row {expected_seq} is missing", expected_seq)
         if ev.prev_hash != prev:
-            return VerifyResult(False, checked, f"row {ev.seq} does not link to the row before it",
-                                ev.seq)
-        h = event_hash(ev.seq, ev.at, ev.actor, ev.action, ev.entity_type, ev.entity_id, ev.before,
-                       ev.after, ev.prev_hash)
+            return VerifyResult(
+                False, checked, f"row {ev.seq} does not link to the row before it", ev.seq
+            )
+        h = event_hash(
+            ev.seq,
+            ev.at,
+            ev.actor,
+            ev.action,
+            ev.entity_type,
+            ev.entity_id,
+            ev.before,
+            ev.after,
+            ev.prev_hash,
+        )
         if h != ev.hash:
             return VerifyResult(False, checked, f"row {ev.seq} was changed", ev.seq)
         prev = ev.hash

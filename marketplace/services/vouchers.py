@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,7 +33,7 @@ from ..domain.models import (
 )
 from ..domain.money import format_minor
 from ..extensions import db
-from . import audit, outbox, reference, settings, unit
+from . import audit, bulk, outbox, reference, settings, unit
 from .entrepreneurs import CleanEntrepreneur, NewEntrepreneur, get_or_register, validate
 
 CSV_COLUMNS = ("phone", "name", "gender", "birth_year", "trade", "region", "language")
@@ -159,6 +160,7 @@ def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
     index = {name: header.index(name) for name in header}
     rows: list[_Row] = []
     seen: dict[str, int] = {}
+    names = _Names()
     line = 1
     while True:
         try:
@@ -183,7 +185,7 @@ def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
             report.errors.append(RowError(line, f"{too_long} is too long", too_long))
             continue
         try:
-            person = validate(_person_from_cells(cells), now)
+            person = validate(_person_from_cells(cells, names), now)
             _check_eligible(programme, person)
         except errors.InvalidInput as exc:
             report.errors.append(RowError(line, exc.message, _field(exc)))
@@ -197,18 +199,38 @@ def _field(exc: errors.DomainError) -> str | None:
     return str(value) if value is not None else None
 
 
-def _person_from_cells(cells: dict[str, str]) -> NewEntrepreneur:
+class _Names:
+    """Trade and region codes for what officers typed, worked out once per distinct spelling."""
+
+    def __init__(self) -> None:
+        self.trade_codes = reference.trade_codes()
+        self.region_codes = reference.region_codes()
+        self.trades: dict[str, str] = {}
+        self.regions: dict[str, str] = {}
+
+    def trade(self, text: str) -> str:
+        if text in self.trade_codes:
+            return text
+        if text not in self.trades:
+            self.trades[text] = reference.match_trade(text) or text
+        return self.trades[text]
+
+    def region(self, text: str) -> str:
+        if text in self.region_codes:
+            return text
+        if text not in self.regions:
+            self.regions[text] = reference.match_region(text) or text
+        return self.regions[text]
+
+
+def _person_from_cells(cells: dict[str, str], names: _Names) -> NewEntrepreneur:
     year_text = cells.get("birth_year", "")
     if not year_text.isdigit():
         raise errors.InvalidInput("Birth year must be a number like 1990.", field="birth_year")
-    trade = cells.get("trade", "")
-    region = cells.get("region", "")
     return NewEntrepreneur(
         phone=cells.get("phone", ""), name=cells.get("name", ""), gender=cells.get("gender", ""),
-        birth_year=int(year_text),
-        trade=trade if trade in reference.trade_codes() else (reference.match_trade(trade) or trade),
-        region=(region if region in reference.region_codes()
-                else (reference.match_region(region) or region)),
+        birth_year=int(year_text), trade=names.trade(cells.get("trade", "")),
+        region=names.region(cells.get("region", "")),
         language=cells.get("language") or "en",
     )
 
@@ -285,30 +307,68 @@ def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetim
          "expires_at": expires}
         for r, code in zip(fresh, codes, strict=True)
     ]
-    ids: dict[str, int] = {}
-    for i in range(0, len(voucher_rows), CHUNK):
-        result = session.execute(sa.insert(Voucher).returning(Voucher.id, Voucher.code),
-                                 voucher_rows[i:i + CHUNK])
-        ids.update({code: vid for vid, code in result.all()})
+    ids = _insert_returning_ids(bulk.table_of(Voucher), voucher_rows)
 
-    value_text = format_minor(value, programme.currency)
-    expiry_text = expires.strftime("%d/%m/%Y")
-    ussd, short = settings.ussd_code(), settings.short_code()
+    sms = _IssuedSms(programme, expires)
     sms_rows = []
     s = session()
-    for r, code in zip(fresh, codes, strict=True):
-        audit.record(s, actor, "voucher.issued", "voucher", ids[code], None,
-                     {"status": "issued", "programme_id": programme.id, "value_minor": value},
-                     now)
-        language = people[r.person.phone][1]
-        sms_rows.append(outbox.outbox_row(
-            r.person.phone, "voucher_issued", language, now, code=format_voucher_code(code),
-            value=value_text, sessions=programme.sessions_per_voucher, expiry=expiry_text,
-            ussd=ussd, short=short))
+    issued_after = {"status": "issued", "programme_id": programme.id, "value_minor": value}
+    for r, code, voucher_id in zip(fresh, codes, ids, strict=True):
+        audit.record(s, actor, "voucher.issued", "voucher", voucher_id, None, issued_after, now)
+        sms_rows.append(sms.row(r.person.phone, people[r.person.phone][1], code, now))
         report.issued.append(IssuedRow(r.line, code, r.person.phone))
-    for i in range(0, len(sms_rows), CHUNK):
-        session.execute(sa.insert(OutboxMessage), sms_rows[i:i + CHUNK])
+    bulk.insert(s, bulk.table_of(OutboxMessage), sms_rows)
     unit.commit()
+
+
+def _insert_returning_ids(table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows; their new ids in the same order."""
+    s = db.session()
+    if bulk.is_postgres(s):
+        ids = bulk.next_ids(s, table, len(rows))
+        bulk.insert(s, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+    ids = []
+    for i in range(0, len(rows), CHUNK):
+        result = s.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows[i:i + CHUNK])
+        ids.extend(result.scalars().all())
+    return ids
+
+
+class _IssuedSms:
+    """The 'voucher issued' SMS of one issuance: rendered once per language and then completed
+    with each code, which is exactly what rendering each message would give (checked on the
+    first message of each language)."""
+
+    _MARK = "@CODE@"  # survives rendering unchanged (GSM-7 basic characters only)
+
+    def __init__(self, programme: Programme, expires: datetime) -> None:
+        self.params: dict[str, Any] = {
+            "value": format_minor(programme.voucher_value_minor, programme.currency),
+            "sessions": programme.sessions_per_voucher, "expiry": expires.strftime("%d/%m/%Y"),
+            "ussd": settings.ussd_code(), "short": settings.short_code()}
+        self.templates: dict[str, tuple[str, int] | None] = {}
+
+    def row(self, phone: str, language: str, code: str, now: datetime) -> dict[str, Any]:
+        shown = format_voucher_code(code)
+        if language not in self.templates:
+            self.templates[language] = self._template(language, shown, now)
+        template = self.templates[language]
+        if template is None:
+            return outbox.outbox_row(phone, "voucher_issued", language, now, code=shown,
+                                     **self.params)
+        body, parts = template
+        return {"to_phone": phone, "body": body.replace(self._MARK, shown, 1),
+                "kind": "voucher_issued", "segments": parts, "status": "pending",
+                "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+    def _template(self, language: str, shown: str, now: datetime) -> tuple[str, int] | None:
+        row = outbox.outbox_row("", "voucher_issued", language, now, code=shown, **self.params)
+        marked = outbox.outbox_row("", "voucher_issued", language, now, code=self._MARK,
+                                   **self.params)["body"]
+        if marked.count(self._MARK) != 1 or marked.replace(self._MARK, shown) != row["body"]:
+            return None
+        return marked, int(row["segments"])
 
 
 def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str, tuple[int, str]]:
@@ -335,16 +395,11 @@ def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str,
         for p in new.values()
     ]
     s = session()
-    for i in range(0, len(new_rows), CHUNK):
-        result = session.execute(
-            sa.insert(Entrepreneur).returning(Entrepreneur.id, Entrepreneur.phone,
-                                              Entrepreneur.language),
-            new_rows[i:i + CHUNK])
-        for eid, phone, language in result.all():
-            found[phone] = (eid, language)
-            p = new[phone]
-            audit.record(s, actor, "entrepreneur.registered", "entrepreneur", eid, None,
-                         {"trade": p.trade, "region": p.region}, now)
+    ids = _insert_returning_ids(bulk.table_of(Entrepreneur), new_rows)
+    for p, eid in zip(new.values(), ids, strict=True):
+        found[p.phone] = (eid, p.language)
+        audit.record(s, actor, "entrepreneur.registered", "entrepreneur", eid, None,
+                     {"trade": p.trade, "region": p.region}, now)
     return found
 
 
