@@ -107,6 +107,8 @@ def import_vouchers(programme_id: int, data: bytes | str, actor: str,
     programme = _programme(programme_id)
     report = ImportReport()
     rows = _parse_csv(programme, data, now, report)
+    if not rows and not report.errors:
+        raise errors.InvalidInput("The file has a header but no rows.")
     if rows:
         _issue_rows(programme, rows, actor, now, report)
     else:

@@ -25,7 +25,7 @@ from ...services import payouts, programmes, providers, sessions, settings, vouc
 from ...services.entrepreneurs import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
-from . import actor, bp, funder_scope, load, requires
+from . import actor, bp, error_response, funder_scope, load, requires
 from . import schemas as s
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
@@ -183,6 +183,17 @@ def import_vouchers(programme_id: int) -> Any:
     if len(data) > MAX_CSV_BYTES:
         raise errors.InvalidInput("The file is larger than 20 MB; split it.")
     report = vouchers.import_vouchers(programme_id, data, actor())
+    if report.errors and not report.issued:
+        # Nothing issued: an error, in the one error shape, naming every bad row.
+        return error_response(
+            422,
+            "invalid_rows",
+            f"No voucher was issued: {len(report.errors)} rows have errors.",
+            {
+                "rows": s.ImportRowError(many=True).dump(report.errors),
+                "already_issued_lines": report.already_issued,
+            },
+        )
     body = s.ImportReportOut().dump(
         {
             "issued_count": len(report.issued),
@@ -193,8 +204,7 @@ def import_vouchers(programme_id: int) -> Any:
             "errors": report.errors,
         }
     )
-    status = 201 if report.issued else (422 if report.errors else 200)
-    return jsonify(body), status
+    return jsonify(body), 201 if report.issued else 200
 
 
 @bp.get("/vouchers")
