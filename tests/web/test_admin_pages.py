@@ -323,3 +323,26 @@ def test_marking_a_payout_of_another_run_answers_404(
         f"/admin/payouts/{run_id + 1}/paid/{payout.id}", {"reference": "X"}, token_from=run.location
     )
     assert wrong.status_code == 404
+
+
+def test_an_institute_gets_another_staff_member_who_can_sign_in_for_it(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    institute = build.provider(kind="institute", name="Kariobangi Technical Institute")
+    booking = build.booking(provider=institute, voucher=build.voucher(name="Juma Mwangi"))
+    _officer(web, build)
+    phone = next_phone()
+    added = web.post(f"/admin/providers/{institute.id}", {"name": "Instructor Achieng",
+                                                          "phone": phone})
+    assert added.status_code == 302
+    assert "Instructor Achieng" in _text(client.get(added.location))
+    web.post("/signout", token_from="/admin")
+    web.mentor_signin(phone)
+    trainees = _text(client.get("/mentor"))
+    assert "Juma" in trainees
+    del booking
+
+
+def test_an_unknown_provider_answers_404(web: Web, client: FlaskClient, build: Builders) -> None:
+    _officer(web, build)
+    assert client.get("/admin/providers/999999").status_code == 404

@@ -253,6 +253,32 @@ def provider_list() -> Page:
     ), (422 if errs else 200)
 
 
+@bp.route("/providers/<int:provider_id>", methods=["GET", "POST"])
+def provider_detail(provider_id: int) -> Page:
+    """One provider, the people who sign in for it, and adding another (an institute's staff)."""
+    try:
+        provider = providers.get_provider(provider_id)
+    except errors.NotFound:
+        abort(404)
+    form = {"name": "", "phone": ""}
+    errs: dict[str, str] = {}
+    if request.method == "POST":
+        form = _form("name", "phone")
+        if not form["name"].strip():
+            errs["name"] = "Give the person's name."
+        else:
+            try:
+                added = providers.add_staff(provider.id, form["name"], form["phone"], _actor())
+            except errors.DomainError as exc:
+                errs[str(exc.context.get("field") or "phone")] = exc.message
+            else:
+                flash(f"{added.name} can now sign in on the mentor page with {added.phone}.", "ok")
+                return redirect(url_for(".provider_detail", provider_id=provider.id))
+    return render_template("admin/provider.html", provider=provider, form=form, errs=errs), (
+        422 if errs else 200
+    )
+
+
 @bp.post("/providers/<int:provider_id>/<any(approve, suspend):action>")
 def provider_action(provider_id: int, action: str) -> Response:
     change = providers.approve_provider if action == "approve" else providers.suspend_provider
