@@ -1,0 +1,91 @@
+"""Dependencies point inwards: the domain knows nothing of Flask, the web or the gateway, and the
+services know the SMS package only for its texts and GSM-7 helpers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every module a file imports, resolved to absolute names, with its line."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _violations(
+    folder: str, forbidden: tuple[str, ...], allowed: tuple[str, ...] = ()
+) -> list[str]:
+    bad = []
+    files = sorted((ROOT / folder).rglob("*.py"))
+    assert files, f"no Python files under {folder}"
+    for path in files:
+        for line, name in _imports(path):
+            if any(name == a or name.startswith(a + ".") for a in allowed):
+                continue
+            if any(name == f or name.startswith(f + ".") for f in forbidden):
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    return bad
+
+
+def test_the_domain_imports_nothing_from_flask_the_web_the_services_or_sms() -> None:
+    assert (
+        _violations(
+            "marketplace/domain",
+            (
+                "flask",
+                "flask_sqlalchemy",
+                "flask_login",
+                "flask_wtf",
+                "werkzeug",
+                "marketplace.web",
+                "marketplace.services",
+                "sms",
+            ),
+        )
+        == []
+    )
+
+
+def test_the_services_import_nothing_from_the_web_and_only_texts_and_gsm_from_sms() -> None:
+    assert (
+        _violations(
+            "marketplace/services", ("marketplace.web", "sms"), allowed=("sms.texts", "sms.gsm")
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from flask import Flask\n", "flask"),
+        ("from ..web.api import bp\n", "marketplace.web.api"),
+        ("import sms.gateway\n", "sms.gateway"),
+    ],
+)
+def test_the_import_reader_sees_relative_and_absolute_imports(
+    tmp_path: Path, source: str, expected: str
+) -> None:
+    fake = ROOT / "marketplace" / "domain" / "_probe_for_test.py"
+    try:
+        fake.write_text(source)
+        names = [name for _, name in _imports(fake)]
+    finally:
+        fake.unlink()
+    assert any(n == expected or n.startswith(expected + ".") for n in names)
