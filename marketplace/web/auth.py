@@ -175,7 +175,8 @@ def _safe_next(target: str | None, user: SignedInStaff) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return home
-    if parts.path == home or parts.path.startswith(home + "/"):
+    areas = ("/admin", "/funder") if user.role == Role.ADMIN else ("/funder",)
+    if any(parts.path == area or parts.path.startswith(area + "/") for area in areas):
         return target
     return home
 

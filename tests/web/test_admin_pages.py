@@ -332,8 +332,9 @@ def test_an_institute_gets_another_staff_member_who_can_sign_in_for_it(
     booking = build.booking(provider=institute, voucher=build.voucher(name="Juma Mwangi"))
     _officer(web, build)
     phone = next_phone()
-    added = web.post(f"/admin/providers/{institute.id}", {"name": "Instructor Achieng",
-                                                          "phone": phone})
+    added = web.post(
+        f"/admin/providers/{institute.id}", {"name": "Instructor Achieng", "phone": phone}
+    )
     assert added.status_code == 302
     assert "Instructor Achieng" in _text(client.get(added.location))
     web.post("/signout", token_from="/admin")
@@ -346,3 +347,13 @@ def test_an_institute_gets_another_staff_member_who_can_sign_in_for_it(
 def test_an_unknown_provider_answers_404(web: Web, client: FlaskClient, build: Builders) -> None:
     _officer(web, build)
     assert client.get("/admin/providers/999999").status_code == 404
+
+
+def test_an_officer_asked_to_sign_in_on_the_funder_page_returns_there(
+    web: Web, build: Builders
+) -> None:
+    user = build.staff_user("admin")
+    answer = web.post(
+        "/signin", {"email": user.email, "password": "correct horse battery", "next": "/funder"}
+    )
+    assert answer.location == "/funder"
