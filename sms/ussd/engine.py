@@ -30,7 +30,7 @@ from marketplace.extensions import db
 from marketplace.services import entrepreneurs, settings, unit
 
 from ..gsm import gsm7_length
-from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
+from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
 from .screens import HOME, SCREENS, render_end
 from .texts import error_key, t
 
@@ -82,7 +82,7 @@ def _answer(hop: dict[str, Any]) -> str:
     # The mark that this hop is being answered; it commits with whatever the hop changes.
     row.last_text, row.last_reply, row.hops, row.updated_at = text, "", hops, now
 
-    ctx = Ctx(person, now)
+    ctx = Ctx(Caller.of(person), person.language, now)
     held: UssdSession | None = row
     try:
         reply = _run(ctx, state, inputs, fresh)

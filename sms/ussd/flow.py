@@ -39,16 +39,27 @@ class Reply:
         return ("END " if self.end else "CON ") + self.text
 
 
+@dataclass(frozen=True)
+class Caller:
+    """The entrepreneur dialling, read once per hop (a change committed mid-hop costs no reload)."""
+
+    id: int
+    first_name: str
+    trade_code: str
+    region_code: str
+
+    @classmethod
+    def of(cls, person: Entrepreneur) -> Caller:
+        return cls(person.id, person.first_name, person.trade_code, person.region_code)
+
+
 @dataclass
 class Ctx:
-    """Who is dialling, and when."""
+    """Who is dialling, in which language, and when."""
 
-    person: Entrepreneur
+    person: Caller
+    lang: str
     now: datetime
-
-    @property
-    def lang(self) -> str:
-        return self.person.language
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -638,6 +638,7 @@ RATE_STARS = menu(
 def _language(code: str) -> Any:
     def act(ctx: Ctx, _data: Data, _p: Params) -> Outcome:
         entrepreneurs.set_language(ctx.person.id, code, now=ctx.now)
+        ctx.lang = code
         return Go(HOME, reset=True, notice="main.language_set")
 
     return act

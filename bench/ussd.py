@@ -1,0 +1,283 @@
+"""USSD hop benchmark: the real menus on PostgreSQL against a bare Flask endpoint, side by side.
+
+Builds its own database (`flask db upgrade`), seeds thousands of entrepreneurs (through the real
+voucher import) and providers (bulk inserts), starts gunicorn twice on 127.0.0.1 with the same
+settings (the app, and bench/bare_app.py), then drives realistic multi-hop sessions at 16 concurrent
+keep-alive connections for a bounded time: main menu -> my vouchers, and find -> trade -> area ->
+list -> next page. Prints requests/s of both, their ratio (target >= 0.4) and the hop latency
+p50/p99 (target p99 < 50 ms). Loopback only; it stops its servers by itself.
+
+    .venv/bin/python bench/ussd.py                  # 20 s per side
+    .venv/bin/python bench/ussd.py --seconds 5      # a quicker look
+    BENCH_USSD_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ujuzi_bench_ussd (default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ujuzi_bench_ussd"
+SECRET = "bench-callback-secret-0123456789"
+SERVICE_CODE = "*384*1234#"
+CONNECTIONS = 16
+PROCESSES = 4
+TRADES = ("tailoring", "carpentry", "metalwork", "hairdressing")
+REGIONS = ("nairobi", "mombasa", "kisumu", "nakuru", "kiambu")
+RATIO_TARGET = 0.4
+P99_TARGET_MS = 50.0
+# A session is a list of `text` values, one per hop, as the gateway accumulates them.
+SCRIPTS = (
+    ("", "1"),  # main menu -> my vouchers
+    ("", "2", "2*1", "2*1*1", "2*1*1*9"),  # find -> own trade -> own area -> list -> next page
+)
+
+
+# --------------------------------------------------------------------------- database
+
+
+def _engine(url: str):  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def prepare_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    name = url.rsplit("/", 1)[1]
+    admin = _engine(url.rsplit("/", 1)[0] + "/postgres").execution_options(
+        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = _engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "db", "upgrade"], cwd=ROOT,
+                   env=server_env(url), check=True, capture_output=True)
+
+
+def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
+    """Entrepreneurs with vouchers through the real import; providers by bulk insert."""
+    os.environ.update(server_env(url))
+    import sqlalchemy as sa
+
+    from marketplace.app import create_app
+    from marketplace.domain.models import Entrepreneur, Provider, provider_trades
+    from marketplace.extensions import db
+    from marketplace.services import programmes, reference, vouchers
+    from marketplace.services.programmes import NewProgramme
+
+    rnd = random.Random(11)
+    app = create_app()
+    with app.app_context():
+        reference.load_reference_data("KE")
+        programme = programmes.create_programme(NewProgramme(
+            name="Bench programme", funder="Bench Fund", currency="KES",
+            voucher_value_minor=400_000, sessions_per_voucher=4, validity_days=365,
+            budget_minor=400_000 * entrepreneurs * 2, co_payment_percent=10), "bench")
+        lines = ["phone,name,gender,birth_year,trade,region,language"]
+        for i in range(entrepreneurs):
+            lines.append(f"+2547{10_000_000 + i:08d},Amina Wanjiru {i},female,1990,"
+                         f"{rnd.choice(TRADES)},{rnd.choice(REGIONS)},{rnd.choice(('en', 'sw'))}")
+        report = vouchers.import_vouchers(programme.id, "\n".join(lines) + "\n", "bench")
+        assert report.ok, report.errors[:3]
+        now = datetime.now(UTC)
+        db.session.execute(sa.insert(Provider), [
+            {"number": f"{10_000 + i}", "kind": rnd.choice(("craft_worker", "institute")),
+             "name": f"Fundi Mkuu {i}", "phone": f"+2541{10_000_000 + i:08d}",
+             "region_code": rnd.choice(REGIONS), "town": "Town", "capacity": 10,
+             "active_bookings": 0, "status": "approved", "rating_sum": rnd.randint(0, 50),
+             "rating_count": rnd.randint(0, 10), "payout_account": "", "created_at": now,
+             "approved_at": now}
+            for i in range(providers)])
+        ids = db.session.scalars(sa.select(Provider.id)).all()
+        db.session.execute(sa.insert(provider_trades), [
+            {"provider_id": pid, "trade_code": TRADES[pid % len(TRADES)]} for pid in ids])
+        db.session.commit()
+        db.session.execute(sa.text("ANALYZE providers, provider_trades, entrepreneurs, vouchers"))
+        db.session.commit()
+        return list(db.session.scalars(sa.select(Entrepreneur.phone)))
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def server_env(url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi", "SMS_BACKEND": "fake",
+            "AT_CALLBACK_SECRET": SECRET, "USSD_SERVICE_CODE": SERVICE_CODE,
+            "APP_ENV": "development", "DB_POOL_SIZE": "10"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(target: str, port: int, env: dict[str, str], workers: int,
+                   threads: int) -> subprocess.Popen[bytes]:
+    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+           "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+           "--keep-alive", "30", "--log-level", "warning", target]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError(f"gunicorn {target} did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _client(args: tuple[int, int, float, list[str], int, mp.Queue]) -> None:  # type: ignore[type-arg]
+    import threading
+
+    port, threads, seconds, phones, seed_, out = args
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def run(n: int) -> None:
+        rnd = random.Random(seed_ * 100 + n)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        bad = 0
+        session = 0
+        while time.monotonic() < stop_at:
+            session += 1
+            sid = f"bench_{seed_}_{n}_{session}_{rnd.random()}"
+            phone = rnd.choice(phones)
+            for text in rnd.choice(SCRIPTS):
+                body = urlencode({"sessionId": sid, "serviceCode": SERVICE_CODE,
+                                  "phoneNumber": phone, "networkCode": "63902", "text": text})
+                started = time.perf_counter()
+                try:
+                    conn.request("POST", f"/at/{SECRET}/ussd", body=body, headers={
+                        "Content-Type": "application/x-www-form-urlencoded"})
+                    response = conn.getresponse()
+                    answer = response.read()
+                except (OSError, http.client.HTTPException):
+                    bad += 1
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    continue
+                mine.append(time.perf_counter() - started)
+                if response.status != 200 or not answer.startswith((b"CON ", b"END ")):
+                    bad += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put((latencies, errors[0]))
+
+
+def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
+    out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    per = CONNECTIONS // PROCESSES
+    procs = [mp.Process(target=_client, args=((port, per, seconds, phones, i, out),))
+             for i in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    latencies: list[float] = []
+    errors = 0
+    for _ in procs:
+        lat, err = out.get()
+        latencies.extend(lat)
+        errors += err
+    for p in procs:
+        p.join()
+    latencies.sort()
+    n = len(latencies)
+    return {"requests": n, "rps": n / seconds, "errors": errors,
+            "p50_ms": statistics.median(latencies) * 1000 if n else 0.0,
+            "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("BENCH_USSD_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--entrepreneurs", type=int, default=20_000)
+    parser.add_argument("--providers", type=int, default=4_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if not args.url.startswith("postgres"):
+        print("bench/ussd.py measures PostgreSQL; give a postgresql:// URL", file=sys.stderr)
+        return 2
+
+    t0 = time.monotonic()
+    prepare_database(args.url)
+    phones = seed(args.url, args.entrepreneurs, args.providers)
+    print(f"seeded {len(phones):,} entrepreneurs and {args.providers:,} providers "
+          f"in {time.monotonic() - t0:.1f} s")
+
+    env = server_env(args.url)
+    results = {}
+    for name, target in (("bare Flask", "bare_app:app"), ("USSD hop", "wsgi:app")):
+        port = free_port()
+        server_env_ = {**env, "PYTHONPATH": str(ROOT / "bench")} if name == "bare Flask" else env
+        proc = start_gunicorn(target, port, server_env_, args.workers, args.threads)
+        try:
+            drive(port, 2.0, phones)  # warm up: imports, pools, caches
+            results[name] = drive(port, args.seconds, phones)
+        finally:
+            stop(proc)
+        r = results[name]
+        print(f"{name:11s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+              f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:,} requests, {r['errors']} errors)")
+
+    ratio = results["USSD hop"]["rps"] / results["bare Flask"]["rps"]
+    p99 = results["USSD hop"]["p99_ms"]
+    print(f"ratio USSD/bare: {ratio:.2f} (target >= {RATIO_TARGET})  "
+          f"USSD p99: {p99:.1f} ms (target < {P99_TARGET_MS:.0f} ms)  "
+          f"{CONNECTIONS} connections, gunicorn {args.workers} workers x {args.threads} threads")
+    ok = ratio >= RATIO_TARGET and p99 < P99_TARGET_MS and not any(
+        r["errors"] for r in results.values())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
