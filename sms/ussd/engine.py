@@ -184,6 +184,10 @@ def _save(
         row = _locked_row(session_id, phone, now)
     row.state = state
     row.last_text, row.last_reply, row.hops, row.updated_at = text, reply.body, hops, now
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Screen state is short-lived: it need not wait for the disk. Changes the hop made through
+        # a service (bookings, answers, impressions) were committed durably by that service.
+        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
     unit.commit()
 
 
