@@ -404,3 +404,34 @@ def test_a_revoked_key_is_refused(client: FlaskClient, build: Builders) -> None:
     assert key is not None
     access.revoke_api_key(key.id, "test")
     assert_error(client.get(f"{API}/programmes", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/programmes/36845426528887832576",
+        "/programmes/36845426528887832576/stats",
+        "/providers/2147483648",
+        "/entrepreneurs/99999999999999",
+        "/payouts/99999999999999999999/csv",
+    ],
+)
+def test_an_id_too_large_for_any_row_is_not_found_rather_than_an_error(
+    client: FlaskClient, admin: dict[str, str], path: str
+) -> None:
+    assert_error(client.get(f"{API}{path}", headers=admin), 404)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/providers", {"after_id": "7515992364821016215552"}),
+        ("/vouchers", {"after_id": "99999999999"}),
+        ("/vouchers", {"programme_id": "99999999999"}),
+        ("/sessions", {"provider_id": "99999999999"}),
+    ],
+)
+def test_a_query_id_too_large_for_any_row_is_refused(
+    client: FlaskClient, admin: dict[str, str], path: str, params: dict[str, str]
+) -> None:
+    assert_error(client.get(f"{API}{path}", query_string=params, headers=admin), 422)

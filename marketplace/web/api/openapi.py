@@ -75,7 +75,16 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         200,
         None,
     ),
-    ("get", "/entrepreneurs", "Find an entrepreneur by ?phone=", "admin", None, None, 200, None),
+    (
+        "get",
+        "/entrepreneurs",
+        "Find an entrepreneur by ?phone=",
+        "admin",
+        None,
+        None,
+        200,
+        s.EntrepreneurQuery,
+    ),
     (
         "get",
         "/entrepreneurs/{entrepreneur_id}",

@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
 
 _NAME = validate.Length(min=1, max=120)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 class ErrorSchema(Schema):
@@ -112,7 +113,7 @@ class ProviderQuery(Schema):
     region = fields.String(validate=validate.Length(max=40))
     trade = fields.String(validate=validate.Length(max=40))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class EntrepreneurIn(Schema):
@@ -127,6 +128,10 @@ class EntrepreneurIn(Schema):
     language = fields.String(
         load_default="en", validate=validate.OneOf([x.value for x in Language])
     )
+
+
+class EntrepreneurQuery(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
 class EntrepreneurOut(Schema):
@@ -170,11 +175,11 @@ class VoucherOut(Schema):
 
 
 class VoucherQuery(Schema):
-    programme_id = fields.Integer(validate=validate.Range(min=1))
+    programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     status = fields.String(validate=validate.OneOf([s.value for s in VoucherStatus]))
     phone = fields.String(validate=validate.Length(max=32))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class RevokeIn(Schema):
@@ -224,11 +229,11 @@ class SessionOut(Schema):
 
 class SessionQuery(Schema):
     status = fields.String(validate=validate.OneOf(["recorded", "confirmed", "disputed", "lapsed"]))
-    programme_id = fields.Integer(validate=validate.Range(min=1))
-    provider_id = fields.Integer(validate=validate.Range(min=1))
+    programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    provider_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     needs_review = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class ReviewIn(Schema):
