@@ -69,31 +69,14 @@ def register_gateway(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from sms import routes as gateway_routes
+
+    from .web import admin, funder, mentor, security, simulator
     from .web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
-    for name in (
-        "sms.routes",
-        "marketplace.web.security",
-        "marketplace.web.mentor",
-        "marketplace.web.admin",
-        "marketplace.web.funder",
-        "marketplace.web.simulator",
-    ):
-        _register_optional(app, name)
-
-
-def _register_optional(app: Flask, module_name: str) -> None:
-    """Channels register themselves through a module-level `register(app)`."""
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return
-        raise
-    module.register(app)
+    for channel in (gateway_routes, security, mentor, admin, funder, simulator):
+        channel.register(app)
 
 
 def register_cli(app: Flask) -> None:
