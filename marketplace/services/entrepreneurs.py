@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,8 +40,17 @@ class CleanEntrepreneur:
     language: str
 
 
-def validate(person: NewEntrepreneur, now: datetime) -> CleanEntrepreneur:
-    """Every rule on an entrepreneur's details; InvalidInput names the first field that is wrong."""
+def validate(
+    person: NewEntrepreneur,
+    now: datetime,
+    *,
+    trades: Collection[str] | None = None,
+    regions: Collection[str] | None = None,
+) -> CleanEntrepreneur:
+    """Every rule on an entrepreneur's details; InvalidInput names the first field that is wrong.
+
+    Bulk callers pass the trade and region codes they looked up once (`trades`, `regions`).
+    """
     phone = normalise_phone(person.phone, settings.phone_region())
     name = " ".join((person.name or "").split())
     if not name:
@@ -56,9 +66,9 @@ def validate(person: NewEntrepreneur, now: datetime) -> CleanEntrepreneur:
     year = person.birth_year
     if not isinstance(year, int) or not (now.year - 100 <= year <= now.year - 14):
         raise errors.InvalidInput("Birth year is not plausible.", field="birth_year")
-    if person.trade not in reference.trade_codes():
+    if person.trade not in (reference.trade_codes() if trades is None else trades):
         raise errors.InvalidInput(f"Unknown trade: {person.trade}", field="trade")
-    if person.region not in reference.region_codes():
+    if person.region not in (reference.region_codes() if regions is None else regions):
         raise errors.InvalidInput(f"Unknown region: {person.region}", field="region")
     language = (person.language or "en").strip().lower()
     if language not in set(Language):

@@ -187,7 +187,8 @@ def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
             report.errors.append(RowError(line, f"{too_long} is too long", too_long))
             continue
         try:
-            person = validate(_person_from_cells(cells, names), now)
+            person = validate(_person_from_cells(cells, names), now, trades=names.trade_codes,
+                              regions=names.region_codes)
             _check_eligible(programme, person)
         except errors.InvalidInput as exc:
             report.errors.append(RowError(line, exc.message, _field(exc)))
