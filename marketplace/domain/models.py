@@ -701,6 +701,28 @@ class LoginCode(Base):
     requested_from: Mapped[str] = mapped_column(sa.String(64), default="")
 
 
+class StaffSignInAttempt(Base):
+    """One password sign-in attempt on the staff page, kept while it counts towards a lockout.
+
+    A row is written before the password is checked, so every app server sees it; `refused` marks
+    an attempt turned away by the lockout without a password check (it does not count again). A
+    successful sign-in deletes the rows of its e-mail address.
+    """
+
+    __tablename__ = "staff_signin_attempts"
+    __table_args__ = (
+        sa.Index("ix_staff_signin_attempts_email_at", "email", "attempted_at"),
+        sa.Index("ix_staff_signin_attempts_address_at", "address", "attempted_at"),
+        sa.Index("ix_staff_signin_attempts_attempted_at", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    attempted_at: Mapped[datetime]
+    refused: Mapped[bool] = mapped_column(default=False)
+
+
 # --------------------------------------------------------------------------- audit
 
 
