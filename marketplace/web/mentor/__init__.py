@@ -32,7 +32,8 @@ from ...queries import mentor as queries
 from ...services import mentor_auth
 from ...services import sessions as session_service
 from ..auth import SignedInMentor, mentor_required, signed_in_mentor, start_session
-from .texts import LANGUAGES, t
+from ..i18n import current_language, switch_language
+from .texts import t
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
 
@@ -41,10 +42,7 @@ SIGNIN_PHONE = "mentor_signin_phone"
 
 
 def language() -> str:
-    if getattr(current_user, "is_mentor", False):
-        return str(current_user.language)
-    lang = session.get("lang")
-    return lang if lang in LANGUAGES else "en"
+    return current_language()
 
 
 @bp.context_processor
@@ -124,14 +122,7 @@ def enter_code() -> Page:
 
 @bp.post("/language")
 def set_language() -> Response:
-    lang = request.form.get("lang", "")
-    if lang not in LANGUAGES:
-        abort(400)
-    if getattr(current_user, "is_mentor", False):
-        mentor_auth.set_language(signed_in_mentor().id, lang)
-    session["lang"] = lang
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/mentor") and "//" not in back else url_for(".index"))
+    return switch_language(url_for(".index"))
 
 
 # --------------------------------------------------------------------------- sessions

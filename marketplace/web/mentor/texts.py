@@ -1,25 +1,25 @@
-"""Every word on the mentor pages, in English and Kiswahili."""
+"""Every word on the mentor pages, in English and Kiswahili (words shared with the officers'
+pages are in `web/i18n.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-LANGUAGES = ("en", "sw")
+from ..i18n import LANGUAGES, SHARED, Texts, merge, translate
 
-TEXTS: dict[str, dict[str, str]] = {
+__all__ = ["LANGUAGES", "TEXTS", "t"]
+
+MENTOR: Texts = {
     "mentor_page": {"en": "Mentor page", "sw": "Ukurasa wa mwalimu"},
-    "sign_out": {"en": "Sign out", "sw": "Toka"},
     "nav_bookings": {"en": "Trainees", "sw": "Wanafunzi"},
     "nav_sessions": {"en": "Sessions", "sw": "Vipindi"},
     "nav_statement": {"en": "Payments", "sw": "Malipo"},
-    "language": {"en": "Language", "sw": "Lugha"},
     # sign-in
     "signin_title": {"en": "Mentor sign-in", "sw": "Mwalimu: kuingia"},
     "signin_intro": {
         "en": "Enter the phone number you registered with. We will send you a code by SMS.",
         "sw": "Weka nambari ya simu uliyosajiliwa nayo. Tutakutumia nambari ya siri kwa SMS.",
     },
-    "phone": {"en": "Phone number", "sw": "Nambari ya simu"},
     "send_code": {"en": "Send me a code", "sw": "Nitumie nambari"},
     "code_title": {"en": "Enter your code", "sw": "Weka nambari yako"},
     "code_sent": {
@@ -29,7 +29,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "Inafanya kazi kwa dakika {minutes}.",
     },
     "code": {"en": "Code from the SMS", "sw": "Nambari kutoka SMS"},
-    "sign_in": {"en": "Sign in", "sw": "Ingia"},
     "send_again": {"en": "Send a new code", "sw": "Tuma nambari mpya"},
     "other_number": {"en": "Use another number", "sw": "Tumia nambari nyingine"},
     "bad_phone": {
@@ -54,7 +53,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Nobody has booked you yet. Trainees choose you by USSD or SMS.",
         "sw": "Bado hakuna aliyekuchagua. Wanafunzi huchagua kwa USSD au SMS.",
     },
-    "trade": {"en": "Trade", "sw": "Kazi"},
     "sessions_used": {"en": "Sessions confirmed", "sw": "Vipindi vilivyothibitishwa"},
     "sessions_left": {"en": "Sessions left", "sw": "Vipindi vilivyobaki"},
     "waiting": {"en": "Waiting for answer", "sw": "Vinasubiri jibu"},
@@ -112,10 +110,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "minutes": {"en": "{n} min", "sw": "dakika {n}"},
     "state": {"en": "State", "sw": "Hali"},
     "value": {"en": "Value", "sw": "Thamani"},
-    "status_recorded": {"en": "Waiting for confirmation", "sw": "Inasubiri uthibitisho"},
-    "status_confirmed": {"en": "Confirmed", "sw": "Imethibitishwa"},
-    "status_disputed": {"en": "Disputed", "sw": "Imekataliwa"},
-    "status_lapsed": {"en": "Lapsed (no answer)", "sw": "Imepitwa (hakuna jibu)"},
     "paid": {"en": "paid", "sw": "imelipwa"},
     "confirm_intro": {
         "en": "Ask the trainee to dial the USSD menu, choose 'Confirm a session' and tell you "
@@ -151,15 +145,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "payouts": {"en": "Payments made", "sw": "Malipo yaliyofanywa"},
     "no_payouts": {"en": "No payments yet.", "sw": "Bado hakuna malipo."},
     "period_to": {"en": "Up to", "sw": "Hadi"},
-    "amount": {"en": "Amount", "sw": "Kiasi"},
-    "sessions": {"en": "Sessions", "sw": "Vipindi"},
-    "reference": {"en": "Reference", "sw": "Kumbukumbu"},
-    "payout_pending": {"en": "Being paid", "sw": "Inalipwa"},
-    "payout_paid": {"en": "Paid", "sw": "Imelipwa"},
 }
 
 
+TEXTS = merge(SHARED, MENTOR)
+
+
 def t(key: str, language: str, **params: Any) -> str:
-    entry = TEXTS[key]
-    text = entry.get(language) or entry["en"]
-    return text.format(**params) if params else text
+    return translate(TEXTS, key, language, **params)
