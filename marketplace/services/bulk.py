@@ -7,13 +7,12 @@ stored naive UTC like every other column of the application.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any, cast
 
 import sqlalchemy as sa
-from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session
 
 from ..domain.base import UTCDateTime
@@ -41,24 +40,52 @@ def next_ids(session: Session, table: sa.Table, n: int) -> list[int]:
     )
 
 
-def _converter(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
-    """How a value reaches COPY: JSON wrapped, datetimes naive UTC (as the ORM stores them)."""
-    if isinstance(column.type, sa.JSON):
-        return lambda v: None if v is None else Jsonb(v)
-    if isinstance(column.type, UTCDateTime | sa.DateTime):
-        seen: dict[datetime, datetime] = {}
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
 
-        def naive_utc(v: datetime | None) -> datetime | None:
+
+def _text(value: Any) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return _NULL
+    kind = type(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    return str(value).translate(_ESCAPES)
+
+
+def _converter(column: sa.Column[Any]) -> Callable[[Any], str]:
+    """How a column's value is written: JSON as its text, datetimes naive UTC (as the ORM stores
+    them); values shared by many rows are converted once."""
+    seen: dict[int, tuple[Any, str]] = {}
+    if isinstance(column.type, sa.JSON):
+
+        def to_json(v: Any) -> str:
             if v is None:
-                return None
-            if v not in seen:
+                return _NULL
+            hit = seen.get(id(v))
+            if hit is None or hit[0] is not v:
+                hit = seen[id(v)] = (v, _text(json.dumps(v, default=str)))
+            return hit[1]
+
+        return to_json
+    if isinstance(column.type, UTCDateTime | sa.DateTime):
+
+        def naive_utc(v: datetime | None) -> str:
+            if v is None:
+                return _NULL
+            hit = seen.get(id(v))
+            if hit is None or hit[0] is not v:
                 if v.tzinfo is None:
                     raise ValueError("naive datetime given; use timezone-aware UTC")
-                seen[v] = v.astimezone(UTC).replace(tzinfo=None)
-            return seen[v]
+                text = v.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+                hit = seen[id(v)] = (v, text)
+            return hit[1]
 
         return naive_utc
-    return None
+    return _text
 
 
 def insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -70,14 +97,11 @@ def insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) ->
             session.execute(table.insert(), list(rows[i : i + CHUNK]))
         return
     columns = list(rows[0])
-    converters = [(i, f) for i, c in enumerate(columns) if (f := _converter(table.c[c]))]
-    values = itemgetter(*columns)
+    pairs = [(c, _converter(table.c[c])) for c in columns]
     raw = session.connection().connection.driver_connection
     assert raw is not None
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            cells = list(values(row)) if len(columns) > 1 else [row[columns[0]]]
-            for i, convert in converters:
-                cells[i] = convert(cells[i])
-            copy.write_row(cells)
+        for i in range(0, len(rows), CHUNK):
+            lines = ["\t".join([text(row[c]) for c, text in pairs]) for row in rows[i : i + CHUNK]]
+            copy.write("\n".join(lines) + "\n")
