@@ -6,6 +6,9 @@ Flask-Login keeps one id in the session, prefixed with the kind of account ("m:1
 
 `mentor_required` and `staff_required(*roles)` guard views; they answer a redirect to the right
 sign-in page for someone not signed in, and 403 for someone signed in as the wrong kind of account.
+
+Staff passwords are checked by `services.staff_auth`, which locks an e-mail address or a client
+address out for a while after repeated failures (429, the same answer for unknown addresses).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from werkzeug.wrappers import Response
 
 from ..domain.models import ProviderStaff, Role, StaffUser
 from ..extensions import db, login_manager
-from ..services import access
+from ..services import staff_auth
+from .i18n import SHARED, SIGNIN, current_language, merge, switch_language, translate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -181,21 +185,48 @@ def _safe_next(target: str | None, user: SignedInStaff) -> str:
     return home
 
 
+TEXTS = merge(SHARED, SIGNIN)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    lang = current_language()
+    return {"lang": lang, "_": lambda key, **params: translate(TEXTS, key, lang, **params)}
+
+
+def _signin_page(
+    next_url: str, email: str = "", error: str | None = None, status: int = 200
+) -> Any:
+    return render_template("auth/signin.html", next=next_url, email=email, error=error), status
+
+
 @bp.route("/signin", methods=["GET", "POST"])
-def signin() -> Response | str | tuple[str, int]:
+def signin() -> Any:
     if current_user.is_authenticated and getattr(current_user, "is_staff", False):
         return redirect(home_for(signed_in_staff()))
-    next_url = request.values.get("next", "")
+    next_url = request.values.get("next", "")[:500]
     if request.method == "GET":
-        return render_template("auth/signin.html", next=next_url, error=None, email="")
+        return _signin_page(next_url)
     email = request.form.get("email", "").strip()[:200]
     password = request.form.get("password", "")[:200]
-    user = access.check_staff_password(email, password) if email and password else None
-    if user is None:
-        return render_template("auth/signin.html", next=next_url, email=email, error=True), 401
+    lang = current_language()
+    try:
+        user = staff_auth.sign_in(email, password, request.remote_addr or "")
+    except staff_auth.SignInLocked as exc:
+        message = translate(TEXTS, "signin_locked_staff", lang, minutes=exc.minutes)
+        page, status = _signin_page(next_url, email, message, 429)
+        return page, status, {"Retry-After": str(exc.minutes * 60)}
+    except staff_auth.WrongPassword:
+        return _signin_page(next_url, email, translate(TEXTS, "wrong_password", lang), 401)
     staff = SignedInStaff(user)
-    start_session(staff)
+    start_session(staff, session.get("lang"))
     return redirect(_safe_next(next_url, staff))
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    """The language switch at the foot of the staff sign-in page and the officers' pages."""
+    return switch_language(url_for("auth.signin"))
 
 
 @bp.post("/signout")
