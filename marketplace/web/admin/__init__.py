@@ -2,12 +2,14 @@
 with a per-row report), the review queue of disputed and flagged sessions, and payouts.
 
 Only staff users with the `admin` role; a funder is refused (403) and lives on /funder.
-Views are thin: read the form, call one service, render or redirect with a message.
+Views are thin: read the form, call one service, render or redirect with a message. Every word is
+in English and Kiswahili (`texts.py`), in the language chosen with the switch at the foot of each
+page (`web/i18n.py`, shared with the mentor pages).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -33,6 +35,8 @@ from ...services.entrepreneurs import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from ..auth import signed_in_staff, staff_required
+from ..i18n import current_language
+from .texts import TEXTS, t
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -48,9 +52,13 @@ def _officers_only() -> None:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
+    lang = current_language()
     return {
+        "lang": lang,
+        "_": lambda key, **params: t(key, lang, **params),
+        "has": lambda key: key in TEXTS,
         "money": format_minor,
-        "day": lambda d: d.strftime("%d %b %Y") if d else "",
+        "day": _day,
         "trades": reference.trades(),
         "regions": reference.regions(),
         "genders": list(Gender),
@@ -59,14 +67,55 @@ def _helpers() -> dict[str, Any]:
     }
 
 
+def _say(key: str, **params: Any) -> str:
+    return t(key, current_language(), **params)
+
+
+def _day(d: date | datetime | None) -> str:
+    """Dates in words a reader of either language can read: '%d/%m/%Y' in Kiswahili."""
+    if d is None:
+        return ""
+    return d.strftime("%d/%m/%Y" if current_language() == "sw" else "%d %b %Y")
+
+
+# What a service's refusal is called on these pages, by (error code, field); then by code alone.
+_PROBLEMS = {
+    ("invalid_input", "phone"): "bad_phone_number",
+    ("already_exists", "phone"): "phone_taken",
+    ("already_exists", "name"): "programme_name_taken",
+    ("invalid_input", "budget_minor"): "budget_below_voucher",
+    ("invalid_input", "birth_year"): "implausible_birth_year",
+    ("invalid_input", "name"): "need_full_name",
+    ("invalid_input", "trades"): "need_trade",
+    ("invalid_input", "capacity"): "bad_capacity",
+    ("invalid_input", "trade"): "not_covered",
+    ("invalid_input", "region"): "not_covered",
+    ("invalid_input", "decision"): "bad_decision",
+    ("budget_exceeded", None): "budget_exceeded",
+    ("already_exists", None): "already_exists",
+    ("voucher_fully_used", None): "voucher_full",
+}
+
+
+def _problem(exc: errors.DomainError, illegal: str | None = None) -> str:
+    """The refusal in the page's language; `illegal` names the words for an illegal transition."""
+    field = exc.context.get("field")
+    key = _PROBLEMS.get((exc.code, str(field) if field else None)) or _PROBLEMS.get(
+        (exc.code, None)
+    )
+    if exc.code == "illegal_transition" and illegal:
+        key = illegal
+    return _say(key) if key is not None else _say("refused", detail=exc.message)
+
+
 def _actor() -> str:
     return signed_in_staff().actor
 
 
-def _int(form: dict[str, str], name: str, errs: dict[str, str], label: str) -> int:
+def _int(form: dict[str, str], name: str, errs: dict[str, str]) -> int:
     raw = form.get(name, "").strip().replace(",", "")
     if not raw.lstrip("-").isdigit():
-        errs[name] = f"{label} must be a whole number."
+        errs[name] = _say("whole_number")
         return 0
     return int(raw)
 
@@ -135,29 +184,29 @@ def programme_list() -> Page:
         chosen_regions = request.form.getlist("regions")
         currency = form["currency"].strip().upper()
         if len(currency) != 3 or not currency.isalpha():
-            errs["currency"] = "Currency is a three-letter code such as KES."
+            errs["currency"] = _say("bad_currency")
         value = parse_money(form["voucher_value"], currency or "KES")
         if not value:
-            errs["voucher_value"] = "Voucher value must be an amount above zero."
+            errs["voucher_value"] = _say("bad_voucher_value")
         budget = parse_money(form["budget"], currency or "KES")
         if not budget:
-            errs["budget"] = "Budget must be an amount above zero."
+            errs["budget"] = _say("bad_budget")
         if not form["name"].strip():
-            errs["name"] = "Give the programme a name."
+            errs["name"] = _say("need_programme_name")
         if not form["funder"].strip():
-            errs["funder"] = "Name the funder."
-        sessions_n = _int(form, "sessions_per_voucher", errs, "Sessions per voucher")
-        co_pay = _int(form, "co_payment_percent", errs, "Co-payment")
-        validity = _int(form, "validity_days", errs, "Validity")
-        window = _int(form, "confirmation_window_hours", errs, "Confirmation window")
+            errs["funder"] = _say("need_funder")
+        sessions_n = _int(form, "sessions_per_voucher", errs)
+        co_pay = _int(form, "co_payment_percent", errs)
+        validity = _int(form, "validity_days", errs)
+        window = _int(form, "confirmation_window_hours", errs)
         if "sessions_per_voucher" not in errs and not 1 <= sessions_n <= 100:
-            errs["sessions_per_voucher"] = "Sessions per voucher must be from 1 to 100."
+            errs["sessions_per_voucher"] = _say("bad_sessions_per_voucher")
         if "co_payment_percent" not in errs and not 0 <= co_pay <= 100:
-            errs["co_payment_percent"] = "Co-payment is a percentage from 0 to 100."
+            errs["co_payment_percent"] = _say("bad_co_payment")
         if "validity_days" not in errs and validity < 1:
-            errs["validity_days"] = "Validity must be at least one day."
+            errs["validity_days"] = _say("bad_validity")
         if "confirmation_window_hours" not in errs and window < 1:
-            errs["confirmation_window_hours"] = "The window must be at least one hour."
+            errs["confirmation_window_hours"] = _say("bad_window")
         if not errs:
             assert value is not None and budget is not None
             try:
@@ -178,9 +227,9 @@ def programme_list() -> Page:
                     _actor(),
                 )
             except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "form")] = exc.message
+                errs[str(exc.context.get("field") or "form")] = _problem(exc)
             else:
-                flash(f"Programme “{created.name}” created.", "ok")
+                flash(_say("programme_created", name=created.name), "ok")
                 return redirect(url_for(".programme_list"))
     return render_template(
         "admin/programmes.html", programmes=queries.programmes(), form=form, errs=errs
@@ -212,9 +261,9 @@ def provider_list() -> Page:
     if request.method == "POST":
         form = _form(*PROVIDER_FIELDS)
         chosen = request.form.getlist("trades")
-        capacity = _int(form, "capacity", errs, "Capacity")
+        capacity = _int(form, "capacity", errs)
         if not form["name"].strip():
-            errs["name"] = "Give the provider's business name."
+            errs["name"] = _say("need_business_name")
         if not errs:
             try:
                 created = providers.register_provider(
@@ -233,13 +282,9 @@ def provider_list() -> Page:
                     _actor(),
                 )
             except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "form")] = exc.message
+                errs[str(exc.context.get("field") or "form")] = _problem(exc)
             else:
-                flash(
-                    f"{created.name} registered as provider {created.number}; "
-                    "approve it to open bookings.",
-                    "ok",
-                )
+                flash(_say("provider_registered", name=created.name, number=created.number), "ok")
                 return redirect(url_for(".provider_list"))
     return render_template(
         "admin/providers.html",
@@ -265,14 +310,14 @@ def provider_detail(provider_id: int) -> Page:
     if request.method == "POST":
         form = _form("name", "phone")
         if not form["name"].strip():
-            errs["name"] = "Give the person's name."
+            errs["name"] = _say("need_person_name")
         else:
             try:
                 added = providers.add_staff(provider.id, form["name"], form["phone"], _actor())
             except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "phone")] = exc.message
+                errs[str(exc.context.get("field") or "phone")] = _problem(exc)
             else:
-                flash(f"{added.name} can now sign in on the mentor page with {added.phone}.", "ok")
+                flash(_say("staff_added", name=added.name, phone=added.phone), "ok")
                 return redirect(url_for(".provider_detail", provider_id=provider.id))
     return render_template("admin/provider.html", provider=provider, form=form, errs=errs), (
         422 if errs else 200
@@ -287,9 +332,13 @@ def provider_action(provider_id: int, action: str) -> Response:
     except errors.NotFound:
         abort(404)
     except errors.DomainError as exc:
-        flash(exc.message, "error")
+        illegal = "already_approved" if action == "approve" else "only_approved_suspended"
+        flash(_problem(exc, illegal), "error")
     else:
-        flash(f"{provider.name} ({provider.number}) is now {provider.status}.", "ok")
+        flash(
+            _say(f"provider_now_{provider.status}", name=provider.name, number=provider.number),
+            "ok",
+        )
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/admin/") else url_for(".provider_list"))
 
@@ -307,9 +356,9 @@ def issue() -> Page:
         form = _form("programme_id", *PERSON_FIELDS)
         year = form["birth_year"].strip()
         if not year.isdigit():
-            errs["birth_year"] = "Birth year must be a number like 1990."
+            errs["birth_year"] = _say("bad_birth_year")
         if not form["programme_id"].isdigit():
-            errs["programme_id"] = "Choose a programme."
+            errs["programme_id"] = _say("choose_programme")
         if not errs:
             try:
                 voucher = vouchers.issue_voucher(
@@ -326,12 +375,10 @@ def issue() -> Page:
                     _actor(),
                 )
             except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "form")] = exc.message
+                errs[str(exc.context.get("field") or "form")] = _problem(exc)
             else:
                 flash(
-                    f"Voucher {voucher.code} issued to {voucher.entrepreneur.name}; "
-                    "the SMS is on its way.",
-                    "ok",
+                    _say("voucher_issued", code=voucher.code, name=voucher.entrepreneur.name), "ok"
                 )
                 return redirect(url_for(".issue", programme=form["programme_id"]))
     return render_template(
@@ -351,21 +398,21 @@ def import_csv() -> Page:
     errs: dict[str, str] = {}
     report = None
     if not programme_id.isdigit():
-        errs["import_programme"] = "Choose a programme."
+        errs["import_programme"] = _say("choose_programme")
     if upload is None or not upload.filename:
-        errs["file"] = "Choose a CSV file to upload."
+        errs["file"] = _say("choose_file")
     if not errs:
         assert upload is not None
         data = upload.stream.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
-            errs["file"] = "The file is larger than 16 MB; split it."
+            errs["file"] = _say("file_too_large")
         else:
             try:
                 report = vouchers.import_vouchers(int(programme_id), data, _actor())
             except errors.NotFound:
-                errs["import_programme"] = "Choose a programme."
+                errs["import_programme"] = _say("choose_programme")
             except errors.DomainError as exc:
-                errs["file"] = exc.message
+                errs["file"] = _problem(exc)
     return render_template(
         "admin/vouchers.html",
         programmes=queries.programme_choices(),
@@ -394,9 +441,9 @@ def decide(session_id: int) -> Response:
     except errors.NotFound:
         abort(404)
     except errors.DomainError as exc:
-        flash(exc.message, "error")
+        flash(_problem(exc, "already_decided"), "error")
     else:
-        flash(f"Session {decided.ref}: {decision} recorded.", "ok")
+        flash(_say(f"decided_{decision}", ref=decided.ref), "ok")
     return redirect(url_for(".review"))
 
 
@@ -413,19 +460,20 @@ def payout_list() -> Page:
         try:
             end_day = datetime.strptime(form["period_end"].strip(), "%Y-%m-%d").date()
         except ValueError:
-            errs["period_end"] = "Give the last day of the period as YYYY-MM-DD."
+            errs["period_end"] = _say("bad_period_end")
         else:
             if end_day > today:
-                errs["period_end"] = "The period cannot end in the future."
+                errs["period_end"] = _say("future_period_end")
         if not errs:
             # Everything confirmed up to the end of that day (UTC).
             period_end = datetime.combine(end_day, time.min, tzinfo=UTC) + timedelta(days=1)
             period_end = min(period_end, datetime.now(UTC))
             run = payouts.run_payout(form["currency"].strip().upper()[:3], period_end, _actor())
             if run is None:
-                flash("Nothing to pay: no confirmed, unpaid sessions in that period.", "error")
+                flash(_say("nothing_to_pay"), "error")
                 return redirect(url_for(".payout_list"))
-            flash(f"Payout run {run.id}: {format_minor(run.total_minor, run.currency)}.", "ok")
+            total = format_minor(run.total_minor, run.currency)
+            flash(_say("payout_run_made", id=run.id, total=total), "ok")
             return redirect(url_for(".payout_run", run_id=run.id))
     return render_template(
         "admin/payouts.html",
@@ -465,9 +513,10 @@ def mark_paid(run_id: int, payout_id: int) -> Response:
     try:
         paid = payouts.mark_paid(payout_id, request.form.get("reference", "")[:80], _actor())
     except errors.DomainError as exc:
-        flash(exc.message, "error")
+        missing = exc.code == "invalid_input"
+        flash(_say("need_payment_reference") if missing else _problem(exc, "already_paid"), "error")
     else:
-        flash(f"{paid.provider.name} marked paid, reference {paid.reference}.", "ok")
+        flash(_say("marked_paid", name=paid.provider.name, reference=paid.reference), "ok")
     return redirect(url_for(".payout_run", run_id=run_id))
 
 
@@ -479,10 +528,10 @@ def mark_run_paid(run_id: int) -> Response:
         abort(404)
     prefix = request.form.get("prefix", "").strip()[:60]
     if not prefix:
-        flash("Give the bulk payment's reference.", "error")
+        flash(_say("need_bulk_reference"), "error")
     else:
         count = payouts.mark_run_paid(run_id, prefix, _actor())
-        flash(f"{count} statements marked paid.", "ok")
+        flash(_say("statements_marked", n=count), "ok")
     return redirect(url_for(".payout_run", run_id=run_id))
 
 
