@@ -55,34 +55,64 @@ class Listing:
     has_more: bool
 
 
-def _card(p: Provider) -> ProviderCard:
-    return ProviderCard(
-        p.id,
-        p.number,
-        p.name,
-        p.kind,
-        p.town,
-        p.region_code,
-        p.rating,
-        p.rating_count,
-        p.phone,
-        p.has_room,
-    )
+_IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
+_CARD_COLUMNS = (
+    Provider.id,
+    Provider.number,
+    Provider.name,
+    Provider.kind,
+    Provider.town,
+    Provider.region_code,
+    Provider.rating_sum,
+    Provider.rating_count,
+    Provider.phone,
+    Provider.active_bookings,
+    Provider.capacity,
+)
 
 
-def _bookable(trade: str, region: str | None) -> sa.Select[Any]:
+def _listing_statement(with_region: bool) -> sa.Select[*tuple[Any, ...]]:
+    """A page of bookable providers as plain columns (no entities, no trades loaded)."""
     stmt = (
-        sa.select(Provider)
+        sa.select(*_CARD_COLUMNS)
         .join(provider_trades, provider_trades.c.provider_id == Provider.id)
         .where(
-            provider_trades.c.trade_code == trade,
+            provider_trades.c.trade_code == sa.bindparam("trade"),
             Provider.status == ProviderStatus.APPROVED,
             Provider.active_bookings < Provider.capacity,
         )
     )
-    if region:
-        stmt = stmt.where(Provider.region_code == region)
-    return stmt
+    if with_region:
+        stmt = stmt.where(Provider.region_code == sa.bindparam("region"))
+    return (
+        stmt.order_by(
+            sa.func.coalesce(
+                Provider.rating_sum * 1.0 / sa.func.nullif(Provider.rating_count, 0), 0
+            ).desc(),
+            Provider.id,
+        )
+        .offset(sa.bindparam("offset"))
+        .limit(sa.bindparam("limit"))
+    )
+
+
+_LISTING = {True: _listing_statement(True), False: _listing_statement(False)}
+
+_PROGRAMME_OF = (
+    sa.select(Voucher.programme_id)
+    .where(
+        Voucher.entrepreneur_id == sa.bindparam("entrepreneur_id"),
+        Voucher.status == VoucherStatus.ISSUED,
+    )
+    .order_by(Voucher.expires_at)
+    .limit(1)
+)
+
+
+def programme_of(entrepreneur_id: int) -> int | None:
+    """The programme an entrepreneur's lists count towards: that of the first voucher to expire."""
+    found = db.session.execute(_PROGRAMME_OF, {"entrepreneur_id": entrepreneur_id}).first()
+    return None if found is None else found[0]
 
 
 def find_providers(
@@ -96,41 +126,44 @@ def find_providers(
     listing_id: str | None = None,
     programme_id: int | None = None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> Listing:
     """A page of bookable providers for a trade (and region), best rated first.
 
     Every provider shown is recorded as an impression: the denominator of the preference index.
+    `programme_id` is looked up (`programme_of`) when not given. With `commit=False` the
+    impressions are left for the caller's commit (a USSD hop commits them with its screen state).
     """
     now = now or utcnow()
     if trade not in reference.trade_codes():
         raise errors.InvalidInput("Unknown trade.", field="trade")
-    rows = db.session.scalars(
-        _bookable(trade, region)
-        .order_by(
-            sa.func.coalesce(
-                Provider.rating_sum * 1.0 / sa.func.nullif(Provider.rating_count, 0), 0
-            ).desc(),
-            Provider.id,
-        )
-        .offset(page * page_size)
-        .limit(page_size + 1)
+    rows = db.session.execute(
+        _LISTING[bool(region)],
+        {"trade": trade, "region": region, "offset": page * page_size, "limit": page_size + 1},
     ).all()
-    cards = [_card(p) for p in rows[:page_size]]
+    cards = [
+        ProviderCard(
+            r.id,
+            r.number,
+            r.name,
+            r.kind,
+            r.town,
+            r.region_code,
+            round(r.rating_sum / r.rating_count, 1) if r.rating_count else None,
+            r.rating_count,
+            r.phone,
+            r.active_bookings < r.capacity,
+        )
+        for r in rows[:page_size]
+    ]
     listing = Listing(
         listing_id or str(uuid.uuid4()), trade, region, page, cards, len(rows) > page_size
     )
     if programme_id is None:
-        programme_id = db.session.scalar(
-            sa.select(Voucher.programme_id)
-            .where(
-                Voucher.entrepreneur_id == entrepreneur_id, Voucher.status == VoucherStatus.ISSUED
-            )
-            .order_by(Voucher.expires_at)
-            .limit(1)
-        )
+        programme_id = programme_of(entrepreneur_id)
     if cards:
         db.session.execute(
-            sa.insert(Impression),
+            sa.insert(_IMPRESSIONS),
             [
                 {
                     "listing_id": listing.listing_id,
@@ -147,7 +180,8 @@ def find_providers(
                 for i, c in enumerate(cards)
             ],
         )
-        unit.commit()
+        if commit:
+            unit.commit()
     return listing
 
 

@@ -1,36 +1,42 @@
 """The USSD engine: one hop in, one `CON `/`END ` body out, always.
 
-Per hop: check the service code, find the entrepreneur, lock the session row (state per `sessionId`,
-shared by every app server), replay the stored answer when the gateway repeats a hop, take the new
-input(s) from what `text` adds to the previous hop's text, run them through the screen registry
-(`0` back and `00` home on menu screens), store the reply, answer. Domain errors become a translated
-`END`; anything unexpected is logged and answered with a polite `END`.
+Per hop, in one transaction with one commit: check the service code, read the caller (a few columns),
+claim the session row (state per `sessionId`, shared by every app server) with one statement that
+inserts or locks it, replay the stored answer when the gateway repeats a hop, take the new input(s)
+from what `text` adds to the previous hop's text, run them through the screen registry (`0` back and
+`00` home on menu screens), store the reply with one UPDATE, commit, answer. Domain errors become a
+translated `END`; anything unexpected is logged and answered with a polite `END`.
 
-A hop that changes something (a booking, an answer) writes its "being answered" mark on the session
-row in the same transaction as the change, so a repeated hop either waits for the stored reply or
-finds the change was never made: nothing happens twice.
+The row lock is held until the hop's commit, so a repeated hop waits and then gets the stored reply.
+A hop that changes something (a booking, an answer) does it through a service that commits on its
+own: the first commit during a hop first writes the hop's "being answered" mark on the session row,
+so a repeated hop either waits for the stored reply or finds the change was never made: nothing
+happens twice. On PostgreSQL the closing commit of a hop (screen state, and the impressions of a
+list shown) does not wait for the disk; the services' commits (bookings, answers) do.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
 from marketplace.domain.errors import DomainError
 from marketplace.domain.models import UssdSession
 from marketplace.domain.phones import try_normalise
 from marketplace.extensions import db
-from marketplace.services import entrepreneurs, settings, unit
+from marketplace.services import settings, unit
 
 from ..gsm import gsm7_length
-from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
+from . import reads
+from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
 from .screens import HOME, SCREENS, render_end
 from .texts import error_key, t
 
@@ -41,6 +47,8 @@ REPLAY_WAIT_SECONDS = 3.0
 REPLAY_POLL_SECONDS = 0.05
 
 State = dict[str, Any]
+SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
+_MARK = "ussd.hop_mark"  # key in the database session's `info` while a hop runs
 
 
 def polite_end(language: str | None = None) -> str:
@@ -57,6 +65,8 @@ def answer_hop(hop: dict[str, Any]) -> str:
         body = polite_end(None)
         _remember_failure(hop, body)
         return body
+    finally:
+        db.session.info.pop(_MARK, None)
 
 
 def _answer(hop: dict[str, Any]) -> str:
@@ -66,10 +76,11 @@ def _answer(hop: dict[str, Any]) -> str:
     if not _service_code_ok(str(hop.get("serviceCode", ""))):
         log.warning("USSD hop for an unknown service code %r", hop.get("serviceCode"))
         return Reply(t("wrong_service", "en"), end=True).body
-    person = entrepreneurs.by_phone(phone)
-    if person is None:
+    found = reads.caller(phone)
+    if found is None:
         db.session.rollback()
         return Reply(t("unknown_phone", "en"), end=True).body
+    person, language = found
 
     claimed = _claim(session_id, phone, text, now)
     if isinstance(claimed, str):
@@ -78,12 +89,12 @@ def _answer(hop: dict[str, Any]) -> str:
     hops = row.hops + 1
     fresh = row.hops == 0 or not row.state or bool(row.state.get("ended"))
     inputs = _new_inputs(row.last_text, text, row.hops == 0)
-    state: State = _fresh_state() if fresh else copy.deepcopy(row.state)
-    # The mark that this hop is being answered; it commits with whatever the hop changes.
-    row.last_text, row.last_reply, row.hops, row.updated_at = text, "", hops, now
+    # The state came from this hop's own read of the row: it is ours to change in place.
+    state: State = _fresh_state() if fresh else row.state
+    # The mark that this hop is being answered, written by the first commit inside the hop.
+    db.session.info[_MARK] = {"sid": session_id, "text": text, "hops": hops, "now": now}
 
-    ctx = Ctx(Caller.of(person), person.language, now)
-    held: UssdSession | None = row
+    ctx = Ctx(person, language, now)
     try:
         reply = _run(ctx, state, inputs, fresh)
     except DomainError as exc:
@@ -91,75 +102,75 @@ def _answer(hop: dict[str, Any]) -> str:
         log.info("USSD hop refused: %s", exc.code)
         reply = Reply(t(error_key(exc.code), ctx.lang), end=True)
         state["ended"] = True
-        held = None
-    _save(held, session_id, phone, text, reply, state, hops, now)
+    _save(session_id, phone, text, reply.body, state, hops, now)
     return reply.body
 
 
 # --------------------------------------------------------------------------- the session row
 
 
+@lru_cache(maxsize=8)
+def _service_codes(configured: str) -> frozenset[str]:
+    return frozenset(c.replace(" ", "") for c in configured.split(",") if c.strip())
+
+
 def _service_code_ok(code: str) -> bool:
     configured = str(settings.get("USSD_SERVICE_CODE", "") or "")
-    allowed = {c.replace(" ", "") for c in configured.split(",") if c.strip()}
-    return code.replace(" ", "") in allowed
+    return code.replace(" ", "") in _service_codes(configured)
 
 
-def _lock(session_id: str) -> UssdSession | None:
-    return db.session.scalar(
-        sa.select(UssdSession)
-        .where(UssdSession.session_id == session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@lru_cache(maxsize=4)
+def _claim_statement(dialect: str) -> sa.Executable:
+    """Insert the session row, or lock it when it exists (an update that changes nothing), and
+    give back what the hop needs: one statement, one round trip."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(SESSIONS)
+        .values(
+            session_id=sa.bindparam("sid"),
+            phone=sa.bindparam("phone"),
+            state=sa.bindparam("state", type_=SESSIONS.c.state.type),
+            last_text="",
+            last_reply="",
+            hops=0,
+            created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
+            updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+        )
+        .on_conflict_do_update(
+            index_elements=[SESSIONS.c.session_id], set_={"phone": SESSIONS.c.phone}
+        )
+        .returning(
+            SESSIONS.c.phone,
+            SESSIONS.c.state,
+            SESSIONS.c.last_text,
+            SESSIONS.c.last_reply,
+            SESSIONS.c.hops,
+        )
     )
 
 
-def _insert_if_missing(session_id: str, phone: str, now: datetime) -> None:
-    values = {
-        "session_id": session_id,
-        "phone": phone,
-        "state": {},
-        "last_text": "",
-        "last_reply": "",
-        "hops": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            postgresql.insert(UssdSession)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["session_id"])
-        )
-    else:
-        db.session.execute(
-            sqlite.insert(UssdSession)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["session_id"])
-        )
+def _claim_row(session_id: str, phone: str, now: datetime) -> sa.Row[Any]:
+    """The session row, locked until the transaction ends (created on the first hop)."""
+    params = {"sid": session_id, "phone": phone, "state": {}, "now": now}
+    return db.session.connection().execute(_claim_statement(_dialect()), params).one()
 
 
-def _locked_row(session_id: str, phone: str, now: datetime) -> UssdSession:
-    row = _lock(session_id)
-    if row is None:
-        _insert_if_missing(session_id, phone, now)
-        row = _lock(session_id)
-    assert row is not None
-    return row
-
-
-def _claim(session_id: str, phone: str, text: str, now: datetime) -> UssdSession | str:
+def _claim(session_id: str, phone: str, text: str, now: datetime) -> sa.Row[Any] | str:
     """The locked session row to answer this hop, or the body to repeat for a repeated hop."""
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     while True:
-        row = _locked_row(session_id, phone, now)
+        row = _claim_row(session_id, phone, now)
         if row.phone != phone:
             db.session.rollback()
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
         if row.hops == 0 or row.last_text != text:
             return row
-        body = row.last_reply
+        body = str(row.last_reply)
         db.session.rollback()
         if body:
             return body
@@ -169,40 +180,81 @@ def _claim(session_id: str, phone: str, text: str, now: datetime) -> UssdSession
         time.sleep(REPLAY_POLL_SECONDS)
 
 
+_MARK_STATEMENT = (
+    sa.update(SESSIONS)
+    .where(SESSIONS.c.session_id == sa.bindparam("sid"))
+    .values(
+        last_text=sa.bindparam("text"),
+        last_reply="",
+        hops=sa.bindparam("hops"),
+        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+    )
+)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _mark_before_a_change(session: Session) -> None:
+    """A service committing in the middle of a hop commits the hop's mark with its change."""
+    mark = session.info.pop(_MARK, None)
+    if mark is not None:
+        session.connection().execute(_MARK_STATEMENT, mark)
+
+
+@lru_cache(maxsize=4)
+def _save_statement(dialect: str) -> sa.Executable:
+    stmt = (
+        sa.update(SESSIONS)
+        .where(SESSIONS.c.session_id == sa.bindparam("sid"))
+        .values(
+            state=sa.bindparam("state", type_=SESSIONS.c.state.type),
+            last_text=sa.bindparam("text"),
+            last_reply=sa.bindparam("reply"),
+            hops=sa.bindparam("hops"),
+            updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+        )
+    )
+    if dialect == "postgresql":
+        # Screen state (and the impressions of a list) need not wait for the disk: this makes
+        # the commit that follows asynchronous, without a round trip of its own.
+        return stmt.returning(sa.func.set_config("synchronous_commit", "off", sa.true()))
+    return stmt.returning(SESSIONS.c.hops)
+
+
 def _save(
-    row: UssdSession | None,
     session_id: str,
     phone: str,
     text: str,
-    reply: Reply,
+    reply: str,
     state: State,
     hops: int,
     now: datetime,
 ) -> None:
-    if row is None or sa.inspect(row).expired_attributes:
-        # A change committed (or rolled back) during the hop, which let the row lock go.
-        row = _locked_row(session_id, phone, now)
-    row.state = state
-    row.last_text, row.last_reply, row.hops, row.updated_at = text, reply.body, hops, now
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Screen state is short-lived: it need not wait for the disk. Changes the hop made through
-        # a service (bookings, answers, impressions) were committed durably by that service.
-        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    """Store the reply and the state with one UPDATE and commit the hop."""
+    db.session.info.pop(_MARK, None)  # the reply replaces the mark
+    params = {"sid": session_id, "state": state, "text": text, "reply": reply, "hops": hops}
+    params["now"] = now
+    conn = db.session.connection()
+    if conn.execute(_save_statement(_dialect()), params).first() is None:
+        # The first hop's row went with a rollback during the hop: claim it again.
+        _claim_row(session_id, phone, now)
+        conn.execute(_save_statement(_dialect()), params)
     unit.commit()
 
 
 def _remember_failure(hop: dict[str, Any], body: str) -> None:
     """After an unexpected failure, make a repeat of this hop get the same polite answer."""
     try:
+        db.session.info.pop(_MARK, None)
         db.session.rollback()
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
-        row = _locked_row(session_id, str(hop.get("phoneNumber", "")), utcnow())
+        now = utcnow()
+        phone = str(hop.get("phoneNumber", ""))
+        row = _claim_row(session_id, phone, now)
         if row.hops and row.last_text == text and row.last_reply:
             db.session.rollback()  # answered meanwhile
             return
-        row.last_text, row.last_reply, row.hops = text, body, row.hops + 1
-        row.state = {**(row.state or {}), "ended": True}
-        unit.commit()
+        state = {**(row.state or {}), "ended": True}
+        _save(session_id, phone, text, body, state, row.hops + 1, now)
     except Exception:
         log.exception("could not store the answer of a failed USSD hop")
         db.session.rollback()
@@ -300,29 +352,19 @@ def record_event(event: dict[str, Any]) -> None:
     try:
         now = utcnow()
         session_id = str(event["sessionId"])
-        row = _lock(session_id)
-        if row is None:  # it ended before reaching us (or failed at the operator)
-            phone = (
-                try_normalise(
-                    str(event.get("phoneNumber") or ""),
-                    str(settings.get("DEFAULT_PHONE_REGION", "KE")),
-                )
-                or ""
-            )
-            row = _locked_row(session_id, phone, now)
-        row.ended_status = str(event.get("status") or "")[:20] or None
-        row.cost = str(event.get("cost") or "")[:20] or None
-        row.hops = max(row.hops, _int(event.get("hopsCount")))
-        row.state = {}
-        row.updated_at = now
-        unit.commit()
-        log.info(
-            "USSD session %s ended: %s, %s hops, cost %s",
-            session_id,
-            row.ended_status,
-            row.hops,
-            row.cost,
+        # Used only when the session ended before reaching us (or failed at the operator).
+        phone = try_normalise(str(event.get("phoneNumber") or ""), settings.phone_region()) or ""
+        row = _claim_row(session_id, phone, now)
+        status = str(event.get("status") or "")[:20] or None
+        cost = str(event.get("cost") or "")[:20] or None
+        hops = max(row.hops, _int(event.get("hopsCount")))
+        db.session.execute(
+            sa.update(SESSIONS)
+            .where(SESSIONS.c.session_id == session_id)
+            .values(ended_status=status, cost=cost, hops=hops, state={}, updated_at=now)
         )
+        unit.commit()
+        log.info("USSD session %s ended: %s, %s hops, cost %s", session_id, status, hops, cost)
     except Exception:
         log.exception("USSD end-of-session notification not recorded")
         db.session.rollback()

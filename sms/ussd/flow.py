@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from marketplace.domain.models import Entrepreneur
+from typing import Any, Protocol
 
 from ..gsm import gsm7_length, to_gsm7
 from .texts import t
@@ -39,6 +37,19 @@ class Reply:
         return ("END " if self.end else "CON ") + self.text
 
 
+class Person(Protocol):
+    """What a caller is made of: an `Entrepreneur`, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def trade_code(self) -> str: ...
+    @property
+    def region_code(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Caller:
     """The entrepreneur dialling, read once per hop (a change committed mid-hop costs no reload)."""
@@ -49,8 +60,9 @@ class Caller:
     region_code: str
 
     @classmethod
-    def of(cls, person: Entrepreneur) -> Caller:
-        return cls(person.id, person.first_name, person.trade_code, person.region_code)
+    def of(cls, person: Person) -> Caller:
+        first_name = (person.name.split() or [""])[0]
+        return cls(person.id, first_name, person.trade_code, person.region_code)
 
 
 @dataclass
