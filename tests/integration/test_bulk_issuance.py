@@ -69,3 +69,27 @@ def test_bulk_issued_sms_read_exactly_as_a_single_issue_would(app: Flask, build:
     events = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).all()
     assert events.count("voucher.issued") == 2
     assert events.count("entrepreneur.registered") == 2
+
+
+def test_the_garbage_collector_runs_again_after_an_import_even_a_refused_one(
+    build: Builders,
+) -> None:
+    import gc
+
+    import pytest
+
+    from marketplace.domain import errors
+
+    programme = build.programme()
+    vouchers.import_vouchers(
+        programme.id,
+        "phone,name,gender,birth_year,trade,region\n"
+        "0722300001,Amina W,female,1990,tailoring,nairobi\n",
+        "officer",
+    )
+    assert gc.isenabled()
+    with pytest.raises(errors.InvalidInput):
+        vouchers.import_vouchers(
+            programme.id, "phone,name,gender,birth_year,trade,region\n", "officer"
+        )
+    assert gc.isenabled()
