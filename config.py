@@ -68,6 +68,9 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         "CONFIRMATION_CODE_TTL_MINUTES": _int("CONFIRMATION_CODE_TTL_MINUTES", 15),
         "CONFIRMATION_CODE_MAX_ATTEMPTS": _int("CONFIRMATION_CODE_MAX_ATTEMPTS", 5),
         "EXPIRY_REMINDER_DAYS": _int("EXPIRY_REMINDER_DAYS", 7),
+        # How many reverse proxies (load balancers) stand in front of the app: their
+        # X-Forwarded-For / -Proto are trusted, so rate limits see the real client address.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -59,3 +59,19 @@ def test_a_non_numeric_integer_setting_is_reported(monkeypatch):
     monkeypatch.setenv("SMS_WORKER_BATCH", "many")
     with pytest.raises(ConfigError, match="SMS_WORKER_BATCH"):
         load_config()
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(monkeypatch):
+    from flask import request
+
+    from marketplace.app import create_app
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+
+    @app.get("/whoami")
+    def whoami():
+        return request.remote_addr or ""
+
+    answer = app.test_client().get("/whoami", headers={"X-Forwarded-For": "196.201.214.7"})
+    assert answer.get_data(as_text=True) == "196.201.214.7"
