@@ -60,6 +60,9 @@ def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         upgrade()
         reference.load_reference_data("KE")
     yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # close pooled connections before the interpreter does (and warns)
 
 
 def _reset_postgres() -> None:
