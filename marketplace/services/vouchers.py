@@ -79,8 +79,13 @@ class _Row:
 # --------------------------------------------------------------------------- issuance
 
 
-def issue_voucher(programme_id: int, person: NewEntrepreneur, actor: str,
-                  now: datetime | None = None, import_key: str | None = None) -> Voucher:
+def issue_voucher(
+    programme_id: int,
+    person: NewEntrepreneur,
+    actor: str,
+    now: datetime | None = None,
+    import_key: str | None = None,
+) -> Voucher:
     """Issue one voucher, registering the entrepreneur when new."""
     now = now or utcnow()
     clean = validate(person, now)
@@ -98,8 +103,9 @@ def issue_voucher(programme_id: int, person: NewEntrepreneur, actor: str,
     return voucher
 
 
-def import_vouchers(programme_id: int, data: bytes | str, actor: str,
-                    now: datetime | None = None) -> ImportReport:
+def import_vouchers(
+    programme_id: int, data: bytes | str, actor: str, now: datetime | None = None
+) -> ImportReport:
     """Issue a voucher per good CSV row; report every bad row with its line number and reason.
 
     Sending the same file again issues nothing twice: each row has an import key (its `ref` column,
@@ -147,9 +153,10 @@ def _programme(programme_id: int) -> Programme:
 
 def _check_eligible(programme: Programme, person: CleanEntrepreneur) -> None:
     if not programme.accepts(person.trade, person.region):
-        raise errors.InvalidInput("This programme does not cover that trade or region.",
-                                  field="trade" if person.trade not in programme.eligible_trades
-                                  else "region")
+        raise errors.InvalidInput(
+            "This programme does not cover that trade or region.",
+            field="trade" if person.trade not in programme.eligible_trades else "region",
+        )
 
 
 def _decode(data: bytes | str) -> str:
@@ -163,8 +170,9 @@ def _decode(data: bytes | str) -> str:
     raise errors.InvalidInput("The file is not text (UTF-8 CSV expected).")
 
 
-def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
-               report: ImportReport) -> list[_Row]:
+def _parse_csv(
+    programme: Programme, data: bytes | str, now: datetime, report: ImportReport
+) -> list[_Row]:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -196,7 +204,9 @@ def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
         if len(rows) + len(report.errors) + len(report.already_issued) >= MAX_CSV_ROWS:
             raise errors.InvalidInput(f"The file has more than {MAX_CSV_ROWS} rows; split it.")
         if len(raw) != len(header):
-            report.errors.append(RowError(line, f"expected {len(header)} columns, found {len(raw)}"))
+            report.errors.append(
+                RowError(line, f"expected {len(header)} columns, found {len(raw)}")
+            )
             continue
         cells = {name: raw[i].strip() for name, i in index.items()}
         too_long = next((k for k, v in cells.items() if len(v) > MAX_FIELD), None)
@@ -204,8 +214,12 @@ def _parse_csv(programme: Programme, data: bytes | str, now: datetime,
             report.errors.append(RowError(line, f"{too_long} is too long", too_long))
             continue
         try:
-            person = validate(_person_from_cells(cells, names), now, trades=names.trade_codes,
-                              regions=names.region_codes)
+            person = validate(
+                _person_from_cells(cells, names),
+                now,
+                trades=names.trade_codes,
+                regions=names.region_codes,
+            )
             _check_eligible(programme, person)
         except errors.InvalidInput as exc:
             report.errors.append(RowError(line, exc.message, _field(exc)))
@@ -248,8 +262,11 @@ def _person_from_cells(cells: dict[str, str], names: _Names) -> NewEntrepreneur:
     if not year_text.isdigit():
         raise errors.InvalidInput("Birth year must be a number like 1990.", field="birth_year")
     return NewEntrepreneur(
-        phone=cells.get("phone", ""), name=cells.get("name", ""), gender=cells.get("gender", ""),
-        birth_year=int(year_text), trade=names.trade(cells.get("trade", "")),
+        phone=cells.get("phone", ""),
+        name=cells.get("name", ""),
+        gender=cells.get("gender", ""),
+        birth_year=int(year_text),
+        trade=names.trade(cells.get("trade", "")),
         region=names.region(cells.get("region", "")),
         language=cells.get("language") or "en",
     )
@@ -264,8 +281,16 @@ def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, i
     if cells.get("ref"):
         basis = "ref:" + cells["ref"]
     else:
-        basis = "|".join([person.phone, person.name.lower(), person.gender, str(person.birth_year),
-                          person.trade, person.region])
+        basis = "|".join(
+            [
+                person.phone,
+                person.name.lower(),
+                person.gender,
+                str(person.birth_year),
+                person.trade,
+                person.region,
+            ]
+        )
     occurrence = seen.get(basis, 0)
     seen[basis] = occurrence + 1
     return hashlib.sha256(f"{basis}#{occurrence}".encode()).hexdigest()
@@ -273,11 +298,12 @@ def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, i
 
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
-def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetime,
-                report: ImportReport) -> None:
+def _issue_rows(
+    programme: Programme, rows: list[_Row], actor: str, now: datetime, report: ImportReport
+) -> None:
     session = db.session
     # Lock the programme: concurrent issuance for it queues here, so the budget check is exact.
     session.execute(sa.select(Programme.id).where(Programme.id == programme.id).with_for_update())
@@ -286,9 +312,13 @@ def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetim
     keys = [r.import_key for r in rows]
     existing: set[str] = set()
     for chunk in _chunks(keys):
-        existing.update(session.scalars(
-            sa.select(Voucher.import_key).where(Voucher.programme_id == programme.id,
-                                                Voucher.import_key.in_(chunk))))
+        existing.update(
+            session.scalars(
+                sa.select(Voucher.import_key).where(
+                    Voucher.programme_id == programme.id, Voucher.import_key.in_(chunk)
+                )
+            )
+        )
     fresh = [r for r in rows if r.import_key not in existing]
     report.already_issued.extend(r.line for r in rows if r.import_key in existing)
 
@@ -296,9 +326,13 @@ def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetim
     affordable = max(programme.available_minor, 0) // value
     if len(fresh) > affordable:
         for r in fresh[affordable:]:
-            report.errors.append(RowError(
-                r.line, f"over budget: {format_minor(programme.available_minor, programme.currency)}"
-                        " left in the programme"))
+            report.errors.append(
+                RowError(
+                    r.line,
+                    f"over budget: {format_minor(programme.available_minor, programme.currency)}"
+                    " left in the programme",
+                )
+            )
         fresh = fresh[:affordable]
     if not fresh:
         unit.rollback()
@@ -307,8 +341,10 @@ def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetim
     total = value * len(fresh)
     reserved = session.execute(
         sa.update(Programme)
-        .where(Programme.id == programme.id,
-               Programme.committed_minor + total <= Programme.budget_minor)
+        .where(
+            Programme.id == programme.id,
+            Programme.committed_minor + total <= Programme.budget_minor,
+        )
         .values(committed_minor=Programme.committed_minor + total)
         .execution_options(synchronize_session=False)
     )
@@ -320,11 +356,19 @@ def _issue_rows(programme: Programme, rows: list[_Row], actor: str, now: datetim
     codes = _fresh_codes(len(fresh))
     expires = now + timedelta(days=programme.validity_days)
     voucher_rows = [
-        {"code": code, "programme_id": programme.id, "entrepreneur_id": people[r.person.phone][0],
-         "status": VoucherStatus.ISSUED.value, "value_minor": value,
-         "currency": programme.currency, "sessions_total": programme.sessions_per_voucher,
-         "sessions_confirmed": 0, "import_key": r.import_key, "issued_at": now,
-         "expires_at": expires}
+        {
+            "code": code,
+            "programme_id": programme.id,
+            "entrepreneur_id": people[r.person.phone][0],
+            "status": VoucherStatus.ISSUED.value,
+            "value_minor": value,
+            "currency": programme.currency,
+            "sessions_total": programme.sessions_per_voucher,
+            "sessions_confirmed": 0,
+            "import_key": r.import_key,
+            "issued_at": now,
+            "expires_at": expires,
+        }
         for r, code in zip(fresh, codes, strict=True)
     ]
     ids = _insert_returning_ids(bulk.table_of(Voucher), voucher_rows)
@@ -350,7 +394,9 @@ def _insert_returning_ids(table: sa.Table, rows: list[dict[str, Any]]) -> list[i
         return ids
     ids = []
     for i in range(0, len(rows), CHUNK):
-        result = s.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows[i:i + CHUNK])
+        result = s.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows[i : i + CHUNK]
+        )
         ids.extend(result.scalars().all())
     return ids
 
@@ -365,8 +411,11 @@ class _IssuedSms:
     def __init__(self, programme: Programme, expires: datetime) -> None:
         self.params: dict[str, Any] = {
             "value": format_minor(programme.voucher_value_minor, programme.currency),
-            "sessions": programme.sessions_per_voucher, "expiry": expires.strftime("%d/%m/%Y"),
-            "ussd": settings.ussd_code(), "short": settings.short_code()}
+            "sessions": programme.sessions_per_voucher,
+            "expiry": expires.strftime("%d/%m/%Y"),
+            "ussd": settings.ussd_code(),
+            "short": settings.short_code(),
+        }
         self.templates: dict[str, tuple[str, int] | None] = {}
 
     def row(self, phone: str, language: str, code: str, now: datetime) -> dict[str, Any]:
@@ -375,17 +424,26 @@ class _IssuedSms:
             self.templates[language] = self._template(language, shown, now)
         template = self.templates[language]
         if template is None:
-            return outbox.outbox_row(phone, "voucher_issued", language, now, code=shown,
-                                     **self.params)
+            return outbox.outbox_row(
+                phone, "voucher_issued", language, now, code=shown, **self.params
+            )
         body, parts = template
-        return {"to_phone": phone, "body": body.replace(self._MARK, shown, 1),
-                "kind": "voucher_issued", "segments": parts, "status": "pending",
-                "attempts": 0, "next_attempt_at": now, "created_at": now}
+        return {
+            "to_phone": phone,
+            "body": body.replace(self._MARK, shown, 1),
+            "kind": "voucher_issued",
+            "segments": parts,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
 
     def _template(self, language: str, shown: str, now: datetime) -> tuple[str, int] | None:
         row = outbox.outbox_row("", "voucher_issued", language, now, code=shown, **self.params)
-        marked = outbox.outbox_row("", "voucher_issued", language, now, code=self._MARK,
-                                   **self.params)["body"]
+        marked = outbox.outbox_row(
+            "", "voucher_issued", language, now, code=self._MARK, **self.params
+        )["body"]
         if marked.count(self._MARK) != 1 or marked.replace(self._MARK, shown) != row["body"]:
             return None
         return marked, int(row["segments"])
@@ -398,8 +456,10 @@ def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str,
     found: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(phones):
         for eid, phone, language in session.execute(
-                sa.select(Entrepreneur.id, Entrepreneur.phone, Entrepreneur.language)
-                .where(Entrepreneur.phone.in_(chunk))):
+            sa.select(Entrepreneur.id, Entrepreneur.phone, Entrepreneur.language).where(
+                Entrepreneur.phone.in_(chunk)
+            )
+        ):
             found[phone] = (eid, language)
     if len(rows) == 1 and not found:
         person = get_or_register(rows[0].person, actor, now)
@@ -409,17 +469,33 @@ def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str,
         if r.person.phone not in found:
             new.setdefault(r.person.phone, r.person)
     new_rows = [
-        {"phone": p.phone, "name": p.name, "gender": p.gender, "birth_year": p.birth_year,
-         "trade_code": p.trade, "region_code": p.region, "language": p.language,
-         "sms_opt_out": False, "created_at": now}
+        {
+            "phone": p.phone,
+            "name": p.name,
+            "gender": p.gender,
+            "birth_year": p.birth_year,
+            "trade_code": p.trade,
+            "region_code": p.region,
+            "language": p.language,
+            "sms_opt_out": False,
+            "created_at": now,
+        }
         for p in new.values()
     ]
     s = session()
     ids = _insert_returning_ids(bulk.table_of(Entrepreneur), new_rows)
     for p, eid in zip(new.values(), ids, strict=True):
         found[p.phone] = (eid, p.language)
-        audit.record(s, actor, "entrepreneur.registered", "entrepreneur", eid, None,
-                     {"trade": p.trade, "region": p.region}, now)
+        audit.record(
+            s,
+            actor,
+            "entrepreneur.registered",
+            "entrepreneur",
+            eid,
+            None,
+            {"trade": p.trade, "region": p.region},
+            now,
+        )
     return found
 
 
@@ -452,8 +528,11 @@ def find_voucher(code: str, *, lock: bool = False) -> Voucher:
 
 def lock_voucher(voucher_id: int) -> Voucher:
     voucher = db.session.scalar(
-        sa.select(Voucher).where(Voucher.id == voucher_id).with_for_update(of=Voucher)
-        .execution_options(populate_existing=True))
+        sa.select(Voucher)
+        .where(Voucher.id == voucher_id)
+        .with_for_update(of=Voucher)
+        .execution_options(populate_existing=True)
+    )
     if voucher is None:
         raise errors.NotFound("No such voucher.")
     return voucher
@@ -469,39 +548,58 @@ def snapshot(v: Voucher) -> dict[str, object]:
 def _end_booking(voucher: Voucher, now: datetime) -> None:
     """Close the voucher's active booking (if any) and free the provider's place."""
     booking = db.session.scalar(
-        sa.select(Booking).where(Booking.voucher_id == voucher.id,
-                                 Booking.status == BookingStatus.ACTIVE).with_for_update(of=Booking))
+        sa.select(Booking)
+        .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.ACTIVE)
+        .with_for_update(of=Booking)
+    )
     if booking is None:
         return
     booking.close(now)
     db.session.execute(
-        sa.update(Provider).where(Provider.id == booking.provider_id)
+        sa.update(Provider)
+        .where(Provider.id == booking.provider_id)
         .values(active_bookings=Provider.active_bookings - 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _return_budget(voucher: Voucher, amount: int) -> None:
     if amount <= 0:
         return
     db.session.execute(
-        sa.update(Programme).where(Programme.id == voucher.programme_id)
+        sa.update(Programme)
+        .where(Programme.id == voucher.programme_id)
         .values(committed_minor=Programme.committed_minor - amount)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
-def revoke_voucher(code: str, actor: str, reason: str = "",
-                   now: datetime | None = None) -> Voucher:
+def revoke_voucher(code: str, actor: str, reason: str = "", now: datetime | None = None) -> Voucher:
     now = now or utcnow()
     voucher = find_voucher(code, lock=True)
     before = snapshot(voucher)
     returned = voucher.revoke(now)
     _end_booking(voucher, now)
     _return_budget(voucher, returned)
-    audit.record(db.session(), actor, "voucher.revoked", "voucher", voucher.id, before,
-                 {**snapshot(voucher), "returned_minor": returned, "reason": reason[:200]}, now)
+    audit.record(
+        db.session(),
+        actor,
+        "voucher.revoked",
+        "voucher",
+        voucher.id,
+        before,
+        {**snapshot(voucher), "returned_minor": returned, "reason": reason[:200]},
+        now,
+    )
     person = voucher.entrepreneur
-    outbox.queue(person.phone, "voucher_revoked", person.language, opted_out=person.sms_opt_out,
-                 now=now, code=format_voucher_code(voucher.code))
+    outbox.queue(
+        person.phone,
+        "voucher_revoked",
+        person.language,
+        opted_out=person.sms_opt_out,
+        now=now,
+        code=format_voucher_code(voucher.code),
+    )
     unit.commit()
     return voucher
 
@@ -512,9 +610,11 @@ def expire_vouchers(now: datetime | None = None, batch: int = 500) -> int:
     expired = 0
     while True:
         ids = db.session.scalars(
-            sa.select(Voucher.id).where(Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
-                                        Voucher.expires_at <= now)
-            .order_by(Voucher.id).limit(batch)).all()
+            sa.select(Voucher.id)
+            .where(Voucher.status.in_(ACTIVE_VOUCHER_STATUSES), Voucher.expires_at <= now)
+            .order_by(Voucher.id)
+            .limit(batch)
+        ).all()
         if not ids:
             return expired
         for voucher_id in ids:
@@ -525,8 +625,16 @@ def expire_vouchers(now: datetime | None = None, batch: int = 500) -> int:
             returned = voucher.expire(now)
             _end_booking(voucher, now)
             _return_budget(voucher, returned)
-            audit.record(db.session(), "system", "voucher.expired", "voucher", voucher.id, before,
-                         {**snapshot(voucher), "returned_minor": returned}, now)
+            audit.record(
+                db.session(),
+                "system",
+                "voucher.expired",
+                "voucher",
+                voucher.id,
+                before,
+                {**snapshot(voucher), "returned_minor": returned},
+                now,
+            )
             expired += 1
         unit.commit()
 
@@ -536,18 +644,28 @@ def send_expiry_reminders(now: datetime | None = None, days: int | None = None) 
     now = now or utcnow()
     days = days if days is not None else int(settings.get("EXPIRY_REMINDER_DAYS", 7))
     vouchers = db.session.scalars(
-        sa.select(Voucher).where(Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
-                                 Voucher.expires_at > now,
-                                 Voucher.expires_at <= now + timedelta(days=days),
-                                 Voucher.reminder_sent_at.is_(None))
-        .with_for_update(of=Voucher, skip_locked=True)).all()
+        sa.select(Voucher)
+        .where(
+            Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
+            Voucher.expires_at > now,
+            Voucher.expires_at <= now + timedelta(days=days),
+            Voucher.reminder_sent_at.is_(None),
+        )
+        .with_for_update(of=Voucher, skip_locked=True)
+    ).all()
     for voucher in vouchers:
         person = voucher.entrepreneur
         voucher.reminder_sent_at = now
-        outbox.queue(person.phone, "voucher_expiring", person.language,
-                     opted_out=person.sms_opt_out, now=now,
-                     code=format_voucher_code(voucher.code),
-                     expiry=voucher.expires_at.strftime("%d/%m/%Y"), left=voucher.sessions_left,
-                     ussd=settings.ussd_code())
+        outbox.queue(
+            person.phone,
+            "voucher_expiring",
+            person.language,
+            opted_out=person.sms_opt_out,
+            now=now,
+            code=format_voucher_code(voucher.code),
+            expiry=voucher.expires_at.strftime("%d/%m/%Y"),
+            left=voucher.sessions_left,
+            ussd=settings.ussd_code(),
+        )
     unit.commit()
     return len(vouchers)

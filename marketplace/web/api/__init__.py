@@ -25,8 +25,9 @@ csrf.exempt(bp)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def error_response(status: int, code: str, message: str,
-                   details: dict[str, Any] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> Response:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
@@ -45,8 +46,9 @@ def _domain_error(exc: errors.DomainError) -> Response:
 @bp.errorhandler(ValidationError)
 def _validation_error(exc: ValidationError) -> Response:
     messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-    return error_response(422, "validation_error", "The request has invalid fields.",
-                          cast(dict[str, Any], messages))
+    return error_response(
+        422, "validation_error", "The request has invalid fields.", cast(dict[str, Any], messages)
+    )
 
 
 @bp.errorhandler(HTTPException)
@@ -126,7 +128,10 @@ def funder_scope() -> str | None:
     return key.funder if key.role == Role.FUNDER else None
 
 
-from . import openapi, views  # noqa: E402,F401  (routes attach to bp)
-from . import stats  # noqa: E402,F401  (statistics routes attach to bp)
+from . import (  # noqa: E402  (routes attach to bp)
+    openapi,
+    stats,
+    views,
+)
 
 __all__ = ["bp", "openapi", "stats", "views"]
