@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 from .domain.errors import DomainError
 from .domain.models import Programme
 from .extensions import db
-from .services import access, audit, demo, payouts, reference, sessions, vouchers
+from .services import access, audit, demo, payouts, reference, sessions, stats_rollup, vouchers
 
 CLI_ACTOR = "cli"
 
@@ -43,6 +43,7 @@ def register(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     app.cli.add_command(ops)
+    app.cli.add_command(stats_rollup.refresh_stats_command)
 
 
 ops = AppGroup("ops", help="Housekeeping.")
