@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from ..gsm import gsm7_length, to_gsm7
@@ -133,7 +134,13 @@ class Screen:
 
 def fit(value: object, limit: int) -> str:
     """User-supplied text made GSM-7, on one line, at most `limit` septets."""
-    text = " ".join(to_gsm7(str(value)).split())
+    return _fit(str(value), limit)
+
+
+@lru_cache(maxsize=8192)
+def _fit(value: str, limit: int) -> str:
+    # Cached: the same names and labels come back hop after hop.
+    text = " ".join(to_gsm7(value).split())
     if gsm7_length(text) <= limit:
         return text
     out = ""
@@ -218,19 +225,27 @@ def menu(
 
 def pages(lang: str, title: str, labels: list[str]) -> list[list[int]]:
     """Split labels into pages that fit one screen each (with '9 More' and navigation)."""
-    result: list[list[int]] = []
+    return [list(page) for page in _pages(lang, title, tuple(labels))]
+
+
+@lru_cache(maxsize=1024)
+def _pages(lang: str, title: str, labels: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+    # A page is the title, its numbered labels and the footer, one per line; each label's length
+    # is counted once (the page numbers stay below 10: at most MAX_OPTIONS + 1 are tried).
+    frame = gsm7_length(title) + 1 + gsm7_length(footer(lang, more=True))
+    result: list[tuple[int, ...]] = []
     current: list[int] = []
-    for i in range(len(labels)):
-        trial = [*current, i]
-        text = lines(title, numbered([labels[j] for j in trial]), footer(lang, more=True))
-        if current and (len(trial) > MAX_OPTIONS or gsm7_length(text) > SCREEN_LIMIT):
-            result.append(current)
-            current = [i]
-        else:
-            current = trial
+    used = frame
+    for i, label in enumerate(labels):
+        line = 2 + gsm7_length(label) + 1  # "n label" and its newline
+        if current and (len(current) + 1 > MAX_OPTIONS or used + line > SCREEN_LIMIT):
+            result.append(tuple(current))
+            current, used = [], frame
+        current.append(i)
+        used += line
     if current or not result:
-        result.append(current)
-    return result
+        result.append(tuple(current))
+    return tuple(result)
 
 
 def choice_list(

@@ -46,36 +46,45 @@ def day(value: Any) -> str:
     return value.strftime("%d/%m/%Y") if value is not None else ""
 
 
+_VOUCHERS = (
+    sa.select(
+        Voucher.id,
+        Voucher.code,
+        Voucher.status,
+        Voucher.value_minor,
+        Voucher.currency,
+        Voucher.sessions_total,
+        Voucher.sessions_confirmed,
+        Voucher.expires_at,
+        Voucher.ended_at,
+    )
+    .where(Voucher.entrepreneur_id == sa.bindparam("entrepreneur_id"))
+    .order_by(
+        sa.case((Voucher.status.in_(ACTIVE_VOUCHER_STATUSES), 0), else_=1),
+        Voucher.issued_at.desc(),
+        Voucher.id.desc(),
+    )
+    .limit(LIST_LIMIT)
+)
+_BOOKED_WITH = (
+    sa.select(Booking.voucher_id, Provider.name)
+    .join(Provider, Provider.id == Booking.provider_id)
+    .where(
+        Booking.voucher_id.in_(sa.bindparam("voucher_ids", expanding=True)),
+        Booking.status != BookingStatus.CANCELLED,
+    )
+    .order_by(Booking.id)
+)
+
+
 def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
     """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with."""
-    active_first = sa.case((Voucher.status.in_(ACTIVE_VOUCHER_STATUSES), 0), else_=1)
-    rows = db.session.execute(
-        sa.select(
-            Voucher.id,
-            Voucher.code,
-            Voucher.status,
-            Voucher.value_minor,
-            Voucher.currency,
-            Voucher.sessions_total,
-            Voucher.sessions_confirmed,
-            Voucher.expires_at,
-            Voucher.ended_at,
-        )
-        .where(Voucher.entrepreneur_id == entrepreneur_id)
-        .order_by(active_first, Voucher.issued_at.desc(), Voucher.id.desc())
-        .limit(LIST_LIMIT)
-    ).all()
+    conn = db.session.connection()
+    rows = conn.execute(_VOUCHERS, {"entrepreneur_id": entrepreneur_id}).all()
     providers: dict[int, str] = {}
     if rows:
-        for voucher_id, name in db.session.execute(
-            sa.select(Booking.voucher_id, Provider.name)
-            .join(Provider, Provider.id == Booking.provider_id)
-            .where(
-                Booking.voucher_id.in_([r.id for r in rows]),
-                Booking.status != BookingStatus.CANCELLED,
-            )
-            .order_by(Booking.id)
-        ):
+        found = conn.execute(_BOOKED_WITH, {"voucher_ids": [r.id for r in rows]})
+        for voucher_id, name in found:
             providers[voucher_id] = name
     return [
         {
