@@ -8,6 +8,7 @@ stored naive UTC like every other column of the application.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -42,6 +43,7 @@ def next_ids(session: Session, table: sa.Table, n: int) -> list[int]:
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
 def _text(value: Any) -> str:
@@ -53,7 +55,9 @@ def _text(value: Any) -> str:
         return "t" if value else "f"
     if kind is int:
         return str(value)
-    return str(value).translate(_ESCAPES)
+    text = str(value)
+    # Most values hold nothing to escape; searching is cheaper than translating every one.
+    return text.translate(_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
 
 
 def _converter(column: sa.Column[Any]) -> Callable[[Any], str]:
