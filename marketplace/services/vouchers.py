@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..domain import errors
 from ..domain.base import utcnow
@@ -296,6 +297,14 @@ def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, i
     return hashlib.sha256(f"{basis}#{occurrence}".encode()).hexdigest()
 
 
+def _among(column: Any, values: Sequence[str]) -> sa.ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL one array parameter (`= ANY(:values)`) instead of thousands
+    of placeholders, which cost more to build than to run."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.String)))
+    return column.in_(values)
+
+
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -315,7 +324,7 @@ def _issue_rows(
         existing.update(
             session.scalars(
                 sa.select(Voucher.import_key).where(
-                    Voucher.programme_id == programme.id, Voucher.import_key.in_(chunk)
+                    Voucher.programme_id == programme.id, _among(Voucher.import_key, chunk)
                 )
             )
         )
@@ -457,7 +466,7 @@ def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str,
     for chunk in _chunks(phones):
         for eid, phone, language in session.execute(
             sa.select(Entrepreneur.id, Entrepreneur.phone, Entrepreneur.language).where(
-                Entrepreneur.phone.in_(chunk)
+                _among(Entrepreneur.phone, chunk)
             )
         ):
             found[phone] = (eid, language)
@@ -504,7 +513,9 @@ def _fresh_codes(n: int) -> list[str]:
     while len(codes) < n:
         batch = {new_voucher_code() for _ in range(n - len(codes))} - codes
         for chunk in _chunks(sorted(batch)):
-            taken = set(db.session.scalars(sa.select(Voucher.code).where(Voucher.code.in_(chunk))))
+            taken = set(
+                db.session.scalars(sa.select(Voucher.code).where(_among(Voucher.code, chunk)))
+            )
             batch -= taken
         codes |= batch
     return list(codes)
