@@ -1,7 +1,9 @@
-"""Redemption statistics for funders: SQL aggregates over one programme, never personal data.
+"""Redemption statistics for funders: aggregates of one programme, never personal data.
 
-Every figure is computed by the database (GROUP BY, COUNT, SUM, medians); Python only arranges the
-few aggregated rows into tables. The dashboard page, its CSV files and the JSON endpoint all render
+Every figure is summed by the database from the programme's roll-ups (`services.stats_rollup`,
+rebuilt by `flask refresh-stats`), so a report reads a few rows whatever the programme's size; a
+report says which refresh it shows (`as_of`). Date filters work by issue month. Python only
+arranges the few aggregated rows into tables. The dashboard page, its CSV files and the JSON endpoint all render
 the same `Report`, and every figure passes through `suppress()` on its way in, so a group of fewer
 than five entrepreneurs reads `<5` the same way everywhere.
 """
@@ -12,43 +14,28 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.models import (
-    Booking,
-    BookingStatus,
-    Entrepreneur,
     Gender,
-    Impression,
-    Payout,
-    PayoutStatus,
     Programme,
     ProviderKind,
-    Rating,
-    SessionStatus,
-    TrainingSession,
-    Voucher,
-    VoucherStatus,
+    StatsEventCell,
+    StatsRefresh,
+    StatsVoucherCell,
 )
 from ..domain.models import Provider as ProviderRow
 from ..extensions import db
+from ..services import stats_rollup as rollup
+from ..services.stats_rollup import AGE_BANDS
 
 SMALL_GROUP = 5
 SUPPRESSED = "<5"
 TOP_PROVIDERS = 10
-
-# Age on the year the voucher was issued: (label, lowest age, highest age or None).
-AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("under 25", 0, 24),
-    ("25-34", 25, 34),
-    ("35-44", 35, 44),
-    ("45-54", 45, 54),
-    ("55 and over", 55, None),
-)
 
 Cell = int | float | str | None
 
@@ -78,6 +65,13 @@ class StatsFilter:
     @property
     def narrows_people(self) -> bool:
         return any((self.date_from, self.date_to, self.region, self.trade, self.gender))
+
+    @property
+    def months(self) -> tuple[str | None, str | None]:
+        """The first and last issue month the dates cover (the roll-ups count by month)."""
+        first = self.date_from.strftime("%Y-%m") if self.date_from else None
+        last = self.date_to.strftime("%Y-%m") if self.date_to else None
+        return first, last
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -126,6 +120,7 @@ class Report:
     generated_at: datetime
     headline: Table
     tables: list[Table]
+    as_of: datetime | None = None  # when the roll-ups read were refreshed
 
     def table(self, key: str) -> Table:
         return next(t for t in [self.headline, *self.tables] if t.key == key)
@@ -135,110 +130,98 @@ class Report:
         return [self.headline, *self.tables]
 
 
-# --------------------------------------------------------------------------- SQL helpers
+# --------------------------------------------------------------------------- reading the roll-ups
 
-
-def _is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _days(later: Any, earlier: Any) -> ColumnElement[Any]:
-    if _is_postgres():
-        return sa.extract("epoch", later - earlier) / 86400.0
-    return sa.func.julianday(later) - sa.func.julianday(earlier)
-
-
-def _month(column: Any) -> ColumnElement[str]:
-    if _is_postgres():
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
-
-
-def _age_band(issued_at: Any, birth_year: Any) -> ColumnElement[str]:
-    age = sa.extract("year", issued_at) - birth_year
-    whens = []
-    for label, low, high in AGE_BANDS:
-        cond = age >= low if high is None else age.between(low, high)
-        whens.append((cond, label))
-    return sa.case(*whens, else_="unknown")
-
-
-def _sum(expr: Any) -> ColumnElement[int]:
-    """SUM as a whole number on every database (PostgreSQL widens bigint sums to numeric)."""
-    return sa.cast(sa.func.coalesce(sa.func.sum(expr), 0), sa.BigInteger)
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return _sum(sa.case((condition, 1), else_=0))
-
-
-def _redeemed_minor() -> ColumnElement[int]:
-    """Value released by a voucher's confirmed sessions (as `money.session_share` splits it)."""
-    share = Voucher.value_minor // Voucher.sessions_total
-    rest = Voucher.value_minor % Voucher.sessions_total
-    return Voucher.sessions_confirmed * share + sa.case(
-        (Voucher.sessions_confirmed == Voucher.sessions_total, rest), else_=0
-    )
-
-
-def _median(expr: ColumnElement[Any], base: sa.Select[Any]) -> float | None:
-    """Median of `expr` over the rows `base` selects (a SELECT with FROM and WHERE set)."""
-    if _is_postgres():
-        value = db.session.scalar(
-            base.with_only_columns(sa.func.percentile_cont(0.5).within_group(expr))
-        )
-        return float(value) if value is not None else None
-    values = base.with_only_columns(expr.label("x")).where(expr.is_not(None)).subquery()
-    n = db.session.scalar(sa.select(sa.func.count()).select_from(values)) or 0
-    if not n:
-        return None
-    middle = db.session.scalars(
-        sa.select(values.c.x).order_by(values.c.x).offset((n - 1) // 2).limit(2 - n % 2)
-    ).all()
-    return float(sum(middle) / len(middle))
+_V = StatsVoucherCell.__table__
+_E = StatsEventCell.__table__
 
 
 class _Scope:
-    """The vouchers a report covers: one programme, narrowed by the filters."""
+    """The cells a report reads: one programme, the combination of `*` its filters select."""
 
     def __init__(self, programme_id: int, filters: StatsFilter) -> None:
         self.programme_id = programme_id
         self.filters = filters
 
-    def voucher_conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, table: Any, by: str | None = None) -> list[ColumnElement[bool]]:
+        """Rows of `table` for these filters, one row per value of `by` when broken down."""
         f = self.filters
-        conds: list[ColumnElement[bool]] = [Voucher.programme_id == self.programme_id]
-        if f.date_from:
-            conds.append(Voucher.issued_at >= datetime.combine(f.date_from, time(), UTC))
-        if f.date_to:
-            end = datetime.combine(f.date_to + timedelta(days=1), time(), UTC)
-            conds.append(Voucher.issued_at < end)
-        if f.region:
-            conds.append(Entrepreneur.region_code == f.region)
-        if f.trade:
-            conds.append(Entrepreneur.trade_code == f.trade)
-        if f.gender:
-            conds.append(Entrepreneur.gender == f.gender)
+        conds: list[ColumnElement[bool]] = [table.c.programme_id == self.programme_id]
+        wanted: dict[str, str | None] = {
+            "region_code": f.region,
+            "trade_code": f.trade,
+            "gender": f.gender,
+        }
+        if "age_band" in table.c:
+            wanted["age_band"] = None
+        for dim, value in wanted.items():
+            column = table.c[dim]
+            if value:
+                conds.append(column == value)
+            elif dim == by:
+                conds.append(column != rollup.WILD)
+            else:
+                conds.append(column == rollup.WILD)
+        first, last = f.months
+        month = table.c.issue_month
+        if first is None and last is None:
+            conds.append(month == rollup.WILD)
+        else:
+            conds.append(month != rollup.WILD)
+            if first:
+                conds.append(month >= first)
+            if last:
+                conds.append(month <= last)
         return conds
 
-    def vouchers(self, *columns: Any) -> sa.Select[Any]:
-        """SELECT over the covered vouchers joined to their entrepreneurs."""
-        return (
-            sa.select(*columns)
-            .select_from(Voucher)
-            .join(Entrepreneur, Entrepreneur.id == Voucher.entrepreneur_id)
-            .where(*self.voucher_conditions())
-        )
+    def events(self, subject: str) -> dict[str, tuple[int, int, int]]:
+        """key -> (count, total, people) of one subject."""
+        rows = db.session.execute(
+            sa.select(
+                _E.c.key,
+                rollup.whole_sum(_E.c.n),
+                rollup.whole_sum(_E.c.total),
+                rollup.whole_sum(_E.c.people),
+            )
+            .where(*self.conditions(_E), _E.c.subject == subject)
+            .group_by(_E.c.key)
+        ).all()
+        return {key: (int(n), int(total), int(people)) for key, n, total, people in rows}
 
-    def voucher_ids(self) -> sa.Select[Any]:
-        return self.vouchers(Voucher.id)
+    def median_days(self, subject: str) -> float | None:
+        """The median of a histogram of days in tenths, summed over the selected cells."""
+        counts = sorted((int(key), n) for key, (n, _t, _p) in self.events(subject).items())
+        total = sum(n for _k, n in counts)
+        if not total:
+            return None
+        wanted = {(total - 1) // 2, total // 2}
+        found: list[int] = []
+        seen = 0
+        for tenths, n in counts:
+            for position in sorted(wanted):
+                if seen <= position < seen + n:
+                    found.append(tenths)
+            seen += n
+        return sum(found) / len(found) / 10
 
-    def of_vouchers(self, voucher_id: Any, programme_id: Any) -> list[ColumnElement[bool]]:
-        """Conditions limiting a table that refers to vouchers to the covered ones."""
-        conds: list[ColumnElement[bool]] = [programme_id == self.programme_id]
-        if self.filters.narrows_people:
-            conds.append(voucher_id.in_(self.voucher_ids()))
-        return conds
+
+_SUMMED = [c.name for c in StatsVoucherCell.__table__.c if c.name not in rollup.VOUCHER_DIMS]
+_SUMMED.remove("programme_id")
+
+
+def _voucher_sums(scope: _Scope, by: str | None = None) -> list[dict[str, Any]]:
+    measures: list[Any] = []
+    for name in _SUMMED:
+        if name == "paid_days_max":
+            measures.append(sa.func.max(_V.c[name]).label(name))
+        elif name == "paid_days_sum":
+            measures.append(sa.func.coalesce(sa.func.sum(_V.c[name]), 0.0).label(name))
+        else:
+            measures.append(rollup.whole_sum(_V.c[name]).label(name))
+    stmt = sa.select(*measures).where(*scope.conditions(_V, by))
+    if by is not None:
+        stmt = stmt.add_columns(_V.c[by].label("grp")).group_by(_V.c[by]).order_by(_V.c[by])
+    return [dict(r._mapping) for r in db.session.execute(stmt).all()]
 
 
 # --------------------------------------------------------------------------- figures
@@ -254,96 +237,54 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _voucher_measures() -> list[Any]:
-    return [
-        sa.func.count().label("vouchers"),
-        sa.func.count(sa.distinct(Voucher.entrepreneur_id)).label("entrepreneurs"),
-        _sum(Voucher.value_minor).label("value_issued"),
-        _sum(_redeemed_minor()).label("value_redeemed"),
-        sa.func.count(Voucher.booked_at).label("ever_booked"),
-        *(_count_if(Voucher.status == s.value).label(s.value) for s in VoucherStatus),
-    ]
-
-
-def _headline(scope: _Scope) -> tuple[Table, int]:
-    row = db.session.execute(scope.vouchers(*_voucher_measures())).one()._mapping
-    people = int(row["entrepreneurs"])
-    sessions = dict(
-        db.session.execute(
-            sa.select(TrainingSession.status, sa.func.count())
-            .where(*scope.of_vouchers(TrainingSession.voucher_id, TrainingSession.programme_id))
-            .group_by(TrainingSession.status)
-        ).all()
-    )
-    switches = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Booking)
-        .where(
-            *scope.of_vouchers(Booking.voucher_id, Booking.programme_id),
-            Booking.switched_from_id.is_not(None),
-        )
-    )
-    to_booking = _median(
-        _days(Voucher.booked_at, Voucher.issued_at),
-        scope.vouchers(Voucher.id).where(Voucher.booked_at.is_not(None)),
-    )
-    to_completion = _median(
-        _days(Voucher.completed_at, Voucher.booked_at),
-        scope.vouchers(Voucher.id).where(
-            Voucher.status == VoucherStatus.COMPLETED, Voucher.booked_at.is_not(None)
-        ),
-    )
-    issued = int(row["vouchers"])
+def _headline(scope: _Scope, sums: dict[str, Any]) -> Table:
+    people = int(sums["people"])
+    issued = int(sums["vouchers"])
     figures: list[tuple[str, str, str, Cell]] = [
         ("entrepreneurs", "Entrepreneurs", "count", people),
         ("issued", "Vouchers issued", "count", issued),
-        ("not_yet_booked", "Not yet booked", "count", row[VoucherStatus.ISSUED.value]),
-        ("booked", "Booked", "count", row[VoucherStatus.BOOKED.value]),
-        ("in_progress", "In progress", "count", row[VoucherStatus.IN_PROGRESS.value]),
-        ("completed", "Completed", "count", row[VoucherStatus.COMPLETED.value]),
-        ("expired", "Expired", "count", row[VoucherStatus.EXPIRED.value]),
-        ("revoked", "Revoked", "count", row[VoucherStatus.REVOKED.value]),
-        ("value_issued_minor", "Value issued", "money", row["value_issued"]),
-        ("value_redeemed_minor", "Value redeemed", "money", row["value_redeemed"]),
+        ("not_yet_booked", "Not yet booked", "count", sums["status_issued"]),
+        ("booked", "Booked", "count", sums["status_booked"]),
+        ("in_progress", "In progress", "count", sums["status_in_progress"]),
+        ("completed", "Completed", "count", sums["status_completed"]),
+        ("expired", "Expired", "count", sums["status_expired"]),
+        ("revoked", "Revoked", "count", sums["status_revoked"]),
+        ("value_issued_minor", "Value issued", "money", sums["value_issued"]),
+        ("value_redeemed_minor", "Value redeemed", "money", sums["value_redeemed"]),
         (
             "redemption_rate_pct",
             "Redemption rate (value of confirmed sessions / value issued)",
             "percent",
-            _percent(row["value_redeemed"], row["value_issued"]),
+            _percent(sums["value_redeemed"], sums["value_issued"]),
         ),
         (
             "completion_rate_pct",
             "Completion rate (completed / issued)",
             "percent",
-            _percent(row[VoucherStatus.COMPLETED.value], issued),
+            _percent(sums["status_completed"], issued),
         ),
-        ("median_days_to_booking", "Median days from issue to booking", "days", _round(to_booking)),
+        (
+            "median_days_to_booking",
+            "Median days from issue to booking",
+            "days",
+            _round(scope.median_days(rollup.DAYS_TO_BOOKING)),
+        ),
         (
             "median_days_to_completion",
             "Median days from booking to completion",
             "days",
-            _round(to_completion),
+            _round(scope.median_days(rollup.DAYS_TO_COMPLETION)),
         ),
-        (
-            "sessions_confirmed",
-            "Sessions confirmed",
-            "count",
-            sessions.get(SessionStatus.CONFIRMED.value, 0),
-        ),
+        ("sessions_confirmed", "Sessions confirmed", "count", sums["sessions_confirmed"]),
         (
             "sessions_awaiting",
             "Sessions awaiting the entrepreneur's answer",
             "count",
-            sessions.get(SessionStatus.RECORDED.value, 0),
+            sums["sessions_awaiting"],
         ),
-        ("disputes", "Sessions disputed", "count", sessions.get(SessionStatus.DISPUTED.value, 0)),
-        (
-            "lapsed",
-            "Sessions lapsed (no answer in time)",
-            "count",
-            sessions.get(SessionStatus.LAPSED.value, 0),
-        ),
-        ("switches", "Switches (cancelled and booked another mentor)", "count", switches or 0),
+        ("disputes", "Sessions disputed", "count", sums["sessions_disputed"]),
+        ("lapsed", "Sessions lapsed (no answer in time)", "count", sums["sessions_lapsed"]),
+        ("switches", "Switches (cancelled and booked another mentor)", "count", sums["switches"]),
     ]
     table = Table(
         "headline",
@@ -355,7 +296,7 @@ def _headline(scope: _Scope) -> tuple[Table, int]:
         table.rows.append(
             {"key": key, "figure": label, "kind": kind, "value": suppress(value, people)}
         )
-    return table, people
+    return table
 
 
 def _breakdown(
@@ -363,13 +304,9 @@ def _breakdown(
     key: str,
     title: str,
     label: str,
-    dimension: Any,
+    dimension: str,
     order: Sequence[str] | None = None,
 ) -> Table:
-    dim = dimension.label("grp")
-    rows = db.session.execute(
-        scope.vouchers(dim, *_voucher_measures()).group_by(dim).order_by(dim)
-    ).all()
     table = Table(
         key,
         title,
@@ -386,52 +323,33 @@ def _breakdown(
         ],
         chart=Chart("bar", "group", ("issued", "completed")),
     )
-    found = {r._mapping["grp"]: r._mapping for r in rows}
+    found = {r["grp"]: r for r in _voucher_sums(scope, dimension) if r["vouchers"]}
     keys = list(found)
     if order:
         keys = [k for k in order if k in found] + [k for k in found if k not in order]
     for group in keys:
         r = found[group]
-        people = int(r["entrepreneurs"])
+        people = int(r["people"])
         figures: dict[str, Cell] = {
             "entrepreneurs": people,
             "issued": r["vouchers"],
             "booked": r["ever_booked"],
-            "completed": r[VoucherStatus.COMPLETED.value],
+            "completed": r["status_completed"],
             "value_issued_minor": r["value_issued"],
             "value_redeemed_minor": r["value_redeemed"],
             "redemption_rate_pct": _percent(r["value_redeemed"], r["value_issued"]),
-            "completion_rate_pct": _percent(r[VoucherStatus.COMPLETED.value], r["vouchers"]),
+            "completion_rate_pct": _percent(r["status_completed"], r["vouchers"]),
         }
         table.rows.append({"group": group, **{k: suppress(v, people) for k, v in figures.items()}})
     return table
 
 
 def _provider_choice(scope: _Scope) -> Table:
-    bookings = db.session.execute(
-        sa.select(
-            Booking.provider_kind,
-            sa.func.count(),
-            sa.func.count(sa.distinct(Voucher.entrepreneur_id)),
-            sa.func.count(Booking.switched_from_id),
-        )
-        .join(Voucher, Voucher.id == Booking.voucher_id)
-        .where(*scope.of_vouchers(Booking.voucher_id, Booking.programme_id))
-        .group_by(Booking.provider_kind)
-    ).all()
-    impressions_stmt = sa.select(Impression.provider_kind, sa.func.count()).where(
-        Impression.programme_id == scope.programme_id
-    )
-    if scope.filters.narrows_people:
-        impressions_stmt = impressions_stmt.where(
-            Impression.entrepreneur_id.in_(scope.vouchers(Voucher.entrepreneur_id))
-        )
-    impressions = dict(
-        db.session.execute(impressions_stmt.group_by(Impression.provider_kind)).all()
-    )
-    by_kind = {kind: (n, people, switched) for kind, n, people, switched in bookings}
-    total_bookings = sum(n for n, _p, _s in by_kind.values())
-    total_impressions = sum(impressions.values())
+    bookings = scope.events(rollup.BOOKING)
+    switches = scope.events(rollup.SWITCH)
+    impressions = scope.events(rollup.IMPRESSION)
+    total_bookings = sum(n for n, _t, _p in bookings.values())
+    total_impressions = sum(n for n, _t, _p in impressions.values())
     table = Table(
         "provider_choice",
         "Provider choice",
@@ -450,8 +368,9 @@ def _provider_choice(scope: _Scope) -> Table:
         "more often than shown. Every booking counts, including those later switched.",
     )
     for kind in ProviderKind:
-        n, people, switched = by_kind.get(kind.value, (0, 0, 0))
-        shown = int(impressions.get(kind.value, 0))
+        n, _total, people = bookings.get(kind.value, (0, 0, 0))
+        switched = switches.get(kind.value, (0, 0, 0))[0]
+        shown = impressions.get(kind.value, (0, 0, 0))[0]
         booking_share = n / total_bookings if total_bookings else None
         shown_share = shown / total_impressions if total_impressions else None
         index = (
@@ -475,48 +394,7 @@ def _provider_choice(scope: _Scope) -> Table:
 
 
 def _monthly(scope: _Scope) -> Table:
-    def grouped(stmt: Any) -> dict[str, tuple[Any, ...]]:
-        return {r[0]: tuple(r[1:]) for r in db.session.execute(stmt).all()}
-
-    v_month = _month(Voucher.issued_at).label("m")
-    issued = grouped(
-        scope.vouchers(
-            v_month, sa.func.count(), sa.func.count(sa.distinct(Voucher.entrepreneur_id))
-        ).group_by(v_month)
-    )
-    b_month = _month(Booking.created_at).label("m")
-    booked = grouped(
-        sa.select(b_month, sa.func.count(), sa.func.count(sa.distinct(Voucher.entrepreneur_id)))
-        .join(Voucher, Voucher.id == Booking.voucher_id)
-        .where(*scope.of_vouchers(Booking.voucher_id, Booking.programme_id))
-        .group_by(b_month)
-    )
-    s_month = _month(TrainingSession.confirmed_at).label("m")
-    confirmed = grouped(
-        sa.select(
-            s_month, sa.func.count(), sa.func.count(sa.distinct(TrainingSession.entrepreneur_id))
-        )
-        .where(
-            *scope.of_vouchers(TrainingSession.voucher_id, TrainingSession.programme_id),
-            TrainingSession.status == SessionStatus.CONFIRMED,
-        )
-        .group_by(s_month)
-    )
-    p_month = _month(Payout.paid_at).label("m")
-    paid = grouped(
-        sa.select(
-            p_month,
-            _sum(TrainingSession.value_minor),
-            sa.func.count(sa.distinct(TrainingSession.entrepreneur_id)),
-        )
-        .join(Payout, Payout.id == TrainingSession.payout_id)
-        .where(
-            *scope.of_vouchers(TrainingSession.voucher_id, TrainingSession.programme_id),
-            TrainingSession.status == SessionStatus.CONFIRMED,
-            Payout.status == PayoutStatus.PAID,
-        )
-        .group_by(p_month)
-    )
+    issued, booked, confirmed, paid = (scope.events(s) for s in rollup.MONTHLY)
     table = Table(
         "monthly",
         "Monthly trend",
@@ -531,43 +409,30 @@ def _monthly(scope: _Scope) -> Table:
         note="Each figure is shown as <5 when it concerns fewer than 5 entrepreneurs.",
     )
     months = sorted(set(issued) | set(booked) | set(confirmed) | set(paid))
+    none = (0, 0, 0)
     for month in months:
-        i_n, i_p = issued.get(month, (0, 0))
-        b_n, b_p = booked.get(month, (0, 0))
-        c_n, c_p = confirmed.get(month, (0, 0))
-        p_v, p_p = paid.get(month, (0, 0))
+        i_n, _it, i_p = issued.get(month, none)
+        b_n, _bt, b_p = booked.get(month, none)
+        c_n, _ct, c_p = confirmed.get(month, none)
+        _pn, p_v, p_p = paid.get(month, none)
         table.rows.append(
             {
                 "month": month,
                 "issued": suppress(i_n, i_p),
                 "booked": suppress(b_n, b_p),
                 "sessions_confirmed": suppress(c_n, c_p),
-                "value_paid_minor": suppress(int(p_v or 0), p_p),
+                "value_paid_minor": suppress(p_v, p_p),
             }
         )
     return table
 
 
-def _payment_speed(scope: _Scope) -> Table:
-    base = (
-        sa.select(TrainingSession.id)
-        .join(Payout, Payout.id == TrainingSession.payout_id)
-        .where(
-            *scope.of_vouchers(TrainingSession.voucher_id, TrainingSession.programme_id),
-            TrainingSession.status == SessionStatus.CONFIRMED,
-            Payout.status == PayoutStatus.PAID,
-        )
-    )
-    days = _days(Payout.paid_at, TrainingSession.confirmed_at)
-    n, people, mean, longest = db.session.execute(
-        base.with_only_columns(
-            sa.func.count(),
-            sa.func.count(sa.distinct(TrainingSession.entrepreneur_id)),
-            sa.func.avg(days),
-            sa.func.max(days),
-        )
-    ).one()
-    median = _median(days, base) if n else None
+def _payment_speed(scope: _Scope, sums: dict[str, Any]) -> Table:
+    n = int(sums["sessions_paid"])
+    people = int(sums["paid_people"])
+    mean = float(sums["paid_days_sum"]) / n if n else None
+    longest = sums["paid_days_max"]
+    median = scope.median_days(rollup.PAYMENT_DAYS) if n else None
     table = Table(
         "payment_speed",
         "Payment speed (days from a confirmed session to its payout being paid)",
@@ -582,25 +447,17 @@ def _payment_speed(scope: _Scope) -> Table:
         {
             "sessions_paid": suppress(n, people),
             "median_days": suppress(_round(median), people),
-            "mean_days": suppress(_round(float(mean)) if mean is not None else None, people),
-            "max_days": suppress(_round(float(longest)) if longest is not None else None, people),
+            "mean_days": suppress(_round(mean), people),
+            "max_days": suppress(
+                _round(float(longest)) if longest is not None and n else None, people
+            ),
         }
     )
     return table
 
 
 def _ratings(scope: _Scope) -> Table:
-    rows = db.session.execute(
-        sa.select(
-            Rating.provider_kind,
-            sa.func.count(),
-            sa.func.avg(Rating.stars),
-            sa.func.count(sa.distinct(Rating.entrepreneur_id)),
-        )
-        .where(*scope.of_vouchers(Rating.voucher_id, Rating.programme_id))
-        .group_by(Rating.provider_kind)
-    ).all()
-    found = {kind: (n, avg, people) for kind, n, avg, people in rows}
+    found = scope.events(rollup.RATING)
     table = Table(
         "ratings",
         "Average rating by provider kind",
@@ -612,38 +469,39 @@ def _ratings(scope: _Scope) -> Table:
         chart=Chart("bar", "kind", ("average_stars",)),
     )
     for kind in ProviderKind:
-        n, avg, people = found.get(kind.value, (0, None, 0))
+        n, stars, people = found.get(kind.value, (0, 0, 0))
         table.rows.append(
             {
                 "kind": kind.value,
                 "ratings": suppress(n, people),
-                "average_stars": suppress(
-                    _round(float(avg), 2) if avg is not None else None, people
-                ),
+                "average_stars": suppress(round(stars / n, 2) if n else None, people),
             }
         )
     return table
 
 
 def _top_providers(scope: _Scope) -> Table:
-    completed = sa.func.count().label("completed")
+    per_provider = (
+        sa.select(
+            _E.c.key.label("key"),
+            rollup.whole_sum(_E.c.n).label("completed"),
+            rollup.whole_sum(_E.c.people).label("people"),
+        )
+        .where(*scope.conditions(_E), _E.c.subject == rollup.COMPLETED)
+        .group_by(_E.c.key)
+        .subquery("per_provider")
+    )
     rows = db.session.execute(
         sa.select(
             ProviderRow.number,
             ProviderRow.name,
             ProviderRow.kind,
-            completed,
-            sa.func.count(sa.distinct(Voucher.entrepreneur_id)),
+            per_provider.c.completed,
+            per_provider.c.people,
         )
-        .select_from(Booking)
-        .join(Voucher, Voucher.id == Booking.voucher_id)
-        .join(ProviderRow, ProviderRow.id == Booking.provider_id)
-        .where(
-            *scope.of_vouchers(Booking.voucher_id, Booking.programme_id),
-            Booking.status == BookingStatus.COMPLETED,
-        )
-        .group_by(ProviderRow.id, ProviderRow.number, ProviderRow.name, ProviderRow.kind)
-        .order_by(completed.desc(), ProviderRow.number)
+        .join(ProviderRow, ProviderRow.id == sa.cast(per_provider.c.key, sa.Integer))
+        .where(per_provider.c.completed > 0)
+        .order_by(per_provider.c.completed.desc(), ProviderRow.number)
         .limit(TOP_PROVIDERS)
     ).all()
     table = Table(
@@ -663,7 +521,7 @@ def _top_providers(scope: _Scope) -> Table:
                 "provider_number": number,
                 "provider": name,
                 "kind": kind,
-                "completed": suppress(n, people),
+                "completed": suppress(int(n), int(people)),
             }
         )
     return table
@@ -672,33 +530,34 @@ def _top_providers(scope: _Scope) -> Table:
 def programme_stats(
     programme: Programme, filters: StatsFilter | None = None, now: datetime | None = None
 ) -> Report:
-    """Every statistic of one programme for the funder's dashboard, CSV and JSON."""
+    """Every statistic of one programme for the funder's dashboard, CSV and JSON.
+
+    Read from the roll-ups as of their last refresh; a programme never refreshed (a new one) is
+    rolled up on the spot first, so the figures always come from the same place.
+    """
     filters = filters or StatsFilter()
+    refreshed = db.session.get(StatsRefresh, programme.id)
+    if refreshed is None:
+        rollup.refresh(programme.id, now=now)
+        refreshed = db.session.get(StatsRefresh, programme.id)
+        assert refreshed is not None
     scope = _Scope(programme.id, filters)
-    headline, _people = _headline(scope)
-    age = _age_band(Voucher.issued_at, Entrepreneur.birth_year)
+    sums = _voucher_sums(scope)[0]
     tables = [
         _provider_choice(scope),
         _monthly(scope),
-        _breakdown(scope, "by_trade", "By trade", "Trade", Entrepreneur.trade_code),
-        _breakdown(scope, "by_region", "By region", "Region", Entrepreneur.region_code),
-        _breakdown(
-            scope,
-            "by_gender",
-            "By gender",
-            "Gender",
-            Entrepreneur.gender,
-            [g.value for g in Gender],
-        ),
+        _breakdown(scope, "by_trade", "By trade", "Trade", "trade_code"),
+        _breakdown(scope, "by_region", "By region", "Region", "region_code"),
+        _breakdown(scope, "by_gender", "By gender", "Gender", "gender", [g.value for g in Gender]),
         _breakdown(
             scope,
             "by_age_band",
             "By age band (age in the year of issue)",
             "Age band",
-            age,
+            "age_band",
             [label for label, _lo, _hi in AGE_BANDS],
         ),
-        _payment_speed(scope),
+        _payment_speed(scope, sums),
         _ratings(scope),
         _top_providers(scope),
     ]
@@ -709,8 +568,9 @@ def programme_stats(
         programme.currency,
         filters,
         now or datetime.now(UTC),
-        headline,
+        _headline(scope, sums),
         tables,
+        as_of=refreshed.refreshed_at,
     )
 
 
@@ -737,6 +597,8 @@ def to_json(report: Report) -> dict[str, Any]:
         },
         "filters": report.filters.as_dict(),
         "generated_at": report.generated_at.isoformat(),
+        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "issue_months": dict(zip(("from", "to"), report.filters.months, strict=True)),
         "suppressed_below": SMALL_GROUP,
         "headline": headline_dict(report),
         "tables": {

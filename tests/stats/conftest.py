@@ -22,12 +22,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from marketplace.domain.models import Programme, Provider
-from marketplace.services import bookings, payouts, ratings, sessions, vouchers
+from marketplace.services import bookings, payouts, ratings, sessions, stats_rollup, vouchers
 from tests.builders import Builders
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 PAID_AT = datetime(2025, 4, 10, 9, 0, tzinfo=UTC)
 PERIOD_END = datetime(2025, 4, 1, 0, 0, tzinfo=UTC)
+REFRESHED_AT = datetime(2025, 5, 1, 6, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -138,4 +139,6 @@ def dataset(build: Builders) -> Dataset:
 
     # The other funder's programme has a voucher of its own.
     build.voucher(other, now=T0, name="Zuhura Ali")
+    # The dashboard reads the roll-ups: rebuild them as the refresh command does.
+    stats_rollup.refresh_all(now=REFRESHED_AT)
     return data
