@@ -132,14 +132,9 @@ def test_a_funder_reads_the_dashboard_with_every_chart_drawn(site: Site, browser
     other_hosts: list[str] = []
     context.on("request", lambda r: r.url.startswith(site.url) or other_hosts.append(r.url))
     page = context.new_page()
-    # The browser asks for /favicon.ico on its own; the site has none, which is not a page error.
     page.on(
         "console",
-        lambda m: (
-            m.type == "error"
-            and not m.location.get("url", "").endswith("/favicon.ico")
-            and problems.append(f"{m.text} ({m.location.get('url')})")
-        ),
+        lambda m: m.type == "error" and problems.append(f"{m.text} ({m.location.get('url')})"),
     )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
 

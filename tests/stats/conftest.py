@@ -16,12 +16,15 @@ Sessions confirmed before 1 April are paid on 10 April. Another funder has its o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import Flask
 
 from marketplace.domain.models import Programme, Provider
+from marketplace.extensions import db
 from marketplace.services import bookings, payouts, ratings, sessions, stats_rollup, vouchers
 from tests.builders import Builders
 
@@ -45,6 +48,15 @@ class Dataset:
 
 def _day(n: float) -> datetime:
     return T0 + timedelta(days=n)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_pooled_connections(_app: Flask) -> Iterator[None]:
+    """Close the pool's connections when the run ends, rather than leave them to the garbage
+    collector (psycopg warns about that, and warnings are errors)."""
+    yield
+    with _app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
