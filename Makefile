@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 .PHONY: help install run test test-pg check lint typecheck fmt migrate bench browsers clean
 
 help:
-	@echo "make run      set up, migrate, seed demo data when empty, serve on :$(PORT) + SMS worker"
+	@echo "make run      set up, migrate, seed demo data when empty, serve on :$(PORT) + SMS worker + statistics refresher"
 	@echo "make test     set up and run the whole test suite (SQLite; TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make check    lint, type checks and tests"
 	@echo "make fmt      format the code"
@@ -32,6 +32,7 @@ run: migrate
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SMS printed below by the console backend)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/flask sms-worker & \
+	$(BIN)/flask refresh-stats --every 60 & \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: install
