@@ -120,6 +120,16 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
         return list(db.session.scalars(sa.select(Entrepreneur.phone)))
 
 
+def existing_phones(url: str) -> list[str]:
+    import sqlalchemy as sa
+
+    engine = _engine(url)
+    with engine.connect() as conn:
+        phones = list(conn.scalars(sa.text("SELECT phone FROM entrepreneurs")))
+    engine.dispose()
+    return phones
+
+
 # --------------------------------------------------------------------------- servers
 
 
@@ -213,6 +223,46 @@ def _client(args: tuple[int, int, float, list[str], int, mp.Queue]) -> None:  # 
     out.put((latencies, errors[0]))
 
 
+def _cpu_seconds(match) -> float:  # type: ignore[no-untyped-def]
+    """CPU time (user + system) of the processes whose (pgid, command line) `match` accepts."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if match(int(fields[2]), cmdline):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(port: int, seconds: float, phones: list[str], server_pgid: int,
+            database: str) -> dict[str, float]:
+    """Drive the server and account the CPU each side used per request."""
+    def server(pgid: int, _cmd: str) -> bool:
+        return pgid == server_pgid
+
+    def backends(_pgid: int, cmd: str) -> bool:
+        return cmd.startswith("postgres:") and f" {database} " in cmd
+
+    before = (_cpu_seconds(server), _cpu_seconds(backends), _children_cpu())
+    result = drive(port, seconds, phones)
+    after = (_cpu_seconds(server), _cpu_seconds(backends), _children_cpu())
+    n = max(result["requests"], 1)
+    for key, b, a in zip(("app_cpu_ms", "db_cpu_ms", "client_cpu_ms"), before, after,
+                         strict=True):
+        result[key] = (a - b) / n * 1000
+    return result
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     per = CONNECTIONS // PROCESSES
@@ -243,16 +293,22 @@ def main() -> int:
     parser.add_argument("--providers", type=int, default=4_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database of the last run instead of building it again")
     args = parser.parse_args()
     if not args.url.startswith("postgres"):
         print("bench/ussd.py measures PostgreSQL; give a postgresql:// URL", file=sys.stderr)
         return 2
 
     t0 = time.monotonic()
-    prepare_database(args.url)
-    phones = seed(args.url, args.entrepreneurs, args.providers)
-    print(f"seeded {len(phones):,} entrepreneurs and {args.providers:,} providers "
-          f"in {time.monotonic() - t0:.1f} s")
+    if args.reuse:
+        phones = existing_phones(args.url)
+        print(f"reusing {len(phones):,} entrepreneurs")
+    else:
+        prepare_database(args.url)
+        phones = seed(args.url, args.entrepreneurs, args.providers)
+        print(f"seeded {len(phones):,} entrepreneurs and {args.providers:,} providers "
+              f"in {time.monotonic() - t0:.1f} s")
 
     env = server_env(args.url)
     results = {}
@@ -262,12 +318,15 @@ def main() -> int:
         proc = start_gunicorn(target, port, server_env_, args.workers, args.threads)
         try:
             drive(port, 2.0, phones)  # warm up: imports, pools, caches
-            results[name] = drive(port, args.seconds, phones)
+            results[name] = measure(port, args.seconds, phones, proc.pid,
+                                    args.url.rsplit("/", 1)[1])
         finally:
             stop(proc)
         r = results[name]
         print(f"{name:11s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
               f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:,} requests, {r['errors']} errors)")
+        print(f"{'':11s} CPU per request: app {r['app_cpu_ms']:.2f} ms, PostgreSQL "
+              f"{r['db_cpu_ms']:.2f} ms, load generator {r['client_cpu_ms']:.2f} ms")
 
     ratio = results["USSD hop"]["rps"] / results["bare Flask"]["rps"]
     p99 = results["USSD hop"]["p99_ms"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
@@ -48,11 +49,16 @@ def plain(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
+@cache
+def _hop_schema() -> schemas.UssdHop:
+    return schemas.UssdHop()  # made once: a schema keeps no state between loads
+
+
 @bp.post("/ussd")
 def ussd_hop() -> Response:
     from .ussd.engine import answer_hop, polite_end
 
-    hop = _form(schemas.UssdHop())
+    hop = _form(_hop_schema())
     if hop is None:
         return plain(polite_end(None))
     return plain(answer_hop(hop))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,7 @@ class Listing:
     page: int
     providers: list[ProviderCard]
     has_more: bool
+    programme_id: int | None = None  # the programme its impressions count towards
 
 
 _IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
@@ -71,10 +73,26 @@ _CARD_COLUMNS = (
 )
 
 
-def _listing_statement(with_region: bool) -> sa.Select[*tuple[Any, ...]]:
-    """A page of bookable providers as plain columns (no entities, no trades loaded)."""
+_PROGRAMME_OF = (
+    sa.select(Voucher.programme_id)
+    .where(
+        Voucher.entrepreneur_id == sa.bindparam("entrepreneur_id"),
+        Voucher.status == VoucherStatus.ISSUED,
+    )
+    .order_by(Voucher.expires_at)
+    .limit(1)
+)
+
+
+@lru_cache(maxsize=4)
+def _listing_statement(with_region: bool, with_programme: bool) -> sa.Select[*tuple[Any, ...]]:
+    """A page of bookable providers as plain columns (no entities, no trades loaded); with the
+    programme of the entrepreneur's first voucher to expire when the caller does not know it."""
+    columns: list[Any] = list(_CARD_COLUMNS)
+    if with_programme:
+        columns.append(_PROGRAMME_OF.scalar_subquery().label("programme_id"))
     stmt = (
-        sa.select(*_CARD_COLUMNS)
+        sa.select(*columns)
         .join(provider_trades, provider_trades.c.provider_id == Provider.id)
         .where(
             provider_trades.c.trade_code == sa.bindparam("trade"),
@@ -96,25 +114,6 @@ def _listing_statement(with_region: bool) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-_LISTING = {True: _listing_statement(True), False: _listing_statement(False)}
-
-_PROGRAMME_OF = (
-    sa.select(Voucher.programme_id)
-    .where(
-        Voucher.entrepreneur_id == sa.bindparam("entrepreneur_id"),
-        Voucher.status == VoucherStatus.ISSUED,
-    )
-    .order_by(Voucher.expires_at)
-    .limit(1)
-)
-
-
-def programme_of(entrepreneur_id: int) -> int | None:
-    """The programme an entrepreneur's lists count towards: that of the first voucher to expire."""
-    found = db.session.execute(_PROGRAMME_OF, {"entrepreneur_id": entrepreneur_id}).first()
-    return None if found is None else found[0]
-
-
 def find_providers(
     entrepreneur_id: int,
     trade: str,
@@ -131,16 +130,28 @@ def find_providers(
     """A page of bookable providers for a trade (and region), best rated first.
 
     Every provider shown is recorded as an impression: the denominator of the preference index.
-    `programme_id` is looked up (`programme_of`) when not given. With `commit=False` the
-    impressions are left for the caller's commit (a USSD hop commits them with its screen state).
+    Without `programme_id` the impressions count towards the programme of the entrepreneur's
+    first voucher to expire (read with the page, returned on the listing so the next pages can
+    pass it). With `commit=False` the impressions are left for the caller's commit (a USSD hop
+    commits them with its screen state).
     """
     now = now or utcnow()
     if trade not in reference.trade_codes():
         raise errors.InvalidInput("Unknown trade.", field="trade")
-    rows = db.session.execute(
-        _LISTING[bool(region)],
-        {"trade": trade, "region": region, "offset": page * page_size, "limit": page_size + 1},
+    db.session.flush()  # statements below go straight to the connection
+    conn = db.session.connection()
+    rows = conn.execute(
+        _listing_statement(bool(region), programme_id is None),
+        {
+            "trade": trade,
+            "region": region,
+            "offset": page * page_size,
+            "limit": page_size + 1,
+            "entrepreneur_id": entrepreneur_id,
+        },
     ).all()
+    if programme_id is None and rows:
+        programme_id = rows[0].programme_id
     cards = [
         ProviderCard(
             r.id,
@@ -157,28 +168,33 @@ def find_providers(
         for r in rows[:page_size]
     ]
     listing = Listing(
-        listing_id or str(uuid.uuid4()), trade, region, page, cards, len(rows) > page_size
+        listing_id or str(uuid.uuid4()),
+        trade,
+        region,
+        page,
+        cards,
+        len(rows) > page_size,
+        programme_id,
     )
-    if programme_id is None:
-        programme_id = programme_of(entrepreneur_id)
     if cards:
-        db.session.execute(
-            sa.insert(_IMPRESSIONS),
-            [
-                {
-                    "listing_id": listing.listing_id,
-                    "entrepreneur_id": entrepreneur_id,
-                    "programme_id": programme_id,
-                    "provider_id": c.id,
-                    "provider_kind": c.kind,
-                    "trade_code": trade,
-                    "region_code": region,
-                    "position": page * page_size + i,
-                    "channel": channel,
-                    "shown_at": now,
-                }
-                for i, c in enumerate(cards)
-            ],
+        conn.execute(
+            sa.insert(_IMPRESSIONS).values(
+                [
+                    {
+                        "listing_id": listing.listing_id,
+                        "entrepreneur_id": entrepreneur_id,
+                        "programme_id": programme_id,
+                        "provider_id": c.id,
+                        "provider_kind": c.kind,
+                        "trade_code": trade,
+                        "region_code": region,
+                        "position": page * page_size + i,
+                        "channel": channel,
+                        "shown_at": now,
+                    }
+                    for i, c in enumerate(cards)
+                ]
+            )
         )
         if commit:
             unit.commit()

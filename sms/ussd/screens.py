@@ -237,8 +237,6 @@ FIND_AREA_NAME = Screen(
 
 
 def _load_list(ctx: Ctx, data: Data) -> Params:
-    if "programme_id" not in data:  # looked up once per list, kept for its other pages
-        data["programme_id"] = bookings.programme_of(ctx.person.id)
     listing = bookings.find_providers(
         ctx.person.id,
         data["trade"],
@@ -246,11 +244,12 @@ def _load_list(ctx: Ctx, data: Data) -> Params:
         page=int(data.get("page", 0)),
         channel=Channel.USSD,
         listing_id=data.get("listing_id"),
-        programme_id=data["programme_id"],
+        programme_id=data.get("programme_id"),
         now=ctx.now,
         commit=False,  # the impressions commit with the hop
     )
-    data["listing_id"] = listing.listing_id  # every page of this list is one listing
+    # Every page of this list is one listing, counted towards one programme (read once).
+    data["listing_id"], data["programme_id"] = listing.listing_id, listing.programme_id
     return {
         "cards": [
             {"id": c.id, "name": c.name, "kind": c.kind, "rating": c.rating}
