@@ -21,7 +21,7 @@ import logging
 import time
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,7 +36,7 @@ from marketplace.services import settings, unit
 
 from ..gsm import gsm7_length
 from . import reads
-from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
+from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
 from .screens import HOME, SCREENS, render_end
 from .texts import error_key, t
 
@@ -76,21 +76,15 @@ def _answer(hop: dict[str, Any]) -> str:
     if not _service_code_ok(str(hop.get("serviceCode", ""))):
         log.warning("USSD hop for an unknown service code %r", hop.get("serviceCode"))
         return Reply(t("wrong_service", "en"), end=True).body
-    found = reads.caller(phone)
-    if found is None:
-        db.session.rollback()
-        return Reply(t("unknown_phone", "en"), end=True).body
-    person, language = found
-
     claimed = _claim(session_id, phone, text, now)
     if isinstance(claimed, str):
-        return claimed  # the same hop again: the same answer, nothing done twice
-    row = claimed
+        return claimed  # the same hop again (the same answer, nothing done twice), or a refusal
+    person, language, row = claimed
     hops = row.hops + 1
     fresh = row.hops == 0 or not row.state or bool(row.state.get("ended"))
     inputs = _new_inputs(row.last_text, text, row.hops == 0)
     # The state came from this hop's own read of the row: it is ours to change in place.
-    state: State = _fresh_state() if fresh else row.state
+    state: State = _fresh_state() if fresh or not row.state else row.state
     # The mark that this hop is being answered, written by the first commit inside the hop.
     db.session.info[_MARK] = {"sid": session_id, "text": text, "hops": hops, "now": now}
 
@@ -123,6 +117,25 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+class _Session(NamedTuple):
+    """The session row as a hop finds it."""
+
+    phone: str
+    state: State | None
+    last_text: str
+    last_reply: str
+    hops: int
+
+
+_CLAIMED = (
+    SESSIONS.c.phone,
+    SESSIONS.c.state,
+    SESSIONS.c.last_text,
+    SESSIONS.c.last_reply,
+    SESSIONS.c.hops,
+)
+
+
 @lru_cache(maxsize=4)
 def _claim_statement(dialect: str) -> sa.Executable:
     """Insert the session row, or lock it when it exists (an update that changes nothing), and
@@ -143,33 +156,82 @@ def _claim_statement(dialect: str) -> sa.Executable:
         .on_conflict_do_update(
             index_elements=[SESSIONS.c.session_id], set_={"phone": SESSIONS.c.phone}
         )
-        .returning(
-            SESSIONS.c.phone,
-            SESSIONS.c.state,
-            SESSIONS.c.last_text,
-            SESSIONS.c.last_reply,
-            SESSIONS.c.hops,
-        )
+        .returning(*_CLAIMED)
     )
 
 
-def _claim_row(session_id: str, phone: str, now: datetime) -> sa.Row[Any]:
+def _claim_row(session_id: str, phone: str, now: datetime) -> _Session:
     """The session row, locked until the transaction ends (created on the first hop)."""
     params = {"sid": session_id, "phone": phone, "state": {}, "now": now}
-    return db.session.connection().execute(_claim_statement(_dialect()), params).one()
+    row = db.session.connection().execute(_claim_statement(_dialect()), params).one()
+    return _Session(*row)
 
 
-def _claim(session_id: str, phone: str, text: str, now: datetime) -> sa.Row[Any] | str:
-    """The locked session row to answer this hop, or the body to repeat for a repeated hop."""
+@lru_cache(maxsize=1)
+def _caller_and_claim_statement() -> sa.Executable:
+    """PostgreSQL: read the caller and claim the session row in one round trip. The row is
+    inserted only for a phone we know (the insert selects from the caller)."""
+    person = reads.CALLER.cte("person")
+    now = sa.bindparam("now", type_=SESSIONS.c.created_at.type)
+    claim = (
+        postgresql.insert(SESSIONS)
+        .from_select(
+            [c.name for c in (*SESSIONS.primary_key, *_CLAIMED)] + ["created_at", "updated_at"],
+            sa.select(
+                sa.bindparam("sid", type_=SESSIONS.c.session_id.type),
+                sa.bindparam("phone", type_=SESSIONS.c.phone.type),
+                sa.bindparam("state", type_=SESSIONS.c.state.type),
+                sa.literal(""),
+                sa.literal(""),
+                sa.literal(0),
+                now,
+                now,
+            ).select_from(person),
+        )
+        .on_conflict_do_update(
+            index_elements=[SESSIONS.c.session_id], set_={"phone": SESSIONS.c.phone}
+        )
+        .returning(*_CLAIMED)
+        .cte("claimed")
+    )
+    session = (claim.c[c.name].label(f"session_{c.name}") for c in _CLAIMED)
+    return sa.select(person, *session).select_from(person.join(claim, sa.true()))
+
+
+def _caller_and_claim(
+    session_id: str, phone: str, now: datetime
+) -> tuple[Caller, str, _Session] | None:
+    """Who is dialling, in which language, and their locked session row; None for a phone we
+    do not know (and then no row is made)."""
+    if _dialect() != "postgresql":
+        found = reads.caller(phone)
+        return None if found is None else (*found, _claim_row(session_id, phone, now))
+    params = {"sid": session_id, "phone": phone, "state": {}, "now": now}
+    row = db.session.connection().execute(_caller_and_claim_statement(), params).first()
+    if row is None:
+        return None
+    n = len(_CLAIMED)
+    return Caller.of(row), row.language, _Session(*row[-n:])
+
+
+def _claim(
+    session_id: str, phone: str, text: str, now: datetime
+) -> tuple[Caller, str, _Session] | str:
+    """The caller and the locked session row to answer this hop, or the body to answer at once:
+    the stored reply of a repeated hop, or a refusal."""
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     while True:
-        row = _claim_row(session_id, phone, now)
+        claimed = _caller_and_claim(session_id, phone, now)
+        if claimed is None:
+            db.session.rollback()
+            return Reply(t("unknown_phone", "en"), end=True).body
+        row = claimed[2]
         if row.phone != phone:
             db.session.rollback()
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
         if row.hops == 0 or row.last_text != text:
-            return row
+            return claimed
         body = str(row.last_reply)
         db.session.rollback()
         if body:

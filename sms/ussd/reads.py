@@ -27,7 +27,7 @@ from .flow import Caller
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 
-_CALLER = sa.select(
+CALLER = sa.select(
     Entrepreneur.id,
     Entrepreneur.name,
     Entrepreneur.language,
@@ -38,7 +38,7 @@ _CALLER = sa.select(
 
 def caller(phone: str) -> tuple[Caller, str] | None:
     """Who is dialling and in which language, or None for a phone we do not know."""
-    row = db.session.connection().execute(_CALLER, {"phone": phone}).first()
+    row = db.session.connection().execute(CALLER, {"phone": phone}).first()
     return None if row is None else (Caller.of(row), row.language)
 
 
