@@ -597,7 +597,7 @@ def to_json(report: Report) -> dict[str, Any]:
         },
         "filters": report.filters.as_dict(),
         "generated_at": report.generated_at.isoformat(),
-        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "as_of": as_of_text(report) or None,
         "issue_months": dict(zip(("from", "to"), report.filters.months, strict=True)),
         "suppressed_below": SMALL_GROUP,
         "headline": headline_dict(report),
@@ -612,6 +612,23 @@ def to_json(report: Report) -> dict[str, Any]:
     }
 
 
+def as_of_text(report: Report) -> str:
+    """When the figures were rolled up (UTC, to the second): the same text in the CSV and JSON."""
+    return report.as_of.astimezone(UTC).isoformat(timespec="seconds") if report.as_of else ""
+
+
+def issue_months_text(filters: StatsFilter) -> str:
+    """What the date filter covers, in words: it works by whole issue months."""
+    first, last = filters.months
+    if first and last:
+        return f"issued from {first} to {last}"
+    if first:
+        return f"issued from {first} on"
+    if last:
+        return f"issued up to {last}"
+    return "issued in any month"
+
+
 def _csv_cell(value: Cell) -> str:
     if value is None:
         return ""
@@ -619,23 +636,26 @@ def _csv_cell(value: Cell) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def table_csv(table: Table) -> str:
+def table_csv(report: Report, table: Table) -> str:
+    """One table; every row says when the figures were rolled up (`as_of`, UTC)."""
     out = io.StringIO()
     writer = csv.writer(out)
+    as_of = as_of_text(report)
     if table.key == "headline":
-        writer.writerow(["key", "figure", "value"])
+        writer.writerow(["key", "figure", "value", "as_of"])
     else:
-        writer.writerow([c.key for c in table.columns])
+        writer.writerow([*(c.key for c in table.columns), "as_of"])
     for row in table_rows(table):
-        writer.writerow([_csv_cell(v) for v in row.values()])
+        writer.writerow([*(_csv_cell(v) for v in row.values()), as_of])
     return out.getvalue()
 
 
 def report_csv(report: Report) -> str:
-    """Every table in one file, long form: table, row, column, value."""
+    """Every table in one file, long form: table, row, column, value, and when rolled up."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["programme_id", "table", "row", "column", "value"])
+    as_of = as_of_text(report)
+    writer.writerow(["programme_id", "table", "row", "column", "value", "as_of"])
     for table in report.all_tables:
         label_key = "key" if table.key == "headline" else table.columns[0].key
         for row in table_rows(table):
@@ -649,6 +669,7 @@ def report_csv(report: Report) -> str:
                         _csv_cell(row[label_key]),
                         key,
                         _csv_cell(value),
+                        as_of,
                     ]
                 )
     return out.getvalue()

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from marketplace.web.funder import show
 from tests.builders import Builders
 
-from .conftest import Dataset
+from .conftest import REFRESHED_AT, Dataset
 
 KINDS = {"craft_worker": "Craft worker", "institute": "Training institute"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -187,7 +187,7 @@ def test_the_csv_downloads_carry_the_json_figures(
     assert "attachment" in answer.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     assert rows == [
-        {k: "" if v is None else str(v) for k, v in row.items()}
+        {**{k: "" if v is None else str(v) for k, v in row.items()}, "as_of": body["as_of"]}
         for row in body["tables"]["by_age_band"]["rows"]
     ]
     head = list(
@@ -198,12 +198,14 @@ def test_the_csv_downloads_carry_the_json_figures(
     assert {r["key"]: r["value"] for r in head} == {
         k: "" if v is None else str(v) for k, v in body["headline"].items()
     }
+    assert {r["as_of"] for r in head} == {body["as_of"]}
     everything = list(
         csv.DictReader(
             io.StringIO(client.get(f"{base}/stats.csv?gender=female").get_data(as_text=True))
         )
     )
     lookup = {(r["table"], r["row"], r["column"]): r["value"] for r in everything}
+    assert {r["as_of"] for r in everything} == {body["as_of"]}
     assert lookup[("headline", "issued", "value")] == "9"
     assert lookup[("provider_choice", "craft_worker", "preference_index")] == str(
         body["tables"]["provider_choice"]["rows"][0]["preference_index"]
@@ -256,3 +258,32 @@ def test_the_page_loads_its_scripts_from_our_own_static_files(
     assert library.status_code == 200
     assert b"Chart.js v4" in library.get_data()[:200]
     library.close()
+
+
+def test_the_page_csv_and_json_all_say_the_figures_are_as_of_the_last_refresh(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    query = {"from": "2025-03-15", "to": "2025-04-02"}
+    body = _api(client, build, dataset.programme.id, **query)
+    # The time of the roll-up, not of the request.
+    assert body["as_of"] == "2025-05-01T06:00:00+00:00" == REFRESHED_AT.isoformat()
+    assert body["issue_months"] == {"from": "2025-03", "to": "2025-04"}
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    html = client.get(base, query_string=query).get_data(as_text=True)
+    assert "as of 01 May 2025 06:00 UTC" in html
+    assert f'data-as-of="{body["as_of"]}"' in html
+    assert "Showing vouchers issued from 2025-03 to 2025-04." in html
+    assert "filter by issue month" in html
+    for path in ("stats.csv", *(f"{key}.csv" for key in ("headline", *body["tables"]))):
+        rows = list(
+            csv.DictReader(
+                io.StringIO(client.get(f"{base}/{path}", query_string=query).get_data(as_text=True))
+            )
+        )
+        assert rows, path
+        assert {r["as_of"] for r in rows} == {body["as_of"]}, path
+    only_from = client.get(base, query_string={"from": "2025-03-15"}).get_data(as_text=True)
+    assert "Showing vouchers issued from 2025-03 on." in only_from
+    unfiltered = client.get(base).get_data(as_text=True)
+    assert "Showing vouchers issued in any month." in unfiltered

@@ -148,6 +148,8 @@ def dashboard(programme_id: int) -> tuple[str, int] | str:
         regions=reference.regions(),
         genders=["female", "male", "other"],
         small=stats.SMALL_GROUP,
+        as_of=stats.as_of_text(report),
+        issue_months=stats.issue_months_text(report.filters),
     )
     return (page, 422) if errors else page
 
@@ -174,7 +176,8 @@ def table_csv(programme_id: int, table_key: str) -> Response:
     if table_key not in set(stats.table_keys(report)):
         abort(404)
     return _csv(
-        stats.table_csv(report.table(table_key)), f"programme-{programme.id}-{table_key}.csv"
+        stats.table_csv(report, report.table(table_key)),
+        f"programme-{programme.id}-{table_key}.csv",
     )
 
 
