@@ -45,6 +45,7 @@ from ..domain.models import (
     Payout,
     PayoutStatus,
     Programme,
+    Provider,
     Rating,
     SessionStatus,
     StatsEventCell,
@@ -57,6 +58,8 @@ from ..domain.models import (
 from ..extensions import db
 
 WILD = "*"
+# Per-provider counts kept per combination of `*` dimensions (PostgreSQL): the dashboard shows 10.
+KEEP_PROVIDERS = 50
 
 # Age in the year of issue: (label, lowest age, highest age or None).
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -459,6 +462,9 @@ def _add_wildcards(
     measures: dict[str, str],
 ) -> None:
     """Add every combination of `*` dimensions, each summed from the finest cells."""
+    if is_postgres():
+        _add_wildcards_grouping_sets(model, programme_id, dims, keys, measures)
+        return
     table = model.__table__
     finest = [table.c.programme_id == programme_id, *(table.c[d] != WILD for d in dims)]
     for size in range(1, len(dims) + 1):
@@ -478,6 +484,67 @@ def _add_wildcards(
             db.session.execute(sa.insert(model).from_select(columns, select))
 
 
+def _add_wildcards_grouping_sets(
+    model: Any,
+    programme_id: int,
+    dims: Sequence[str],
+    keys: Sequence[str],
+    measures: dict[str, str],
+) -> None:
+    """PostgreSQL: every `*` combination in one scan of the finest cells (GROUPING SETS).
+
+    Per-provider counts ("completed") keep only each combination's top `KEEP_PROVIDERS`, ranked
+    as the dashboard ranks them (most completed, then provider number): a dashboard shows ten.
+    """
+    table = model.__table__
+    finest = [table.c.programme_id == programme_id, *(table.c[d] != WILD for d in dims)]
+    sets = [
+        sa.tuple_(*(table.c[d] for d in dims if d not in wild), *(table.c[k] for k in keys))
+        if len(dims) - len(wild) + len(keys) > 0
+        else sa.tuple_()
+        for size in range(1, len(dims) + 1)
+        for wild in itertools.combinations(dims, size)
+    ]
+    values: list[Any] = [sa.literal(programme_id).label("programme_id")]
+    values += [
+        sa.case((sa.func.grouping(table.c[d]) == 1, WILD), else_=table.c[d]).label(d) for d in dims
+    ]
+    values += [table.c[k].label(k) for k in keys]
+    for name, how in measures.items():
+        agg = sa.func.max(table.c[name]) if how == "max" else sa.func.sum(table.c[name])
+        values.append(sa.cast(agg, table.c[name].type).label(name))
+    grouped = (
+        sa.select(*values)
+        .where(*finest)
+        .group_by(sa.func.grouping_sets(*sets))
+        .having(sa.func.count() > 0)
+    )
+    columns = ["programme_id", *dims, *keys, *measures]
+    if "subject" not in keys:
+        db.session.execute(sa.insert(model).from_select(columns, grouped))
+        return
+    g = grouped.subquery("g")
+    provider_number = (
+        sa.select(Provider.number)
+        .where(sa.cast(Provider.id, sa.String) == g.c.key)
+        .scalar_subquery()
+    )
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=[g.c.subject, *(g.c[d] for d in dims)],
+            order_by=[g.c.n.desc(), provider_number],
+        )
+        .label("rank")
+    )
+    others = sa.select(*(g.c[c] for c in columns)).where(g.c.subject != COMPLETED)
+    ranked = (
+        sa.select(*(g.c[c] for c in columns), rank).where(g.c.subject == COMPLETED).subquery("r")
+    )
+    top = sa.select(*(ranked.c[c] for c in columns)).where(ranked.c.rank <= KEEP_PROVIDERS)
+    db.session.execute(sa.insert(model).from_select(columns, others.union_all(top)))
+
+
 # --------------------------------------------------------------------------- refresh
 
 
@@ -488,6 +555,8 @@ def refresh(programme_id: int, now: datetime | None = None) -> float:
     db.session.execute(
         sa.select(Programme.id).where(Programme.id == programme_id).with_for_update()
     )
+    if is_postgres():  # large sorts and hashes stay in memory for this transaction only
+        db.session.execute(sa.text("SET LOCAL work_mem = '256MB'"))
     for model in (StatsVoucherCell, StatsEventCell, StatsRefresh):
         db.session.execute(sa.delete(model).where(model.programme_id == programme_id))
     _insert_voucher_cells(programme_id)
