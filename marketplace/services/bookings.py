@@ -58,6 +58,7 @@ class Listing:
 
 
 _IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
+_RECORD_IMPRESSION = sa.insert(_IMPRESSIONS)  # one row per parameter set (compiled once)
 _CARD_COLUMNS = (
     Provider.id,
     Provider.number,
@@ -178,23 +179,22 @@ def find_providers(
     )
     if cards:
         conn.execute(
-            sa.insert(_IMPRESSIONS).values(
-                [
-                    {
-                        "listing_id": listing.listing_id,
-                        "entrepreneur_id": entrepreneur_id,
-                        "programme_id": programme_id,
-                        "provider_id": c.id,
-                        "provider_kind": c.kind,
-                        "trade_code": trade,
-                        "region_code": region,
-                        "position": page * page_size + i,
-                        "channel": channel,
-                        "shown_at": now,
-                    }
-                    for i, c in enumerate(cards)
-                ]
-            )
+            _RECORD_IMPRESSION,
+            [
+                {
+                    "listing_id": listing.listing_id,
+                    "entrepreneur_id": entrepreneur_id,
+                    "programme_id": programme_id,
+                    "provider_id": c.id,
+                    "provider_kind": c.kind,
+                    "trade_code": trade,
+                    "region_code": region,
+                    "position": page * page_size + i,
+                    "channel": channel,
+                    "shown_at": now,
+                }
+                for i, c in enumerate(cards)
+            ],
         )
         if commit:
             unit.commit()
