@@ -134,20 +134,46 @@ def _redeemed_minor() -> ColumnElement[int]:
     )
 
 
+# Each voucher of the programme being refreshed with its cell: written once per refresh into a
+# temporary table (this connection only), then joined by every subject instead of the vouchers and
+# entrepreneurs again.
+_CELLS = sa.Table(
+    "stats_refresh_cells",
+    sa.MetaData(),
+    sa.Column("voucher_id", sa.Integer, primary_key=True),
+    sa.Column("issue_month", sa.String(7)),
+    sa.Column("region_code", sa.String(40)),
+    sa.Column("trade_code", sa.String(40)),
+    sa.Column("gender", sa.String(10)),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _write_voucher_cells(programme_id: int) -> None:
+    connection = db.session.connection()
+    _CELLS.drop(connection, checkfirst=True)
+    _CELLS.create(connection)
+    db.session.execute(
+        sa.insert(_CELLS).from_select(
+            ["voucher_id", "issue_month", "region_code", "trade_code", "gender"],
+            sa.select(
+                Voucher.id,
+                month_of(Voucher.issued_at),
+                Entrepreneur.region_code,
+                Entrepreneur.trade_code,
+                Entrepreneur.gender,
+            )
+            .join(Entrepreneur, Entrepreneur.id == Voucher.entrepreneur_id)
+            .where(Voucher.programme_id == programme_id),
+        )
+    )
+    if is_postgres():
+        db.session.execute(sa.text("ANALYZE stats_refresh_cells"))
+
+
 def _voucher_cells(programme_id: int) -> sa.Subquery:
     """Each voucher of the programme with the cell it belongs to."""
-    return (
-        sa.select(
-            Voucher.id.label("voucher_id"),
-            month_of(Voucher.issued_at).label("issue_month"),
-            Entrepreneur.region_code.label("region_code"),
-            Entrepreneur.trade_code.label("trade_code"),
-            Entrepreneur.gender.label("gender"),
-        )
-        .join(Entrepreneur, Entrepreneur.id == Voucher.entrepreneur_id)
-        .where(Voucher.programme_id == programme_id)
-        .subquery("cells")
-    )
+    return sa.select(_CELLS).subquery("cells")
 
 
 # --------------------------------------------------------------------------- voucher cells
@@ -560,7 +586,9 @@ def refresh(programme_id: int, now: datetime | None = None) -> float:
     for model in (StatsVoucherCell, StatsEventCell, StatsRefresh):
         db.session.execute(sa.delete(model).where(model.programme_id == programme_id))
     _insert_voucher_cells(programme_id)
+    _write_voucher_cells(programme_id)
     _insert_event_cells(programme_id)
+    _CELLS.drop(db.session.connection())
     seconds = clock.perf_counter() - started
     db.session.add(
         StatsRefresh(
