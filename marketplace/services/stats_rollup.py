@@ -489,6 +489,8 @@ def _add_wildcards(
 ) -> None:
     """Add every combination of `*` dimensions, each summed from the finest cells."""
     if is_postgres():
+        # The finest cells were just written: let the planner see how many.
+        db.session.execute(sa.text(f"ANALYZE {model.__tablename__}"))
         _add_wildcards_grouping_sets(model, programme_id, dims, keys, measures)
         return
     table = model.__table__
@@ -550,25 +552,27 @@ def _add_wildcards_grouping_sets(
         db.session.execute(sa.insert(model).from_select(columns, grouped))
         return
     g = grouped.subquery("g")
-    provider_number = (
-        sa.select(Provider.number)
-        .where(sa.cast(Provider.id, sa.String) == g.c.key)
-        .scalar_subquery()
-    )
+    numbers = sa.select(
+        sa.cast(Provider.id, sa.String).label("key"), Provider.number.label("number")
+    ).subquery("numbers")
     rank = (
         sa.func.row_number()
         .over(
             partition_by=[g.c.subject, *(g.c[d] for d in dims)],
-            order_by=[g.c.n.desc(), provider_number],
+            order_by=[g.c.n.desc(), numbers.c.number],
         )
         .label("rank")
     )
-    others = sa.select(*(g.c[c] for c in columns)).where(g.c.subject != COMPLETED)
     ranked = (
-        sa.select(*(g.c[c] for c in columns), rank).where(g.c.subject == COMPLETED).subquery("r")
+        sa.select(*(g.c[c] for c in columns), rank)
+        .select_from(g)
+        .outerjoin(numbers, sa.and_(g.c.subject == COMPLETED, numbers.c.key == g.c.key))
+        .subquery("ranked")
     )
-    top = sa.select(*(ranked.c[c] for c in columns)).where(ranked.c.rank <= KEEP_PROVIDERS)
-    db.session.execute(sa.insert(model).from_select(columns, others.union_all(top)))
+    kept = sa.select(*(ranked.c[c] for c in columns)).where(
+        sa.or_(ranked.c.subject != COMPLETED, ranked.c.rank <= KEEP_PROVIDERS)
+    )
+    db.session.execute(sa.insert(model).from_select(columns, kept))
 
 
 # --------------------------------------------------------------------------- refresh
