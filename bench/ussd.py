@@ -5,10 +5,13 @@ voucher import) and providers (bulk inserts), starts gunicorn twice on 127.0.0.1
 settings (the app, and bench/bare_app.py), then drives realistic multi-hop sessions at 16 concurrent
 keep-alive connections for a bounded time: main menu -> my vouchers, and find -> trade -> area ->
 list -> next page. Prints requests/s of both, their ratio (target >= 0.4) and the hop latency
-p50/p99 (target p99 < 50 ms). Loopback only; it stops its servers by itself.
+p50/p99 (target p99 < 50 ms), and the CPU each side used per request (app server, PostgreSQL
+backends, load generator), which shows where a hop's cost goes even when the machine is shared.
+Loopback only; it stops its servers by itself.
 
     .venv/bin/python bench/ussd.py                  # 20 s per side
     .venv/bin/python bench/ussd.py --seconds 5      # a quicker look
+    .venv/bin/python bench/ussd.py --reuse          # keep the database of the last run
     BENCH_USSD_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ujuzi_bench_ussd (default)
 """
 
@@ -330,6 +333,11 @@ def main() -> int:
 
     ratio = results["USSD hop"]["rps"] / results["bare Flask"]["rps"]
     p99 = results["USSD hop"]["p99_ms"]
+    cost = {name: r["app_cpu_ms"] + r["db_cpu_ms"] + r["client_cpu_ms"]
+            for name, r in results.items()}
+    print(f"CPU per request, all processes: bare {cost['bare Flask']:.2f} ms, USSD "
+          f"{cost['USSD hop']:.2f} ms: on an otherwise idle machine the ratio tends to "
+          f"{cost['bare Flask'] / cost['USSD hop']:.2f}")
     print(f"ratio USSD/bare: {ratio:.2f} (target >= {RATIO_TARGET})  "
           f"USSD p99: {p99:.1f} ms (target < {P99_TARGET_MS:.0f} ms)  "
           f"{CONNECTIONS} connections, gunicorn {args.workers} workers x {args.threads} threads")
