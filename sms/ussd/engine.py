@@ -293,8 +293,14 @@ def _save(
 ) -> None:
     """Store the reply and the state with one UPDATE and commit the hop."""
     db.session.info.pop(_MARK, None)  # the reply replaces the mark
-    params = {"sid": session_id, "state": state, "text": text, "reply": reply, "hops": hops}
-    params["now"] = now
+    params = {
+        "sid": session_id,
+        "state": state,
+        "text": text,
+        "reply": reply,
+        "hops": hops,
+        "now": now,
+    }
     conn = db.session.connection()
     if conn.execute(_save_statement(_dialect()), params).first() is None:
         # The first hop's row went with a rollback during the hop: claim it again.
