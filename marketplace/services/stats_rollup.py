@@ -23,6 +23,11 @@ never double-counts; a person whose counted voucher falls outside the filter is 
 another of their vouchers matches, which can only under-count and so hide more, never less. Without
 filters the counts are exact. Impressions belong to entrepreneurs rather than vouchers: they are
 filed under the entrepreneur's first voucher in the programme.
+
+On PostgreSQL the `*` combinations come from one GROUPING SETS statement, and the per-provider
+counts (top providers) keep only the top `KEEP_PROVIDERS` of each combination, ranked as the
+dashboard ranks them: exact for the top ten without a date range; with a date range the months'
+own lists are summed, so a provider outside every month's top list of that cell cannot show.
 """
 
 from __future__ import annotations
