@@ -67,7 +67,8 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(monkeypa
     from marketplace.app import create_app
 
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app({"TESTING": True})
 
     @app.get("/whoami")
     def whoami():
