@@ -26,7 +26,7 @@ from ..domain.models import (
     provider_trades,
 )
 from ..extensions import db
-from . import audit, outbox, reference, unit
+from . import audit, outbox, providers, reference, unit
 from .vouchers import lock_voucher
 
 PAGE_SIZE = 3
@@ -257,17 +257,7 @@ def book_provider(
         raise errors.ProviderNotBookable("This provider is not part of your voucher's programme.")
     before = {"status": voucher.status}
     voucher.book(now)
-    taken = db.session.execute(
-        sa.update(Provider)
-        .where(
-            Provider.id == provider.id,
-            Provider.status == ProviderStatus.APPROVED,
-            Provider.active_bookings < Provider.capacity,
-        )
-        .values(active_bookings=Provider.active_bookings + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if not providers.take_place(provider.id):
         unit.rollback()
         raise errors.ProviderFull()
     switched_from = db.session.scalar(
@@ -371,12 +361,7 @@ def cancel_booking(
     before = {"status": voucher.status, "booking_id": booking.id}
     voucher.cancel_booking(now)
     booking.cancel(now)
-    db.session.execute(
-        sa.update(Provider)
-        .where(Provider.id == booking.provider_id)
-        .values(active_bookings=Provider.active_bookings - 1)
-        .execution_options(synchronize_session=False)
-    )
+    providers.free_place(booking.provider_id)
     audit.record(
         db.session(),
         f"entrepreneur:{entrepreneur_id}",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..domain import errors
 from ..domain.base import utcnow
 from ..domain.codes import new_provider_number
-from ..domain.models import Provider, ProviderKind, ProviderStaff, Trade
+from ..domain.models import Provider, ProviderKind, ProviderStaff, ProviderStatus, Trade
 from ..domain.phones import normalise_phone
 from ..extensions import db
 from . import audit, outbox, reference, settings, unit
@@ -206,6 +206,32 @@ def add_staff(
     )
     unit.commit()
     return staff
+
+
+def take_place(provider_id: int) -> bool:
+    """Take one of an approved provider's free places in the current transaction; False when none
+    is left. One conditional UPDATE, so concurrent bookings can never pass the capacity."""
+    taken = db.session.execute(
+        sa.update(Provider)
+        .where(
+            Provider.id == provider_id,
+            Provider.status == ProviderStatus.APPROVED,
+            Provider.active_bookings < Provider.capacity,
+        )
+        .values(active_bookings=Provider.active_bookings + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1  # type: ignore[attr-defined]
+
+
+def free_place(provider_id: int) -> None:
+    """Give a place back when a booking ends (cancelled, completed, or its voucher ended)."""
+    db.session.execute(
+        sa.update(Provider)
+        .where(Provider.id == provider_id)
+        .values(active_bookings=Provider.active_bookings - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _language(provider: Provider) -> str:

@@ -22,7 +22,6 @@ from ..domain.models import (
     ConfirmationCode,
     Entrepreneur,
     Programme,
-    Provider,
     ProviderStaff,
     SessionStatus,
     TrainingSession,
@@ -30,7 +29,7 @@ from ..domain.models import (
 )
 from ..domain.money import format_minor, session_share
 from ..extensions import db
-from . import audit, outbox, settings, unit
+from . import audit, outbox, providers, settings, unit
 from .vouchers import lock_voucher
 
 TOPIC_MAX = 200
@@ -417,12 +416,7 @@ def _finish_booking(session: TrainingSession, now: datetime) -> None:
     )
     if booking is not None and booking.status == BookingStatus.ACTIVE:
         booking.complete(now)
-        db.session.execute(
-            sa.update(Provider)
-            .where(Provider.id == booking.provider_id)
-            .values(active_bookings=Provider.active_bookings - 1)
-            .execution_options(synchronize_session=False)
-        )
+        providers.free_place(booking.provider_id)
 
 
 def lapse_sessions(now: datetime | None = None) -> int:

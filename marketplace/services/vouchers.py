@@ -30,13 +30,12 @@ from ..domain.models import (
     Entrepreneur,
     OutboxMessage,
     Programme,
-    Provider,
     Voucher,
     VoucherStatus,
 )
 from ..domain.money import format_minor
 from ..extensions import db
-from . import audit, bulk, outbox, reference, settings, unit
+from . import audit, bulk, outbox, providers, reference, settings, unit
 from .entrepreneurs import CleanEntrepreneur, NewEntrepreneur, get_or_register, validate
 
 CSV_COLUMNS = ("phone", "name", "gender", "birth_year", "trade", "region", "language")
@@ -566,12 +565,7 @@ def _end_booking(voucher: Voucher, now: datetime) -> None:
     if booking is None:
         return
     booking.close(now)
-    db.session.execute(
-        sa.update(Provider)
-        .where(Provider.id == booking.provider_id)
-        .values(active_bookings=Provider.active_bookings - 1)
-        .execution_options(synchronize_session=False)
-    )
+    providers.free_place(booking.provider_id)
 
 
 def _return_budget(voucher: Voucher, amount: int) -> None:
