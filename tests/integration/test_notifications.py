@@ -1,0 +1,80 @@
+"""Each flow writes the SMS its people need to the outbox, in the transaction that caused it."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from marketplace.domain.models import OutboxMessage, Provider
+from marketplace.extensions import db
+from marketplace.services import entrepreneurs, payouts, sessions, vouchers
+
+
+def _outbox(phone: str, kind: str) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage.body)
+            .where(OutboxMessage.to_phone == phone, OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def test_an_issued_voucher_sends_its_code_value_expiry_and_how_to_use_it(build, app):
+    voucher = build.voucher(phone="+254711222333")
+    [body] = _outbox("+254711222333", "voucher_issued")
+    spaced = f"{voucher.code[:3]} {voucher.code[3:6]} {voucher.code[6:]}"
+    assert spaced in body
+    assert "KES 4,000" in body
+    assert voucher.expires_at.strftime("%d/%m/%Y") in body
+    assert app.config["USSD_SERVICE_CODE"] in body
+
+
+def test_a_recorded_session_asks_the_entrepreneur_to_confirm_with_its_reference(build):
+    session = build.recorded_session()
+    [body] = _outbox(session.voucher.entrepreneur.phone, "session_recorded")
+    assert f"YES {session.ref}" in body and f"NO {session.ref}" in body
+
+
+def test_a_confirmed_session_tells_the_mentor_what_was_earned(build):
+    session = build.confirmed_session()
+    provider = db.session.get(Provider, session.provider_id)
+    [body] = _outbox(provider.phone, "session_confirmed_mentor")
+    assert session.ref in body and "KES 1,000" in body
+
+
+def test_a_voucher_about_to_expire_sends_one_reminder(build):
+    issued = datetime.now(UTC) - timedelta(days=85)
+    voucher = build.voucher(now=issued, phone="+254711222444")  # valid 90 days: 5 left
+    assert vouchers.send_expiry_reminders(days=7) == 1
+    assert vouchers.send_expiry_reminders(days=7) == 0  # never twice
+    [body] = _outbox("+254711222444", "voucher_expiring")
+    assert voucher.expires_at.strftime("%d/%m/%Y") in body
+
+
+def test_stop_silences_reminders_but_not_what_carries_money_or_codes(build):
+    issued = datetime.now(UTC) - timedelta(days=85)
+    voucher = build.voucher(now=issued, phone="+254711222555")
+    entrepreneurs.set_sms_opt_out(voucher.entrepreneur_id, True)
+    assert vouchers.send_expiry_reminders(days=7) == 1
+    assert _outbox("+254711222555", "voucher_expiring") == []
+    vouchers.revoke_voucher(voucher.code, "officer", "test")
+    assert len(_outbox("+254711222555", "voucher_revoked")) == 1
+
+
+def test_a_paid_statement_tells_the_provider_the_amount_and_reference(build):
+    session = build.confirmed_session()
+    run = payouts.run_payout("KES", datetime.now(UTC) + timedelta(minutes=10), "officer")
+    assert run is not None
+    [statement] = run.payouts
+    payouts.mark_paid(statement.id, "MPESA-QX12", "officer")
+    provider = db.session.get(Provider, session.provider_id)
+    [body] = _outbox(provider.phone, "payout_made")
+    assert "KES 1,000" in body and "MPESA-QX12" in body
+
+
+def test_a_disputed_session_tells_the_mentor_it_goes_to_review(build):
+    session = build.recorded_session()
+    sessions.answer_session(session.entrepreneur_id, session.ref, False, "sms")
+    provider = db.session.get(Provider, session.provider_id)
+    [body] = _outbox(provider.phone, "session_disputed_mentor")
+    assert session.ref in body
