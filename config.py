@@ -88,7 +88,13 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
 def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": _int("DB_POOL_SIZE", 10), "max_overflow": 10}
+    return {
+        # A liveness check per checkout survives database restarts quietly; it costs a round trip
+        # per request, which busy USSD deployments may prefer to skip (DB_POOL_PRE_PING=0).
+        "pool_pre_ping": _env("DB_POOL_PRE_PING", "1") != "0",
+        "pool_size": _int("DB_POOL_SIZE", 10),
+        "max_overflow": 10,
+    }
 
 
 def check_production(cfg: dict[str, object]) -> None:
