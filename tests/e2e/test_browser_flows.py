@@ -7,9 +7,7 @@ Needs Chromium at /usr/bin/chromium (Debian's package); skipped with a reason wh
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
-from marketplace.app import create_app
 from marketplace.domain.models import OutboxMessage
 from marketplace.extensions import db
 from marketplace.services import access, bookings, programmes, providers, reference, sessions
@@ -27,12 +23,10 @@ from marketplace.services import vouchers as voucher_service
 from marketplace.services.entrepreneurs import NewEntrepreneur
 from marketplace.services.programmes import NewProgramme
 from marketplace.services.providers import NewProvider
-from sms.gateway import FakeGateway
+from tests.e2e.conftest import browser_app, require_chromium, screenshot, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 MENTOR_PHONE = "+254711222333"
 TRAINEE_PHONE = "+254722444555"
 OFFICER = ("officer@example.org", "a long officer password")
@@ -97,57 +91,11 @@ def _prepare(app: Flask) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    database = tmp_path_factory.mktemp("e2e") / "e2e.sqlite"
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}},
-            "SMS_BACKEND": "fake",
-            "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
-    app.extensions["sms_gateway"] = FakeGateway()
+    require_chromium()
+    app = browser_app(tmp_path_factory.mktemp("e2e") / "e2e.sqlite")
     programme_id, entrepreneur_id = _prepare(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(app, f"http://127.0.0.1:{server.port}", programme_id, entrepreneur_id)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[object]:
-    from playwright.sync_api import Error, sync_playwright
-
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
-        except Error as exc:
-            pytest.skip(f"Chromium would not start: {exc}")
-        yield chromium
-        chromium.close()
-
-
-def _shot(page: object, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    with serving(app) as url:
+        yield Site(app, url, programme_id, entrepreneur_id)
 
 
 def _login_code(app: Flask) -> str:
@@ -180,14 +128,14 @@ def test_a_mentor_on_a_small_phone_records_a_session_and_confirms_it(
     page.get_by_label("Phone number").fill("0711 222333")
     page.get_by_role("button", name="Send me a code").click()
     page.wait_for_url("**/mentor/code")
-    _shot(page, "mentor-1-code")
+    screenshot(page, "mentor-1-code")
     page.get_by_label("Code from the SMS").fill(_login_code(site.app))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/mentor")
     assert page.get_by_role("heading", name="My trainees").is_visible()
     assert page.get_by_text("Amina").first.is_visible()
     assert _fits_the_screen(page)
-    _shot(page, "mentor-2-trainees")
+    screenshot(page, "mentor-2-trainees")
 
     page.get_by_role("link", name="Record a session").click()
     page.get_by_label("Duration in minutes").fill("90")
@@ -195,10 +143,10 @@ def test_a_mentor_on_a_small_phone_records_a_session_and_confirms_it(
     page.get_by_label("What the trainee learnt").fill("Takes measurements alone")
     page.get_by_label("Action points").fill("Cut two skirts before next week")
     assert _fits_the_screen(page)
-    _shot(page, "mentor-3-record")
+    screenshot(page, "mentor-3-record")
     page.get_by_role("button", name="Save the session").click()
     assert page.locator("#state").inner_text() == "Waiting for confirmation"
-    _shot(page, "mentor-4-recorded")
+    screenshot(page, "mentor-4-recorded")
 
     with site.app.app_context():
         code = sessions.issue_confirmation_code(site.entrepreneur_id)
@@ -207,7 +155,7 @@ def test_a_mentor_on_a_small_phone_records_a_session_and_confirms_it(
     assert page.locator("#state").inner_text() == "Confirmed"
     assert page.get_by_text("KES 1,000 is added to your payments").is_visible()
     assert _fits_the_screen(page)
-    _shot(page, "mentor-5-confirmed")
+    screenshot(page, "mentor-5-confirmed")
     assert other_hosts == []
     context.close()
 
@@ -239,5 +187,5 @@ def test_an_officer_uploads_a_csv_and_reads_the_per_row_report(
     bad_row = page.locator("#row-errors tbody tr").first
     assert bad_row.locator("td").nth(0).inner_text() == "3"
     assert "phone" in bad_row.inner_text().lower()
-    _shot(page, "officer-csv-report")
+    screenshot(page, "officer-csv-report")
     context.close()

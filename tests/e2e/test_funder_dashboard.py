@@ -7,27 +7,19 @@ Needs Chromium at /usr/bin/chromium (Debian's package); skipped with a reason wh
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from marketplace.app import create_app
-from marketplace.extensions import db
 from marketplace.services import access, bookings, reference, sessions
-from sms.gateway import FakeGateway
 from tests.builders import Builders
+from tests.e2e.conftest import browser_app, require_chromium, screenshot, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 FUNDER = ("funder@example.org", "a long funder password")
 
 
@@ -78,52 +70,11 @@ def _prepare(app: Flask) -> int:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    database = tmp_path_factory.mktemp("e2e-funder") / "funder.sqlite"
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}},
-            "SMS_BACKEND": "fake",
-            "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
-    app.extensions["sms_gateway"] = FakeGateway()
+    require_chromium()
+    app = browser_app(tmp_path_factory.mktemp("e2e-funder") / "funder.sqlite")
     programme_id = _prepare(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.port}", programme_id)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[object]:
-    from playwright.sync_api import Error, sync_playwright
-
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
-        except Error as exc:
-            pytest.skip(f"Chromium would not start: {exc}")
-        yield chromium
-        chromium.close()
+    with serving(app) as url:
+        yield Site(url, programme_id)
 
 
 def test_a_funder_reads_the_dashboard_with_every_chart_drawn(site: Site, browser: object) -> None:
@@ -163,8 +114,7 @@ def test_a_funder_reads_the_dashboard_with_every_chart_drawn(site: Site, browser
     assert drawn == [75.0, None]
     assert page.get_by_role("heading", name="Provider choice").is_visible()
 
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "funder-dashboard.png"), full_page=True)
+    screenshot(page, "funder-dashboard")
 
     page.locator("select[name=gender]").select_option("female")
     page.get_by_role("button", name="Show").click()
