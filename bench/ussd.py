@@ -65,7 +65,8 @@ def prepare_database(url: str) -> None:
 
     name = url.rsplit("/", 1)[1]
     admin = _engine(url.rsplit("/", 1)[0] + "/postgres").execution_options(
-        isolation_level="AUTOCOMMIT")
+        isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
         if not exists:
@@ -76,8 +77,13 @@ def prepare_database(url: str) -> None:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "db", "upgrade"], cwd=ROOT,
-                   env=server_env(url), check=True, capture_output=True)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "db", "upgrade"],
+        cwd=ROOT,
+        env=server_env(url),
+        check=True,
+        capture_output=True,
+    )
 
 
 def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
@@ -95,28 +101,55 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
     app = create_app()
     with app.app_context():
         reference.load_reference_data("KE")
-        programme = programmes.create_programme(NewProgramme(
-            name="Bench programme", funder="Bench Fund", currency="KES",
-            voucher_value_minor=400_000, sessions_per_voucher=4, validity_days=365,
-            budget_minor=400_000 * entrepreneurs * 2, co_payment_percent=10), "bench")
+        programme = programmes.create_programme(
+            NewProgramme(
+                name="Bench programme",
+                funder="Bench Fund",
+                currency="KES",
+                voucher_value_minor=400_000,
+                sessions_per_voucher=4,
+                validity_days=365,
+                budget_minor=400_000 * entrepreneurs * 2,
+                co_payment_percent=10,
+            ),
+            "bench",
+        )
         lines = ["phone,name,gender,birth_year,trade,region,language"]
         for i in range(entrepreneurs):
-            lines.append(f"+2547{10_000_000 + i:08d},Amina Wanjiru {i},female,1990,"
-                         f"{rnd.choice(TRADES)},{rnd.choice(REGIONS)},{rnd.choice(('en', 'sw'))}")
+            lines.append(
+                f"+2547{10_000_000 + i:08d},Amina Wanjiru {i},female,1990,"
+                f"{rnd.choice(TRADES)},{rnd.choice(REGIONS)},{rnd.choice(('en', 'sw'))}"
+            )
         report = vouchers.import_vouchers(programme.id, "\n".join(lines) + "\n", "bench")
         assert report.ok, report.errors[:3]
         now = datetime.now(UTC)
-        db.session.execute(sa.insert(Provider), [
-            {"number": f"{10_000 + i}", "kind": rnd.choice(("craft_worker", "institute")),
-             "name": f"Fundi Mkuu {i}", "phone": f"+2541{10_000_000 + i:08d}",
-             "region_code": rnd.choice(REGIONS), "town": "Town", "capacity": 10,
-             "active_bookings": 0, "status": "approved", "rating_sum": rnd.randint(0, 50),
-             "rating_count": rnd.randint(0, 10), "payout_account": "", "created_at": now,
-             "approved_at": now}
-            for i in range(providers)])
+        db.session.execute(
+            sa.insert(Provider),
+            [
+                {
+                    "number": f"{10_000 + i}",
+                    "kind": rnd.choice(("craft_worker", "institute")),
+                    "name": f"Fundi Mkuu {i}",
+                    "phone": f"+2541{10_000_000 + i:08d}",
+                    "region_code": rnd.choice(REGIONS),
+                    "town": "Town",
+                    "capacity": 10,
+                    "active_bookings": 0,
+                    "status": "approved",
+                    "rating_sum": rnd.randint(0, 50),
+                    "rating_count": rnd.randint(0, 10),
+                    "payout_account": "",
+                    "created_at": now,
+                    "approved_at": now,
+                }
+                for i in range(providers)
+            ],
+        )
         ids = db.session.scalars(sa.select(Provider.id)).all()
-        db.session.execute(sa.insert(provider_trades), [
-            {"provider_id": pid, "trade_code": TRADES[pid % len(TRADES)]} for pid in ids])
+        db.session.execute(
+            sa.insert(provider_trades),
+            [{"provider_id": pid, "trade_code": TRADES[pid % len(TRADES)]} for pid in ids],
+        )
         db.session.commit()
         db.session.execute(sa.text("ANALYZE providers, provider_trades, entrepreneurs, vouchers"))
         db.session.commit()
@@ -137,9 +170,16 @@ def existing_phones(url: str) -> list[str]:
 
 
 def server_env(url: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi", "SMS_BACKEND": "fake",
-            "AT_CALLBACK_SECRET": SECRET, "USSD_SERVICE_CODE": SERVICE_CODE,
-            "APP_ENV": "development", "DB_POOL_SIZE": "10"}
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FLASK_APP": "wsgi",
+        "SMS_BACKEND": "fake",
+        "AT_CALLBACK_SECRET": SECRET,
+        "USSD_SERVICE_CODE": SERVICE_CODE,
+        "APP_ENV": "development",
+        "DB_POOL_SIZE": "10",
+    }
 
 
 def free_port() -> int:
@@ -148,11 +188,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(target: str, port: int, env: dict[str, str], workers: int,
-                   threads: int) -> subprocess.Popen[bytes]:
-    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-           "--keep-alive", "30", "--log-level", "warning", target]
+def start_gunicorn(
+    target: str, port: int, env: dict[str, str], workers: int, threads: int
+) -> subprocess.Popen[bytes]:
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+        target,
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -197,12 +251,23 @@ def _client(args: tuple[int, int, float, list[str], int, mp.Queue]) -> None:  # 
             sid = f"bench_{seed_}_{n}_{session}_{rnd.random()}"
             phone = rnd.choice(phones)
             for text in rnd.choice(SCRIPTS):
-                body = urlencode({"sessionId": sid, "serviceCode": SERVICE_CODE,
-                                  "phoneNumber": phone, "networkCode": "63902", "text": text})
+                body = urlencode(
+                    {
+                        "sessionId": sid,
+                        "serviceCode": SERVICE_CODE,
+                        "phoneNumber": phone,
+                        "networkCode": "63902",
+                        "text": text,
+                    }
+                )
                 started = time.perf_counter()
                 try:
-                    conn.request("POST", f"/at/{SECRET}/ussd", body=body, headers={
-                        "Content-Type": "application/x-www-form-urlencoded"})
+                    conn.request(
+                        "POST",
+                        f"/at/{SECRET}/ussd",
+                        body=body,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    )
                     response = conn.getresponse()
                     answer = response.read()
                 except (OSError, http.client.HTTPException):
@@ -240,9 +305,11 @@ def _cpu_seconds(match) -> float:  # type: ignore[no-untyped-def]
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def measure(port: int, seconds: float, phones: list[str], server_pgid: int,
-            database: str) -> dict[str, float]:
+def measure(
+    port: int, seconds: float, phones: list[str], server_pgid: int, database: str
+) -> dict[str, float]:
     """Drive the server and account the CPU each side used per request."""
+
     def server(pgid: int, _cmd: str) -> bool:
         return pgid == server_pgid
 
@@ -253,8 +320,7 @@ def measure(port: int, seconds: float, phones: list[str], server_pgid: int,
     result = drive(port, seconds, phones)
     after = (_cpu_seconds(server), _cpu_seconds(backends), _children_cpu())
     n = max(result["requests"], 1)
-    for key, b, a in zip(("app_cpu_ms", "db_cpu_ms", "client_cpu_ms"), before, after,
-                         strict=True):
+    for key, b, a in zip(("app_cpu_ms", "db_cpu_ms", "client_cpu_ms"), before, after, strict=True):
         result[key] = (a - b) / n * 1000
     return result
 
@@ -269,8 +335,10 @@ def _children_cpu() -> float:
 def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     per = CONNECTIONS // PROCESSES
-    procs = [mp.Process(target=_client, args=((port, per, seconds, phones, i, out),))
-             for i in range(PROCESSES)]
+    procs = [
+        mp.Process(target=_client, args=((port, per, seconds, phones, i, out),))
+        for i in range(PROCESSES)
+    ]
     for p in procs:
         p.start()
     latencies: list[float] = []
@@ -283,9 +351,13 @@ def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
         p.join()
     latencies.sort()
     n = len(latencies)
-    return {"requests": n, "rps": n / seconds, "errors": errors,
-            "p50_ms": statistics.median(latencies) * 1000 if n else 0.0,
-            "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0}
+    return {
+        "requests": n,
+        "rps": n / seconds,
+        "errors": errors,
+        "p50_ms": statistics.median(latencies) * 1000 if n else 0.0,
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
+    }
 
 
 def main() -> int:
@@ -296,8 +368,11 @@ def main() -> int:
     parser.add_argument("--providers", type=int, default=4_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database of the last run instead of building it again")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of the last run instead of building it again",
+    )
     args = parser.parse_args()
     if not args.url.startswith("postgres"):
         print("bench/ussd.py measures PostgreSQL; give a postgresql:// URL", file=sys.stderr)
@@ -310,8 +385,10 @@ def main() -> int:
     else:
         prepare_database(args.url)
         phones = seed(args.url, args.entrepreneurs, args.providers)
-        print(f"seeded {len(phones):,} entrepreneurs and {args.providers:,} providers "
-              f"in {time.monotonic() - t0:.1f} s")
+        print(
+            f"seeded {len(phones):,} entrepreneurs and {args.providers:,} providers "
+            f"in {time.monotonic() - t0:.1f} s"
+        )
 
     env = server_env(args.url)
     results = {}
@@ -321,28 +398,41 @@ def main() -> int:
         proc = start_gunicorn(target, port, server_env_, args.workers, args.threads)
         try:
             drive(port, 2.0, phones)  # warm up: imports, pools, caches
-            results[name] = measure(port, args.seconds, phones, proc.pid,
-                                    args.url.rsplit("/", 1)[1])
+            results[name] = measure(
+                port, args.seconds, phones, proc.pid, args.url.rsplit("/", 1)[1]
+            )
         finally:
             stop(proc)
         r = results[name]
-        print(f"{name:11s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
-              f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:,} requests, {r['errors']} errors)")
-        print(f"{'':11s} CPU per request: app {r['app_cpu_ms']:.2f} ms, PostgreSQL "
-              f"{r['db_cpu_ms']:.2f} ms, load generator {r['client_cpu_ms']:.2f} ms")
+        print(
+            f"{name:11s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
+            f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:,} requests, {r['errors']} errors)"
+        )
+        print(
+            f"{'':11s} CPU per request: app {r['app_cpu_ms']:.2f} ms, PostgreSQL "
+            f"{r['db_cpu_ms']:.2f} ms, load generator {r['client_cpu_ms']:.2f} ms"
+        )
 
     ratio = results["USSD hop"]["rps"] / results["bare Flask"]["rps"]
     p99 = results["USSD hop"]["p99_ms"]
-    cost = {name: r["app_cpu_ms"] + r["db_cpu_ms"] + r["client_cpu_ms"]
-            for name, r in results.items()}
-    print(f"CPU per request, all processes: bare {cost['bare Flask']:.2f} ms, USSD "
-          f"{cost['USSD hop']:.2f} ms: on an otherwise idle machine the ratio tends to "
-          f"{cost['bare Flask'] / cost['USSD hop']:.2f}")
-    print(f"ratio USSD/bare: {ratio:.2f} (target >= {RATIO_TARGET})  "
-          f"USSD p99: {p99:.1f} ms (target < {P99_TARGET_MS:.0f} ms)  "
-          f"{CONNECTIONS} connections, gunicorn {args.workers} workers x {args.threads} threads")
-    ok = ratio >= RATIO_TARGET and p99 < P99_TARGET_MS and not any(
-        r["errors"] for r in results.values())
+    cost = {
+        name: r["app_cpu_ms"] + r["db_cpu_ms"] + r["client_cpu_ms"] for name, r in results.items()
+    }
+    print(
+        f"CPU per request, all processes: bare {cost['bare Flask']:.2f} ms, USSD "
+        f"{cost['USSD hop']:.2f} ms: on an otherwise idle machine the ratio tends to "
+        f"{cost['bare Flask'] / cost['USSD hop']:.2f}"
+    )
+    print(
+        f"ratio USSD/bare: {ratio:.2f} (target >= {RATIO_TARGET})  "
+        f"USSD p99: {p99:.1f} ms (target < {P99_TARGET_MS:.0f} ms)  "
+        f"{CONNECTIONS} connections, gunicorn {args.workers} workers x {args.threads} threads"
+    )
+    ok = (
+        ratio >= RATIO_TARGET
+        and p99 < P99_TARGET_MS
+        and not any(r["errors"] for r in results.values())
+    )
     return 0 if ok else 1
 
 
