@@ -79,9 +79,18 @@ def sms_inbound() -> Response:
     from .commands import handle_inbound
 
     message = _form(schemas.InboundSms())
+    if message is not None and not _our_short_code(str(message.get("to") or "")):
+        log.warning("inbound SMS for a short code that is not ours: ignored")
+        message = None
     if message is not None:
         handle_inbound(message)
     return plain("")
+
+
+def _our_short_code(to: str) -> bool:
+    """The SMS was sent to our configured short code (or the gateway did not say where)."""
+    ours = str(current_app.config.get("AT_SHORT_CODE") or "").strip()
+    return not ours or not to or to.strip().lstrip("+") == ours.lstrip("+")
 
 
 @bp.post("/sms/delivery")

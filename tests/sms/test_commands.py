@@ -463,3 +463,19 @@ def test_two_deliveries_of_the_same_message_at_once_are_answered_once(app, build
         sa.select(OutboxMessage.kind).where(OutboxMessage.to_phone == provider_phone)
     ).all()
     assert kinds.count("booking_made_provider") == 1
+
+
+def test_an_sms_to_another_short_code_is_ignored(app, client, build):
+    from marketplace.domain.models import InboundSms, OutboxMessage
+    from marketplace.extensions import db
+
+    voucher = build.voucher()
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    response = client.post(
+        "/at/test-callback-secret/sms/inbound",
+        data={"from": voucher.entrepreneur.phone, "to": "99999", "text": "BAL", "id": "other-1"},
+    )
+    assert response.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundSms)) == 0
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    assert after == before
