@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -136,9 +137,12 @@ def check_staff_password(email: str, password: str) -> StaffUser | None:
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None or not user.active:
         # Same work whether or not the account exists, so timing does not tell.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_stand_in_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@lru_cache(maxsize=1)
+def _stand_in_hash() -> str:
+    """A hash to check against when there is no account (made once, on first need)."""
+    return generate_password_hash(secrets.token_urlsafe(16))

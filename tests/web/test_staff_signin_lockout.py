@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,11 +32,13 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """These tests count attempts, not hashing cost: the same code with a fast hash method."""
     fast = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
     monkeypatch.setattr(access, "generate_password_hash", fast)
-    monkeypatch.setattr(access, "_DUMMY_HASH", fast("not-a-real-password"))
+    access._stand_in_hash.cache_clear()
+    yield
+    access._stand_in_hash.cache_clear()
 
 
 def _text(response: object) -> str:
