@@ -117,8 +117,7 @@ def create_staff_user(
         created_at=now,
     )
     db.session.add(user)
-    with unit.constraint_as(lambda e: errors.AlreadyExists("That e-mail address has an account.")):
-        pass
+    unit.flush_or(errors.AlreadyExists("That e-mail address has an account."))
     audit.record(
         db.session(),
         actor,

@@ -278,8 +278,7 @@ def book_provider(
         created_at=now,
     )
     db.session.add(booking)
-    with unit.constraint_as(lambda e: errors.VoucherAlreadyBooked()):
-        pass
+    unit.flush_or(errors.VoucherAlreadyBooked())
     actor = f"entrepreneur:{person.id}"
     audit.record(
         db.session(),

@@ -76,8 +76,7 @@ def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None)
         created_at=now,
     )
     db.session.add(programme)
-    with unit.constraint_as(lambda e: errors.AlreadyExists("A programme with that name exists.")):
-        pass
+    unit.flush_or(errors.AlreadyExists("A programme with that name exists."))
     audit.record(
         db.session(),
         actor,

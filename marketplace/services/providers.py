@@ -104,8 +104,7 @@ def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None)
                 created_at=now,
             )
         )
-    with unit.constraint_as(lambda e: errors.AlreadyExists("That provider already exists.")):
-        pass
+    unit.flush_or(errors.AlreadyExists("That provider already exists."))
     audit.record(
         db.session(),
         actor,
@@ -188,12 +187,9 @@ def add_staff(
         created_at=now,
     )
     db.session.add(staff)
-    with unit.constraint_as(
-        lambda e: errors.AlreadyExists(
-            "That phone number already signs in for a provider.", field="phone"
-        )
-    ):
-        pass
+    unit.flush_or(
+        errors.AlreadyExists("That phone number already signs in for a provider.", field="phone")
+    )
     audit.record(
         db.session(),
         actor,

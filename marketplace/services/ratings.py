@@ -47,8 +47,7 @@ def rate(
         created_at=now,
     )
     db.session.add(rating)
-    with unit.constraint_as(lambda e: errors.AlreadyExists("You already rated this.")):
-        pass
+    unit.flush_or(errors.AlreadyExists("You already rated this."))
     db.session.execute(
         sa.update(Provider)
         .where(Provider.id == session.provider_id)

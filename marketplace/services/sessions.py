@@ -132,8 +132,7 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         review_note="",
     )
     db.session.add(session)
-    with unit.constraint_as(lambda e: errors.AlreadyExists("Try again.")):
-        pass
+    unit.flush_or(errors.AlreadyExists("Try again."))
     audit.record(
         db.session(),
         f"mentor:{staff.id}",
@@ -357,8 +356,7 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
         session.flags = [*session.flags, "burst_confirmation"]
     if voucher.status == VoucherStatus.COMPLETED:
         _finish_booking(session, now)
-    with unit.constraint_as(lambda e: errors.VoucherFullyUsed()):
-        pass
+    unit.flush_or(errors.VoucherFullyUsed())
     audit.record(
         db.session(),
         actor,
@@ -482,8 +480,7 @@ def review_session(
         )
         if voucher.status == VoucherStatus.COMPLETED:
             _finish_booking(session, now)
-        with unit.constraint_as(lambda e: errors.VoucherFullyUsed()):
-            pass
+        unit.flush_or(errors.VoucherFullyUsed())
     elif decision == "uphold":
         session.uphold_dispute(now, note[:500])
     else:

@@ -3,9 +3,6 @@ into domain errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,12 +31,11 @@ def rollback() -> None:
     audit.discard(db.session())
 
 
-@contextmanager
-def constraint_as(make_error: Callable[[IntegrityError], errors.DomainError]) -> Iterator[None]:
-    """Flush inside; a violated constraint rolls back and raises the domain error instead."""
+def flush_or(error: errors.DomainError) -> None:
+    """Flush pending changes; a violated constraint rolls back and raises `error` instead
+    (the database's constraints are the last word on races the row locks do not cover)."""
     try:
-        yield
         db.session.flush()
     except IntegrityError as exc:
         rollback()
-        raise make_error(exc) from exc
+        raise error from exc
