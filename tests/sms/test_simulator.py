@@ -45,3 +45,12 @@ def test_the_phone_dials_the_ussd_service_and_shows_the_screen(build, runner, ba
 def test_a_bad_number_is_refused(runner):
     result = runner.invoke(args=["phone", "12"])
     assert result.exit_code != 0 and "not a phone number" in result.output
+
+
+def test_an_app_that_does_not_answer_is_reported_and_the_phone_carries_on(build, runner):
+    phone = db.session.get(Entrepreneur, build.voucher().entrepreneur_id).phone
+    result = runner.invoke(
+        args=["phone", phone, "--base-url", "http://127.0.0.1:9"], input="dial\nsms bal\nquit\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("did not answer: ConnectionError") == 2
