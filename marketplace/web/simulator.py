@@ -1,11 +1,28 @@
-"""The phone simulator for demos and training: the `flask phone` command (sms/simulator.py)."""
+"""The phone simulator for demos and training: the `flask phone` command (sms/simulator.py) and,
+in development only, the same phone as a web page at `/dev/phone` (web/phone/)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask
+
+# Set to False to keep the page off even in development.
+PAGE_SETTING = "PHONE_SIMULATOR_PAGE"
+
+
+def page_enabled(config: Mapping[str, Any]) -> bool:
+    """The page exists in development only (`APP_ENV=development`, the `make run` default), and
+    not even there when the setting turns it off."""
+    return config.get("APP_ENV") == "development" and bool(config.get(PAGE_SETTING, True))
 
 
 def register(app: Flask) -> None:
     from sms.simulator import register_cli
 
     register_cli(app)
+    if page_enabled(app.config):
+        from .phone import bp
+
+        app.register_blueprint(bp)
