@@ -123,6 +123,7 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
         report = vouchers.import_vouchers(programme.id, "\n".join(lines) + "\n", "bench")
         assert report.ok, report.errors[:3]
         now = datetime.now(UTC)
+        counts = [rnd.randint(0, 10) for _ in range(providers)]
         db.session.execute(
             sa.insert(Provider),
             [
@@ -136,8 +137,8 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
                     "capacity": 10,
                     "active_bookings": 0,
                     "status": "approved",
-                    "rating_sum": rnd.randint(0, 50),
-                    "rating_count": rnd.randint(0, 10),
+                    "rating_sum": sum(rnd.randint(1, 5) for _ in range(counts[i])),
+                    "rating_count": counts[i],
                     "payout_account": "",
                     "created_at": now,
                     "approved_at": now,
@@ -235,6 +236,7 @@ def _client(args: tuple[int, int, float, list[str], int, mp.Queue]) -> None:  # 
     import threading
 
     port, threads, seconds, phones, seed_, out = args
+    run_id = f"{os.getpid()}_{time.time_ns()}"  # --reuse keeps old sessions: never meet them
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -248,7 +250,7 @@ def _client(args: tuple[int, int, float, list[str], int, mp.Queue]) -> None:  # 
         session = 0
         while time.monotonic() < stop_at:
             session += 1
-            sid = f"bench_{seed_}_{n}_{session}_{rnd.random()}"
+            sid = f"bench_{run_id}_{n}_{session}"
             phone = rnd.choice(phones)
             for text in rnd.choice(SCRIPTS):
                 body = urlencode(
