@@ -55,6 +55,7 @@ class Listing:
     providers: list[ProviderCard]
     has_more: bool
     programme_id: int | None = None  # the programme its impressions count towards
+    offset: int = 0  # the place in the whole list of the first provider on this page
 
 
 _IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
@@ -126,15 +127,15 @@ def find_providers(
     listing_id: str | None = None,
     programme_id: int | None = None,
     now: datetime | None = None,
-    commit: bool = True,
+    record: bool = True,
 ) -> Listing:
     """A page of bookable providers for a trade (and region), best rated first.
 
     Every provider shown is recorded as an impression: the denominator of the preference index.
     Without `programme_id` the impressions count towards the programme of the entrepreneur's
     first voucher to expire (read with the page, returned on the listing so the next pages can
-    pass it). With `commit=False` the impressions are left for the caller's commit (a USSD hop
-    commits them with its screen state).
+    pass it). With `record=False` nothing is written: the caller records `impressions(...)` of
+    the listing itself (a USSD hop stores them with its screen state, in one statement).
     """
     now = now or utcnow()
     if trade not in reference.trade_codes():
@@ -176,29 +177,33 @@ def find_providers(
         cards,
         len(rows) > page_size,
         programme_id,
+        page * page_size,
     )
-    if cards:
-        conn.execute(
-            _RECORD_IMPRESSION,
-            [
-                {
-                    "listing_id": listing.listing_id,
-                    "entrepreneur_id": entrepreneur_id,
-                    "programme_id": programme_id,
-                    "provider_id": c.id,
-                    "provider_kind": c.kind,
-                    "trade_code": trade,
-                    "region_code": region,
-                    "position": page * page_size + i,
-                    "channel": channel,
-                    "shown_at": now,
-                }
-                for i, c in enumerate(cards)
-            ],
-        )
-        if commit:
-            unit.commit()
+    if record and cards:
+        conn.execute(_RECORD_IMPRESSION, impressions(listing, entrepreneur_id, channel, now))
+        unit.commit()
     return listing
+
+
+def impressions(
+    listing: Listing, entrepreneur_id: int, channel: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The impression rows of a listing: one per provider shown, with its place in the list."""
+    return [
+        {
+            "listing_id": listing.listing_id,
+            "entrepreneur_id": entrepreneur_id,
+            "programme_id": listing.programme_id,
+            "provider_id": c.id,
+            "provider_kind": c.kind,
+            "trade_code": listing.trade,
+            "region_code": listing.region,
+            "position": listing.offset + i,
+            "channel": channel,
+            "shown_at": now,
+        }
+        for i, c in enumerate(listing.providers)
+    ]
 
 
 def provider_by_number(number: str) -> Provider:

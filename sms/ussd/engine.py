@@ -1,24 +1,30 @@
 """The USSD engine: one hop in, one `CON `/`END ` body out, always.
 
-Per hop, in one transaction with one commit: check the service code, read the caller (a few columns),
-claim the session row (state per `sessionId`, shared by every app server) with one statement that
-inserts or locks it, replay the stored answer when the gateway repeats a hop, take the new input(s)
-from what `text` adds to the previous hop's text, run them through the screen registry (`0` back and
-`00` home on menu screens), store the reply with one UPDATE, commit, answer. Domain errors become a
-translated `END`; anything unexpected is logged and answered with a polite `END`.
+A hop reads the caller and the session row (state per `sessionId`, shared by every app server) with
+one statement, takes the new input(s) from what `text` adds to the previous hop's text, runs them
+through the screen registry (`0` back and `00` home on menu screens), and stores the reply with the
+new state by one compare-and-set statement: it succeeds only when no other hop of the session was
+stored meanwhile. A hop that loses starts again from the stored row, where a repeat of the same hop
+finds the winner's answer and a later hop the state it needs. Nothing is locked while screens read.
 
-The row lock is held until the hop's commit, so a repeated hop waits and then gets the stored reply.
-A hop that changes something (a booking, an answer) does it through a service that commits on its
-own: the first commit during a hop first writes the hop's "being answered" mark on the session row,
-so a repeated hop either waits for the stored reply or finds the change was never made: nothing
-happens twice. On PostgreSQL the closing commit of a hop (screen state, and the impressions of a
-list shown) does not wait for the disk; the services' commits (bookings, answers) do.
+Screens that change something (`writes`: book, cancel, answer, rate, language, a code) run their
+service in a transaction, and the first commit there also writes the hop's "being answered" mark,
+by the same compare-and-set: a repeated hop then waits for the stored reply, or finds the change was
+never made. Nothing happens twice. Every other hop only reads until its closing statement, which
+also records the impressions of a list shown (only when it wins). On PostgreSQL those hops run on
+an autocommit connection: no BEGIN or COMMIT round trips, and the closing statement does not wait
+for the disk (screen state and impressions; the services' commits do). A read-only screen that
+tries to commit is refused.
+
+Domain errors become a translated `END`; anything unexpected is logged and answered with a polite
+`END`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -29,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
 from marketplace.domain.errors import DomainError
-from marketplace.domain.models import UssdSession
+from marketplace.domain.models import Impression, UssdSession
 from marketplace.domain.phones import try_normalise
 from marketplace.extensions import db
 from marketplace.services import settings, unit
@@ -43,12 +49,23 @@ from .texts import error_key, t
 log = logging.getLogger(__name__)
 
 STACK_LIMIT = 20
+ATTEMPTS = 3  # hops of the same session stored first, before this one gives up
 REPLAY_WAIT_SECONDS = 3.0
 REPLAY_POLL_SECONDS = 0.05
 
 State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
-_MARK = "ussd.hop_mark"  # key in the database session's `info` while a hop runs
+IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
+_HOP = "ussd.hop"  # key in the database session's `info` while a hop runs
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
+class ReadOnlyScreen(RuntimeError):
+    """A screen not declared `writes` tried to commit a change."""
+
+
+class _Overtaken(Exception):
+    """Another hop of the session was stored first: start again from the stored row."""
 
 
 def polite_end(language: str | None = None) -> str:
@@ -66,7 +83,32 @@ def answer_hop(hop: dict[str, Any]) -> str:
         _remember_failure(hop, body)
         return body
     finally:
-        db.session.info.pop(_MARK, None)
+        db.session.info.pop(_HOP, None)
+
+
+@dataclass
+class _Hop:
+    """This hop, as the statements that store it need it."""
+
+    session_id: str
+    phone: str
+    text: str
+    hops: int  # the session's hop count once this one is stored
+    expected: int  # the count the stored row must still have for this hop to be stored
+    now: datetime
+    reading: bool = True  # no screen that changes something is running
+
+    def params(self, reply: str, state: State) -> dict[str, Any]:
+        return {
+            "sid": self.session_id,
+            "phone": self.phone,
+            "state": state,
+            "text": self.text,
+            "reply": reply,
+            "hops": self.hops,
+            "expected": self.expected,
+            "now": self.now,
+        }
 
 
 def _answer(hop: dict[str, Any]) -> str:
@@ -76,28 +118,90 @@ def _answer(hop: dict[str, Any]) -> str:
     if not _service_code_ok(str(hop.get("serviceCode", ""))):
         log.warning("USSD hop for an unknown service code %r", hop.get("serviceCode"))
         return Reply(t("wrong_service", "en"), end=True).body
-    claimed = _claim(session_id, phone, text, now)
-    if isinstance(claimed, str):
-        return claimed  # the same hop again (the same answer, nothing done twice), or a refusal
-    person, language, row = claimed
-    hops = row.hops + 1
+    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
+    overtaken = 0
+    while True:
+        _reading()
+        row = _load(session_id, phone)
+        if row is None:
+            _close()
+            return Reply(t("unknown_phone", "en"), end=True).body
+        if row.phone not in (None, phone):
+            _close()
+            log.warning("USSD session %s reused by another phone", session_id)
+            return polite_end(None)
+        if row.hops and row.last_text == text:
+            _close()
+            if row.last_reply:
+                return row.last_reply  # the same hop again: the same answer, nothing done twice
+            # The same hop is being answered right now by another request: wait for its reply.
+            if time.monotonic() > deadline:
+                return polite_end(None)
+            time.sleep(REPLAY_POLL_SECONDS)
+            continue
+        try:
+            return _try(_Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
+        except _Overtaken:
+            overtaken += 1
+            if overtaken >= ATTEMPTS:
+                log.warning("USSD session %s: overtaken %d times", session_id, overtaken)
+                return polite_end(row.language)
+
+
+def _try(hop: _Hop, row: _Row) -> str:
+    """Answer the hop from the row as loaded; `_Overtaken` when another hop was stored first."""
     fresh = row.hops == 0 or not row.state or bool(row.state.get("ended"))
-    inputs = _new_inputs(row.last_text, text, row.hops == 0)
+    inputs = _new_inputs(row.last_text, hop.text, row.hops == 0)
     # The state came from this hop's own read of the row: it is ours to change in place.
     state: State = _fresh_state() if fresh or not row.state else row.state
-    # The mark that this hop is being answered, written by the first commit inside the hop.
-    db.session.info[_MARK] = {"sid": session_id, "text": text, "hops": hops, "now": now}
-
-    ctx = Ctx(person, language, now)
+    ctx = Ctx(row.caller, row.language, hop.now)
+    db.session.info[_HOP] = hop
     try:
-        reply = _run(ctx, state, inputs, fresh)
+        reply = _run(ctx, state, inputs, fresh, hop)
+    except _Overtaken:
+        db.session.info.pop(_HOP, None)
+        _close()
+        raise
     except DomainError as exc:
-        unit.rollback()
+        _reading()  # what the refused change did is rolled back
         log.info("USSD hop refused: %s", exc.code)
         reply = Reply(t(error_key(exc.code), ctx.lang), end=True)
         state["ended"] = True
-    _save(session_id, phone, text, reply.body, state, hops, now)
+        ctx.impressions.clear()
+    if not _store(hop, reply.body, state, ctx.impressions):
+        raise _Overtaken
     return reply.body
+
+
+# --------------------------------------------------------------------------- connection modes
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _reading() -> None:
+    """From here the hop only reads until it stores its reply. Whatever a screen that changes
+    something left uncommitted is dropped; on PostgreSQL the reads go through an autocommit
+    connection (one round trip per statement, none to begin or end a transaction)."""
+    hop: _Hop | None = db.session.info.get(_HOP)
+    if hop is not None:
+        hop.reading = True
+    if db.session().in_transaction():
+        db.session.rollback()
+    if _dialect() == "postgresql":
+        db.session.connection(execution_options=_AUTOCOMMIT)
+
+
+def _writing(hop: _Hop) -> None:
+    """A screen that changes something runs next: its service opens a transaction of its own."""
+    _close()
+    hop.reading = False
+
+
+def _close() -> None:
+    """End the hop's use of the connection (no round trip after reads on autocommit)."""
+    db.session.rollback()
 
 
 # --------------------------------------------------------------------------- the session row
@@ -113,216 +217,209 @@ def _service_code_ok(code: str) -> bool:
     return code.replace(" ", "") in _service_codes(configured)
 
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+class _Row(NamedTuple):
+    """The caller and their session row as a hop finds them (`phone` None: no row yet)."""
 
-
-class _Session(NamedTuple):
-    """The session row as a hop finds it."""
-
-    phone: str
+    caller: Caller
+    language: str
+    phone: str | None
     state: State | None
     last_text: str
     last_reply: str
     hops: int
 
 
-_CLAIMED = (
-    SESSIONS.c.phone,
+_LOAD = reads.CALLER.add_columns(
+    SESSIONS.c.phone.label("session_phone"),
     SESSIONS.c.state,
     SESSIONS.c.last_text,
     SESSIONS.c.last_reply,
     SESSIONS.c.hops,
-)
+).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
+
+
+def _load(session_id: str, phone: str) -> _Row | None:
+    """Who is dialling, in which language, and their session row; None for a phone we do not
+    know (and then no row is ever made)."""
+    found = db.session.connection().execute(_LOAD, {"sid": session_id, "phone": phone}).first()
+    if found is None:
+        return None
+    if found.session_phone is None:
+        return _Row(Caller.of(found), found.language, None, None, "", "", 0)
+    return _Row(
+        Caller.of(found),
+        found.language,
+        found.session_phone,
+        found.state,
+        found.last_text,
+        found.last_reply,
+        found.hops,
+    )
+
+
+def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
+    """Insert the session row with this hop, or update its `changed` columns when it still has
+    the expected hop count: the compare-and-set every stored hop goes through."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SESSIONS).values(
+        session_id=sa.bindparam("sid"),
+        phone=sa.bindparam("phone"),
+        state=sa.bindparam("state", type_=SESSIONS.c.state.type),
+        last_text=sa.bindparam("text"),
+        last_reply=reply,
+        hops=sa.bindparam("hops"),
+        created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
+        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[SESSIONS.c.session_id],
+        set_={name: stmt.excluded[name] for name in changed},
+        where=SESSIONS.c.hops == sa.bindparam("expected"),
+    )
 
 
 @lru_cache(maxsize=4)
-def _claim_statement(dialect: str) -> sa.Executable:
-    """Insert the session row, or lock it when it exists (an update that changes nothing), and
-    give back what the hop needs: one statement, one round trip."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(SESSIONS)
-        .values(
-            session_id=sa.bindparam("sid"),
-            phone=sa.bindparam("phone"),
-            state=sa.bindparam("state", type_=SESSIONS.c.state.type),
-            last_text="",
-            last_reply="",
-            hops=0,
-            created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
-            updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
-        )
-        .on_conflict_do_update(
-            index_elements=[SESSIONS.c.session_id], set_={"phone": SESSIONS.c.phone}
-        )
-        .returning(*_CLAIMED)
+def _store_statement(dialect: str) -> sa.Executable:
+    stored = _upsert(
+        dialect, sa.bindparam("reply"), ("state", "last_text", "last_reply", "hops", "updated_at")
     )
-
-
-def _claim_row(session_id: str, phone: str, now: datetime) -> _Session:
-    """The session row, locked until the transaction ends (created on the first hop)."""
-    params = {"sid": session_id, "phone": phone, "state": {}, "now": now}
-    row = db.session.connection().execute(_claim_statement(_dialect()), params).one()
-    return _Session(*row)
-
-
-@lru_cache(maxsize=1)
-def _caller_and_claim_statement() -> sa.Executable:
-    """PostgreSQL: read the caller and claim the session row in one round trip. The row is
-    inserted only for a phone we know (the insert selects from the caller)."""
-    person = reads.CALLER.cte("person")
-    now = sa.bindparam("now", type_=SESSIONS.c.created_at.type)
-    claim = (
-        postgresql.insert(SESSIONS)
-        .from_select(
-            [c.name for c in (*SESSIONS.primary_key, *_CLAIMED)] + ["created_at", "updated_at"],
-            sa.select(
-                sa.bindparam("sid", type_=SESSIONS.c.session_id.type),
-                sa.bindparam("phone", type_=SESSIONS.c.phone.type),
-                sa.bindparam("state", type_=SESSIONS.c.state.type),
-                sa.literal(""),
-                sa.literal(""),
-                sa.literal(0),
-                now,
-                now,
-            ).select_from(person),
-        )
-        .on_conflict_do_update(
-            index_elements=[SESSIONS.c.session_id], set_={"phone": SESSIONS.c.phone}
-        )
-        .returning(*_CLAIMED)
-        .cte("claimed")
+    if dialect != "postgresql":
+        return stored.returning(SESSIONS.c.hops)
+    # One statement: the row, and the impressions of the list shown when the row was stored.
+    # The screen state and the impressions need not wait for the disk.
+    saved = stored.returning(
+        sa.func.set_config("synchronous_commit", "off", sa.true()).label("async")
+    ).cte("saved")
+    shown = sa.insert(IMPRESSIONS).from_select(
+        [
+            "listing_id",
+            "entrepreneur_id",
+            "programme_id",
+            "provider_id",
+            "provider_kind",
+            "trade_code",
+            "region_code",
+            "position",
+            "channel",
+            "shown_at",
+        ],
+        sa.select(
+            sa.bindparam("listing_id", type_=IMPRESSIONS.c.listing_id.type),
+            sa.bindparam("entrepreneur_id", type_=IMPRESSIONS.c.entrepreneur_id.type),
+            sa.bindparam("programme_id", type_=IMPRESSIONS.c.programme_id.type),
+            _unnest("provider_ids", sa.Integer()),
+            _unnest("provider_kinds", sa.String()),
+            sa.bindparam("trade_code", type_=IMPRESSIONS.c.trade_code.type),
+            sa.bindparam("region_code", type_=IMPRESSIONS.c.region_code.type),
+            _unnest("positions", sa.Integer()),
+            sa.bindparam("channel", type_=IMPRESSIONS.c.channel.type),
+            sa.bindparam("now", type_=IMPRESSIONS.c.shown_at.type),
+        ).where(sa.exists(saved.select())),
     )
-    session = (claim.c[c.name].label(f"session_{c.name}") for c in _CLAIMED)
-    return sa.select(person, *session).select_from(person.join(claim, sa.true()))
+    return sa.select(sa.func.count()).select_from(saved).add_cte(shown.cte("shown"))
 
 
-def _caller_and_claim(
-    session_id: str, phone: str, now: datetime
-) -> tuple[Caller, str, _Session] | None:
-    """Who is dialling, in which language, and their locked session row; None for a phone we
-    do not know (and then no row is made)."""
-    if _dialect() != "postgresql":
-        found = reads.caller(phone)
-        return None if found is None else (*found, _claim_row(session_id, phone, now))
-    params = {"sid": session_id, "phone": phone, "state": {}, "now": now}
-    row = db.session.connection().execute(_caller_and_claim_statement(), params).first()
-    if row is None:
-        return None
-    n = len(_CLAIMED)
-    return Caller.of(row), row.language, _Session(*row[-n:])
+def _unnest(name: str, item: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
+    return sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(item)))
 
 
-def _claim(
-    session_id: str, phone: str, text: str, now: datetime
-) -> tuple[Caller, str, _Session] | str:
-    """The caller and the locked session row to answer this hop, or the body to answer at once:
-    the stored reply of a repeated hop, or a refusal."""
-    deadline = time.monotonic() + REPLAY_WAIT_SECONDS
-    while True:
-        claimed = _caller_and_claim(session_id, phone, now)
-        if claimed is None:
-            db.session.rollback()
-            return Reply(t("unknown_phone", "en"), end=True).body
-        row = claimed[2]
-        if row.phone != phone:
-            db.session.rollback()
-            log.warning("USSD session %s reused by another phone", session_id)
-            return polite_end(None)
-        if row.hops == 0 or row.last_text != text:
-            return claimed
-        body = str(row.last_reply)
-        db.session.rollback()
-        if body:
-            return body
-        # The same hop is being answered right now by another request: wait for its reply.
-        if time.monotonic() > deadline:
-            return polite_end(None)
-        time.sleep(REPLAY_POLL_SECONDS)
+_NO_IMPRESSIONS: dict[str, Any] = {
+    "listing_id": None,
+    "entrepreneur_id": None,
+    "programme_id": None,
+    "provider_ids": [],
+    "provider_kinds": [],
+    "trade_code": None,
+    "region_code": None,
+    "positions": [],
+    "channel": None,
+}
 
 
-_MARK_STATEMENT = (
-    sa.update(SESSIONS)
-    .where(SESSIONS.c.session_id == sa.bindparam("sid"))
-    .values(
-        last_text=sa.bindparam("text"),
-        last_reply="",
-        hops=sa.bindparam("hops"),
-        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
-    )
-)
+def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
+    """The impressions of one listing page as the columns the PostgreSQL statement unnests."""
+    if not shown:
+        return _NO_IMPRESSIONS
+    first = shown[0]
+    if any(s["listing_id"] != first["listing_id"] for s in shown):
+        raise ValueError("a hop shows one list at most")
+    return {
+        **{k: first[k] for k in ("listing_id", "entrepreneur_id", "programme_id", "channel")},
+        "trade_code": first["trade_code"],
+        "region_code": first["region_code"],
+        "provider_ids": [s["provider_id"] for s in shown],
+        "provider_kinds": [s["provider_kind"] for s in shown],
+        "positions": [s["position"] for s in shown],
+    }
+
+
+def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> bool:
+    """Store the reply and the state (and the impressions of a list shown) if no other hop of
+    the session was stored since this one read the row; end the hop's transaction."""
+    db.session.info.pop(_HOP, None)  # the reply replaces the mark
+    conn = db.session.connection()
+    params = hop.params(reply, state)
+    if _dialect() == "postgresql":
+        stored = bool(
+            conn.execute(
+                _store_statement("postgresql"), {**params, **_impression_params(shown)}
+            ).scalar()
+        )
+        _close()
+        return stored
+    stored = conn.execute(_store_statement(_dialect()), params).first() is not None
+    if stored and shown:
+        conn.execute(sa.insert(IMPRESSIONS), shown)
+    if stored:
+        unit.commit()
+    else:
+        _close()
+    return stored
+
+
+@lru_cache(maxsize=4)
+def _mark_statement(dialect: str) -> sa.Executable:
+    # The state stays as the hop found it until the hop stores its own.
+    marked = ("last_text", "last_reply", "hops", "updated_at")
+    return _upsert(dialect, sa.literal(""), marked).returning(SESSIONS.c.hops)
 
 
 @sa.event.listens_for(Session, "before_commit")
 def _mark_before_a_change(session: Session) -> None:
-    """A service committing in the middle of a hop commits the hop's mark with its change."""
-    mark = session.info.pop(_MARK, None)
-    if mark is not None:
-        session.connection().execute(_MARK_STATEMENT, mark)
-
-
-@lru_cache(maxsize=4)
-def _save_statement(dialect: str) -> sa.Executable:
-    stmt = (
-        sa.update(SESSIONS)
-        .where(SESSIONS.c.session_id == sa.bindparam("sid"))
-        .values(
-            state=sa.bindparam("state", type_=SESSIONS.c.state.type),
-            last_text=sa.bindparam("text"),
-            last_reply=sa.bindparam("reply"),
-            hops=sa.bindparam("hops"),
-            updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
-        )
-    )
-    if dialect == "postgresql":
-        # Screen state (and the impressions of a list) need not wait for the disk: this makes
-        # the commit that follows asynchronous, without a round trip of its own.
-        return stmt.returning(sa.func.set_config("synchronous_commit", "off", sa.true()))
-    return stmt.returning(SESSIONS.c.hops)
-
-
-def _save(
-    session_id: str,
-    phone: str,
-    text: str,
-    reply: str,
-    state: State,
-    hops: int,
-    now: datetime,
-) -> None:
-    """Store the reply and the state with one UPDATE and commit the hop."""
-    db.session.info.pop(_MARK, None)  # the reply replaces the mark
-    params = {
-        "sid": session_id,
-        "state": state,
-        "text": text,
-        "reply": reply,
-        "hops": hops,
-        "now": now,
-    }
-    conn = db.session.connection()
-    if conn.execute(_save_statement(_dialect()), params).first() is None:
-        # The first hop's row went with a rollback during the hop: claim it again.
-        _claim_row(session_id, phone, now)
-        conn.execute(_save_statement(_dialect()), params)
-    unit.commit()
+    """A service committing in the middle of a hop commits the hop's mark with its change, if no
+    other hop of the session was stored first (else nothing is committed)."""
+    hop: _Hop | None = session.info.get(_HOP)
+    if hop is None:
+        return
+    if hop.reading:
+        raise ReadOnlyScreen("a USSD screen not declared `writes` tried to commit a change")
+    if hop.expected == hop.hops:
+        return  # marked by an earlier commit of this hop
+    params = hop.params("", {})
+    found = session.connection().execute(_mark_statement(_dialect()), params).first()
+    if found is None:
+        raise _Overtaken
+    hop.expected = hop.hops
 
 
 def _remember_failure(hop: dict[str, Any], body: str) -> None:
     """After an unexpected failure, make a repeat of this hop get the same polite answer."""
     try:
-        db.session.info.pop(_MARK, None)
-        db.session.rollback()
+        db.session.info.pop(_HOP, None)
+        _reading()
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
-        now = utcnow()
         phone = str(hop.get("phoneNumber", ""))
-        row = _claim_row(session_id, phone, now)
-        if row.hops and row.last_text == text and row.last_reply:
-            db.session.rollback()  # answered meanwhile
+        row = _load(session_id, phone)
+        if row is None or row.phone not in (None, phone):
+            _close()
             return
-        state = {**(row.state or {}), "ended": True}
-        _save(session_id, phone, text, body, state, row.hops + 1, now)
+        if row.hops and row.last_text == text and row.last_reply:
+            _close()
+            return  # answered meanwhile
+        # A mark this hop committed (same text) keeps its count; otherwise the hop is counted.
+        hops = row.hops if row.hops and row.last_text == text else row.hops + 1
+        failed = _Hop(session_id, phone, text, hops, row.hops, utcnow())
+        _store(failed, body, {**(row.state or {}), "ended": True}, [])
     except Exception:
         log.exception("could not store the answer of a failed USSD hop")
         db.session.rollback()
@@ -352,7 +449,7 @@ def _enter(ctx: Ctx, state: State, screen_id: str, data: dict[str, Any]) -> None
     state.update(screen=screen_id, data=data, params=params)
 
 
-def _step(ctx: Ctx, state: State, entry: str) -> Outcome:
+def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
     screen = SCREENS[state["screen"]]
     key = entry.strip()
     if screen.nav and key == "00":
@@ -364,7 +461,12 @@ def _step(ctx: Ctx, state: State, entry: str) -> Outcome:
         back: dict[str, Any] = stack.pop() if stack else {"screen": HOME, "data": {}}
         _enter(ctx, state, back["screen"], back["data"])
         return Go(back["screen"])
-    outcome = screen.handle(ctx, state["data"], state["params"], entry)
+    if screen.writes:
+        _writing(hop)
+        outcome = screen.handle(ctx, state["data"], state["params"], entry)
+        _reading()
+    else:
+        outcome = screen.handle(ctx, state["data"], state["params"], entry)
     if isinstance(outcome, Go):
         if outcome.screen not in screen.targets:
             raise LookupError(f"screen {screen.id} may not go to {outcome.screen}")
@@ -377,12 +479,12 @@ def _step(ctx: Ctx, state: State, entry: str) -> Outcome:
     return outcome
 
 
-def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool) -> Reply:
+def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: _Hop) -> Reply:
     if fresh:
         _enter(ctx, state, HOME, {})
     notice: str | None = None
     for entry in inputs:
-        outcome = _step(ctx, state, entry)
+        outcome = _step(ctx, state, entry, hop)
         if isinstance(outcome, End):
             state["ended"] = True
             return Reply(render_end(outcome.key, ctx.lang, outcome.params), end=True)
@@ -414,25 +516,56 @@ def _int(raw: object) -> int:
     return int(text) if text.isdigit() and len(text) < 9 else 0
 
 
+@lru_cache(maxsize=4)
+def _ended_statement(dialect: str) -> sa.Executable:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SESSIONS).values(
+        session_id=sa.bindparam("sid"),
+        phone=sa.bindparam("phone"),
+        state=sa.bindparam("state", type_=SESSIONS.c.state.type),
+        last_text="",
+        last_reply="",
+        hops=sa.bindparam("hops"),
+        created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
+        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+        ended_status=sa.bindparam("status"),
+        cost=sa.bindparam("cost"),
+    )
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[SESSIONS.c.session_id],
+        set_={
+            "ended_status": new.ended_status,
+            "cost": new.cost,
+            "hops": sa.case((SESSIONS.c.hops > new.hops, SESSIONS.c.hops), else_=new.hops),
+            "state": new.state,
+            "updated_at": new.updated_at,
+        },
+    )
+
+
 def record_event(event: dict[str, Any]) -> None:
     """The gateway's end-of-session notification: status, cost and hops on the session row; the
     screen state is dropped (a late repeat of the last hop still gets its stored answer)."""
     try:
-        now = utcnow()
         session_id = str(event["sessionId"])
         # Used only when the session ended before reaching us (or failed at the operator).
         phone = try_normalise(str(event.get("phoneNumber") or ""), settings.phone_region()) or ""
-        row = _claim_row(session_id, phone, now)
         status = str(event.get("status") or "")[:20] or None
         cost = str(event.get("cost") or "")[:20] or None
-        hops = max(row.hops, _int(event.get("hopsCount")))
-        db.session.execute(
-            sa.update(SESSIONS)
-            .where(SESSIONS.c.session_id == session_id)
-            .values(ended_status=status, cost=cost, hops=hops, state={}, updated_at=now)
-        )
+        hops = _int(event.get("hopsCount"))
+        params = {
+            "sid": session_id,
+            "phone": phone,
+            "state": {},
+            "hops": hops,
+            "now": utcnow(),
+            "status": status,
+            "cost": cost,
+        }
+        db.session.execute(_ended_statement(_dialect()), params)
         unit.commit()
-        log.info("USSD session %s ended: %s, %s hops, cost %s", session_id, status, hops, cost)
+        log.info("USSD session %s ended: %s, cost %s", session_id, status, cost)
     except Exception:
         log.exception("USSD end-of-session notification not recorded")
         db.session.rollback()

@@ -68,11 +68,13 @@ class Caller:
 
 @dataclass
 class Ctx:
-    """Who is dialling, in which language, and when."""
+    """Who is dialling, in which language, and when; and the impressions of the lists shown, which
+    the engine stores with the hop's reply."""
 
     person: Caller
     lang: str
     now: datetime
+    impressions: list[dict[str, Any]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -127,6 +129,7 @@ class Screen:
     nav: bool = True  # 0 goes back and 00 home; False where people type names or numbers
     targets: tuple[str, ...] = ()  # every screen `handle` may go to
     samples: tuple[Params, ...] = ({},)  # loaded parameters with long values, for the length test
+    writes: bool = False  # `handle` may change something (through a service, in a transaction)
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -193,8 +196,10 @@ def menu(
     show_nav: bool = True,
     also: tuple[str, ...] = (),
     samples: tuple[Params, ...] = ({},),
+    writes: bool = False,
 ) -> Screen:
-    """A title and numbered options; each option shows a screen or takes a decision."""
+    """A title and numbered options; each option shows a screen or takes a decision (`writes`:
+    some decision changes something)."""
 
     def visible(p: Params) -> list[Option]:
         return [o for o in options if o.when is None or o.when(p)]
@@ -217,7 +222,7 @@ def menu(
         return Go(option.target, dict(data) if option.pass_data else {})
 
     targets = tuple(o.target for o in options if o.target) + also  # `also`: where acts go
-    return Screen(screen_id, view, load, handle, True, targets, samples)
+    return Screen(screen_id, view, load, handle, True, targets, samples, writes)
 
 
 # --------------------------------------------------------------------------- paged lists

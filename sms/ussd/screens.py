@@ -246,8 +246,9 @@ def _load_list(ctx: Ctx, data: Data) -> Params:
         listing_id=data.get("listing_id"),
         programme_id=data.get("programme_id"),
         now=ctx.now,
-        commit=False,  # the impressions commit with the hop
+        record=False,  # the engine stores the impressions with the hop's reply
     )
+    ctx.impressions += bookings.impressions(listing, ctx.person.id, Channel.USSD, ctx.now)
     # Every page of this list is one listing, counted towards one programme (read once).
     data["listing_id"], data["programme_id"] = listing.listing_id, listing.programme_id
     return {
@@ -459,6 +460,7 @@ BOOK_CONFIRM = menu(
     [Option("book.confirm.yes", act=_book)],
     load=_load_book_confirm,
     samples=({"name": LONG, "number": "12345678", "code": "123 456 7890", "sessions": 100},),
+    writes=True,
 )
 
 
@@ -500,6 +502,7 @@ CANCEL_CONFIRM = menu(
     [Option("cancel.confirm.yes", act=_cancel)],
     load=lambda ctx, data: {"name": data["name"], "code": data["code"]},
     samples=({"name": LONG, "code": "123 456 7890"},),
+    writes=True,
 )
 
 
@@ -522,6 +525,7 @@ CONFIRM = menu(
     ],
     load=lambda ctx, data: {"count": reads.count_sessions_to_answer(ctx.person.id)},
     samples=({"count": 999},),
+    writes=True,
 )
 
 
@@ -582,6 +586,7 @@ CONFIRM_ANSWER = menu(
     ],
     load=lambda ctx, data: dict(data),
     samples=(_SAMPLE_SESSION,),
+    writes=True,
 )
 
 
@@ -632,6 +637,7 @@ RATE_STARS = menu(
     [Option(f"rate.stars.{n}", act=_stars(n)) for n in range(1, 6)],
     load=lambda ctx, data: dict(data),
     samples=({"ref": "1234", "provider": LONG, "date": "31/12"},),
+    writes=True,
 )
 
 
@@ -655,6 +661,7 @@ LANGUAGE = menu(
         Option("language.sw", act=_language("sw")),
     ],
     also=(HOME,),
+    writes=True,
 )
 
 HELP = Screen(
