@@ -89,9 +89,10 @@ def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {
-        # A liveness check per checkout survives database restarts quietly; it costs a round trip
-        # per request, which busy USSD deployments may prefer to skip (DB_POOL_PRE_PING=0).
-        "pool_pre_ping": _env("DB_POOL_PRE_PING", "1") != "0",
+        # No liveness check per checkout (a round trip per request): a connection found dead by a
+        # statement makes SQLAlchemy replace the whole pool, and a USSD hop is answered again on
+        # a fresh connection. DB_POOL_PRE_PING=1 checks every checkout instead.
+        "pool_pre_ping": _env("DB_POOL_PRE_PING", "0") == "1",
         "pool_size": _int("DB_POOL_SIZE", 10),
         "max_overflow": 10,
     }

@@ -25,11 +25,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,10 +40,11 @@ from marketplace.domain.models import Impression, UssdSession
 from marketplace.domain.phones import try_normalise
 from marketplace.extensions import db
 from marketplace.services import settings, unit
+from marketplace.services.prepared import Prepared
 
 from ..gsm import gsm7_length
 from . import reads
-from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
+from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry, first_name
 from .screens import HOME, SCREENS, render_end
 from .texts import error_key, t
 
@@ -76,7 +78,15 @@ def polite_end(language: str | None = None) -> str:
 def answer_hop(hop: dict[str, Any]) -> str:
     """The body for one validated hop (`sessionId`, `serviceCode`, `phoneNumber` E.164, `text`)."""
     try:
-        return _answer(hop)
+        try:
+            return _answer(hop)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The database restarted since this connection was last used; nothing was stored.
+            log.warning("USSD hop met a dead database connection: answered on a new one")
+            db.session.rollback()
+            return _answer(hop)
     except Exception:
         log.exception("USSD hop failed (session %s)", hop.get("sessionId"))
         body = polite_end(None)
@@ -238,23 +248,25 @@ _LOAD = reads.CALLER.add_columns(
 ).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
 
 
+_PG_LOAD = Prepared(_LOAD)
+
+
 def _load(session_id: str, phone: str) -> _Row | None:
     """Who is dialling, in which language, and their session row; None for a phone we do not
     know (and then no row is ever made)."""
-    found = db.session.connection().execute(_LOAD, {"sid": session_id, "phone": phone}).first()
+    conn = db.session.connection()
+    params = {"sid": session_id, "phone": phone}
+    if conn.dialect.name == "postgresql":
+        found = _PG_LOAD.execute(conn, params).fetchone()
+    else:
+        found = conn.execute(_LOAD, params).first()
     if found is None:
         return None
-    if found.session_phone is None:
-        return _Row(Caller.of(found), found.language, None, None, "", "", 0)
-    return _Row(
-        Caller.of(found),
-        found.language,
-        found.session_phone,
-        found.state,
-        found.last_text,
-        found.last_reply,
-        found.hops,
-    )
+    person_id, name, language, trade, region, row_phone, state, last_text, last_reply, hops = found
+    caller = Caller(person_id, first_name(name), trade, region)
+    if row_phone is None:
+        return _Row(caller, language, None, None, "", "", 0)
+    return _Row(caller, language, row_phone, state, last_text, last_reply, hops)
 
 
 def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
@@ -279,17 +291,18 @@ def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _store_statement(dialect: str) -> sa.Executable:
+def _store_statement(dialect: str, with_impressions: bool = False) -> sa.Executable:
     stored = _upsert(
         dialect, sa.bindparam("reply"), ("state", "last_text", "last_reply", "hops", "updated_at")
     )
     if dialect != "postgresql":
         return stored.returning(SESSIONS.c.hops)
+    # The screen state (and the impressions) need not wait for the disk.
+    no_wait = sa.func.set_config("synchronous_commit", "off", sa.true()).label("async")
+    if not with_impressions:
+        return stored.returning(no_wait)
     # One statement: the row, and the impressions of the list shown when the row was stored.
-    # The screen state and the impressions need not wait for the disk.
-    saved = stored.returning(
-        sa.func.set_config("synchronous_commit", "off", sa.true()).label("async")
-    ).cte("saved")
+    saved = stored.returning(no_wait).cte("saved")
     shown = sa.insert(IMPRESSIONS).from_select(
         [
             "listing_id",
@@ -323,23 +336,8 @@ def _unnest(name: str, item: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
     return sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(item)))
 
 
-_NO_IMPRESSIONS: dict[str, Any] = {
-    "listing_id": None,
-    "entrepreneur_id": None,
-    "programme_id": None,
-    "provider_ids": [],
-    "provider_kinds": [],
-    "trade_code": None,
-    "region_code": None,
-    "positions": [],
-    "channel": None,
-}
-
-
 def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
     """The impressions of one listing page as the columns the PostgreSQL statement unnests."""
-    if not shown:
-        return _NO_IMPRESSIONS
     first = shown[0]
     if any(s["listing_id"] != first["listing_id"] for s in shown):
         raise ValueError("a hop shows one list at most")
@@ -353,18 +351,24 @@ def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+_PG_STORE = Prepared(_store_statement("postgresql"))
+_PG_STORE_SHOWN = Prepared(_store_statement("postgresql", with_impressions=True))
+
+
 def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> bool:
     """Store the reply and the state (and the impressions of a list shown) if no other hop of
     the session was stored since this one read the row; end the hop's transaction."""
     db.session.info.pop(_HOP, None)  # the reply replaces the mark
     conn = db.session.connection()
     params = hop.params(reply, state)
-    if _dialect() == "postgresql":
-        stored = bool(
-            conn.execute(
-                _store_statement("postgresql"), {**params, **_impression_params(shown)}
-            ).scalar()
-        )
+    if conn.dialect.name == "postgresql":
+        # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
+        params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
+        if shown:
+            found = _PG_STORE_SHOWN.execute(conn, {**params, **_impression_params(shown)})
+            stored = bool(found.fetchone()[0])  # type: ignore[index]
+        else:
+            stored = _PG_STORE.execute(conn, params).fetchone() is not None
         _close()
         return stored
     stored = conn.execute(_store_statement(_dialect()), params).first() is not None

@@ -62,8 +62,11 @@ class Caller:
 
     @classmethod
     def of(cls, person: Person) -> Caller:
-        first_name = (person.name.split() or [""])[0]
-        return cls(person.id, first_name, person.trade_code, person.region_code)
+        return cls(person.id, first_name(person.name), person.trade_code, person.region_code)
+
+
+def first_name(name: str) -> str:
+    return (name.split() or [""])[0]
 
 
 @dataclass

@@ -82,3 +82,30 @@ def test_the_same_first_hop_at_the_same_instant_lists_once(postgres, client, bui
     assert bodies[0].startswith("200 CON Choose a mentor:")
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Impression)) == 3
+
+
+def _cut_every_other_connection() -> None:
+    """What a database restart does to the app's pooled connections (from outside the pool)."""
+    outside = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with outside.begin() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    outside.dispose()
+
+
+def test_a_hop_on_a_connection_the_database_dropped_is_answered_on_a_new_one(
+    postgres, client, build
+):
+    voucher = build.voucher()
+    phone = Dialer(client, voucher.entrepreneur.phone)
+    assert phone.dial().startswith("Ujuzi: hello")
+    db.session.commit()
+    _cut_every_other_connection()
+    # The pool still holds the dropped connections: the hop finds one dead, and is answered
+    # (from the stored session) on a fresh one instead of saying sorry.
+    assert phone.press("1").startswith("Voucher")
+    assert phone.press("0").startswith("Ujuzi: hello")

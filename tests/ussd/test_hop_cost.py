@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from marketplace.domain.models import Booking, Impression
 from marketplace.extensions import db
 from marketplace.services import bookings
+from marketplace.services.prepared import Prepared
 from sms.ussd import engine
 
 from .conftest import counts
@@ -39,11 +40,18 @@ def watching() -> Iterator[Seen]:
     def commit(_conn: Any) -> None:
         seen.commits += 1
 
+    def prepared(self: Prepared, conn: sa.Connection, params: Any) -> Any:
+        statement(conn, None, str(self.statement))  # sent past SQLAlchemy's events
+        return real(self, conn, params)
+
+    real = Prepared.execute
     sa.event.listen(db.engine, "before_cursor_execute", statement)
     sa.event.listen(db.engine, "commit", commit)
+    Prepared.execute = prepared  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        Prepared.execute = real  # type: ignore[method-assign]
         sa.event.remove(db.engine, "before_cursor_execute", statement)
         sa.event.remove(db.engine, "commit", commit)
 

@@ -1,0 +1,49 @@
+"""Statements sent straight through psycopg, as server-side prepared statements.
+
+For the few statements on the hottest path (every USSD hop runs two of them), SQLAlchemy's work per
+execution (cache key, parameter processing, result rows) costs more than PostgreSQL takes to answer.
+A `Prepared` statement is a Core statement compiled once for the connection's dialect; each run hands
+its SQL and parameters to the psycopg connection under the SQLAlchemy connection (the same
+transaction and pool) and returns psycopg's cursor, with plain tuples for rows.
+
+Parameters go to the driver as they are: no type processing happens here, so callers pass what
+psycopg takes (`Jsonb` for JSON, naive UTC datetimes for the UTC columns, lists for arrays).
+Errors come out as SQLAlchemy's (`IntegrityError`, ...), and a connection found dead is invalidated
+with the pool, as SQLAlchemy does for its own statements. PostgreSQL only; other databases use the
+Core statement itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+
+@dataclass
+class Prepared:
+    statement: sa.Executable
+    _compiled: tuple[str, dict[str, Any]] | None = field(default=None, init=False, repr=False)
+
+    def execute(self, conn: sa.Connection, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+        if self._compiled is None:
+            assert isinstance(self.statement, sa.ClauseElement)
+            compiled = self.statement.compile(dialect=conn.dialect)
+            literals = {k: v for k, v in compiled.params.items() if v is not None}
+            self._compiled = (compiled.string, literals)
+        sql, literals = self._compiled
+        driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+        values = {**literals, **params}
+        try:
+            return driver.execute(sql, values, prepare=True)
+        except psycopg.Error as exc:
+            dead = driver.broken
+            if dead:
+                conn.invalidate(exc)
+                conn.engine.dispose()  # the others in the pool are as dead
+            raise sa.exc.DBAPIError.instance(
+                sql, values, exc, psycopg.Error, connection_invalidated=dead, dialect=conn.dialect
+            ) from exc
