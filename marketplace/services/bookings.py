@@ -93,24 +93,20 @@ def _listing_statement(with_region: bool, with_programme: bool) -> sa.Select[*tu
     columns: list[Any] = list(_CARD_COLUMNS)
     if with_programme:
         columns.append(_PROGRAMME_OF.scalar_subquery().label("programme_id"))
-    stmt = (
-        sa.select(*columns)
-        .join(provider_trades, provider_trades.c.provider_id == Provider.id)
-        .where(
-            provider_trades.c.trade_code == sa.bindparam("trade"),
-            Provider.status == ProviderStatus.APPROVED,
-            Provider.active_bookings < Provider.capacity,
-        )
+    teaches = sa.exists().where(
+        provider_trades.c.provider_id == Provider.id,
+        provider_trades.c.trade_code == sa.bindparam("trade"),
+    )
+    stmt = sa.select(*columns).where(
+        Provider.status == ProviderStatus.APPROVED,
+        Provider.active_bookings < Provider.capacity,
+        teaches,
     )
     if with_region:
         stmt = stmt.where(Provider.region_code == sa.bindparam("region"))
+    # The order of the listing indexes (models.py): a page reads a few rows, not the whole trade.
     return (
-        stmt.order_by(
-            sa.func.coalesce(
-                Provider.rating_sum * 1.0 / sa.func.nullif(Provider.rating_count, 0), 0
-            ).desc(),
-            Provider.id,
-        )
+        stmt.order_by(Provider.rating_rank.desc(), Provider.id)
         .offset(sa.bindparam("offset"))
         .limit(sa.bindparam("limit"))
     )
