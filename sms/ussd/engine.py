@@ -178,6 +178,12 @@ def _try(hop: _Hop, row: _Row) -> str:
         reply = Reply(t(error_key(exc.code), ctx.lang), end=True)
         state["ended"] = True
         ctx.impressions.clear()
+    if row.phone is None and not inputs and not reply.end:
+        # The opening menu of a new session follows from the caller alone: it is not stored. The
+        # next hop finds no row and starts from it, as shortcut dialling does.
+        db.session.info.pop(_HOP, None)
+        _close()
+        return reply.body
     if not _store(hop, reply.body, state, ctx.impressions):
         raise _Overtaken
     return reply.body
@@ -435,7 +441,9 @@ def _remember_failure(hop: dict[str, Any], body: str) -> None:
 def _new_inputs(previous: str, text: str, first: bool) -> list[str]:
     """What this hop adds. The first hop may carry several (shortcut dialling `*384*1234*3*1#`)."""
     if first:
-        return [part for part in text.split("*") if part != ""]
+        # (Also the second hop of a session whose opening menu was not stored.) Text made only of
+        # separators is one input that fits no screen, not none.
+        return [part for part in text.split("*") if part != ""] or ([text] if text else [])
     if previous == "":
         return [text]
     if text.startswith(previous + "*"):

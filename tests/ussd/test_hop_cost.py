@@ -73,6 +73,18 @@ def test_a_menu_hop_is_two_statements_and_no_transaction_on_postgresql(build, di
         assert seen.commits == 1
 
 
+def test_the_opening_menu_is_one_read_and_the_next_hop_starts_from_it(build, dialer, phone_of):
+    phone = dialer(phone_of(build.voucher()))
+    with watching() as seen:
+        assert phone.dial().startswith("Ujuzi: hello")
+        assert phone.repeat().startswith("Ujuzi: hello")  # the gateway sent it twice
+    assert len(seen.statements) == 2, seen.statements  # who is dialling, once per request
+    assert counts()["sessions"] == 0
+    assert phone.press("1").startswith("Voucher")
+    assert phone.press("0").startswith("Ujuzi: hello")
+    assert counts()["sessions"] == 1
+
+
 def test_a_list_page_records_its_impressions_with_the_store_of_the_hop(build, dialer, phone_of):
     voucher = build.voucher()
     for n in range(4):
