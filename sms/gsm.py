@@ -24,13 +24,16 @@ _REPLACEMENTS = {
 }
 
 
+_ALL_SET = _BASIC_SET | _EXTENDED_SET
+
+
 def is_gsm7(text: str) -> bool:
-    return all(ch in _BASIC_SET or ch in _EXTENDED_SET for ch in text)
+    return _ALL_SET.issuperset(text)
 
 
 def gsm7_length(text: str) -> int:
     """Septets used: extended characters take two."""
-    return sum(2 if ch in _EXTENDED_SET else 1 for ch in text)
+    return len(text) + sum(text.count(ch) for ch in _EXTENDED)
 
 
 def segments(text: str) -> int:

@@ -25,13 +25,17 @@ _HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+_HEADER_KEYS = [(name.lower(), name, value) for name, value in _HEADERS.items()]
+
 # Status codes the web pages explain in words; anything else gets the generic page.
 _PAGES = {400, 403, 404, 405, 413, 429}
 
 
 def set_security_headers(response: Response) -> Response:
-    for name, value in _HEADERS.items():
-        response.headers.setdefault(name, value)
+    present = {name.lower() for name in response.headers.keys()}
+    for key, name, value in _HEADER_KEYS:
+        if key not in present:
+            response.headers.add(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html" and request.cookies:

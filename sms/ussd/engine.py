@@ -100,6 +100,7 @@ def answer_hop(hop: dict[str, Any]) -> str:
 class _Hop:
     """This hop, as the statements that store it need it."""
 
+    session: Session  # the database session answering it
     session_id: str
     phone: str
     text: str
@@ -130,18 +131,19 @@ def _answer(hop: dict[str, Any]) -> str:
         return Reply(t("wrong_service", "en"), end=True).body
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     overtaken = 0
+    s = db.session()  # once: every `db.session` use looks the session up again
     while True:
-        _reading()
-        row = _load(session_id, phone)
+        _reading(s)
+        row = _load(s, session_id, phone)
         if row is None:
-            _close()
+            _close(s)
             return Reply(t("unknown_phone", "en"), end=True).body
         if row.phone not in (None, phone):
-            _close()
+            _close(s)
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
         if row.hops and row.last_text == text:
-            _close()
+            _close(s)
             if row.last_reply:
                 return row.last_reply  # the same hop again: the same answer, nothing done twice
             # The same hop is being answered right now by another request: wait for its reply.
@@ -150,7 +152,7 @@ def _answer(hop: dict[str, Any]) -> str:
             time.sleep(REPLAY_POLL_SECONDS)
             continue
         try:
-            return _try(_Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
+            return _try(_Hop(s, session_id, phone, text, row.hops + 1, row.hops, now), row)
         except _Overtaken:
             overtaken += 1
             if overtaken >= ATTEMPTS:
@@ -165,15 +167,16 @@ def _try(hop: _Hop, row: _Row) -> str:
     # The state came from this hop's own read of the row: it is ours to change in place.
     state: State = _fresh_state() if fresh or not row.state else row.state
     ctx = Ctx(row.caller, row.language, hop.now)
-    db.session.info[_HOP] = hop
+    s = hop.session
+    s.info[_HOP] = hop
     try:
         reply = _run(ctx, state, inputs, fresh, hop)
     except _Overtaken:
-        db.session.info.pop(_HOP, None)
-        _close()
+        s.info.pop(_HOP, None)
+        _close(s)
         raise
     except DomainError as exc:
-        _reading()  # what the refused change did is rolled back
+        _reading(s)  # what the refused change did is rolled back
         log.info("USSD hop refused: %s", exc.code)
         reply = Reply(t(error_key(exc.code), ctx.lang), end=True)
         state["ended"] = True
@@ -181,8 +184,8 @@ def _try(hop: _Hop, row: _Row) -> str:
     if row.phone is None and not inputs and not reply.end:
         # The opening menu of a new session follows from the caller alone: it is not stored. The
         # next hop finds no row and starts from it, as shortcut dialling does.
-        db.session.info.pop(_HOP, None)
-        _close()
+        s.info.pop(_HOP, None)
+        _close(s)
         return reply.body
     if not _store(hop, reply.body, state, ctx.impressions):
         raise _Overtaken
@@ -196,28 +199,28 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _reading() -> None:
+def _reading(s: Session) -> None:
     """From here the hop only reads until it stores its reply. Whatever a screen that changes
     something left uncommitted is dropped; on PostgreSQL the reads go through an autocommit
     connection (one round trip per statement, none to begin or end a transaction)."""
-    hop: _Hop | None = db.session.info.get(_HOP)
+    hop: _Hop | None = s.info.get(_HOP)
     if hop is not None:
         hop.reading = True
-    if db.session().in_transaction():
-        db.session.rollback()
-    if _dialect() == "postgresql":
-        db.session.connection(execution_options=_AUTOCOMMIT)
+    if s.in_transaction():
+        s.rollback()
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection(execution_options=_AUTOCOMMIT)
 
 
 def _writing(hop: _Hop) -> None:
     """A screen that changes something runs next: its service opens a transaction of its own."""
-    _close()
+    _close(hop.session)
     hop.reading = False
 
 
-def _close() -> None:
+def _close(s: Session) -> None:
     """End the hop's use of the connection (no round trip after reads on autocommit)."""
-    db.session.rollback()
+    s.rollback()
 
 
 # --------------------------------------------------------------------------- the session row
@@ -257,10 +260,10 @@ _LOAD = reads.CALLER.add_columns(
 _PG_LOAD = Prepared(_LOAD)
 
 
-def _load(session_id: str, phone: str) -> _Row | None:
+def _load(s: Session, session_id: str, phone: str) -> _Row | None:
     """Who is dialling, in which language, and their session row; None for a phone we do not
     know (and then no row is ever made)."""
-    conn = db.session.connection()
+    conn = s.connection()
     params = {"sid": session_id, "phone": phone}
     if conn.dialect.name == "postgresql":
         found = _PG_LOAD.execute(conn, params).fetchone()
@@ -364,8 +367,9 @@ _PG_STORE_SHOWN = Prepared(_store_statement("postgresql", with_impressions=True)
 def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> bool:
     """Store the reply and the state (and the impressions of a list shown) if no other hop of
     the session was stored since this one read the row; end the hop's transaction."""
-    db.session.info.pop(_HOP, None)  # the reply replaces the mark
-    conn = db.session.connection()
+    s = hop.session
+    s.info.pop(_HOP, None)  # the reply replaces the mark
+    conn = s.connection()
     params = hop.params(reply, state)
     if conn.dialect.name == "postgresql":
         # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
@@ -375,15 +379,15 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
             stored = bool(found.fetchone()[0])  # type: ignore[index]
         else:
             stored = _PG_STORE.execute(conn, params).fetchone() is not None
-        _close()
+        _close(s)
         return stored
-    stored = conn.execute(_store_statement(_dialect()), params).first() is not None
+    stored = conn.execute(_store_statement(conn.dialect.name), params).first() is not None
     if stored and shown:
         conn.execute(sa.insert(IMPRESSIONS), shown)
     if stored:
         unit.commit()
     else:
-        _close()
+        _close(s)
     return stored
 
 
@@ -415,20 +419,21 @@ def _mark_before_a_change(session: Session) -> None:
 def _remember_failure(hop: dict[str, Any], body: str) -> None:
     """After an unexpected failure, make a repeat of this hop get the same polite answer."""
     try:
-        db.session.info.pop(_HOP, None)
-        _reading()
+        s = db.session()
+        s.info.pop(_HOP, None)
+        _reading(s)
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
         phone = str(hop.get("phoneNumber", ""))
-        row = _load(session_id, phone)
+        row = _load(s, session_id, phone)
         if row is None or row.phone not in (None, phone):
-            _close()
+            _close(s)
             return
         if row.hops and row.last_text == text and row.last_reply:
-            _close()
+            _close(s)
             return  # answered meanwhile
         # A mark this hop committed (same text) keeps its count; otherwise the hop is counted.
         hops = row.hops if row.hops and row.last_text == text else row.hops + 1
-        failed = _Hop(session_id, phone, text, hops, row.hops, utcnow())
+        failed = _Hop(s, session_id, phone, text, hops, row.hops, utcnow())
         _store(failed, body, {**(row.state or {}), "ended": True}, [])
     except Exception:
         log.exception("could not store the answer of a failed USSD hop")
@@ -476,7 +481,7 @@ def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
     if screen.writes:
         _writing(hop)
         outcome = screen.handle(ctx, state["data"], state["params"], entry)
-        _reading()
+        _reading(hop.session)
     else:
         outcome = screen.handle(ctx, state["data"], state["params"], entry)
     if isinstance(outcome, Go):

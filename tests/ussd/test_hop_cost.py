@@ -116,8 +116,8 @@ def test_a_list_page_whose_store_loses_records_no_impressions(build, dialer, pho
     phone.dial("2*1")
     real = engine._load
 
-    def overtaken(session_id: str, phone_number: str) -> Any:
-        row = real(session_id, phone_number)
+    def overtaken(s: Any, session_id: str, phone_number: str) -> Any:
+        row = real(s, session_id, phone_number)
         if row is not None and row.hops:  # another hop of the session is stored meanwhile
             db.session.execute(
                 sa.update(engine.SESSIONS)
