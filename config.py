@@ -71,6 +71,8 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         # How many reverse proxies (load balancers) stand in front of the app: their
         # X-Forwarded-For / -Proto are trusted, so rate limits see the real client address.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # The phone simulator page at /dev/phone exists in development only; 0 hides it there too.
+        "PHONE_SIMULATOR_PAGE": _env("PHONE_SIMULATOR_PAGE", "1") != "0",
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -32,7 +32,7 @@ _PAGES = {400, 403, 404, 405, 413, 429}
 
 
 def set_security_headers(response: Response) -> Response:
-    present = {name.lower() for name in response.headers.keys()}
+    present = {name.lower() for name, _value in response.headers.items()}
     for key, name, value in _HEADER_KEYS:
         if key not in present:
             response.headers.add(name, value)

@@ -76,3 +76,16 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(monkeypa
 
     answer = app.test_client().get("/whoami", headers={"X-Forwarded-For": "196.201.214.7"})
     assert answer.get_data(as_text=True) == "196.201.214.7"
+
+
+def test_postgresql_connections_are_not_checked_per_request_unless_asked(env):
+    assert load_config()["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False  # type: ignore[index]
+    env.setenv("DB_POOL_PRE_PING", "1")
+    assert load_config()["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True  # type: ignore[index]
+
+
+def test_the_phone_simulator_page_can_be_turned_off_in_development(monkeypatch):
+    monkeypatch.delenv("APP_ENV", raising=False)
+    assert load_config()["PHONE_SIMULATOR_PAGE"] is True
+    monkeypatch.setenv("PHONE_SIMULATOR_PAGE", "0")
+    assert load_config()["PHONE_SIMULATOR_PAGE"] is False
