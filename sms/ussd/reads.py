@@ -46,9 +46,18 @@ def day(value: Any) -> str:
     return value.strftime("%d/%m/%Y") if value is not None else ""
 
 
+# The provider each voucher is (was) booked with: its latest booking that was not cancelled.
+_BOOKED_WITH = (
+    sa.select(Provider.name)
+    .join(Booking, Booking.provider_id == Provider.id)
+    .where(Booking.voucher_id == Voucher.id, Booking.status != BookingStatus.CANCELLED)
+    .order_by(Booking.id.desc())
+    .limit(1)
+    .correlate(Voucher)
+    .scalar_subquery()
+)
 _VOUCHERS = (
     sa.select(
-        Voucher.id,
         Voucher.code,
         Voucher.status,
         Voucher.value_minor,
@@ -57,35 +66,22 @@ _VOUCHERS = (
         Voucher.sessions_confirmed,
         Voucher.expires_at,
         Voucher.ended_at,
+        _BOOKED_WITH.label("provider"),
     )
     .where(Voucher.entrepreneur_id == sa.bindparam("entrepreneur_id"))
     .order_by(
-        sa.case((Voucher.status.in_(ACTIVE_VOUCHER_STATUSES), 0), else_=1),
+        sa.case({status: 0 for status in ACTIVE_VOUCHER_STATUSES}, value=Voucher.status, else_=1),
         Voucher.issued_at.desc(),
         Voucher.id.desc(),
     )
     .limit(LIST_LIMIT)
 )
-_BOOKED_WITH = (
-    sa.select(Booking.voucher_id, Provider.name)
-    .join(Provider, Provider.id == Booking.provider_id)
-    .where(
-        Booking.voucher_id.in_(sa.bindparam("voucher_ids", expanding=True)),
-        Booking.status != BookingStatus.CANCELLED,
-    )
-    .order_by(Booking.id)
-)
 
 
 def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
-    """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with."""
-    conn = db.session.connection()
-    rows = conn.execute(_VOUCHERS, {"entrepreneur_id": entrepreneur_id}).all()
-    providers: dict[int, str] = {}
-    if rows:
-        found = conn.execute(_BOOKED_WITH, {"voucher_ids": [r.id for r in rows]})
-        for voucher_id, name in found:
-            providers[voucher_id] = name
+    """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with:
+    one select."""
+    rows = db.session.connection().execute(_VOUCHERS, {"entrepreneur_id": entrepreneur_id})
     return [
         {
             "code": format_voucher_code(r.code),
@@ -96,7 +92,7 @@ def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
             "left": r.sessions_total - r.sessions_confirmed,
             "expires": day(r.expires_at),
             "ended": day(r.ended_at),
-            "provider": providers.get(r.id, ""),
+            "provider": r.provider or "",
         }
         for r in rows
     ]
