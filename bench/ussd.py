@@ -3,13 +3,14 @@
 Builds its own database (`flask db upgrade`), seeds thousands of entrepreneurs (through the real
 voucher import) and providers (bulk inserts), starts gunicorn twice on 127.0.0.1 with the same
 settings (the app, and bench/bare_app.py), then drives realistic multi-hop sessions at 16 concurrent
-keep-alive connections for a bounded time: main menu -> my vouchers, and find -> trade -> area ->
-list -> next page. Prints requests/s of both, their ratio (target >= 0.4) and the hop latency
+keep-alive connections for a bounded time, the two servers taking turns (bare, hop, hop, bare, ...)
+so that a machine whose speed drifts weighs on both alike: main menu -> my vouchers, and find ->
+trade -> area -> list -> next page. Prints requests/s of both, their ratio (target >= 0.4) and the hop latency
 p50/p99 (target p99 < 50 ms), and the CPU each side used per request (app server, PostgreSQL
 backends, load generator), which shows where a hop's cost goes even when the machine is shared.
 Loopback only; it stops its servers by itself.
 
-    .venv/bin/python bench/ussd.py                  # 20 s per side
+    .venv/bin/python bench/ussd.py                  # 20 s per side, in 3 turns each
     .venv/bin/python bench/ussd.py --seconds 5      # a quicker look
     .venv/bin/python bench/ussd.py --reuse          # keep the database of the last run
     BENCH_USSD_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ujuzi_bench_ussd (default)
@@ -30,6 +31,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,7 +311,7 @@ def _cpu_seconds(match) -> float:  # type: ignore[no-untyped-def]
 
 def measure(
     port: int, seconds: float, phones: list[str], server_pgid: int, database: str
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Drive the server and account the CPU each side used per request."""
 
     def server(pgid: int, _cmd: str) -> bool:
@@ -334,7 +336,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
+def drive(port: int, seconds: float, phones: list[str]) -> dict[str, Any]:
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     per = CONNECTIONS // PROCESSES
     procs = [
@@ -351,7 +353,11 @@ def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
         errors += err
     for p in procs:
         p.join()
-    latencies.sort()
+    return summary(latencies, errors, seconds)
+
+
+def summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    latencies = sorted(latencies)
     n = len(latencies)
     return {
         "requests": n,
@@ -359,6 +365,7 @@ def drive(port: int, seconds: float, phones: list[str]) -> dict[str, float]:
         "errors": errors,
         "p50_ms": statistics.median(latencies) * 1000 if n else 0.0,
         "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
+        "latencies": latencies,
     }
 
 
@@ -370,6 +377,12 @@ def main() -> int:
     parser.add_argument("--providers", type=int, default=4_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="turns each side takes (the seconds are shared among them)",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -393,19 +406,49 @@ def main() -> int:
         )
 
     env = server_env(args.url)
-    results = {}
-    for name, target in (("bare Flask", "bare_app:app"), ("USSD hop", "wsgi:app")):
-        port = free_port()
-        server_env_ = {**env, "PYTHONPATH": str(ROOT / "bench")} if name == "bare Flask" else env
-        proc = start_gunicorn(target, port, server_env_, args.workers, args.threads)
-        try:
-            drive(port, 2.0, phones)  # warm up: imports, pools, caches
-            results[name] = measure(
-                port, args.seconds, phones, proc.pid, args.url.rsplit("/", 1)[1]
+    targets = {"bare Flask": "bare_app:app", "USSD hop": "wsgi:app"}
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    slices: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+    try:
+        for name, target in targets.items():
+            port = free_port()
+            server_env_ = (
+                {**env, "PYTHONPATH": str(ROOT / "bench")} if name == "bare Flask" else env
             )
-        finally:
+            servers[name] = (
+                port,
+                start_gunicorn(target, port, server_env_, args.workers, args.threads),
+            )
+            drive(port, 2.0, phones)  # warm up: imports, pools, caches
+        # Both servers stay up and take turns (bare, hop, hop, bare, ...): a machine whose speed
+        # drifts during the run weighs on both sides alike.
+        names = list(targets)
+        for round_ in range(args.rounds):
+            for name in names if round_ % 2 == 0 else names[::-1]:
+                port, proc = servers[name]
+                slices[name].append(
+                    measure(
+                        port,
+                        args.seconds / args.rounds,
+                        phones,
+                        proc.pid,
+                        args.url.rsplit("/", 1)[1],
+                    )
+                )
+    finally:
+        for _port, proc in servers.values():
             stop(proc)
-        r = results[name]
+    results = {}
+    for name, parts in slices.items():
+        r = summary(
+            [x for part in parts for x in part["latencies"]],
+            sum(part["errors"] for part in parts),
+            args.seconds,
+        )
+        for key in ("app_cpu_ms", "db_cpu_ms", "client_cpu_ms"):
+            spent = sum(part[key] * part["requests"] for part in parts)
+            r[key] = spent / max(r["requests"], 1)
+        results[name] = r
         print(
             f"{name:11s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
             f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']:,} requests, {r['errors']} errors)"
@@ -414,6 +457,7 @@ def main() -> int:
             f"{'':11s} CPU per request: app {r['app_cpu_ms']:.2f} ms, PostgreSQL "
             f"{r['db_cpu_ms']:.2f} ms, load generator {r['client_cpu_ms']:.2f} ms"
         )
+        print(f"{'':11s} per turn: " + ", ".join(f"{part['rps']:.0f}" for part in parts) + " req/s")
 
     ratio = results["USSD hop"]["rps"] / results["bare Flask"]["rps"]
     p99 = results["USSD hop"]["p99_ms"]
@@ -428,7 +472,8 @@ def main() -> int:
     print(
         f"ratio USSD/bare: {ratio:.2f} (target >= {RATIO_TARGET})  "
         f"USSD p99: {p99:.1f} ms (target < {P99_TARGET_MS:.0f} ms)  "
-        f"{CONNECTIONS} connections, gunicorn {args.workers} workers x {args.threads} threads"
+        f"{CONNECTIONS} connections, gunicorn {args.workers} workers x {args.threads} threads, "
+        f"{args.seconds:.0f} s each in {args.rounds} turns"
     )
     ok = (
         ratio >= RATIO_TARGET
