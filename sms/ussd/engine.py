@@ -369,6 +369,10 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
     the session was stored since this one read the row; end the hop's transaction."""
     s = hop.session
     s.info.pop(_HOP, None)  # the reply replaces the mark
+    if s.get_bind().dialect.name != "postgresql":
+        # SQLite: the store opens its own transaction with a write, rather than upgrading the
+        # reads' (which another writer may make impossible); the compare-and-set keeps it right.
+        _close(s)
     conn = s.connection()
     params = hop.params(reply, state)
     if conn.dialect.name == "postgresql":
