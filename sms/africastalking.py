@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from collections import Counter
@@ -103,6 +104,13 @@ class _PooledSMSService(SMSService):
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            # The environment is read once, here: left to itself, requests looks for a .netrc
+            # file and the CA bundle on every send. Proxies for the API's host still apply.
+            session.trust_env = False
+            session.proxies.update(requests.utils.get_environ_proxies(self._baseUrl))
+            ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if ca_bundle:
+                session.verify = ca_bundle
             self._local.session = session
         return session
 
