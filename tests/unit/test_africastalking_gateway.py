@@ -452,3 +452,14 @@ def test_gateway_from_config_without_an_api_base_uses_the_sdk_default_host():
 def test_a_missing_api_key_is_refused_at_construction():
     with pytest.raises(ValueError, match="API key"):
         AfricasTalkingGateway.from_config({"AT_USERNAME": "ujuzi", "AT_API_KEY": ""})
+
+
+def test_the_http_session_takes_proxies_and_ca_bundle_from_the_environment_once(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = AfricasTalkingGateway("ujuzi", "secret-key")._service._session()
+    assert session.trust_env is False  # no .netrc or CA lookups on every send
+    assert session.proxies["https"] == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/certs/ca-certificates.crt"
