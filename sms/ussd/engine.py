@@ -59,7 +59,8 @@ State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
 IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
 _HOP = "ussd.hop"  # key in the database session's `info` while a hop runs
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+_READ_ONLY = "ussd_read_only"  # marks the autocommit connection of a hop that only reads
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT", _READ_ONLY: True}
 
 
 class ReadOnlyScreen(RuntimeError):
@@ -400,6 +401,27 @@ def _mark_statement(dialect: str) -> sa.Executable:
     # The state stays as the hop found it until the hop stores its own.
     marked = ("last_text", "last_reply", "hops", "updated_at")
     return _upsert(dialect, sa.literal(""), marked).returning(SESSIONS.c.hops)
+
+
+@sa.event.listens_for(sa.engine.Engine, "before_cursor_execute")
+def _refuse_writes_while_reading(
+    _conn: sa.Connection,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """On the autocommit connection of a reading hop every statement would commit at once: a
+    change there (a screen not declared `writes` calling a service) is refused before it runs."""
+    if context is None or not context.execution_options.get(_READ_ONLY):
+        return
+    if context.isinsert or context.isupdate or context.isdelete or _writes(statement):
+        raise ReadOnlyScreen("a USSD screen not declared `writes` tried to change something")
+
+
+def _writes(statement: str) -> bool:
+    return statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")
 
 
 @sa.event.listens_for(Session, "before_commit")

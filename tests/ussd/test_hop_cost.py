@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from marketplace.domain.models import Booking, Impression
+from marketplace.domain.models import Booking, Entrepreneur, Impression
 from marketplace.extensions import db
-from marketplace.services import bookings
+from marketplace.services import bookings, entrepreneurs
 from marketplace.services.prepared import Prepared
 from sms.ussd import engine
 
@@ -195,3 +195,22 @@ def test_a_listing_shows_cards_best_rated_first_with_room_and_rating(build, regi
         (plain.id, None, True),
     ]
     assert not listing.has_more
+
+
+def test_a_screen_not_declared_writing_cannot_commit_a_change(build, dialer, phone_of, monkeypatch):
+    voucher = build.voucher()
+    build.provider(name="Fundi")
+    person = voucher.entrepreneur
+    phone = dialer(phone_of(voucher))
+    phone.dial("2*1")
+    real = bookings.find_providers
+
+    def changes_something(entrepreneur_id: int, *args: Any, **kwargs: Any) -> Any:
+        entrepreneurs.set_language(entrepreneur_id, "sw")  # commits
+        return real(entrepreneur_id, *args, **kwargs)
+
+    monkeypatch.setattr(bookings, "find_providers", changes_something)
+    assert phone.press("1").startswith("Sorry, the service is busy.")
+    db.session.expire_all()
+    assert db.session.get(Entrepreneur, person.id).language == "en"
+    assert counts()["impressions"] == 0
