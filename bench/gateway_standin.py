@@ -3,110 +3,101 @@
 `POST /version1/messaging` with the form the SDK sends (`username`, `to` comma-joined, `message`,
 `bulkSMSMode`, `enqueue`, optional `from`) and the `apiKey` header; answers 201 with
 `SMSMessageData` and one recipient entry (status 101, a fresh `messageId`) per number, like the
-real API. Loopback only; counts what it accepted.
+real API. Loopback only.
 
-    python -m bench.gateway_standin --port 8765
+It speaks just enough HTTP/1.1 (keep-alive, `Content-Length` bodies) on one asyncio loop, so that
+it costs the machine little: the real gateway runs elsewhere, and a benchmark on two cores should
+measure the worker, not the stand-in.
+
+    python bench/gateway_standin.py --port 8765
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import itertools
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-
-class StandinServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # many workers connect at once; the default 5 drops connections
-
-    def __init__(self, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.lock = threading.Lock()
-        self.ids = itertools.count(1)
-        self.requests = 0
-        self.recipients = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="gateway-standin", daemon=True)
-        thread.start()
-        return thread
+MESSAGING_PATH = "/version1/messaging"
+REASONS = {201: "Created", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed"}
+_ids = itertools.count(1)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: StandinServer
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body leave at once, not after a delayed ACK
+def answer(method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+    """The status and JSON payload for one request."""
+    if path.split("?", 1)[0].rstrip("/") != MESSAGING_PATH:
+        return 404, {"error": "not found"}
+    if method != "POST":
+        return 405, {"error": "method not allowed"}
+    form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    if not headers.get("apikey") or not form.get("username"):
+        return 401, {"error": "The supplied authentication is invalid"}
+    numbers = [n for n in form.get("to", "").split(",") if n]
+    message = form.get("message", "")
+    parts = 1 if len(message) <= 160 else -(-len(message) // 153)
+    recipients = [
+        {
+            "statusCode": 101,
+            "number": number,
+            "status": "Success",
+            "cost": f"KES {0.8 * parts:.4f}",
+            "messageId": f"ATXid_{next(_ids):012d}",
+        }
+        for number in numbers
+    ]
+    total = f"{0.8 * parts * len(numbers):.4f}"
+    return 201, {
+        "SMSMessageData": {
+            "Message": f"Sent to {len(numbers)}/{len(numbers)} Total Cost: KES {total}",
+            "Recipients": recipients,
+        }
+    }
 
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-        if self.path.rstrip("/") != "/version1/messaging":
-            self._answer(404, {"error": "not found"})
-            return
-        if not self.headers.get("apiKey") or not form.get("username"):
-            self._answer(401, {"error": "The supplied authentication is invalid"})
-            return
-        numbers = [n for n in form.get("to", "").split(",") if n]
-        message = form.get("message", "")
-        parts = 1 if len(message) <= 160 else -(-len(message) // 153)
-        with self.server.lock:
-            first = next(self.server.ids)
-            for _ in numbers[1:]:
-                next(self.server.ids)
-            self.server.requests += 1
-            self.server.recipients += len(numbers)
-        recipients = [
-            {
-                "statusCode": 101,
-                "number": number,
-                "status": "Success",
-                "cost": f"KES {0.8 * parts:.4f}",
-                "messageId": f"ATXid_{first + i:012d}",
-            }
-            for i, number in enumerate(numbers)
-        ]
-        self._answer(
-            201,
-            {
-                "SMSMessageData": {
-                    "Message": f"Sent to {len(numbers)}/{len(numbers)} Total Cost: KES "
-                    f"{0.8 * parts * len(numbers):.4f}",
-                    "Recipients": recipients,
-                }
-            },
-        )
+async def _connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            request_line, *lines = head.decode("latin-1").split("\r\n")
+            method, path, _version = request_line.split(" ", 2)
+            headers = {}
+            for line in lines:
+                name, sep, value = line.partition(":")
+                if sep:
+                    headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length") or 0))
+            status, payload = answer(method, path, headers, body)
+            data = json.dumps(payload).encode()
+            writer.write(
+                f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n".encode()
+                + data
+            )
+            await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                break
+    except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+        pass  # the client went away, or sent something that is not HTTP
+    finally:
+        writer.close()
 
-    def _answer(self, status: int, payload: dict[str, object]) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+
+async def serve(port: int) -> None:
+    server = await asyncio.start_server(_connection, "127.0.0.1", port, backlog=256)
+    print(f"Africa's Talking stand-in on http://127.0.0.1:{port}{MESSAGING_PATH}", flush=True)
+    async with server:
+        await server.serve_forever()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    server = StandinServer(args.port)
-    print(f"Africa's Talking stand-in on {server.base_url}/version1/messaging", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.port))
 
 
 if __name__ == "__main__":
