@@ -12,12 +12,14 @@ service in a transaction, and the first commit there also writes the hop's "bein
 by the same compare-and-set: a repeated hop then waits for the stored reply, or finds the change was
 never made. Nothing happens twice. Every other hop only reads until its closing statement, which
 also records the impressions of a list shown (only when it wins). On PostgreSQL those hops run on
-an autocommit connection: no BEGIN or COMMIT round trips, and the closing statement does not wait
-for the disk (screen state and impressions; the services' commits do). A read-only screen that
-tries to commit is refused.
+an autocommit connection: no BEGIN or COMMIT round trips, the hop's own two statements go straight
+through psycopg as prepared statements, and the closing one does not wait for the disk (screen
+state and impressions; the services' commits do). A screen not declared `writes` that tries to
+change something is refused (on PostgreSQL before the statement runs). The opening menu of a session
+is not stored at all: the next hop, finding no row, starts from it.
 
-Domain errors become a translated `END`; anything unexpected is logged and answered with a polite
-`END`.
+Domain errors become a translated `END`; a hop that meets a dead database connection is answered
+again on a fresh one; anything else unexpected is logged and answered with a polite `END`.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT", _READ_ONLY: True}
 
 
 class ReadOnlyScreen(RuntimeError):
-    """A screen not declared `writes` tried to commit a change."""
+    """A screen not declared `writes` tried to change something."""
 
 
 class _Overtaken(Exception):
