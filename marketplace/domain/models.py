@@ -298,7 +298,12 @@ class Entrepreneur(Base):
 
     @property
     def first_name(self) -> str:
-        return (self.name.split() or [""])[0]
+        return first_name(self.name)
+
+
+def first_name(name: str) -> str:
+    """What messages and screens greet a person by: the first word of the name they gave."""
+    return (name.split() or [""])[0]
 
 
 # --------------------------------------------------------------------------- vouchers

@@ -23,6 +23,7 @@ from ..domain.models import (
     Trade,
     TrainingSession,
     Voucher,
+    first_name,
 )
 from ..domain.phones import mask_phone
 from ..extensions import db
@@ -138,7 +139,7 @@ def _booking_row(row: Any) -> BookingRow:
     (bid, name, phone, trade, status, total, confirmed, waiting, expires, created) = row
     return BookingRow(
         id=bid,
-        first_name=(str(name).split() or [""])[0],
+        first_name=first_name(str(name)),
         masked_phone=mask_phone(str(phone)),
         trade=str(trade),
         status=str(status),
@@ -187,7 +188,7 @@ def _session_row(s: TrainingSession, name: str, payout_status: str | None) -> Se
         id=s.id,
         ref=s.ref,
         booking_id=s.booking_id,
-        first_name=(name.split() or [""])[0],
+        first_name=first_name(name),
         delivered_on=s.delivered_on,
         duration_minutes=s.duration_minutes,
         topic=s.topic,

@@ -176,7 +176,7 @@ def find_providers(
         page * page_size,
     )
     if record and cards:
-        conn.execute(_RECORD_IMPRESSION, impressions(listing, entrepreneur_id, channel, now))
+        record_impressions(impressions(listing, entrepreneur_id, channel, now))
         unit.commit()
     return listing
 
@@ -200,6 +200,12 @@ def impressions(
         }
         for i, c in enumerate(listing.providers)
     ]
+
+
+def record_impressions(rows: list[dict[str, Any]]) -> None:
+    """Write impression rows (see `impressions`) in the current transaction."""
+    if rows:
+        db.session.connection().execute(_RECORD_IMPRESSION, rows)
 
 
 def provider_by_number(number: str) -> Provider:

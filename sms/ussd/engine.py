@@ -38,15 +38,15 @@ from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
 from marketplace.domain.errors import DomainError
-from marketplace.domain.models import Impression, UssdSession
+from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.domain.phones import try_normalise
 from marketplace.extensions import db
-from marketplace.services import settings, unit
+from marketplace.services import bookings, settings, unit
 from marketplace.services.prepared import Prepared
 
 from ..gsm import gsm7_length
 from . import reads
-from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry, first_name
+from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
 from .screens import HOME, SCREENS, render_end
 from .texts import error_key, t
 
@@ -372,13 +372,9 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
     the session was stored since this one read the row; end the hop's transaction."""
     s = hop.session
     s.info.pop(_HOP, None)  # the reply replaces the mark
-    if s.get_bind().dialect.name != "postgresql":
-        # SQLite: the store opens its own transaction with a write, rather than upgrading the
-        # reads' (which another writer may make impossible); the compare-and-set keeps it right.
-        _close(s)
-    conn = s.connection()
     params = hop.params(reply, state)
-    if conn.dialect.name == "postgresql":
+    if s.get_bind().dialect.name == "postgresql":
+        conn = s.connection()
         # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
         params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
         if shown:
@@ -388,10 +384,12 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
             stored = _PG_STORE.execute(conn, params).fetchone() is not None
         _close(s)
         return stored
-    stored = conn.execute(_store_statement(conn.dialect.name), params).first() is not None
-    if stored and shown:
-        conn.execute(sa.insert(IMPRESSIONS), shown)
+    # SQLite: the store opens its own transaction with a write, rather than upgrading the reads'
+    # (which another writer may make impossible); the compare-and-set keeps it right.
+    _close(s)
+    stored = s.execute(_store_statement("sqlite"), params).first() is not None
     if stored:
+        bookings.record_impressions(shown)
         unit.commit()
     else:
         _close(s)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from ..gsm import gsm7_length, to_gsm7
 from .texts import t
@@ -38,19 +38,6 @@ class Reply:
         return ("END " if self.end else "CON ") + self.text
 
 
-class Person(Protocol):
-    """What a caller is made of: an `Entrepreneur`, or a row of its columns."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def trade_code(self) -> str: ...
-    @property
-    def region_code(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class Caller:
     """The entrepreneur dialling, read once per hop (a change committed mid-hop costs no reload)."""
@@ -59,14 +46,6 @@ class Caller:
     first_name: str
     trade_code: str
     region_code: str
-
-    @classmethod
-    def of(cls, person: Person) -> Caller:
-        return cls(person.id, first_name(person.name), person.trade_code, person.region_code)
-
-
-def first_name(name: str) -> str:
-    return (name.split() or [""])[0]
 
 
 @dataclass

@@ -23,8 +23,6 @@ from marketplace.domain.money import format_minor
 from marketplace.extensions import db
 from marketplace.services import reference
 
-from .flow import Caller
-
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 
 CALLER = sa.select(
@@ -34,12 +32,6 @@ CALLER = sa.select(
     Entrepreneur.trade_code,
     Entrepreneur.region_code,
 ).where(Entrepreneur.phone == sa.bindparam("phone"))
-
-
-def caller(phone: str) -> tuple[Caller, str] | None:
-    """Who is dialling and in which language, or None for a phone we do not know."""
-    row = db.session.connection().execute(CALLER, {"phone": phone}).first()
-    return None if row is None else (Caller.of(row), row.language)
 
 
 def day(value: Any) -> str:
