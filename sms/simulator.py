@@ -179,38 +179,26 @@ class Phone:
 
     def new_messages(self) -> list[OutboxMessage]:
         """The SMS for this number since the last call (oldest first)."""
-        db.session.rollback()  # see what the app committed since
-        rows = db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.to_phone == self.number, OutboxMessage.id > self.seen)
-            .order_by(OutboxMessage.id)
-        ).all()
+        rows = self._messages(OutboxMessage.id > self.seen)
         if rows:
             self.seen = rows[-1].id
-        return list(rows)
+        return rows
 
     def all_messages(self) -> list[OutboxMessage]:
         """Every SMS for this number, oldest first."""
-        db.session.rollback()
-        return list(
-            db.session.scalars(
-                sa.select(OutboxMessage)
-                .where(OutboxMessage.to_phone == self.number)
-                .order_by(OutboxMessage.id)
-            )
-        )
+        return self._messages()
 
     def latest_messages(self, limit: int = 30) -> list[OutboxMessage]:
         """The last `limit` SMS for this number, newest first."""
-        db.session.rollback()
-        return list(
-            db.session.scalars(
-                sa.select(OutboxMessage)
-                .where(OutboxMessage.to_phone == self.number)
-                .order_by(OutboxMessage.id.desc())
-                .limit(limit)
-            )
-        )
+        return self._messages(newest_first=True, limit=limit)
+
+    def _messages(
+        self, *more: sa.ColumnElement[bool], newest_first: bool = False, limit: int | None = None
+    ) -> list[OutboxMessage]:
+        db.session.rollback()  # see what the app committed since
+        order = OutboxMessage.id.desc() if newest_first else OutboxMessage.id
+        query = sa.select(OutboxMessage).where(OutboxMessage.to_phone == self.number, *more)
+        return list(db.session.scalars(query.order_by(order).limit(limit)))
 
 
 def screen_lines(answer: str) -> list[str]:
