@@ -13,6 +13,8 @@ from functools import cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request
 from marshmallow import ValidationError
 
 from marketplace.extensions import csrf
@@ -21,7 +23,8 @@ from . import schemas
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("gateway", __name__, url_prefix="/at/<secret>")
+PREFIX = "/at/"
+bp = Blueprint("gateway", __name__, url_prefix=PREFIX + "<secret>")
 csrf.exempt(bp)
 
 
@@ -103,5 +106,17 @@ def sms_delivery() -> Response:
     return plain("")
 
 
+class _NoCookieSessionForTheGateway(SecureCookieSessionInterface):
+    """The gateway's callbacks carry no cookie and must not be given one: their requests get the
+    null session (nothing to verify on the way in, nothing to sign on the way out)."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith(PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = _NoCookieSessionForTheGateway()

@@ -135,3 +135,22 @@ def test_a_bad_end_notice_is_answered_200_and_ignored(client):
     response = post(client, {"status": "Success"}, path="ussd/events")
     assert response.status_code == 200
     assert counts()["sessions"] == 0
+
+
+def test_the_gateway_is_answered_without_a_cookie_session(app, client, build, phone_of):
+    form = {
+        "sessionId": "s-cookie",
+        "serviceCode": "*384*1234#",
+        "phoneNumber": phone_of(build.voucher()),
+        "text": "",
+    }
+    client.set_cookie("session", "not-a-signed-value")
+    response = post(client, form)
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert "Set-Cookie" not in response.headers
+    sessions = app.session_interface
+    with app.test_request_context(f"/at/{SECRET}/ussd", method="POST") as ctx:
+        assert sessions.is_null_session(sessions.open_session(app, ctx.request))
+    # The web pages still get their signed cookie session.
+    with app.test_request_context("/signin") as ctx:
+        assert not sessions.is_null_session(sessions.open_session(app, ctx.request))
