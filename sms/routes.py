@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from marshmallow import ValidationError
 
@@ -110,7 +110,7 @@ class _NoCookieSessionForTheGateway(SecureCookieSessionInterface):
     """The gateway's callbacks carry no cookie and must not be given one: their requests get the
     null session (nothing to verify on the way in, nothing to sign on the way out)."""
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith(PREFIX):
             return self.make_null_session(app)
         return super().open_session(app, request)
