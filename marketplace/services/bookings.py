@@ -136,18 +136,15 @@ def find_providers(
     now = now or utcnow()
     if trade not in reference.trade_codes():
         raise errors.InvalidInput("Unknown trade.", field="trade")
-    db.session.flush()  # statements below go straight to the connection
-    conn = db.session.connection()
-    rows = conn.execute(
-        _listing_statement(bool(region), programme_id is None),
-        {
-            "trade": trade,
-            "region": region,
-            "offset": page * page_size,
-            "limit": page_size + 1,
-            "entrepreneur_id": entrepreneur_id,
-        },
-    ).all()
+    params = {
+        "trade": trade,
+        "region": region,
+        "offset": page * page_size,
+        "limit": page_size + 1,
+        "entrepreneur_id": entrepreneur_id,
+    }
+    statement = _listing_statement(bool(region), programme_id is None)
+    rows = unit.reader().execute(statement, params).all()
     if programme_id is None and rows:
         programme_id = rows[0].programme_id
     cards = [

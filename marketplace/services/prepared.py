@@ -9,8 +9,8 @@ transaction and pool) and returns psycopg's cursor, with plain tuples for rows.
 Parameters go to the driver as they are: no type processing happens here, so callers pass what
 psycopg takes (`Jsonb` for JSON, naive UTC datetimes for the UTC columns, lists for arrays).
 Errors come out as SQLAlchemy's (`IntegrityError`, ...), and a connection found dead is invalidated
-with the pool, as SQLAlchemy does for its own statements. PostgreSQL only; other databases use the
-Core statement itself.
+with the app's pools (as SQLAlchemy does with its own pool for its own statements). PostgreSQL only;
+other databases use the Core statement itself.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+
+from . import unit
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Prepared:
             dead = driver.broken
             if dead:
                 conn.invalidate(exc)
-                conn.engine.dispose()  # the others in the pool are as dead
+                unit.dispose_engines()  # the database restarted: every pooled connection is dead
             raise sa.exc.DBAPIError.instance(
                 sql, values, exc, psycopg.Error, connection_invalidated=dead, dialect=conn.dialect
             ) from exc

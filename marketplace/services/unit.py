@@ -1,8 +1,14 @@
 """The one commit of a use case: seal the audit chain, then commit. Turns constraint violations
-into domain errors."""
+into domain errors. And the connection reads go through (`reader()`): the session's, or, for work
+that only reads (a USSD hop), an autocommit connection of its own that refuses to change anything."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,3 +45,92 @@ def flush_or(error: errors.DomainError) -> None:
     except IntegrityError as exc:
         rollback()
         raise error from exc
+
+
+# --------------------------------------------------------------------------- reading
+
+
+READER = "unit.reader"  # key in the session's `info`: a read-only connection its reads go through
+_READ_ENGINE = "ujuzi.read_engine"  # key in `app.extensions`
+_making = threading.Lock()
+
+
+class WriteRefused(RuntimeError):
+    """Something tried to change the database through a read-only connection."""
+
+
+def reader() -> sa.Connection:
+    """The connection reads go through: the read-only one lent to the session (`lend_reader`), or
+    else the session's own, with its pending changes flushed so that the read sees them."""
+    s = db.session()
+    lent: sa.Connection | None = s.info.get(READER)
+    if lent is not None:
+        return lent
+    s.flush()
+    return s.connection()
+
+
+def lend_reader(s: Session) -> sa.Connection:
+    """Lend the session's reads a connection of the read engine until `return_reader` (PostgreSQL).
+
+    It is autocommit (no BEGIN or COMMIT round trips, no transaction bookkeeping) and comes from a
+    pool of its own, so its connections never switch isolation level; statements that would change
+    something are refused before they run (`WriteRefused`)."""
+    lent: sa.Connection | None = s.info.get(READER)
+    if lent is None:
+        lent = s.info[READER] = read_engine().connect()
+    return lent
+
+
+def return_reader(s: Session) -> None:
+    lent: sa.Connection | None = s.info.pop(READER, None)
+    if lent is not None:
+        lent.close()
+
+
+def read_engine() -> sa.Engine:
+    """The app's read engine: the database's URL and pool settings, autocommit, read-only."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    engine: sa.Engine | None = app.extensions.get(_READ_ENGINE)
+    if engine is None:
+        with _making:
+            engine = app.extensions.get(_READ_ENGINE)
+            if engine is None:
+                engine = app.extensions[_READ_ENGINE] = _make_read_engine(app)
+    return engine
+
+
+def _make_read_engine(app: Flask) -> sa.Engine:
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    engine = sa.create_engine(
+        db.engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,  # nothing to roll back: every statement commits on its own
+        **options,
+    )
+    sa.event.listen(engine, "before_cursor_execute", _refuse_writes)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of the app's engines (the read engine's too)."""
+    db.engine.dispose()
+    engine: sa.Engine | None = current_app.extensions.get(_READ_ENGINE)
+    if engine is not None:
+        engine.dispose()
+
+
+def _refuse_writes(
+    _conn: sa.Connection,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Every statement on an autocommit connection would commit at once: one that changes something
+    is refused before it runs."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        raise WriteRefused("a change was sent through a read-only connection")
+    if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        raise WriteRefused("a change was sent through a read-only connection")

@@ -11,12 +11,14 @@ Screens that change something (`writes`: book, cancel, answer, rate, language, a
 service in a transaction, and the first commit there also writes the hop's "being answered" mark,
 by the same compare-and-set: a repeated hop then waits for the stored reply, or finds the change was
 never made. Nothing happens twice. Every other hop only reads until its closing statement, which
-also records the impressions of a list shown (only when it wins). On PostgreSQL those hops run on
-an autocommit connection: no BEGIN or COMMIT round trips, the hop's own two statements go straight
+also records the impressions of a list shown (only when it wins). On PostgreSQL those hops read
+through a connection of the read engine (`unit.lend_reader`), not the ORM session: autocommit, so no
+BEGIN or COMMIT round trips and no transaction to set up; the hop's own two statements go straight
 through psycopg as prepared statements, and the closing one does not wait for the disk (screen
 state and impressions; the services' commits do). A screen not declared `writes` that tries to
-change something is refused (on PostgreSQL before the statement runs). The opening menu of a session
-is not stored at all: the next hop, finding no row, starts from it.
+change something is refused: through its reads before the statement runs (PostgreSQL), through the
+session at commit. The opening menu of a session is not stored at all: the next hop, finding no
+row, starts from it.
 
 Domain errors become a translated `END`; a hop that meets a dead database connection is answered
 again on a fresh one; anything else unexpected is logged and answered with a polite `END`.
@@ -61,12 +63,10 @@ State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
 IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
 _HOP = "ussd.hop"  # key in the database session's `info` while a hop runs
-_READ_ONLY = "ussd_read_only"  # marks the autocommit connection of a hop that only reads
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT", _READ_ONLY: True}
 
 
-class ReadOnlyScreen(RuntimeError):
-    """A screen not declared `writes` tried to change something."""
+class ReadOnlyScreen(unit.WriteRefused):
+    """A screen not declared `writes` tried to commit a change."""
 
 
 class _Overtaken(Exception):
@@ -88,7 +88,7 @@ def answer_hop(hop: dict[str, Any]) -> str:
                 raise
             # The database restarted since this connection was last used; nothing was stored.
             log.warning("USSD hop met a dead database connection: answered on a new one")
-            db.session.rollback()
+            _close(db.session())
             return _answer(hop)
     except Exception:
         log.exception("USSD hop failed (session %s)", hop.get("sessionId"))
@@ -96,7 +96,9 @@ def answer_hop(hop: dict[str, Any]) -> str:
         _remember_failure(hop, body)
         return body
     finally:
-        db.session.info.pop(_HOP, None)
+        s = db.session()
+        s.info.pop(_HOP, None)
+        _close(s)
 
 
 @dataclass
@@ -136,8 +138,7 @@ def _answer(hop: dict[str, Any]) -> str:
     overtaken = 0
     s = db.session()  # once: every `db.session` use looks the session up again
     while True:
-        _reading(s)
-        row = _load(s, session_id, phone)
+        row = _load(_reading(s), session_id, phone)
         if row is None:
             _close(s)
             return Reply(t("unknown_phone", "en"), end=True).body
@@ -199,20 +200,22 @@ def _try(hop: _Hop, row: _Row) -> str:
 
 
 def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+    return db.engine.dialect.name
 
 
-def _reading(s: Session) -> None:
+def _reading(s: Session) -> sa.Connection:
     """From here the hop only reads until it stores its reply. Whatever a screen that changes
-    something left uncommitted is dropped; on PostgreSQL the reads go through an autocommit
-    connection (one round trip per statement, none to begin or end a transaction)."""
+    something left uncommitted is dropped; on PostgreSQL the reads (`unit.reader()`) go through
+    the read engine's autocommit connection (one round trip per statement, none to begin or end
+    a transaction, and no ORM transaction to set up)."""
     hop: _Hop | None = s.info.get(_HOP)
     if hop is not None:
         hop.reading = True
     if s.in_transaction():
         s.rollback()
-    if s.get_bind().dialect.name == "postgresql":
-        s.connection(execution_options=_AUTOCOMMIT)
+    if _dialect() == "postgresql":
+        return unit.lend_reader(s)
+    return s.connection()
 
 
 def _writing(hop: _Hop) -> None:
@@ -222,8 +225,10 @@ def _writing(hop: _Hop) -> None:
 
 
 def _close(s: Session) -> None:
-    """End the hop's use of the connection (no round trip after reads on autocommit)."""
-    s.rollback()
+    """End the hop's use of its connections (no round trip after reads on autocommit)."""
+    unit.return_reader(s)
+    if s.in_transaction():
+        s.rollback()
 
 
 # --------------------------------------------------------------------------- the session row
@@ -263,10 +268,9 @@ _LOAD = reads.CALLER.add_columns(
 _PG_LOAD = Prepared(_LOAD)
 
 
-def _load(s: Session, session_id: str, phone: str) -> _Row | None:
+def _load(conn: sa.Connection, session_id: str, phone: str) -> _Row | None:
     """Who is dialling, in which language, and their session row; None for a phone we do not
     know (and then no row is ever made)."""
-    conn = s.connection()
     params = {"sid": session_id, "phone": phone}
     if conn.dialect.name == "postgresql":
         found = _PG_LOAD.execute(conn, params).fetchone()
@@ -373,8 +377,8 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
     s = hop.session
     s.info.pop(_HOP, None)  # the reply replaces the mark
     params = hop.params(reply, state)
-    if s.get_bind().dialect.name == "postgresql":
-        conn = s.connection()
+    if _dialect() == "postgresql":
+        conn = _reading(s)  # the hop's own autocommit connection: the store commits at once
         # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
         params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
         if shown:
@@ -403,27 +407,6 @@ def _mark_statement(dialect: str) -> sa.Executable:
     return _upsert(dialect, sa.literal(""), marked).returning(SESSIONS.c.hops)
 
 
-@sa.event.listens_for(sa.engine.Engine, "before_cursor_execute")
-def _refuse_writes_while_reading(
-    _conn: sa.Connection,
-    _cursor: Any,
-    statement: str,
-    _parameters: Any,
-    context: Any,
-    _executemany: bool,
-) -> None:
-    """On the autocommit connection of a reading hop every statement would commit at once: a
-    change there (a screen not declared `writes` calling a service) is refused before it runs."""
-    if context is None or not context.execution_options.get(_READ_ONLY):
-        return
-    if context.isinsert or context.isupdate or context.isdelete or _writes(statement):
-        raise ReadOnlyScreen("a USSD screen not declared `writes` tried to change something")
-
-
-def _writes(statement: str) -> bool:
-    return statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")
-
-
 @sa.event.listens_for(Session, "before_commit")
 def _mark_before_a_change(session: Session) -> None:
     """A service committing in the middle of a hop commits the hop's mark with its change, if no
@@ -447,10 +430,9 @@ def _remember_failure(hop: dict[str, Any], body: str) -> None:
     try:
         s = db.session()
         s.info.pop(_HOP, None)
-        _reading(s)
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
         phone = str(hop.get("phoneNumber", ""))
-        row = _load(s, session_id, phone)
+        row = _load(_reading(s), session_id, phone)
         if row is None or row.phone not in (None, phone):
             _close(s)
             return

@@ -20,8 +20,7 @@ from marketplace.domain.models import (
     provider_trades,
 )
 from marketplace.domain.money import format_minor
-from marketplace.extensions import db
-from marketplace.services import reference
+from marketplace.services import reference, unit
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 
@@ -73,7 +72,7 @@ _VOUCHERS = (
 def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
     """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with:
     one select."""
-    rows = db.session.connection().execute(_VOUCHERS, {"entrepreneur_id": entrepreneur_id})
+    rows = unit.reader().execute(_VOUCHERS, {"entrepreneur_id": entrepreneur_id})
     return [
         {
             "code": format_voucher_code(r.code),
@@ -91,25 +90,29 @@ def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
 
 
 def provider_details(provider_id: int) -> dict[str, Any] | None:
-    p = db.session.execute(
-        sa.select(
-            Provider.id,
-            Provider.name,
-            Provider.kind,
-            Provider.number,
-            Provider.town,
-            Provider.region_code,
-            Provider.rating_sum,
-            Provider.rating_count,
-            Provider.capacity,
-            Provider.active_bookings,
-            Provider.status,
-        ).where(Provider.id == provider_id)
-    ).first()
+    p = (
+        unit.reader()
+        .execute(
+            sa.select(
+                Provider.id,
+                Provider.name,
+                Provider.kind,
+                Provider.number,
+                Provider.town,
+                Provider.region_code,
+                Provider.rating_sum,
+                Provider.rating_count,
+                Provider.capacity,
+                Provider.active_bookings,
+                Provider.status,
+            ).where(Provider.id == provider_id)
+        )
+        .first()
+    )
     if p is None:
         return None
     trades = list(
-        db.session.scalars(
+        unit.reader().scalars(
             sa.select(provider_trades.c.trade_code).where(provider_trades.c.provider_id == p.id)
         )
     )
@@ -130,19 +133,23 @@ def provider_details(provider_id: int) -> dict[str, Any] | None:
 
 def cancellable_bookings(entrepreneur_id: int) -> list[dict[str, Any]]:
     """Active bookings whose voucher has no confirmed session yet."""
-    rows = db.session.execute(
-        sa.select(Booking.voucher_id, Voucher.code, Provider.name)
-        .join(Voucher, Voucher.id == Booking.voucher_id)
-        .join(Provider, Provider.id == Booking.provider_id)
-        .where(
-            Voucher.entrepreneur_id == entrepreneur_id,
-            Booking.status == BookingStatus.ACTIVE,
-            Voucher.status == VoucherStatus.BOOKED,
-            Voucher.sessions_confirmed == 0,
+    rows = (
+        unit.reader()
+        .execute(
+            sa.select(Booking.voucher_id, Voucher.code, Provider.name)
+            .join(Voucher, Voucher.id == Booking.voucher_id)
+            .join(Provider, Provider.id == Booking.provider_id)
+            .where(
+                Voucher.entrepreneur_id == entrepreneur_id,
+                Booking.status == BookingStatus.ACTIVE,
+                Voucher.status == VoucherStatus.BOOKED,
+                Voucher.sessions_confirmed == 0,
+            )
+            .order_by(Booking.created_at)
+            .limit(LIST_LIMIT)
         )
-        .order_by(Booking.created_at)
-        .limit(LIST_LIMIT)
-    ).all()
+        .all()
+    )
     return [
         {"voucher_id": r.voucher_id, "code": format_voucher_code(r.code), "name": r.name}
         for r in rows
@@ -158,19 +165,23 @@ def _waiting(entrepreneur_id: int) -> sa.ColumnElement[bool]:
 
 def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
     """Sessions the mentor recorded that wait for the entrepreneur's yes or no, oldest first."""
-    rows = db.session.execute(
-        sa.select(
-            TrainingSession.ref,
-            TrainingSession.delivered_on,
-            TrainingSession.duration_minutes,
-            TrainingSession.topic,
-            Provider.name,
+    rows = (
+        unit.reader()
+        .execute(
+            sa.select(
+                TrainingSession.ref,
+                TrainingSession.delivered_on,
+                TrainingSession.duration_minutes,
+                TrainingSession.topic,
+                Provider.name,
+            )
+            .join(Provider, Provider.id == TrainingSession.provider_id)
+            .where(_waiting(entrepreneur_id))
+            .order_by(TrainingSession.recorded_at, TrainingSession.id)
+            .limit(LIST_LIMIT)
         )
-        .join(Provider, Provider.id == TrainingSession.provider_id)
-        .where(_waiting(entrepreneur_id))
-        .order_by(TrainingSession.recorded_at, TrainingSession.id)
-        .limit(LIST_LIMIT)
-    ).all()
+        .all()
+    )
     return [
         {
             "ref": r.ref,
@@ -185,7 +196,7 @@ def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
 
 def count_sessions_to_answer(entrepreneur_id: int) -> int:
     return (
-        db.session.scalar(
+        unit.reader().scalar(
             sa.select(sa.func.count()).select_from(TrainingSession).where(_waiting(entrepreneur_id))
         )
         or 0

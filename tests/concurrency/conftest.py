@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from marketplace.extensions import db
+from marketplace.services import unit
 from tests.concurrency.racing import Race
 
 
@@ -17,7 +17,7 @@ def _close_pooled_connections(_app: Flask) -> Iterator[None]:
     collector to close (psycopg warns about that, and warnings are errors here)."""
     yield
     with _app.app_context():
-        db.engine.dispose()
+        unit.dispose_engines()
 
 
 @pytest.fixture

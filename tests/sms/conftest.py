@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from marketplace.domain.models import OutboxMessage
 from marketplace.extensions import db
+from marketplace.services import unit
 
 SECRET = "test-callback-secret"
 _ids = itertools.count(1)
@@ -84,4 +85,4 @@ def _close_pooled_connections(_app: Flask) -> Iterator[None]:
     rather than leave them to the garbage collector (psycopg warns, and warnings are errors)."""
     yield
     with _app.app_context():
-        db.engine.dispose()
+        unit.dispose_engines()

@@ -24,8 +24,7 @@ import pytest
 from flask import Flask
 
 from marketplace.domain.models import Programme, Provider
-from marketplace.extensions import db
-from marketplace.services import bookings, payouts, ratings, sessions, stats_rollup, vouchers
+from marketplace.services import bookings, payouts, ratings, sessions, stats_rollup, unit, vouchers
 from tests.builders import Builders
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -56,7 +55,7 @@ def _close_pooled_connections(_app: Flask) -> Iterator[None]:
     collector (psycopg warns about that, and warnings are errors)."""
     yield
     with _app.app_context():
-        db.engine.dispose()
+        unit.dispose_engines()
 
 
 @pytest.fixture

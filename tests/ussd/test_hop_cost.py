@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import Booking, Entrepreneur, Impression
 from marketplace.extensions import db
-from marketplace.services import bookings, entrepreneurs
+from marketplace.services import bookings, entrepreneurs, unit
 from marketplace.services.prepared import Prepared
 from sms.ussd import engine
 
@@ -35,7 +35,8 @@ def watching() -> Iterator[Seen]:
 
     def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
         seen.statements.append(" ".join(sql.split())[:60])
-        seen.modes.add(conn.get_execution_options().get("isolation_level", "transaction"))
+        autocommit = getattr(conn.connection.dbapi_connection, "autocommit", False) is True
+        seen.modes.add("AUTOCOMMIT" if autocommit else "transaction")
 
     def commit(_conn: Any) -> None:
         seen.commits += 1
@@ -45,15 +46,16 @@ def watching() -> Iterator[Seen]:
         return real(self, conn, params)
 
     real = Prepared.execute
-    sa.event.listen(db.engine, "before_cursor_execute", statement)
-    sa.event.listen(db.engine, "commit", commit)
+    # Every engine: the hop's reads go through the read engine (unit.read_engine).
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", statement)
+    sa.event.listen(sa.engine.Engine, "commit", commit)
     Prepared.execute = prepared  # type: ignore[method-assign]
     try:
         yield seen
     finally:
         Prepared.execute = real  # type: ignore[method-assign]
-        sa.event.remove(db.engine, "before_cursor_execute", statement)
-        sa.event.remove(db.engine, "commit", commit)
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", statement)
+        sa.event.remove(sa.engine.Engine, "commit", commit)
 
 
 def _postgres() -> bool:
@@ -214,3 +216,45 @@ def test_a_screen_not_declared_writing_cannot_commit_a_change(build, dialer, pho
     db.session.expire_all()
     assert db.session.get(Entrepreneur, person.id).language == "en"
     assert counts()["impressions"] == 0
+
+
+def test_a_screen_not_declared_writing_cannot_change_anything_through_its_reads(
+    build, dialer, phone_of, monkeypatch
+):
+    voucher = build.voucher()
+    build.provider(name="Fundi")
+    person = voucher.entrepreneur
+    phone = dialer(phone_of(voucher))
+    phone.dial("2*1")
+    real = bookings.find_providers
+
+    def changes_something(entrepreneur_id: int, *args: Any, **kwargs: Any) -> Any:
+        unit.reader().execute(
+            sa.update(Entrepreneur).where(Entrepreneur.id == entrepreneur_id).values(language="sw")
+        )
+        return real(entrepreneur_id, *args, **kwargs)
+
+    monkeypatch.setattr(bookings, "find_providers", changes_something)
+    reply = phone.press("1")
+    if _postgres():
+        # Refused before it runs (the read connection commits every statement at once).
+        assert reply.startswith("Sorry, the service is busy.")
+    db.session.expire_all()
+    assert db.session.get(Entrepreneur, person.id).language == "en"
+
+
+def test_the_read_engine_refuses_changes_outside_a_hop(build):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    person = build.voucher().entrepreneur
+    db.session.commit()
+    with unit.read_engine().connect() as conn:
+        with pytest.raises(unit.WriteRefused):
+            conn.execute(
+                sa.text("UPDATE entrepreneurs SET language = 'sw' WHERE id = :id"),
+                {"id": person.id},
+            )
+        assert (
+            conn.scalar(sa.select(Entrepreneur.language).where(Entrepreneur.id == person.id))
+            == "en"
+        )
