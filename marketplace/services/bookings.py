@@ -27,6 +27,7 @@ from ..domain.models import (
 )
 from ..extensions import db
 from . import audit, outbox, providers, reference, unit
+from .prepared import Prepared
 from .vouchers import lock_voucher
 
 PAGE_SIZE = 3
@@ -112,6 +113,11 @@ def _listing_statement(with_region: bool, with_programme: bool) -> sa.Select[*tu
     )
 
 
+@lru_cache(maxsize=4)
+def _listing(with_region: bool, with_programme: bool) -> Prepared:
+    return Prepared(_listing_statement(with_region, with_programme))
+
+
 def find_providers(
     entrepreneur_id: int,
     trade: str,
@@ -143,8 +149,7 @@ def find_providers(
         "limit": page_size + 1,
         "entrepreneur_id": entrepreneur_id,
     }
-    statement = _listing_statement(bool(region), programme_id is None)
-    rows = unit.reader().execute(statement, params).all()
+    rows = _listing(bool(region), programme_id is None).rows(unit.reader(), params)
     if programme_id is None and rows:
         programme_id = rows[0].programme_id
     cards = [

@@ -15,12 +15,13 @@ other databases use the Core statement itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.rows import RowFactory, namedtuple_row
 
 from . import unit
 
@@ -30,7 +31,19 @@ class Prepared:
     statement: sa.Executable
     _compiled: tuple[str, dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
-    def execute(self, conn: sa.Connection, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+    def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> Sequence[Any]:
+        """All the rows, their columns as attributes: prepared on PostgreSQL, elsewhere the Core
+        statement (parameters as both take them: plain values)."""
+        if conn.dialect.name != "postgresql":
+            return conn.execute(self.statement, params).all()
+        return self.execute(conn, params, namedtuple_row).fetchall()
+
+    def execute(
+        self,
+        conn: sa.Connection,
+        params: Mapping[str, Any],
+        row_factory: RowFactory[Any] | None = None,
+    ) -> psycopg.Cursor[Any]:
         if self._compiled is None:
             assert isinstance(self.statement, sa.ClauseElement)
             compiled = self.statement.compile(dialect=conn.dialect)
@@ -40,7 +53,8 @@ class Prepared:
         driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
         values = {**literals, **params}
         try:
-            return driver.execute(sql, values, prepare=True)
+            cursor = driver.cursor(row_factory=row_factory) if row_factory else driver.cursor()
+            return cursor.execute(sql, values, prepare=True)
         except psycopg.Error as exc:
             dead = driver.broken
             if dead:

@@ -21,6 +21,7 @@ from marketplace.domain.models import (
 )
 from marketplace.domain.money import format_minor
 from marketplace.services import reference, unit
+from marketplace.services.prepared import Prepared
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 
@@ -47,7 +48,7 @@ _BOOKED_WITH = (
     .correlate(Voucher)
     .scalar_subquery()
 )
-_VOUCHERS = (
+_VOUCHERS = Prepared(
     sa.select(
         Voucher.code,
         Voucher.status,
@@ -72,7 +73,7 @@ _VOUCHERS = (
 def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
     """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with:
     one select."""
-    rows = unit.reader().execute(_VOUCHERS, {"entrepreneur_id": entrepreneur_id})
+    rows = _VOUCHERS.rows(unit.reader(), {"entrepreneur_id": entrepreneur_id})
     return [
         {
             "code": format_voucher_code(r.code),

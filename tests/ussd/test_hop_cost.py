@@ -41,9 +41,9 @@ def watching() -> Iterator[Seen]:
     def commit(_conn: Any) -> None:
         seen.commits += 1
 
-    def prepared(self: Prepared, conn: sa.Connection, params: Any) -> Any:
+    def prepared(self: Prepared, conn: sa.Connection, params: Any, *rest: Any) -> Any:
         statement(conn, None, str(self.statement))  # sent past SQLAlchemy's events
-        return real(self, conn, params)
+        return real(self, conn, params, *rest)
 
     real = Prepared.execute
     # Every engine: the hop's reads go through the read engine (unit.read_engine).
