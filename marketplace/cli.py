@@ -229,12 +229,12 @@ def mark_run_paid(run_id: int, reference_prefix: str) -> None:
 @ops.command("prune-ussd-sessions")
 @click.option("--older-than-minutes", type=int, default=30)
 def prune_ussd_sessions(older_than_minutes: int) -> None:
-    """Delete USSD session state older than the gateway's session limit."""
+    """Delete USSD sessions that started longer ago than the gateway lets a session last."""
     from datetime import timedelta
 
     from .domain.models import UssdSession
 
     cutoff = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
-    result = db.session.execute(sa.delete(UssdSession).where(UssdSession.updated_at < cutoff))
+    result = db.session.execute(sa.delete(UssdSession).where(UssdSession.created_at < cutoff))
     db.session.commit()
     click.echo(f"{result.rowcount} USSD sessions pruned.")  # type: ignore[attr-defined]

@@ -825,7 +825,9 @@ class InboundSms(Base):
 
 
 class UssdSession(Base):
-    """Server-side state of one USSD session, shared by every app server; rows expire."""
+    """Server-side state of one USSD session, shared by every app server; rows expire (pruned by
+    age). Every hop updates its row: no index covers a column a hop changes, so the update stays on
+    its page (PostgreSQL keeps room there: fillfactor 50, set by migration 0006)."""
 
     __tablename__ = "ussd_sessions"
 
@@ -835,8 +837,8 @@ class UssdSession(Base):
     last_text: Mapped[str] = mapped_column(sa.String(400), default="")
     last_reply: Mapped[str] = mapped_column(sa.String(400), default="")
     hops: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
     ended_status: Mapped[str | None] = mapped_column(sa.String(20))
     cost: Mapped[str | None] = mapped_column(sa.String(20))
 

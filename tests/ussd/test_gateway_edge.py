@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -154,3 +155,22 @@ def test_the_gateway_is_answered_without_a_cookie_session(app, client, build, ph
     # The web pages still get their signed cookie session.
     with app.test_request_context("/signin") as ctx:
         assert not sessions.is_null_session(sessions.open_session(app, ctx.request))
+
+
+def test_prune_removes_sessions_that_started_too_long_ago(runner, dialer, build, phone_of):
+    started = {}
+    for minutes in (45, 5):
+        phone = dialer(phone_of(build.voucher()))
+        phone.dial("1")  # stored: the screen after the opening menu
+        started[minutes] = phone.session_id
+        db.session.execute(
+            sa.update(UssdSession)
+            .where(UssdSession.session_id == phone.session_id)
+            # Answered a moment ago, started long ago: a session's age counts from its start.
+            .values(created_at=datetime.now(UTC) - timedelta(minutes=minutes))
+        )
+    db.session.commit()
+    db.session.remove()
+    result = runner.invoke(args=["ops", "prune-ussd-sessions"])
+    assert result.exit_code == 0 and "1 USSD sessions pruned." in result.output
+    assert db.session.scalars(sa.select(UssdSession.session_id)).all() == [started[5]]
