@@ -89,7 +89,8 @@ def return_reader(s: Session) -> None:
 
 
 def read_engine() -> sa.Engine:
-    """The app's read engine: the database's URL and pool settings, autocommit, read-only."""
+    """The app's read engine: the database's URL and pool settings, autocommit, read-only, with
+    generic plans for its prepared statements."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     engine: sa.Engine | None = app.extensions.get(_READ_ENGINE)
     if engine is None:
@@ -102,10 +103,16 @@ def read_engine() -> sa.Engine:
 
 def _make_read_engine(app: Flask) -> sa.Engine:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.pop("connect_args", None) or {})
+    # Its statements are few and fixed, prepared once per connection: planned once too. (PostgreSQL
+    # would re-plan a provider listing, whose LIMIT and OFFSET are parameters, on every run.)
+    generic = "-c plan_cache_mode=force_generic_plan"
+    connect_args["options"] = f"{connect_args.get('options', '')} {generic}".strip()
     engine = sa.create_engine(
         db.engine.url,
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,  # nothing to roll back: every statement commits on its own
+        connect_args=connect_args,
         **options,
     )
     sa.event.listen(engine, "before_cursor_execute", _refuse_writes)

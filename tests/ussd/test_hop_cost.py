@@ -243,6 +243,15 @@ def test_a_screen_not_declared_writing_cannot_change_anything_through_its_reads(
     assert db.session.get(Entrepreneur, person.id).language == "en"
 
 
+def test_the_read_engine_plans_its_prepared_statements_once(build):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    with unit.read_engine().connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
+    with db.engine.connect() as conn:  # the rest of the app keeps PostgreSQL's choice
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+
+
 def test_the_read_engine_refuses_changes_outside_a_hop(build):
     if not _postgres():
         pytest.skip("the read engine is PostgreSQL's")
