@@ -21,9 +21,11 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from psycopg.rows import RowFactory, namedtuple_row
+from psycopg.rows import RowFactory, namedtuple_row, tuple_row
 
 from . import unit
+
+_CURSOR = "prepared.cursor"  # key in the pooled connection's `info`: its cursor for these
 
 
 @dataclass
@@ -42,18 +44,24 @@ class Prepared:
         self,
         conn: sa.Connection,
         params: Mapping[str, Any],
-        row_factory: RowFactory[Any] | None = None,
+        row_factory: RowFactory[Any] = tuple_row,
     ) -> psycopg.Cursor[Any]:
+        """Run the statement; read its rows before the connection runs another (the cursor is the
+        connection's own, reused: its adapters stay looked up)."""
         if self._compiled is None:
             assert isinstance(self.statement, sa.ClauseElement)
             compiled = self.statement.compile(dialect=conn.dialect)
             literals = {k: v for k, v in compiled.params.items() if v is not None}
             self._compiled = (compiled.string, literals)
         sql, literals = self._compiled
-        driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
-        values = {**literals, **params}
+        pooled = conn.connection
+        driver: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
+        values = {**literals, **params} if literals else params
         try:
-            cursor = driver.cursor(row_factory=row_factory) if row_factory else driver.cursor()
+            cursor: psycopg.Cursor[Any] | None = pooled.info.get(_CURSOR)
+            if cursor is None or cursor.connection is not driver:
+                cursor = pooled.info[_CURSOR] = driver.cursor()
+            cursor.row_factory = row_factory
             return cursor.execute(sql, values, prepare=True)
         except psycopg.Error as exc:
             dead = driver.broken
