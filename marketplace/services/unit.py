@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,7 @@ def flush_or(error: errors.DomainError) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-READER = "unit.reader"  # key in the session's `info`: a read-only connection its reads go through
+_LENT = "_unit_reader"  # name in `flask.g` of the read-only connection lent to the request
 _READ_ENGINE = "ujuzi.read_engine"  # key in `app.extensions`
 _making = threading.Lock()
 
@@ -60,30 +60,31 @@ class WriteRefused(RuntimeError):
 
 
 def reader() -> sa.Connection:
-    """The connection reads go through: the read-only one lent to the session (`lend_reader`), or
-    else the session's own, with its pending changes flushed so that the read sees them."""
-    s = db.session()
-    lent: sa.Connection | None = s.info.get(READER)
+    """The connection reads go through: the read-only one lent to the request (`lend_reader`), or
+    else the database session's, with its pending changes flushed so that the read sees them."""
+    lent: sa.Connection | None = g.get(_LENT)
     if lent is not None:
         return lent
+    s = db.session()
     s.flush()
     return s.connection()
 
 
-def lend_reader(s: Session) -> sa.Connection:
-    """Lend the session's reads a connection of the read engine until `return_reader` (PostgreSQL).
+def lend_reader() -> sa.Connection:
+    """Lend the request's reads a connection of the read engine until `return_reader` (PostgreSQL).
 
     It is autocommit (no BEGIN or COMMIT round trips, no transaction bookkeeping) and comes from a
     pool of its own, so its connections never switch isolation level; statements that would change
     something are refused before they run (`WriteRefused`)."""
-    lent: sa.Connection | None = s.info.get(READER)
+    lent: sa.Connection | None = g.get(_LENT)
     if lent is None:
-        lent = s.info[READER] = read_engine().connect()
+        lent = read_engine().connect()
+        setattr(g, _LENT, lent)
     return lent
 
 
-def return_reader(s: Session) -> None:
-    lent: sa.Connection | None = s.info.pop(READER, None)
+def return_reader() -> None:
+    lent: sa.Connection | None = g.pop(_LENT, None)
     if lent is not None:
         lent.close()
 

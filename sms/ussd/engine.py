@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -62,7 +63,7 @@ REPLAY_POLL_SECONDS = 0.05
 State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
 IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
-_HOP = "ussd.hop"  # key in the database session's `info` while a hop runs
+_HOP = "_ussd_hop"  # name in `flask.g` of the hop being answered
 
 
 class ReadOnlyScreen(unit.WriteRefused):
@@ -88,7 +89,7 @@ def answer_hop(hop: dict[str, Any]) -> str:
                 raise
             # The database restarted since this connection was last used; nothing was stored.
             log.warning("USSD hop met a dead database connection: answered on a new one")
-            _close(db.session())
+            _close()
             return _answer(hop)
     except Exception:
         log.exception("USSD hop failed (session %s)", hop.get("sessionId"))
@@ -96,16 +97,14 @@ def answer_hop(hop: dict[str, Any]) -> str:
         _remember_failure(hop, body)
         return body
     finally:
-        s = db.session()
-        s.info.pop(_HOP, None)
-        _close(s)
+        g.pop(_HOP, None)
+        _close()
 
 
 @dataclass
 class _Hop:
     """This hop, as the statements that store it need it."""
 
-    session: Session  # the database session answering it
     session_id: str
     phone: str
     text: str
@@ -136,18 +135,17 @@ def _answer(hop: dict[str, Any]) -> str:
         return Reply(t("wrong_service", "en"), end=True).body
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     overtaken = 0
-    s = db.session()  # once: every `db.session` use looks the session up again
     while True:
-        row = _load(_reading(s), session_id, phone)
+        row = _load(_reading(), session_id, phone)
         if row is None:
-            _close(s)
+            _close()
             return Reply(t("unknown_phone", "en"), end=True).body
         if row.phone not in (None, phone):
-            _close(s)
+            _close()
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
         if row.hops and row.last_text == text:
-            _close(s)
+            _close()
             if row.last_reply:
                 return row.last_reply  # the same hop again: the same answer, nothing done twice
             # The same hop is being answered right now by another request: wait for its reply.
@@ -156,7 +154,7 @@ def _answer(hop: dict[str, Any]) -> str:
             time.sleep(REPLAY_POLL_SECONDS)
             continue
         try:
-            return _try(_Hop(s, session_id, phone, text, row.hops + 1, row.hops, now), row)
+            return _try(_Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
         except _Overtaken:
             overtaken += 1
             if overtaken >= ATTEMPTS:
@@ -171,16 +169,15 @@ def _try(hop: _Hop, row: _Row) -> str:
     # The state came from this hop's own read of the row: it is ours to change in place.
     state: State = _fresh_state() if fresh or not row.state else row.state
     ctx = Ctx(row.caller, row.language, hop.now)
-    s = hop.session
-    s.info[_HOP] = hop
+    setattr(g, _HOP, hop)
     try:
         reply = _run(ctx, state, inputs, fresh, hop)
     except _Overtaken:
-        s.info.pop(_HOP, None)
-        _close(s)
+        g.pop(_HOP, None)
+        _close()
         raise
     except DomainError as exc:
-        _reading(s)  # what the refused change did is rolled back
+        _reading()  # what the refused change did is rolled back
         log.info("USSD hop refused: %s", exc.code)
         reply = Reply(t(error_key(exc.code), ctx.lang), end=True)
         state["ended"] = True
@@ -188,8 +185,8 @@ def _try(hop: _Hop, row: _Row) -> str:
     if row.phone is None and not inputs and not reply.end:
         # The opening menu of a new session follows from the caller alone: it is not stored. The
         # next hop finds no row and starts from it, as shortcut dialling does.
-        s.info.pop(_HOP, None)
-        _close(s)
+        g.pop(_HOP, None)
+        _close()
         return reply.body
     if not _store(hop, reply.body, state, ctx.impressions):
         raise _Overtaken
@@ -203,32 +200,39 @@ def _dialect() -> str:
     return db.engine.dialect.name
 
 
-def _reading(s: Session) -> sa.Connection:
+def _reading() -> sa.Connection:
     """From here the hop only reads until it stores its reply. Whatever a screen that changes
     something left uncommitted is dropped; on PostgreSQL the reads (`unit.reader()`) go through
     the read engine's autocommit connection (one round trip per statement, none to begin or end
-    a transaction, and no ORM transaction to set up)."""
-    hop: _Hop | None = s.info.get(_HOP)
+    a transaction), and a hop that only reads never makes a database session."""
+    hop: _Hop | None = g.get(_HOP)
     if hop is not None:
         hop.reading = True
-    if s.in_transaction():
-        s.rollback()
+    _end_session()
     if _dialect() == "postgresql":
-        return unit.lend_reader(s)
-    return s.connection()
+        return unit.lend_reader()
+    return db.session.connection()
 
 
 def _writing(hop: _Hop) -> None:
     """A screen that changes something runs next: its service opens a transaction of its own."""
-    _close(hop.session)
+    _close()
     hop.reading = False
 
 
-def _close(s: Session) -> None:
+def _close() -> None:
     """End the hop's use of its connections (no round trip after reads on autocommit)."""
-    unit.return_reader(s)
-    if s.in_transaction():
-        s.rollback()
+    unit.return_reader()
+    _end_session()
+
+
+def _end_session() -> None:
+    """Roll back the request's database session, if a screen made one and left it in a
+    transaction."""
+    if db.session.registry.has():
+        s = db.session()
+        if s.in_transaction():
+            s.rollback()
 
 
 # --------------------------------------------------------------------------- the session row
@@ -374,11 +378,10 @@ _PG_STORE_SHOWN = Prepared(_store_statement("postgresql", with_impressions=True)
 def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> bool:
     """Store the reply and the state (and the impressions of a list shown) if no other hop of
     the session was stored since this one read the row; end the hop's transaction."""
-    s = hop.session
-    s.info.pop(_HOP, None)  # the reply replaces the mark
+    g.pop(_HOP, None)  # the reply replaces the mark
     params = hop.params(reply, state)
     if _dialect() == "postgresql":
-        conn = _reading(s)  # the hop's own autocommit connection: the store commits at once
+        conn = _reading()  # the hop's own autocommit connection: the store commits at once
         # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
         params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
         if shown:
@@ -386,17 +389,17 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
             stored = bool(found.fetchone()[0])  # type: ignore[index]
         else:
             stored = _PG_STORE.execute(conn, params).fetchone() is not None
-        _close(s)
+        _close()
         return stored
     # SQLite: the store opens its own transaction with a write, rather than upgrading the reads'
     # (which another writer may make impossible); the compare-and-set keeps it right.
-    _close(s)
-    stored = s.execute(_store_statement("sqlite"), params).first() is not None
+    _close()
+    stored = db.session.execute(_store_statement("sqlite"), params).first() is not None
     if stored:
         bookings.record_impressions(shown)
         unit.commit()
     else:
-        _close(s)
+        _close()
     return stored
 
 
@@ -411,7 +414,7 @@ def _mark_statement(dialect: str) -> sa.Executable:
 def _mark_before_a_change(session: Session) -> None:
     """A service committing in the middle of a hop commits the hop's mark with its change, if no
     other hop of the session was stored first (else nothing is committed)."""
-    hop: _Hop | None = session.info.get(_HOP)
+    hop: _Hop | None = g.get(_HOP) if has_app_context() else None
     if hop is None:
         return
     if hop.reading:
@@ -428,20 +431,19 @@ def _mark_before_a_change(session: Session) -> None:
 def _remember_failure(hop: dict[str, Any], body: str) -> None:
     """After an unexpected failure, make a repeat of this hop get the same polite answer."""
     try:
-        s = db.session()
-        s.info.pop(_HOP, None)
+        g.pop(_HOP, None)
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
         phone = str(hop.get("phoneNumber", ""))
-        row = _load(_reading(s), session_id, phone)
+        row = _load(_reading(), session_id, phone)
         if row is None or row.phone not in (None, phone):
-            _close(s)
+            _close()
             return
         if row.hops and row.last_text == text and row.last_reply:
-            _close(s)
+            _close()
             return  # answered meanwhile
         # A mark this hop committed (same text) keeps its count; otherwise the hop is counted.
         hops = row.hops if row.hops and row.last_text == text else row.hops + 1
-        failed = _Hop(s, session_id, phone, text, hops, row.hops, utcnow())
+        failed = _Hop(session_id, phone, text, hops, row.hops, utcnow())
         _store(failed, body, {**(row.state or {}), "ended": True}, [])
     except Exception:
         log.exception("could not store the answer of a failed USSD hop")
@@ -489,7 +491,7 @@ def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
     if screen.writes:
         _writing(hop)
         outcome = screen.handle(ctx, state["data"], state["params"], entry)
-        _reading(hop.session)
+        _reading()
     else:
         outcome = screen.handle(ctx, state["data"], state["params"], entry)
     if isinstance(outcome, Go):
