@@ -471,7 +471,10 @@ class Booking(Base):
 
 
 class Impression(Base):
-    """One provider shown to one entrepreneur in one list: the denominator of provider choice."""
+    """One provider shown to one entrepreneur in one list: the denominator of provider choice.
+
+    An append-only log written by every list page (with the USSD hop's store): its ids are those
+    of rows just read, and no foreign key checks them on the way in (migration 0007 says why)."""
 
     __tablename__ = "impressions"
     __table_args__ = (sa.Index("ix_impressions_programme_shown", "programme_id", "shown_at"),)
@@ -480,9 +483,9 @@ class Impression(Base):
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
     )
     listing_id: Mapped[str] = mapped_column(sa.String(36), index=True)
-    entrepreneur_id: Mapped[int] = mapped_column(sa.ForeignKey("entrepreneurs.id"))
-    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programmes.id"))
-    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id"))
+    entrepreneur_id: Mapped[int]
+    programme_id: Mapped[int | None]
+    provider_id: Mapped[int]
     provider_kind: Mapped[str] = mapped_column(sa.String(20))
     trade_code: Mapped[str] = mapped_column(sa.String(40))
     region_code: Mapped[str | None] = mapped_column(sa.String(40))
