@@ -153,6 +153,12 @@ def _answer(hop: dict[str, Any]) -> str:
                 return polite_end(None)
             time.sleep(REPLAY_POLL_SECONDS)
             continue
+        if row.hops and (text == "" or row.last_text.startswith(text + "*")):
+            _close()
+            # An earlier hop, delivered again after later ones were answered: the phone has moved
+            # on, and nothing is done again. It gets the session's latest answer.
+            log.info("USSD session %s: an earlier hop delivered late", session_id)
+            return row.last_reply or polite_end(row.language)
         try:
             return _try(_Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
         except _Overtaken:

@@ -513,6 +513,23 @@ def test_a_repeated_booking_hop_books_once_and_answers_the_same(build, dialer, p
     assert len(bookings_of(voucher.id)) == 1
 
 
+def test_an_earlier_hop_delivered_late_changes_nothing(build, dialer, phone_of):
+    voucher = build.voucher()
+    for n in range(5):
+        build.provider(name=f"Fundi {n}")
+    phone = dialer(phone_of(voucher))
+    phone.dial("2*1")
+    first_page = phone.press("1")
+    second_page = phone.press("9")
+    assert first_page != second_page
+    before = counts()
+    for earlier in ("2*1*1", "2*1", ""):  # the gateway delivers old hops again, out of order
+        status, _, body = phone.post(phone.form(earlier))
+        assert status == 200 and body == "CON " + second_page
+    assert counts() == before  # no impressions again, no screen moved
+    assert phone.press("1").startswith("Fundi 3")  # the first on the second page, as shown
+
+
 def test_a_repeated_list_hop_records_its_impressions_once(build, dialer, phone_of):
     voucher = build.voucher()
     for n in range(4):
