@@ -18,7 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from marketplace.app import create_app
 from marketplace.extensions import db
-from marketplace.services import reference, unit
+from marketplace.services import reading, reference
 from sms.gateway import FakeGateway
 from tests.builders import Builders
 
@@ -62,7 +62,7 @@ def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.session.remove()
-        unit.dispose_engines()  # close pooled connections before the interpreter does (and warns)
+        reading.dispose_engines()  # close pooled connections before the interpreter does (and warns)
 
 
 def _reset_postgres() -> None:

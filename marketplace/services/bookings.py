@@ -26,7 +26,7 @@ from ..domain.models import (
     provider_trades,
 )
 from ..extensions import db
-from . import audit, outbox, providers, reference, unit
+from . import audit, outbox, providers, reading, reference, unit
 from .prepared import Prepared
 from .vouchers import lock_voucher
 
@@ -149,7 +149,7 @@ def find_providers(
         "limit": page_size + 1,
         "entrepreneur_id": entrepreneur_id,
     }
-    rows = _listing(bool(region), programme_id is None).rows(unit.reader(), params)
+    rows = _listing(bool(region), programme_id is None).rows(reading.connection(), params)
     if programme_id is None and rows:
         programme_id = rows[0].programme_id
     cards = [

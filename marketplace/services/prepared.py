@@ -23,7 +23,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg.rows import RowFactory, namedtuple_row, tuple_row
 
-from . import unit
+from . import reading
 
 _CURSOR = "prepared.cursor"  # key in the pooled connection's `info`: its cursor for these
 
@@ -67,7 +67,7 @@ class Prepared:
             dead = driver.broken
             if dead:
                 conn.invalidate(exc)
-                unit.dispose_engines()  # the database restarted: every pooled connection is dead
+                reading.dispose_engines()  # the database restarted: every pooled connection is dead
             raise sa.exc.DBAPIError.instance(
                 sql, values, exc, psycopg.Error, connection_invalidated=dead, dialect=conn.dialect
             ) from exc

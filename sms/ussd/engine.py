@@ -12,7 +12,7 @@ service in a transaction, and the first commit there also writes the hop's "bein
 by the same compare-and-set: a repeated hop then waits for the stored reply, or finds the change was
 never made. Nothing happens twice. Every other hop only reads until its closing statement, which
 also records the impressions of a list shown (only when it wins). On PostgreSQL those hops read
-through a connection of the read engine (`unit.lend_reader`), not the ORM session: autocommit, so no
+through a connection of the read engine (`reading.lend`), not the ORM session: autocommit, so no
 BEGIN or COMMIT round trips and no transaction to set up; the hop's own two statements go straight
 through psycopg as prepared statements, and the closing one does not wait for the disk (screen
 state and impressions; the services' commits do). A screen not declared `writes` that tries to
@@ -44,7 +44,7 @@ from marketplace.domain.errors import DomainError
 from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.domain.phones import try_normalise
 from marketplace.extensions import db
-from marketplace.services import bookings, settings, unit
+from marketplace.services import bookings, reading, settings, unit
 from marketplace.services.prepared import Prepared
 
 from ..gsm import gsm7_length
@@ -66,7 +66,7 @@ IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
 _HOP = "_ussd_hop"  # name in `flask.g` of the hop being answered
 
 
-class ReadOnlyScreen(unit.WriteRefused):
+class ReadOnlyScreen(reading.WriteRefused):
     """A screen not declared `writes` tried to commit a change."""
 
 
@@ -208,7 +208,7 @@ def _dialect() -> str:
 
 def _reading() -> sa.Connection:
     """From here the hop only reads until it stores its reply. Whatever a screen that changes
-    something left uncommitted is dropped; on PostgreSQL the reads (`unit.reader()`) go through
+    something left uncommitted is dropped; on PostgreSQL the reads (`reading.connection()`) go through
     the read engine's autocommit connection (one round trip per statement, none to begin or end
     a transaction), and a hop that only reads never makes a database session."""
     hop: _Hop | None = g.get(_HOP)
@@ -216,7 +216,7 @@ def _reading() -> sa.Connection:
         hop.reading = True
     _end_session()
     if _dialect() == "postgresql":
-        return unit.lend_reader()
+        return reading.lend()
     return db.session.connection()
 
 
@@ -228,7 +228,7 @@ def _writing(hop: _Hop) -> None:
 
 def _close() -> None:
     """End the hop's use of its connections (no round trip after reads on autocommit)."""
-    unit.return_reader()
+    reading.give_back()
     _end_session()
 
 

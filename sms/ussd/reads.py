@@ -20,7 +20,7 @@ from marketplace.domain.models import (
     provider_trades,
 )
 from marketplace.domain.money import format_minor
-from marketplace.services import reference, unit
+from marketplace.services import reading, reference
 from marketplace.services.prepared import Prepared
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
@@ -73,7 +73,7 @@ _VOUCHERS = Prepared(
 def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
     """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with:
     one select."""
-    rows = _VOUCHERS.rows(unit.reader(), {"entrepreneur_id": entrepreneur_id})
+    rows = _VOUCHERS.rows(reading.connection(), {"entrepreneur_id": entrepreneur_id})
     return [
         {
             "code": format_voucher_code(r.code),
@@ -92,7 +92,7 @@ def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
 
 def provider_details(provider_id: int) -> dict[str, Any] | None:
     p = (
-        unit.reader()
+        reading.connection()
         .execute(
             sa.select(
                 Provider.id,
@@ -113,7 +113,7 @@ def provider_details(provider_id: int) -> dict[str, Any] | None:
     if p is None:
         return None
     trades = list(
-        unit.reader().scalars(
+        reading.connection().scalars(
             sa.select(provider_trades.c.trade_code).where(provider_trades.c.provider_id == p.id)
         )
     )
@@ -135,7 +135,7 @@ def provider_details(provider_id: int) -> dict[str, Any] | None:
 def cancellable_bookings(entrepreneur_id: int) -> list[dict[str, Any]]:
     """Active bookings whose voucher has no confirmed session yet."""
     rows = (
-        unit.reader()
+        reading.connection()
         .execute(
             sa.select(Booking.voucher_id, Voucher.code, Provider.name)
             .join(Voucher, Voucher.id == Booking.voucher_id)
@@ -167,7 +167,7 @@ def _waiting(entrepreneur_id: int) -> sa.ColumnElement[bool]:
 def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
     """Sessions the mentor recorded that wait for the entrepreneur's yes or no, oldest first."""
     rows = (
-        unit.reader()
+        reading.connection()
         .execute(
             sa.select(
                 TrainingSession.ref,
@@ -197,7 +197,7 @@ def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
 
 def count_sessions_to_answer(entrepreneur_id: int) -> int:
     return (
-        unit.reader().scalar(
+        reading.connection().scalar(
             sa.select(sa.func.count()).select_from(TrainingSession).where(_waiting(entrepreneur_id))
         )
         or 0

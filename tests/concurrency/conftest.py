@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from marketplace.services import unit
+from marketplace.services import reading
 from tests.concurrency.racing import Race
 
 
@@ -17,7 +17,7 @@ def _close_pooled_connections(_app: Flask) -> Iterator[None]:
     collector to close (psycopg warns about that, and warnings are errors here)."""
     yield
     with _app.app_context():
-        unit.dispose_engines()
+        reading.dispose_engines()
 
 
 @pytest.fixture

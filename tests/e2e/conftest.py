@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from marketplace.app import create_app
-from marketplace.services import unit
+from marketplace.services import reading
 from sms.gateway import FakeGateway
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,7 +53,7 @@ def serving(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         with app.app_context():
-            unit.dispose_engines()
+            reading.dispose_engines()
 
 
 @pytest.fixture(scope="module")

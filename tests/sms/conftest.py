@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from marketplace.domain.models import OutboxMessage
 from marketplace.extensions import db
-from marketplace.services import unit
+from marketplace.services import reading
 
 SECRET = "test-callback-secret"
 _ids = itertools.count(1)
@@ -85,4 +85,4 @@ def _close_pooled_connections(_app: Flask) -> Iterator[None]:
     rather than leave them to the garbage collector (psycopg warns, and warnings are errors)."""
     yield
     with _app.app_context():
-        unit.dispose_engines()
+        reading.dispose_engines()

@@ -24,7 +24,15 @@ import pytest
 from flask import Flask
 
 from marketplace.domain.models import Programme, Provider
-from marketplace.services import bookings, payouts, ratings, sessions, stats_rollup, unit, vouchers
+from marketplace.services import (
+    bookings,
+    payouts,
+    ratings,
+    reading,
+    sessions,
+    stats_rollup,
+    vouchers,
+)
 from tests.builders import Builders
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -55,7 +63,7 @@ def _close_pooled_connections(_app: Flask) -> Iterator[None]:
     collector (psycopg warns about that, and warnings are errors)."""
     yield
     with _app.app_context():
-        unit.dispose_engines()
+        reading.dispose_engines()
 
 
 @pytest.fixture

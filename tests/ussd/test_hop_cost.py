@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import Booking, Entrepreneur, Impression
 from marketplace.extensions import db
-from marketplace.services import bookings, entrepreneurs, unit
+from marketplace.services import bookings, entrepreneurs, reading
 from marketplace.services.prepared import Prepared
 from sms.ussd import engine
 
@@ -46,7 +46,7 @@ def watching() -> Iterator[Seen]:
         return real(self, conn, params, *rest)
 
     real = Prepared.execute
-    # Every engine: the hop's reads go through the read engine (unit.read_engine).
+    # Every engine: the hop's reads go through the read engine (reading.engine).
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", statement)
     sa.event.listen(sa.engine.Engine, "commit", commit)
     Prepared.execute = prepared  # type: ignore[method-assign]
@@ -229,7 +229,7 @@ def test_a_screen_not_declared_writing_cannot_change_anything_through_its_reads(
     real = bookings.find_providers
 
     def changes_something(entrepreneur_id: int, *args: Any, **kwargs: Any) -> Any:
-        unit.reader().execute(
+        reading.connection().execute(
             sa.update(Entrepreneur).where(Entrepreneur.id == entrepreneur_id).values(language="sw")
         )
         return real(entrepreneur_id, *args, **kwargs)
@@ -246,7 +246,7 @@ def test_a_screen_not_declared_writing_cannot_change_anything_through_its_reads(
 def test_the_read_engine_plans_its_prepared_statements_once(build):
     if not _postgres():
         pytest.skip("the read engine is PostgreSQL's")
-    with unit.read_engine().connect() as conn:
+    with reading.engine().connect() as conn:
         assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_generic_plan"
     with db.engine.connect() as conn:  # the rest of the app keeps PostgreSQL's choice
         assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
@@ -257,8 +257,8 @@ def test_the_read_engine_refuses_changes_outside_a_hop(build):
         pytest.skip("the read engine is PostgreSQL's")
     person = build.voucher().entrepreneur
     db.session.commit()
-    with unit.read_engine().connect() as conn:
-        with pytest.raises(unit.WriteRefused):
+    with reading.engine().connect() as conn:
+        with pytest.raises(reading.WriteRefused):
             conn.execute(
                 sa.text("UPDATE entrepreneurs SET language = 'sw' WHERE id = :id"),
                 {"id": person.id},

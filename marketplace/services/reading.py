@@ -1,0 +1,109 @@
+"""The connection reads go through (`connection()`): the database session's, or, lent to a request
+that only reads (a USSD hop), a connection of the read engine. That engine has the database's URL
+and pool settings but a pool of its own, autocommit from connect (no BEGIN or COMMIT round trips, no
+transaction bookkeeping, no isolation level switched per checkout), generic plans for its prepared
+statements, and it refuses any statement that would change something before it runs."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+
+from ..extensions import db
+
+_LENT = "_reading_connection"  # name in `flask.g` of the read-only connection lent to the request
+_READ_ENGINE = "ujuzi.read_engine"  # key in `app.extensions`
+_making = threading.Lock()
+
+
+class WriteRefused(RuntimeError):
+    """Something tried to change the database through a read-only connection."""
+
+
+def connection() -> sa.Connection:
+    """The connection reads go through: the read-only one lent to the request (`lend`), or
+    else the database session's, with its pending changes flushed so that the read sees them."""
+    lent: sa.Connection | None = g.get(_LENT)
+    if lent is not None:
+        return lent
+    s = db.session()
+    s.flush()
+    return s.connection()
+
+
+def lend() -> sa.Connection:
+    """Lend the request's reads a connection of the read engine until `give_back` (PostgreSQL).
+
+    It is autocommit (no BEGIN or COMMIT round trips, no transaction bookkeeping) and comes from a
+    pool of its own, so its connections never switch isolation level; statements that would change
+    something are refused before they run (`WriteRefused`)."""
+    lent: sa.Connection | None = g.get(_LENT)
+    if lent is None:
+        lent = engine().connect()
+        setattr(g, _LENT, lent)
+    return lent
+
+
+def give_back() -> None:
+    """End the loan (the connection goes back to the read engine's pool)."""
+    lent: sa.Connection | None = g.pop(_LENT, None)
+    if lent is not None:
+        lent.close()
+
+
+def engine() -> sa.Engine:
+    """The app's read engine (PostgreSQL): the database's URL and pool settings, autocommit,
+    read-only, with generic plans for its prepared statements."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    made: sa.Engine | None = app.extensions.get(_READ_ENGINE)
+    if made is None:
+        with _making:
+            made = app.extensions.get(_READ_ENGINE)
+            if made is None:
+                made = app.extensions[_READ_ENGINE] = _make_engine(app)
+    return made
+
+
+def _make_engine(app: Flask) -> sa.Engine:
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.pop("connect_args", None) or {})
+    # Its statements are few and fixed, prepared once per connection: planned once too. (PostgreSQL
+    # would re-plan a provider listing, whose LIMIT and OFFSET are parameters, on every run.)
+    generic = "-c plan_cache_mode=force_generic_plan"
+    connect_args["options"] = f"{connect_args.get('options', '')} {generic}".strip()
+    made = sa.create_engine(
+        db.engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,  # nothing to roll back: every statement commits on its own
+        connect_args=connect_args,
+        **options,
+    )
+    sa.event.listen(made, "before_cursor_execute", _refuse_writes)
+    return made
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of the app's engines (the read engine's too)."""
+    db.engine.dispose()
+    made: sa.Engine | None = current_app.extensions.get(_READ_ENGINE)
+    if made is not None:
+        made.dispose()
+
+
+def _refuse_writes(
+    _conn: sa.Connection,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Every statement on an autocommit connection would commit at once: one that changes something
+    is refused before it runs."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        raise WriteRefused("a change was sent through a read-only connection")
+    if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        raise WriteRefused("a change was sent through a read-only connection")
