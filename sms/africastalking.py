@@ -25,6 +25,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S, AfricasTalkingException
@@ -89,6 +90,32 @@ def _connection_dropped_after_sending(exc: requests.exceptions.ConnectionError) 
     return any(isinstance(arg, ProtocolError) for arg in exc.args)
 
 
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, working out each host's connection-pool settings once.
+
+    requests works them out on every send, and with a CA bundle named by the environment that means
+    asking the disk whether the bundle is a directory, every time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool_keys: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        origin = "/".join(str(request.url).split("/", 3)[:3])  # scheme://host:port
+        key = (origin, repr(verify), repr(cert))
+        found = self._pool_keys.get(key)
+        if found is None:
+            found = super().build_connection_pool_key_attributes(request, verify, cert)
+            self._pool_keys[key] = found
+        host, pool = found
+        return dict(host), dict(pool)
+
+
 class _PooledSMSService(SMSService):
     """The SDK's SMS service, sending over a kept-alive connection per thread.
 
@@ -104,6 +131,8 @@ class _PooledSMSService(SMSService):
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            session.mount("https://", _Adapter())
+            session.mount("http://", _Adapter())
             # The environment is read once, here: left to itself, requests looks for a .netrc
             # file and the CA bundle on every send. Proxies for the API's host still apply.
             session.trust_env = False
@@ -113,6 +142,18 @@ class _PooledSMSService(SMSService):
                 session.verify = ca_bundle
             self._local.session = session
         return session
+
+    def _post_form(
+        self, url: str, headers: Mapping[str, str], form: dict[str, Any], timeout: Any
+    ) -> requests.Response:
+        """What `session.post(url, headers=headers, data=form)` sends (the same body, the session's
+        headers under the SDK's), prepared directly: the session's own preparation merges its
+        settings through `typing.Protocol` checks that cost more than the rest of the send."""
+        session = self._session()
+        body = urlencode({k: v for k, v in form.items() if v is not None}, doseq=True)
+        merged = {**session.headers, "Content-Type": FORM_CONTENT_TYPE, **headers}
+        prepared = requests.Request("POST", url, headers=merged, data=body, params="").prepare()
+        return session.send(prepared, timeout=timeout)
 
     def _make_request(
         self,
@@ -124,11 +165,9 @@ class _PooledSMSService(SMSService):
         callback: Any = None,
         timeout: Any = DEFAULT_TIMEOUT_S,
     ) -> Any:
-        if callback is not None or method.upper() != "POST":
+        if callback is not None or method.upper() != "POST" or params or not isinstance(data, dict):
             return super()._make_request(url, method, headers, data, params, callback, timeout)
-        res = self._session().post(
-            url=url, headers=headers, params=params, data=data, timeout=timeout
-        )
+        res = self._post_form(url, headers, data, timeout)
         if not 200 <= res.status_code < 300:
             raise AfricasTalkingException(res.text)
         if res.headers.get("content-type") == "application/json":

@@ -105,6 +105,8 @@ def test_one_request_carries_all_recipients_the_message_username_and_api_key(api
     assert request.method == "POST"
     assert request.headers["apiKey"] == "secret-key"
     assert request.headers["Accept"] == "application/json"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.headers["User-Agent"].startswith("africastalking-python/")
     assert form(api.calls[0]) == {
         "username": "ujuzi",
         "to": f"{ALICE},{BOB}",
