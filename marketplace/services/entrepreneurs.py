@@ -40,18 +40,24 @@ class CleanEntrepreneur:
     language: str
 
 
+_GENDERS = frozenset(Gender)
+_LANGUAGES = frozenset(Language)
+
+
 def validate(
     person: NewEntrepreneur,
     now: datetime,
     *,
     trades: Collection[str] | None = None,
     regions: Collection[str] | None = None,
+    phone_region: str | None = None,
 ) -> CleanEntrepreneur:
     """Every rule on an entrepreneur's details; InvalidInput names the first field that is wrong.
 
-    Bulk callers pass the trade and region codes they looked up once (`trades`, `regions`).
+    Bulk callers pass what they looked up once: the trade and region codes (`trades`, `regions`)
+    and the phone numbers' default region.
     """
-    phone = normalise_phone(person.phone, settings.phone_region())
+    phone = normalise_phone(person.phone, phone_region or settings.phone_region())
     name = " ".join((person.name or "").split())
     if not name:
         raise errors.InvalidInput("Name is required.", field="name")
@@ -61,7 +67,7 @@ def validate(
     gender = {"f": "female", "m": "male", "o": "other", "woman": "female", "man": "male"}.get(
         gender, gender
     )
-    if gender not in set(Gender):
+    if gender not in _GENDERS:
         raise errors.InvalidInput("Gender must be female, male or other.", field="gender")
     year = person.birth_year
     if not isinstance(year, int) or not (now.year - 100 <= year <= now.year - 14):
@@ -71,7 +77,7 @@ def validate(
     if person.region not in (reference.region_codes() if regions is None else regions):
         raise errors.InvalidInput(f"Unknown region: {person.region}", field="region")
     language = (person.language or "en").strip().lower()
-    if language not in set(Language):
+    if language not in _LANGUAGES:
         raise errors.InvalidInput("Language must be en or sw.", field="language")
     return CleanEntrepreneur(phone, name, gender, year, person.trade, person.region, language)
 
@@ -120,7 +126,7 @@ def get(entrepreneur_id: int) -> Entrepreneur:
 
 def set_language(entrepreneur_id: int, language: str, now: datetime | None = None) -> Entrepreneur:
     now = now or utcnow()
-    if language not in set(Language):
+    if language not in _LANGUAGES:
         raise errors.InvalidInput("Language must be en or sw.", field="language")
     person = get(entrepreneur_id)
     before = person.language

@@ -219,6 +219,7 @@ def _parse_csv(
                 now,
                 trades=names.trade_codes,
                 regions=names.region_codes,
+                phone_region=names.phone_region,
             )
             _check_eligible(programme, person)
         except errors.InvalidInput as exc:
@@ -234,11 +235,13 @@ def _field(exc: errors.DomainError) -> str | None:
 
 
 class _Names:
-    """Trade and region codes for what officers typed, worked out once per distinct spelling."""
+    """Trade and region codes for what officers typed, worked out once per distinct spelling (and
+    the phone numbers' default region, looked up once)."""
 
     def __init__(self) -> None:
         self.trade_codes = reference.trade_codes()
         self.region_codes = reference.region_codes()
+        self.phone_region = settings.phone_region()
         self.trades: dict[str, str] = {}
         self.regions: dict[str, str] = {}
 
@@ -297,11 +300,15 @@ def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, i
 
 
 def _among(column: Any, values: Sequence[str]) -> sa.ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL one array parameter (`= ANY(:values)`) instead of thousands
-    of placeholders, which cost more to build than to run."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.String)))
-    return column.in_(values)
+    """`column IN values`; on PostgreSQL one parameter instead of thousands of placeholders, which
+    cost more to build than to run: the values joined by commas and split again by the database
+    (psycopg would escape an array element by element), or an array if a value holds a comma."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    joined = ",".join(values)
+    if joined.count(",") == len(values) - 1:
+        return column == sa.any_(sa.func.string_to_array(sa.bindparam(None, joined), ","))
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.String)))
 
 
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:

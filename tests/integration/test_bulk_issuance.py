@@ -93,3 +93,17 @@ def test_the_garbage_collector_runs_again_after_an_import_even_a_refused_one(
             programme.id, "phone,name,gender,birth_year,trade,region\n", "officer"
         )
     assert gc.isenabled()
+
+
+def test_a_lookup_by_many_values_finds_exactly_those_commas_and_all(build: Builders) -> None:
+    phones = [build.voucher().entrepreneur.phone for _ in range(3)]
+    db.session.commit()
+
+    def found(values: list[str]) -> set[str]:
+        query = sa.select(Entrepreneur.phone).where(vouchers._among(Entrepreneur.phone, values))
+        return set(db.session.scalars(query))
+
+    assert found(phones[:2]) == set(phones[:2])
+    assert found([phones[0], "", "+254"]) == {phones[0]}
+    assert found([f"{phones[0]},{phones[1]}", phones[2]]) == {phones[2]}  # a comma in a value
+    assert found([]) == set()
