@@ -499,18 +499,13 @@ def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str,
     ]
     s = session()
     ids = _insert_returning_ids(bulk.table_of(Entrepreneur), new_rows)
+    # One `after` per trade and region, shared by the events that say the same: the audit chain and
+    # COPY encode a shared value once.
+    registered: dict[tuple[str, str], dict[str, str]] = {}
     for p, eid in zip(new.values(), ids, strict=True):
         found[p.phone] = (eid, p.language)
-        audit.record(
-            s,
-            actor,
-            "entrepreneur.registered",
-            "entrepreneur",
-            eid,
-            None,
-            {"trade": p.trade, "region": p.region},
-            now,
-        )
+        after = registered.setdefault((p.trade, p.region), {"trade": p.trade, "region": p.region})
+        audit.record(s, actor, "entrepreneur.registered", "entrepreneur", eid, None, after, now)
     return found
 
 
