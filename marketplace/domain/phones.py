@@ -70,7 +70,10 @@ def _plain_digits_e164(text: str, region: str) -> str | None:
     return f"+{code}{national}" if _national_validator(region)(national) else None
 
 
+# Most numbers here are mobile: their type is tried first (the order does not change the answer).
 _TYPE_DESCS = (
+    "mobile",
+    "fixed_line",
     "premium_rate",
     "toll_free",
     "shared_cost",
@@ -79,8 +82,6 @@ _TYPE_DESCS = (
     "pager",
     "uan",
     "voicemail",
-    "fixed_line",
-    "mobile",
 )
 
 
