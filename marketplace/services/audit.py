@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,8 +26,7 @@ _PENDING = "audit_pending"
 _LOCK_KEY = 7_201_001  # pg_advisory_xact_lock key for the chain
 
 
-@dataclass(frozen=True)
-class PendingEvent:
+class PendingEvent(NamedTuple):
     at: datetime
     actor: str
     action: str

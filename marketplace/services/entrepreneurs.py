@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -18,8 +18,7 @@ from . import audit, reference, settings, unit
 NAME_MAX = 120
 
 
-@dataclass(frozen=True)
-class NewEntrepreneur:
+class NewEntrepreneur(NamedTuple):
     phone: str
     name: str
     gender: str
@@ -29,8 +28,7 @@ class NewEntrepreneur:
     language: str = "en"
 
 
-@dataclass(frozen=True)
-class CleanEntrepreneur:
+class CleanEntrepreneur(NamedTuple):
     phone: str
     name: str
     gender: str

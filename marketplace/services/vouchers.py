@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -51,8 +51,7 @@ class RowError:
     field: str | None = None
 
 
-@dataclass(frozen=True)
-class IssuedRow:
+class IssuedRow(NamedTuple):
     line: int
     code: str
     phone: str
@@ -69,8 +68,7 @@ class ImportReport:
         return not self.errors
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     line: int
     person: CleanEntrepreneur
     import_key: str
