@@ -5,7 +5,9 @@ one statement, takes the new input(s) from what `text` adds to the previous hop'
 through the screen registry (`0` back and `00` home on menu screens), and stores the reply with the
 new state by one compare-and-set statement: it succeeds only when no other hop of the session was
 stored meanwhile. A hop that loses starts again from the stored row, where a repeat of the same hop
-finds the winner's answer and a later hop the state it needs. Nothing is locked while screens read.
+finds the winner's answer and a later hop the state it needs; an earlier hop delivered late (its
+text a prefix of the stored one) gets the latest answer and changes nothing. Nothing is locked while
+screens read.
 
 Screens that change something (`writes`: book, cancel, answer, rate, language, a code) run their
 service in a transaction, and the first commit there also writes the hop's "being answered" mark,
