@@ -147,13 +147,16 @@ class _PooledSMSService(SMSService):
         self, url: str, headers: Mapping[str, str], form: dict[str, Any], timeout: Any
     ) -> requests.Response:
         """What `session.post(url, headers=headers, data=form)` sends (the same body, the session's
-        headers under the SDK's), prepared directly: the session's own preparation merges its
-        settings through `typing.Protocol` checks that cost more than the rest of the send."""
+        headers under the SDK's, its cookies), prepared directly: the session's own preparation
+        merges its settings through `typing.Protocol` checks that cost more than the rest of the
+        send."""
         session = self._session()
         body = urlencode({k: v for k, v in form.items() if v is not None}, doseq=True)
         merged = {**session.headers, "Content-Type": FORM_CONTENT_TYPE, **headers}
-        prepared = requests.Request("POST", url, headers=merged, data=body, params="").prepare()
-        return session.send(prepared, timeout=timeout)
+        request = requests.Request(
+            "POST", url, headers=merged, data=body, params="", cookies=session.cookies
+        )
+        return session.send(request.prepare(), timeout=timeout)
 
     def _make_request(
         self,

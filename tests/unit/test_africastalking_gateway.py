@@ -74,6 +74,19 @@ def form(call: Any) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(text, strict_parsing=True).items()}
 
 
+def test_a_cookie_the_api_sets_goes_back_with_the_next_send(api, gateway):
+    # e.g. a load balancer's stickiness cookie: the session keeps and sends it, as requests would
+    first = reply(recipient(ALICE, 101, "Success", "m1"))
+    api.post(DEFAULT_URL, json=first, headers={"Set-Cookie": "lb=one; Path=/"})
+    api.post(DEFAULT_URL, json=reply(recipient(BOB, 101, "Success", "m2")))
+
+    gateway.send(BODY, [ALICE])
+    gateway.send(BODY, [BOB])
+
+    assert "Cookie" not in api.calls[0].request.headers
+    assert api.calls[1].request.headers["Cookie"] == "lb=one"
+
+
 def test_messages_to_two_recipients_are_accepted_with_their_message_ids(api, gateway):
     api.post(
         DEFAULT_URL,
