@@ -2,7 +2,10 @@
 that only reads (a USSD hop), a connection of the read engine. That engine has the database's URL
 and pool settings but a pool of its own, autocommit from connect (no BEGIN or COMMIT round trips, no
 transaction bookkeeping, no isolation level switched per checkout), generic plans for its prepared
-statements, and it refuses any statement that would change something before it runs."""
+statements, and it refuses a statement sent through SQLAlchemy that would change something before
+it runs. That refusal guards against a screen's mistake (a service called where only reads belong);
+it is not a permission: the USSD engine stores its reply on the lent connection on purpose, through
+psycopg directly (`Prepared`)."""
 
 from __future__ import annotations
 
