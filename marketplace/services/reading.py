@@ -72,20 +72,26 @@ def engine() -> sa.Engine:
 
 def _make_engine(app: Flask) -> sa.Engine:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    connect_args = dict(options.pop("connect_args", None) or {})
-    # Its statements are few and fixed, prepared once per connection: planned once too. (PostgreSQL
-    # would re-plan a provider listing, whose LIMIT and OFFSET are parameters, on every run.)
-    generic = "-c plan_cache_mode=force_generic_plan"
-    connect_args["options"] = f"{connect_args.get('options', '')} {generic}".strip()
     made = sa.create_engine(
         db.engine.url,
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,  # nothing to roll back: every statement commits on its own
-        connect_args=connect_args,
         **options,
     )
+    sa.event.listen(made, "connect", _plan_once)
     sa.event.listen(made, "before_cursor_execute", _refuse_writes)
     return made
+
+
+def _plan_once(dbapi_connection: Any, _record: Any) -> None:
+    """The read engine's statements are few and fixed, prepared once per connection: planned once
+    too. (PostgreSQL would re-plan a provider listing, whose LIMIT and OFFSET are parameters, on
+    every run.) Set when the connection is made, not as a startup option, which poolers such as
+    PgBouncer may refuse."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    if not dbapi_connection.autocommit:  # (it is by now: the dialect's own setup runs first)
+        dbapi_connection.commit()
 
 
 def dispose_engines() -> None:
