@@ -25,7 +25,7 @@ from psycopg.rows import RowFactory, namedtuple_row, tuple_row
 
 from . import reading
 
-_CURSOR = "prepared.cursor"  # key in the pooled connection's `info`: its cursor for these
+_CURSOR = "prepared.cursor"  # in the pooled connection's `info`: its cursors for these
 
 
 @dataclass
@@ -46,8 +46,8 @@ class Prepared:
         params: Mapping[str, Any],
         row_factory: RowFactory[Any] = tuple_row,
     ) -> psycopg.Cursor[Any]:
-        """Run the statement; read its rows before the connection runs another (the cursor is the
-        connection's own, reused: its adapters stay looked up)."""
+        """Run the statement; read its rows before the connection runs another of the same kind of
+        row (the cursor is the connection's own, reused: its adapters stay looked up)."""
         if self._compiled is None:
             assert isinstance(self.statement, sa.ClauseElement)
             compiled = self.statement.compile(dialect=conn.dialect)
@@ -58,10 +58,12 @@ class Prepared:
         driver: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
         values = {**literals, **params} if literals else params
         try:
-            cursor: psycopg.Cursor[Any] | None = pooled.info.get(_CURSOR)
+            # One cursor per kind of row: a cursor given another row factory applies it at once
+            # to the result it still holds, which may not fit.
+            key = (_CURSOR, row_factory)
+            cursor: psycopg.Cursor[Any] | None = pooled.info.get(key)
             if cursor is None or cursor.connection is not driver:
-                cursor = pooled.info[_CURSOR] = driver.cursor()
-            cursor.row_factory = row_factory
+                cursor = pooled.info[key] = driver.cursor(row_factory=row_factory)
             return cursor.execute(sql, values, prepare=True)
         except psycopg.Error as exc:
             dead = driver.broken

@@ -260,3 +260,13 @@ def test_the_read_engine_refuses_changes_outside_a_hop(build):
             conn.scalar(sa.select(Entrepreneur.language).where(Entrepreneur.id == person.id))
             == "en"
         )
+
+
+def test_prepared_rows_of_both_kinds_take_turns_on_one_connection(build):
+    if not _postgres():
+        pytest.skip("prepared statements are PostgreSQL's")
+    with reading.engine().connect() as conn:
+        # A result whose columns cannot be attribute names ("async"), then named rows, then again.
+        for _ in range(2):
+            assert Prepared(sa.select(sa.literal(1).label("async"))).execute(conn, {}).fetchone()
+            assert Prepared(sa.select(sa.literal(2).label("n"))).rows(conn, {})[0].n == 2
