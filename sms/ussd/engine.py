@@ -137,26 +137,24 @@ def _answer(hop: dict[str, Any]) -> str:
         return Reply(t("wrong_service", "en"), end=True).body
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     overtaken = 0
+    # Every return below leaves the connections to `answer_hop`'s `finally`.
     while True:
         row = _load(_reading(), session_id, phone)
         if row is None:
-            _close()
             return Reply(t("unknown_phone", "en"), end=True).body
         if row.phone not in (None, phone):
-            _close()
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
         if row.hops and row.last_text == text:
-            _close()
             if row.last_reply:
                 return row.last_reply  # the same hop again: the same answer, nothing done twice
             # The same hop is being answered right now by another request: wait for its reply.
             if time.monotonic() > deadline:
                 return polite_end(None)
+            _close()  # no connection held while waiting
             time.sleep(REPLAY_POLL_SECONDS)
             continue
         if row.hops and (text == "" or row.last_text.startswith(text + "*")):
-            _close()
             # An earlier hop, delivered again after later ones were answered: the phone has moved
             # on, and nothing is done again. It gets the session's latest answer.
             log.info("USSD session %s: an earlier hop delivered late", session_id)
@@ -193,8 +191,6 @@ def _try(hop: _Hop, row: _Row) -> str:
     if row.phone is None and not inputs and not reply.end:
         # The opening menu of a new session follows from the caller alone: it is not stored. The
         # next hop finds no row and starts from it, as shortcut dialling does.
-        g.pop(_HOP, None)
-        _close()
         return reply.body
     if not _store(hop, reply.body, state, ctx.impressions):
         raise _Overtaken
