@@ -88,7 +88,7 @@ _PROGRAMME_OF = (
 
 
 @lru_cache(maxsize=4)
-def _listing_statement(with_region: bool, with_programme: bool) -> sa.Select[*tuple[Any, ...]]:
+def _listing(with_region: bool, with_programme: bool) -> Prepared:
     """A page of bookable providers as plain columns (no entities, no trades loaded); with the
     programme of the entrepreneur's first voucher to expire when the caller does not know it."""
     columns: list[Any] = list(_CARD_COLUMNS)
@@ -106,16 +106,11 @@ def _listing_statement(with_region: bool, with_programme: bool) -> sa.Select[*tu
     if with_region:
         stmt = stmt.where(Provider.region_code == sa.bindparam("region"))
     # The order of the listing indexes (models.py): a page reads a few rows, not the whole trade.
-    return (
+    return Prepared(
         stmt.order_by(Provider.rating_rank.desc(), Provider.id)
         .offset(sa.bindparam("offset"))
         .limit(sa.bindparam("limit"))
     )
-
-
-@lru_cache(maxsize=4)
-def _listing(with_region: bool, with_programme: bool) -> Prepared:
-    return Prepared(_listing_statement(with_region, with_programme))
 
 
 def find_providers(
