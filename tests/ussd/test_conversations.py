@@ -16,6 +16,7 @@ from marketplace.domain.models import (
     Rating,
     SessionStatus,
     TrainingSession,
+    UssdSession,
     Voucher,
     VoucherStatus,
 )
@@ -560,3 +561,58 @@ def test_a_repeated_confirmation_hop_confirms_once(build, dialer, phone_of):
     assert phone.repeat() == done
     db.session.expire_all()
     assert db.session.get(Voucher, recorded.voucher_id).sessions_confirmed == 1
+
+
+def _changed_state() -> dict[str, object]:
+    """Everything a hop that changes something could change, as counts and statuses."""
+    db.session.expire_all()
+    statuses = db.session.execute(sa.select(TrainingSession.id, TrainingSession.status)).all()
+    vouchers = db.session.execute(
+        sa.select(Voucher.id, Voucher.status, Voucher.sessions_confirmed)
+    ).all()
+    return {
+        "bookings": counts()["bookings"],
+        "outbox": counts()["outbox"],
+        "ratings": db.session.scalar(sa.select(sa.func.count()).select_from(Rating)),
+        "sessions": sorted(statuses),
+        "vouchers": sorted(vouchers),
+    }
+
+
+@pytest.mark.parametrize(
+    "journey",
+    [
+        pytest.param(("2*1*1*1*1", "1"), id="book"),
+        pytest.param(("3*2*1", "1"), id="confirm"),
+        pytest.param(("3*2*1", "2"), id="dispute"),
+        pytest.param(("4*1", "5"), id="rate"),
+        pytest.param(("5*1", "1"), id="cancel"),
+    ],
+)
+def test_a_hop_repeated_after_its_session_state_was_lost_changes_nothing_twice(
+    build, dialer, phone_of, journey
+):
+    """A session row can be gone when the gateway repeats a hop that changed something (pruned
+    with a short `--older-than-minutes`, or a database restored from a backup). The repeat is then
+    replayed from the main menu like a shortcut, and the services refuse to do again what was done. (A
+    list the replay passes through is recorded as shown again, as for any shortcut.)"""
+    mentor = build.provider(name="Mama Zawadi Tailors")
+    voucher = build.voucher()
+    now = datetime.now(UTC) - timedelta(hours=2)
+    if journey[0].startswith("3"):
+        build.recorded_session(build.booking(voucher, mentor), now=now)
+    elif journey[0].startswith("4"):
+        build.confirmed_session(build.booking(voucher, mentor), now=now)
+    elif journey[0].startswith("5"):
+        build.booking(voucher, mentor)
+    phone = dialer(phone_of(voucher))
+    phone.dial(journey[0])
+    done = phone.press(journey[1])
+    assert phone.ended and "sorry" not in done.lower()
+    before = _changed_state()
+
+    db.session.execute(sa.delete(UssdSession))
+    db.session.commit()
+    phone.repeat()  # the dialer checks the answer: 200, text/plain, CON or END, one screen
+
+    assert _changed_state() == before
