@@ -49,10 +49,10 @@ REGIONS = ("nairobi", "mombasa", "kisumu", "nakuru", "kiambu")
 RATIO_TARGET = 0.4
 P99_TARGET_MS = 50.0
 # A session is a list of `text` values, one per hop, as the gateway accumulates them.
-SCRIPTS = (
+SCRIPTS: tuple[tuple[str, ...], ...] = (
     ("", "1"),  # main menu -> my vouchers
     ("", "2", "2*1", "2*1*1", "2*1*1*9"),  # find -> own trade -> own area -> list -> next page
-)
+)  # `--session` replaces them, to see what one kind of hop costs
 
 
 # --------------------------------------------------------------------------- database
@@ -419,7 +419,19 @@ def main() -> int:
         action="store_true",
         help="keep the database of the last run instead of building it again",
     )
+    parser.add_argument(
+        "--session",
+        action="append",
+        metavar="TEXTS",
+        help="a session to drive instead of the realistic mix, its hops' `text` joined by '|' "
+        "('|' alone: the opening menu only; '|1': main menu -> my vouchers); repeatable. "
+        "It shows what each kind of hop costs; the targets are for the default mix",
+    )
     args = parser.parse_args()
+    if args.session:
+        global SCRIPTS
+        SCRIPTS = tuple(tuple(texts.split("|")) for texts in args.session)
+        print(f"sessions driven: {SCRIPTS} (not the realistic mix: the targets do not apply)")
     if not args.url.startswith("postgres"):
         print("bench/ussd.py measures PostgreSQL; give a postgresql:// URL", file=sys.stderr)
         return 2
