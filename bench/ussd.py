@@ -171,16 +171,38 @@ def existing_phones(url: str) -> list[str]:
     return phones
 
 
+EXPIRED_SESSIONS = 30_000  # about ten minutes of sessions at the design's peak
+
+
 def steady_state(url: str) -> None:
-    """What production's housekeeping keeps between runs: no sessions of earlier runs (they expire
-    within minutes; `flask ops prune-ussd-sessions` removes them by age) and vacuumed, analysed
-    tables (autovacuum's work; some machines run PostgreSQL with it off)."""
+    """The session table as production's housekeeping keeps it between runs: the sessions of
+    earlier runs are long expired and deleted (`flask ops prune-ussd-sessions`), and vacuum has
+    left their space to the new ones (autovacuum's work; some machines run PostgreSQL with it
+    off), so new sessions fill pages the table already has. A table truncated instead, or new,
+    would grow by a page every few sessions, which production's does not: a fresh database gets
+    `EXPIRED_SESSIONS` synthetic expired sessions first, deleted like the rest. VACUUM is told not
+    to cut the emptied pages off the file, which it would do here since every row goes at once
+    (production's prunes remove the oldest sessions, never all of them)."""
     import sqlalchemy as sa
 
     engine = _engine(url).execution_options(isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(sa.text("TRUNCATE ussd_sessions"))
-        conn.execute(sa.text("VACUUM ANALYZE ussd_sessions, impressions, providers"))
+        pages = conn.scalar(sa.text("SELECT pg_relation_size('ussd_sessions') / 8192"))
+        if pages < EXPIRED_SESSIONS // 4:  # about four sessions a page at fillfactor 50
+            conn.execute(
+                sa.text(
+                    "INSERT INTO ussd_sessions (session_id, phone, state, last_text, last_reply,"
+                    " hops, created_at, updated_at)"
+                    " SELECT 'expired_' || n || '_' || md5(random()::text), '+254700000000',"
+                    " jsonb_build_object('screen', 'find.list', 'pad', repeat('x', 600)),"
+                    " '2*1*1', repeat('y', 140), 4, now() - interval '1 day',"
+                    " now() - interval '1 day' FROM generate_series(1, :n) AS n"
+                ),
+                {"n": EXPIRED_SESSIONS},
+            )
+        conn.execute(sa.text("DELETE FROM ussd_sessions"))
+        conn.execute(sa.text("VACUUM (TRUNCATE false, ANALYZE) ussd_sessions"))
+        conn.execute(sa.text("VACUUM ANALYZE impressions, providers"))
     engine.dispose()
 
 
