@@ -438,12 +438,10 @@ def _remember_failure(hop: dict[str, Any], body: str) -> None:
         g.pop(_HOP, None)
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
         phone = str(hop.get("phoneNumber", ""))
-        row = _load(_reading(), session_id, phone)
+        row = _load(_reading(), session_id, phone)  # answer_hop's `finally` lets go of it
         if row is None or row.phone not in (None, phone):
-            _close()
             return
         if row.hops and row.last_text == text and row.last_reply:
-            _close()
             return  # answered meanwhile
         # A mark this hop committed (same text) keeps its count; otherwise the hop is counted.
         hops = row.hops if row.hops and row.last_text == text else row.hops + 1

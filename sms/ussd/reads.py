@@ -91,29 +91,26 @@ def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
 
 
 def provider_details(provider_id: int) -> dict[str, Any] | None:
-    p = (
-        reading.connection()
-        .execute(
-            sa.select(
-                Provider.id,
-                Provider.name,
-                Provider.kind,
-                Provider.number,
-                Provider.town,
-                Provider.region_code,
-                Provider.rating_sum,
-                Provider.rating_count,
-                Provider.capacity,
-                Provider.active_bookings,
-                Provider.status,
-            ).where(Provider.id == provider_id)
-        )
-        .first()
-    )
+    conn = reading.connection()
+    p = conn.execute(
+        sa.select(
+            Provider.id,
+            Provider.name,
+            Provider.kind,
+            Provider.number,
+            Provider.town,
+            Provider.region_code,
+            Provider.rating_sum,
+            Provider.rating_count,
+            Provider.capacity,
+            Provider.active_bookings,
+            Provider.status,
+        ).where(Provider.id == provider_id)
+    ).first()
     if p is None:
         return None
     trades = list(
-        reading.connection().scalars(
+        conn.scalars(
             sa.select(provider_trades.c.trade_code).where(provider_trades.c.provider_id == p.id)
         )
     )
