@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
-from functools import lru_cache
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..domain.models import Region, Trade
 from ..extensions import db
@@ -36,43 +39,50 @@ def load_reference_data(country: str | None = None) -> tuple[int, int]:
     for r in regions:
         db.session.merge(Region(code=r["code"], name=r["name"], country=country))
     unit.commit()
-    _cached_trades.cache_clear()
-    _cached_regions.cache_clear()
+    current_app.extensions.pop(_CACHE, None)
     return len(trades), len(regions)
 
 
-@lru_cache(maxsize=4)
-def _cached_trades(_engine_key: str) -> tuple[tuple[str, str, str, str], ...]:
+REFRESH_SECONDS = 300.0  # another process (`flask load-reference-data`) may change the lists
+_CACHE = "ujuzi.reference"  # key in `app.extensions`: {name: (loaded at, rows)}
+Trades = tuple[tuple[str, str, str, str], ...]
+Regions = tuple[tuple[str, str], ...]
+
+
+def _cached(name: str, load: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The app's copy of a reference list, read again when it is older than `REFRESH_SECONDS`
+    (an empty list is not kept: the data may not be loaded yet)."""
+    cache: dict[str, tuple[float, tuple[Any, ...]]] = current_app.extensions.setdefault(_CACHE, {})
+    now = time.monotonic()
+    kept = cache.get(name)
+    if kept is not None and now - kept[0] < REFRESH_SECONDS:
+        return kept[1]
+    rows = load()
+    if rows:
+        cache[name] = (now, rows)
+    return rows
+
+
+def _load_trades() -> Trades:
     rows = db.session.execute(
         sa.select(Trade.code, Trade.name_en, Trade.name_sw, Trade.aliases).order_by(Trade.name_en)
     ).all()
     return tuple((r[0], r[1], r[2], r[3]) for r in rows)
 
 
-@lru_cache(maxsize=4)
-def _cached_regions(_engine_key: str) -> tuple[tuple[str, str], ...]:
+def _load_regions() -> Regions:
     rows = db.session.execute(sa.select(Region.code, Region.name).order_by(Region.name)).all()
     return tuple((r[0], r[1]) for r in rows)
 
 
-def _key() -> str:
-    return str(db.engine.url)
-
-
-def trades() -> tuple[tuple[str, str, str, str], ...]:
+def trades() -> Trades:
     """(code, English name, Kiswahili name, aliases), sorted by English name. Cached."""
-    result = _cached_trades(_key())
-    if not result:
-        _cached_trades.cache_clear()
-    return result
+    return _cached("trades", _load_trades)
 
 
-def regions() -> tuple[tuple[str, str], ...]:
+def regions() -> Regions:
     """(code, name), sorted by name. Cached."""
-    result = _cached_regions(_key())
-    if not result:
-        _cached_regions.cache_clear()
-    return result
+    return _cached("regions", _load_regions)
 
 
 def trade_codes() -> set[str]:
