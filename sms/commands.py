@@ -689,8 +689,15 @@ def _error_reply(ctx: Context, exc: errors.DomainError) -> tuple[str, dict[str, 
         return "voucher_not_usable", {"reason": texts.word("booked", ctx.language)}
     if isinstance(exc, errors.VoucherNotUsable):
         return "no_free_voucher", {}
+    if isinstance(exc, errors.SessionAwaitsAnswer):
+        return "cancel_answer_first", {
+            "provider": exc.context.get("provider", ""),
+            "ref": exc.context.get("ref", ""),
+        }
     if isinstance(exc, errors.CannotCancel):
         return "cannot_cancel", {}
+    if isinstance(exc, errors.BookingNotActive):
+        return "session_booking_cancelled", {"ref": exc.context.get("ref", first)}
     if isinstance(exc, errors.AlreadyExists) and command == "rate":
         return "already_rated", {}
     if isinstance(exc, errors.IllegalTransition) and command in ("yes", "no"):

@@ -265,6 +265,18 @@ REPLIES: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: hakuna nafasi ya kughairi. Nafasi inaghairiwa tu kabla ya kipindi cha "
         "kwanza kuthibitishwa.",
     },
+    "cancel_answer_first": {
+        "en": "Ujuzi: first answer session {ref} of {provider}: YES {ref} if it happened, NO "
+        "{ref} if not. Then send CANCEL.",
+        "sw": "Ujuzi: kwanza jibu kipindi {ref} cha {provider}: NDIO {ref} kama kilifanyika, "
+        "HAPANA {ref} kama sivyo. Kisha tuma GHAIRI.",
+    },
+    "session_booking_cancelled": {
+        "en": "Ujuzi: session {ref} belongs to a booking you cancelled, so it cannot be "
+        "confirmed. Nothing changed.",
+        "sw": "Ujuzi: kipindi {ref} ni cha nafasi uliyoghairi, hivyo hakiwezi kuthibitishwa. "
+        "Hakuna kilichobadilika.",
+    },
     "answer_usage": {
         "en": "Ujuzi: send YES <ref> if the session happened or NO <ref> if not. The ref is in "
         "the SMS that told you about the session.",

@@ -89,6 +89,18 @@ class CannotCancel(DomainError):
     code = "cannot_cancel"
 
 
+class SessionAwaitsAnswer(CannotCancel):
+    """A session the mentor recorded waits for your yes or no: answer it first."""
+
+    code = "session_awaits_answer"
+
+
+class BookingNotActive(IllegalTransition):
+    """The booking this session belongs to was cancelled."""
+
+    code = "booking_not_active"
+
+
 class CodeInvalid(DomainError):
     """The code is wrong or has expired."""
 

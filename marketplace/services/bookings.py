@@ -21,6 +21,8 @@ from ..domain.models import (
     Impression,
     Provider,
     ProviderStatus,
+    SessionStatus,
+    TrainingSession,
     Voucher,
     VoucherStatus,
     provider_trades,
@@ -361,6 +363,11 @@ def cancel_booking(
     )
     if booking is None:
         raise errors.CannotCancel("This voucher has no booking.")
+    # A session the mentor recorded is answered first (a NO sends it to review), so that a
+    # session that happened is never left unpaid by a switch, nor paid to a mentor left behind.
+    waiting = _unanswered_session(booking.id)
+    if waiting is not None:
+        raise errors.SessionAwaitsAnswer(ref=waiting, provider=booking.provider.name)
     before = {"status": voucher.status, "booking_id": booking.id}
     voucher.cancel_booking(now)
     booking.cancel(now)
@@ -385,3 +392,16 @@ def cancel_booking(
     )
     unit.commit()
     return booking
+
+
+def _unanswered_session(booking_id: int) -> str | None:
+    """The ref of a session of the booking that waits for the entrepreneur's answer."""
+    return db.session.scalar(
+        sa.select(TrainingSession.ref)
+        .where(
+            TrainingSession.booking_id == booking_id,
+            TrainingSession.status == SessionStatus.RECORDED,
+        )
+        .order_by(TrainingSession.id)
+        .limit(1)
+    )

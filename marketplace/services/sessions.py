@@ -95,6 +95,10 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
     if cmd.delivered_on > now.date() or cmd.delivered_on < now.date() - timedelta(days=30):
         raise errors.InvalidInput("The date must be within the last 30 days.", field="delivered_on")
     voucher = lock_voucher(booking.voucher_id)
+    # Read again under the voucher's lock: a cancellation may have committed since.
+    db.session.refresh(booking)
+    if booking.status != BookingStatus.ACTIVE:
+        raise errors.BookingNotActive("This booking is no longer active.")
     voucher.ensure_can_record_session(now)
     open_count = (
         db.session.scalar(
@@ -344,6 +348,11 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
     if session.status != SessionStatus.RECORDED:
         raise errors.IllegalTransition(f"This session is already {session.status}.")
     voucher = lock_voucher(session.voucher_id)
+    # Under the voucher's lock, as cancelling takes it: a session of a booking the entrepreneur
+    # cancelled is never paid to the mentor left behind.
+    booking = db.session.get(Booking, session.booking_id, populate_existing=True)
+    if booking is None or booking.status == BookingStatus.CANCELLED:
+        raise errors.BookingNotActive(ref=session.ref)
     before = {
         "status": session.status,
         "voucher_status": voucher.status,

@@ -242,6 +242,16 @@ T: dict[str, dict[str, str]] = {
         "en": "This booking can no longer be cancelled: a session is already confirmed.",
         "sw": "Nafasi hii haiwezi kughairiwa tena: kipindi kimeshathibitishwa.",
     },
+    "error.session_awaits_answer": {
+        "en": "Your mentor recorded a session that waits for your answer. Confirm or dispute it "
+        "first (menu 3), then cancel.",
+        "sw": "Mwalimu amerekodi kipindi kinachosubiri jibu lako. Kithibitishe au kikatae kwanza "
+        "(menyu 3), kisha ughairi.",
+    },
+    "error.booking_not_active": {
+        "en": "This session's booking was cancelled, so it cannot be confirmed.",
+        "sw": "Nafasi ya kipindi hiki ilighairiwa, hivyo hakiwezi kuthibitishwa.",
+    },
     "error.code_invalid": {
         "en": "That code is wrong or has expired.",
         "sw": "Nambari hiyo si sahihi au imeisha muda.",

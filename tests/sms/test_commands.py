@@ -273,6 +273,37 @@ def test_cancel_after_a_confirmed_session_is_refused_with_a_reason(build, sms):
     assert "no booking to cancel" in reply
 
 
+def test_cancel_while_a_recorded_session_waits_asks_for_an_answer_first(build, sms):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    (reply,) = sms(person.phone, "CANCEL")
+    assert f"YES {recorded.ref}" in reply and f"NO {recorded.ref}" in reply
+    assert "is cancelled" not in reply
+    db.session.expire_all()
+    assert db.session.get(Booking, recorded.booking_id).status == BookingStatus.ACTIVE
+
+    sms(person.phone, f"NO {recorded.ref}")  # the session did not happen: off to review
+    (reply,) = sms(person.phone, "CANCEL")
+    assert "is cancelled" in reply
+    db.session.expire_all()
+    assert db.session.get(Booking, recorded.booking_id).status == BookingStatus.CANCELLED
+
+
+def test_yes_to_a_session_of_a_cancelled_booking_pays_nobody(build, sms):
+    """A session left recorded on a booking cancelled before the rule above, or by a race."""
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    db.session.execute(
+        sa.update(Booking).where(Booking.id == recorded.booking_id).values(status="cancelled")
+    )
+    db.session.commit()
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    (reply,) = sms(person.phone, f"YES {recorded.ref}")
+    assert f"session {recorded.ref} belongs to a booking you cancelled" in reply
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.RECORDED
+    assert db.session.get(Voucher, recorded.voucher_id).sessions_confirmed == 0
+
+
 def test_yes_confirms_the_session_and_the_person_hears_back(build, sms):
     recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
     person = db.session.get(Entrepreneur, recorded.entrepreneur_id)

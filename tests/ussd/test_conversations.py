@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from marketplace.domain import errors
 from marketplace.domain.models import (
     Booking,
     BookingStatus,
@@ -321,6 +322,34 @@ def test_a_booking_with_a_confirmed_session_cannot_be_cancelled(build, dialer, p
     screen = phone.dial("5")
     assert screen.startswith("You have no booking to cancel.")
     assert not phone.ended
+
+
+def test_a_booking_whose_recorded_session_waits_for_an_answer_is_not_cancelled(
+    build, dialer, phone_of
+):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    phone = dialer(phone_of(recorded.voucher))
+    phone.dial("5")
+    phone.press("1")
+    screen = phone.press("1")
+    assert phone.ended and screen.startswith("Your mentor recorded a session that waits")
+    db.session.expire_all()
+    assert db.session.get(Booking, recorded.booking_id).status == BookingStatus.ACTIVE
+
+
+def test_a_session_of_a_cancelled_booking_cannot_be_confirmed_by_code(build, dialer, phone_of):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(hours=1))
+    phone = dialer(phone_of(recorded.voucher))
+    phone.dial("3")
+    code = phone.press("1").splitlines()[0].removeprefix("Your code: ")
+    db.session.execute(
+        sa.update(Booking).where(Booking.id == recorded.booking_id).values(status="cancelled")
+    )
+    db.session.commit()
+    with pytest.raises(errors.BookingNotActive):
+        sessions.confirm_with_code(recorded.staff_id, recorded.id, code)
+    db.session.rollback()
+    assert db.session.get(Voucher, recorded.voucher_id).sessions_confirmed == 0
 
 
 # --------------------------------------------------------------------------- confirm
