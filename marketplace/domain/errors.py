@@ -101,6 +101,12 @@ class BookingNotActive(IllegalTransition):
     code = "booking_not_active"
 
 
+class SessionLapsed(IllegalTransition):
+    """The time to answer this session has passed."""
+
+    code = "session_lapsed"
+
+
 class CodeInvalid(DomainError):
     """The code is wrong or has expired."""
 

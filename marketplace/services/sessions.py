@@ -261,6 +261,7 @@ def confirm_with_code(
         raise errors.NotFound("No such session.")
     if session.status != SessionStatus.RECORDED:
         raise errors.IllegalTransition(f"This session is already {session.status}.")
+    _ensure_within_window(session, now)
     if session.code_attempts >= max_attempts:
         raise errors.TooManyAttempts()
     digits = "".join(ch for ch in code if ch.isdigit())[:12]
@@ -314,6 +315,8 @@ def answer_session(
         raise errors.NotFound("No session has that reference.")
     session = _lock_session(session_id)
     actor = f"entrepreneur:{entrepreneur_id}"
+    if session.status == SessionStatus.RECORDED:
+        _ensure_within_window(session, now)
     if accept:
         _confirm(session, now, via, actor)
     else:
@@ -443,20 +446,37 @@ def lapse_sessions(now: datetime | None = None) -> int:
         session = _lock_session(session_id)
         if session.status != SessionStatus.RECORDED:
             continue
-        session.lapse(now)
-        audit.record(
-            db.session(),
-            "system",
-            "session.lapsed",
-            "session",
-            session.id,
-            {"status": "recorded"},
-            {"status": session.status},
-            now,
-        )
+        _lapse(session, now)
         lapsed += 1
     unit.commit()
     return lapsed
+
+
+def _lapse(session: TrainingSession, now: datetime) -> None:
+    session.lapse(now)
+    audit.record(
+        db.session(),
+        "system",
+        "session.lapsed",
+        "session",
+        session.id,
+        {"status": "recorded"},
+        {"status": session.status},
+        now,
+    )
+
+
+def _ensure_within_window(session: TrainingSession, now: datetime) -> None:
+    """An answer after the programme's confirmation window comes too late: the session lapses
+    then and there (as `lapse_sessions` would have lapsed it) and the answer is refused."""
+    hours = db.session.scalar(
+        sa.select(Programme.confirmation_window_hours).where(Programme.id == session.programme_id)
+    )
+    if hours is None or session.recorded_at + timedelta(hours=hours) > now:
+        return
+    _lapse(session, now)
+    unit.commit()
+    raise errors.SessionLapsed(ref=session.ref)
 
 
 # --------------------------------------------------------------------------- review

@@ -252,6 +252,10 @@ T: dict[str, dict[str, str]] = {
         "en": "This session's booking was cancelled, so it cannot be confirmed.",
         "sw": "Nafasi ya kipindi hiki ilighairiwa, hivyo hakiwezi kuthibitishwa.",
     },
+    "error.session_lapsed": {
+        "en": "The time to answer this session has passed. It was not confirmed.",
+        "sw": "Muda wa kujibu kipindi hiki umepita. Hakijathibitishwa.",
+    },
     "error.code_invalid": {
         "en": "That code is wrong or has expired.",
         "sw": "Nambari hiyo si sahihi au imeisha muda.",
