@@ -100,6 +100,9 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
     if booking.status != BookingStatus.ACTIVE:
         raise errors.BookingNotActive("This booking is no longer active.")
     voucher.ensure_can_record_session(now)
+    repeat = _same_session_just_recorded(booking.id, cmd, topic, now)
+    if repeat is not None:
+        return repeat  # the form sent twice (a double tap, a reload): recorded once, one SMS
     open_count = (
         db.session.scalar(
             sa.select(sa.func.count()).where(
@@ -164,6 +167,28 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
     )
     unit.commit()
     return session
+
+
+RESUBMIT_WINDOW = timedelta(minutes=15)
+
+
+def _same_session_just_recorded(
+    booking_id: int, cmd: NewSession, topic: str, now: datetime
+) -> TrainingSession | None:
+    """The session of this booking recorded moments ago with the same date, duration and topic."""
+    return db.session.scalar(
+        sa.select(TrainingSession)
+        .where(
+            TrainingSession.booking_id == booking_id,
+            TrainingSession.status == SessionStatus.RECORDED,
+            TrainingSession.delivered_on == cmd.delivered_on,
+            TrainingSession.duration_minutes == cmd.duration_minutes,
+            TrainingSession.topic == topic,
+            TrainingSession.recorded_at > now - RESUBMIT_WINDOW,
+        )
+        .order_by(TrainingSession.id.desc())
+        .limit(1)
+    )
 
 
 def _record_flags(
