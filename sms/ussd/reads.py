@@ -121,6 +121,7 @@ def provider_details(provider_id: int) -> dict[str, Any] | None:
         "number": p.number,
         "town": p.town,
         "region": reference.region_name(p.region_code),
+        "region_code": p.region_code,
         "rating": round(p.rating_sum / p.rating_count, 1) if p.rating_count else None,
         "rating_count": p.rating_count,
         "has_room": p.active_bookings < p.capacity,

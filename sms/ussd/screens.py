@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.domain.codes import format_voucher_code
-from marketplace.domain.models import Channel, VoucherStatus
+from marketplace.domain.models import Channel, Voucher, VoucherStatus
 from marketplace.services import bookings, entrepreneurs, ratings, reference, sessions, settings
 
 from . import reads
@@ -319,11 +319,23 @@ def _load_details(ctx: Ctx, data: Data) -> Params:
 
         raise errors.NotFound("No such provider.")
     p["own_trade"] = ctx.person.trade_code in p.pop("trades")
+    free = _vouchers_for(ctx, p.pop("region_code"))
+    p["vouchers"] = [v.id for v in free]
+    p["no_voucher"] = not free and not bookings.bookable_vouchers(ctx.person.id, ctx.now)
     return p
 
 
+def _vouchers_for(ctx: Ctx, region: str) -> list[Voucher]:
+    """The person's free vouchers whose programme takes a mentor in this region."""
+    return [
+        v
+        for v in bookings.bookable_vouchers(ctx.person.id, ctx.now)
+        if v.programme.accepts(ctx.person.trade_code, region)
+    ]
+
+
 def _bookable(p: Params) -> bool:
-    return bool(p["approved"] and p["has_room"] and p["own_trade"])
+    return bool(p["approved"] and p["has_room"] and p["own_trade"] and p.get("vouchers"))
 
 
 def _details_view(lang: str, p: Params) -> str:
@@ -346,21 +358,22 @@ def _details_view(lang: str, p: Params) -> str:
         note = numbered([t("find.details.book", lang)])
     elif not p["own_trade"]:
         note = t("find.details.other_trade", lang)
-    else:
+    elif not p["approved"] or not p["has_room"]:
         note = t("find.details.full", lang)
+    elif p.get("no_voucher"):
+        note = t("find.details.no_voucher", lang)
+    else:
+        note = t("find.details.outside", lang)
     return lines(text, note, footer(lang))
 
 
 def _details_handle(ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
     if not _bookable(p) or choice(text, 1) is None:
         return Retry()
-    free = bookings.bookable_vouchers(ctx.person.id, ctx.now)
     chosen = {"provider_id": p["id"], "listing_id": data.get("listing_id")}
-    if not free:
-        return End("error.voucher_not_usable")
-    if len(free) == 1:
-        return Go("book.confirm", {**chosen, "voucher_id": free[0].id})
-    return Go("book.voucher", chosen)
+    if len(p["vouchers"]) == 1:
+        return Go("book.confirm", {**chosen, "voucher_id": p["vouchers"][0]})
+    return Go("book.voucher", {**chosen, "vouchers": p["vouchers"]})
 
 
 _SAMPLE_DETAILS = {
@@ -375,6 +388,8 @@ _SAMPLE_DETAILS = {
     "has_room": True,
     "approved": True,
     "own_trade": True,
+    "vouchers": [1],
+    "no_voucher": False,
 }
 FIND_DETAILS = Screen(
     "find.details",
@@ -386,6 +401,8 @@ FIND_DETAILS = Screen(
         _SAMPLE_DETAILS,
         {**_SAMPLE_DETAILS, "own_trade": False},
         {**_SAMPLE_DETAILS, "has_room": False, "kind": "institute"},
+        {**_SAMPLE_DETAILS, "vouchers": [], "no_voucher": True},
+        {**_SAMPLE_DETAILS, "vouchers": []},
     ),
 )
 
@@ -393,11 +410,14 @@ FIND_DETAILS = Screen(
 # --------------------------------------------------------------------------- booking
 
 
-def _load_free_vouchers(ctx: Ctx, _data: Data) -> Params:
+def _load_free_vouchers(ctx: Ctx, data: Data) -> Params:
+    """The free vouchers that can book the mentor chosen (those whose programme covers them)."""
+    covering = data.get("vouchers")
     return {
         "items": [
             {"id": v.id, "code": format_voucher_code(v.code), "date": reads.day(v.expires_at)}
             for v in bookings.bookable_vouchers(ctx.person.id, ctx.now)
+            if covering is None or v.id in covering
         ]
     }
 

@@ -77,6 +77,14 @@ T: dict[str, dict[str, str]] = {
     },
     "find.details.book": {"en": "Book this mentor", "sw": "Mchague mwalimu huyu"},
     "find.details.full": {"en": "No free place now.", "sw": "Hana nafasi sasa."},
+    "find.details.no_voucher": {
+        "en": "No free voucher.",
+        "sw": "Huna vocha iliyo wazi.",
+    },
+    "find.details.outside": {
+        "en": "Area not in your voucher.",
+        "sw": "Eneo nje ya vocha yako.",
+    },
     "find.details.other_trade": {
         "en": "Teaches another trade.",
         "sw": "Anafundisha kazi nyingine.",

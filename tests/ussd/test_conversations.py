@@ -268,15 +268,16 @@ def test_with_several_vouchers_the_entrepreneur_picks_one(build, dialer, phone_o
     assert phone.ended and len(bookings_of(second.id)) == 1 and bookings_of(first.id) == []
 
 
-def test_without_a_free_voucher_booking_ends_clearly(build, dialer, phone_of):
+def test_without_a_free_voucher_the_mentor_is_not_offered_for_booking(build, dialer, phone_of):
     booked = build.booking()
     build.provider(name="Second Choice")
     phone = dialer(phone_of(booked.voucher))
     phone.dial("2*1*1")
     number = next(line.split()[0] for line in phone.screen.splitlines() if "Second" in line)
-    phone.press(number)
-    assert phone.press("1") == "You have no voucher free to book with. See My vouchers."
-    assert phone.ended
+    details = phone.press(number)
+    assert "1 Book" not in details
+    assert "No free voucher." in details
+    assert "No free voucher" in phone.press("1") and not phone.ended
 
 
 def test_an_expired_voucher_cannot_be_booked(build, dialer, phone_of):
@@ -284,8 +285,23 @@ def test_an_expired_voucher_cannot_be_booked(build, dialer, phone_of):
     voucher = build.voucher(now=long_ago)
     build.provider()
     phone = dialer(phone_of(voucher))
-    phone.dial("2*1*1*1")
-    assert phone.press("1") == "You have no voucher free to book with. See My vouchers."
+    details = phone.dial("2*1*1*1")
+    assert "1 Book" not in details and "No free voucher" in details
+
+
+def test_a_mentor_outside_the_programmes_areas_is_not_offered_for_booking(build, dialer, phone_of):
+    programme = build.programme()
+    programme.eligible_regions = ["nairobi"]
+    db.session.commit()
+    voucher = build.voucher(programme)  # the person lives in Nairobi
+    build.provider(name="Far Away", region="mombasa")
+    phone = dialer(phone_of(voucher))
+    phone.dial("2*1*2")  # own trade, any area
+    number = next(line.split()[0] for line in phone.screen.splitlines() if "Far Away" in line)
+    details = phone.press(number)
+    assert "1 Book" not in details and "Area not in your voucher." in details
+    assert "Area not in your voucher." in phone.press("1") and not phone.ended
+    assert bookings_of(voucher.id) == []
 
 
 # --------------------------------------------------------------------------- cancel
