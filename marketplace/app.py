@@ -7,9 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, jsonify
+from werkzeug.routing import IntegerConverter, Map
 
 from config import load_config
 
+from .domain.base import MAX_ID
 from .extensions import csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     register_extensions(app)
     register_gateway(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_cli(app)
     register_health(app)
@@ -71,6 +74,24 @@ def register_gateway(app: Flask) -> None:
     from sms.gateway import gateway_from_config
 
     app.extensions["sms_gateway"] = gateway_from_config(app.config)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route, up to the largest id a row can have.
+
+    A larger number matches no route, so every channel answers it as it answers any unknown page
+    (404: an HTML page on the web, the error shape in the API) instead of sending the database a
+    number it refuses to compare.
+    """
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any blueprint, whose rules pick their converters when they are added."""
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -16,6 +16,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: no row has a larger one
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""

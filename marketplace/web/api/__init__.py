@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
 from ...domain import errors
 from ...domain.models import ApiKey, Role
@@ -66,17 +66,6 @@ def _unexpected(exc: Exception) -> Response:
     unit.rollback()
     log.exception("API error")
     return error_response(500, "internal_error", "Something went wrong on our side.")
-
-
-_MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
-
-
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """An id no row can have is simply not found (the database would refuse to compare it)."""
-    for value in (values or {}).values():
-        if isinstance(value, int) and value > _MAX_ID:
-            raise NotFound("Not found.")
 
 
 def current_key() -> ApiKey:

@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
+from ...domain.base import MAX_ID
 from . import bp
 from . import schemas as s
 
@@ -232,7 +233,11 @@ def build_spec() -> dict[str, Any]:
                 "in": "path",
                 "name": name,
                 "required": True,
-                "schema": {"type": "integer" if name in _INT_PARAMS else "string"},
+                "schema": (
+                    {"type": "integer", "maximum": MAX_ID}
+                    if name in _INT_PARAMS
+                    else {"type": "string"}
+                ),
             }
             for name in _path_params(path)
         ]

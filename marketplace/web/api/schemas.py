@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ...domain.base import MAX_ID
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
 
 _NAME = validate.Length(min=1, max=120)
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 class ErrorSchema(Schema):
