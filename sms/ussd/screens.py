@@ -229,9 +229,8 @@ def _area_name_handle(_ctx: Ctx, data: Data, _p: Params, text: str) -> Outcome:
 
 FIND_AREA_NAME = Screen(
     "find.area_name",
-    lambda lang, p: t("find.area_name.prompt", lang),
+    lambda lang, p: lines(t("find.area_name.prompt", lang), footer(lang)),
     handle=_area_name_handle,
-    nav=False,
     targets=("find.list",),
 )
 
@@ -349,7 +348,7 @@ def _details_view(lang: str, p: Params) -> str:
         "find.details.text",
         lang,
         name=fit(p["name"], NAME),
-        kind=t("kind." + p["kind"], lang).capitalize(),
+        kind_in=t("kind_in." + p["kind"], lang),
         place=place,
         rating=rating,
         number=p["number"],

@@ -19,6 +19,9 @@ T: dict[str, dict[str, str]] = {
     "retry": {"en": "Please choose again.", "sw": "Tafadhali chagua tena."},
     "kind.craft_worker": {"en": "craft worker", "sw": "fundi"},
     "kind.institute": {"en": "institute", "sw": "chuo"},
+    # "A craft worker in ...": Kiswahili's "of" agrees with the noun (fundi wa, chuo cha).
+    "kind_in.craft_worker": {"en": "Craft worker in", "sw": "Fundi wa"},
+    "kind_in.institute": {"en": "Institute in", "sw": "Chuo cha"},
     "rating.new": {"en": "new", "sw": "mpya"},
     "rating.none": {"en": "no ratings yet", "sw": "bado hajakadiriwa"},
     "rating.some": {"en": "{rating}/5, {count} ratings", "sw": "{rating}/5, kura {count}"},
@@ -72,8 +75,8 @@ T: dict[str, dict[str, str]] = {
     },
     "find.list.anywhere": {"en": "Look in any area", "sw": "Tafuta eneo lolote"},
     "find.details.text": {
-        "en": "{name}\n{kind} in {place}\nRating: {rating}\nMentor no. {number}",
-        "sw": "{name}\n{kind} wa {place}\nKura: {rating}\nMwalimu na. {number}",
+        "en": "{name}\n{kind_in} {place}\nRating: {rating}\nMentor no. {number}",
+        "sw": "{name}\n{kind_in} {place}\nKura: {rating}\nMwalimu na. {number}",
     },
     "find.details.book": {"en": "Book this mentor", "sw": "Mchague mwalimu huyu"},
     "find.details.full": {"en": "No free place now.", "sw": "Hana nafasi sasa."},
@@ -127,7 +130,7 @@ T: dict[str, dict[str, str]] = {
     },
     # -- confirm a session
     "confirm.title": {"en": "Confirm a session:", "sw": "Thibitisha kipindi:"},
-    "confirm.code_option": {"en": "Show a code for my mentor", "sw": "Nipe nambari ya mwalimu"},
+    "confirm.code_option": {"en": "Show a code for my mentor", "sw": "Nipe namba ya kumpa mwalimu"},
     "confirm.list_option": {
         "en": "Sessions to confirm ({count})",
         "sw": "Vipindi vya kuthibitisha ({count})",
