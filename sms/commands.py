@@ -67,6 +67,7 @@ from marketplace.services import (
 )
 
 from . import texts
+from .gsm import cut, to_gsm7
 
 log = logging.getLogger(__name__)
 
@@ -359,8 +360,8 @@ def _balance(ctx: Context, person: Entrepreneur) -> None:
 
 
 def _short(name: str, limit: int = LIST_NAME_MAX) -> str:
-    name = " ".join(name.split())
-    return name if len(name) <= limit else name[:limit].rstrip()
+    """A name on one line in at most `limit` septets."""
+    return cut(" ".join(to_gsm7(name).split()), limit).rstrip()
 
 
 def _find(ctx: Context, person: Entrepreneur) -> None:

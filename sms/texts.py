@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .gsm import to_gsm7
+from .gsm import cut, to_gsm7
 
 LANGUAGES = ("en", "sw")
 
@@ -120,8 +120,8 @@ ESSENTIAL = frozenset(
 DUPLICATE_TOLERABLE = frozenset({"login_code", "reply", "session_recorded", "voucher_expiring"})
 
 
-# The longest a free-text value may be inside a message; longer ones are cut (with no ellipsis:
-# "..." would cost three characters).
+# The longest a free-text value may be inside a message, in septets (an extension character such
+# as [ takes two); longer ones are cut (with no ellipsis: "..." would cost three characters).
 PARAM_LIMITS = {"provider": 28, "name": 20, "topic": 40, "trade": 28, "area": 16, "text": 20}
 
 
@@ -130,7 +130,7 @@ def _clean(params: dict[str, Any]) -> dict[str, str]:
     for key, value in params.items():
         text = " ".join(to_gsm7(str(value)).split())
         limit = PARAM_LIMITS.get(key)
-        clean[key] = text[:limit].rstrip() if limit else text
+        clean[key] = cut(text, limit).rstrip() if limit else text
     return clean
 
 

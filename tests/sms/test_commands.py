@@ -25,7 +25,7 @@ from marketplace.domain.models import (
 from marketplace.extensions import db
 from marketplace.services import bookings
 from sms import commands
-from sms.gsm import is_gsm7
+from sms.gsm import is_gsm7, segments
 
 from .conftest import outbox_kinds, outbox_to, post_sms
 
@@ -46,6 +46,21 @@ def test_a_kiswahili_speaker_gets_help_in_kiswahili(build, sms):
     person = person_of(build.voucher(language="sw"))
     (reply,) = sms(person.phone, "  msaada!! ")
     assert "SALIO" in reply and "TAFUTA" in reply and "CHAGUA" in reply
+
+
+def test_help_shows_the_optional_area_in_brackets_in_both_languages(build, sms):
+    (english,) = sms(person_of(build.voucher()).phone, "HELP")
+    (swahili,) = sms(person_of(build.voucher(language="sw")).phone, "MSAADA")
+    assert "FIND <trade> [area]" in english and "?" not in english
+    assert "TAFUTA <kazi> [eneo]" in swahili and "?" not in swahili
+
+
+def test_names_with_brackets_and_braces_are_listed_as_they_are(build, sms):
+    person = person_of(build.voucher())
+    provider = build.provider(name="Fundi [Bora]")
+    (reply,) = sms(person.phone, "FIND tailoring")
+    assert f"{provider.number} Fundi [Bora] (fundi)" in reply
+    assert segments(reply) == 1
 
 
 def test_an_unknown_number_is_told_how_to_join(sms):

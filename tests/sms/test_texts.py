@@ -7,7 +7,7 @@ import string
 import pytest
 
 from sms import commands, texts
-from sms.gsm import is_gsm7, segments
+from sms.gsm import gsm7_length, is_gsm7, segments, to_gsm7
 
 # The longest value each placeholder can take in practice (names are cut by texts.PARAM_LIMITS).
 LONG = {
@@ -62,6 +62,14 @@ def test_every_reply_fits_one_gsm7_part_in_both_languages(key, language):
     body = texts.reply(key, language, **{k: LONG[k] for k in placeholders(template)})
     assert is_gsm7(body), body
     assert segments(body) == 1, (len(body), body)
+    assert to_gsm7(body) == body  # what the outbox stores is what was written
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_help_shows_the_optional_area_in_brackets(language):
+    body = to_gsm7(texts.reply("help", language))
+    assert ("[area]" if language == "en" else "[eneo]") in body
+    assert "?" not in body
 
 
 def test_every_template_exists_in_english_and_kiswahili_with_the_same_placeholders():
@@ -105,3 +113,12 @@ def test_a_balance_of_two_vouchers_fits_one_part_and_four_take_two():
 def test_names_people_typed_are_made_gsm7_and_cut():
     body = texts.render("booking_cancelled_provider", "en", name="Zoë “Wanjirũ” " + "A" * 50)
     assert is_gsm7(body) and "Zoe" in body and "A" * 30 not in body
+
+
+def test_names_with_extension_characters_survive_and_are_cut_by_septets():
+    body = texts.render("booking_cancelled_provider", "en", name="Njeri {Tailor}")
+    assert body.startswith("Ujuzi: Njeri {Tailor} cancelled")
+    long_name = "[" * 30
+    body = texts.render("booking_cancelled_provider", "en", name=long_name)
+    name = body.removeprefix("Ujuzi: ").split(" cancelled")[0]
+    assert gsm7_length(name) == texts.PARAM_LIMITS["name"]
