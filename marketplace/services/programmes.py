@@ -13,6 +13,27 @@ from ..domain.models import Programme
 from ..extensions import db
 from . import audit, reference, unit
 
+# What a programme may be. The officers' form and the API both come through `create_programme`,
+# which refuses anything outside these bounds (the API's schema declares the same ones for its
+# document) before the database would (a name longer than its column, an amount beyond a 64-bit
+# integer) or a later use would (an expiry date past the calendar's end at issuance).
+NAME_MAX = 120  # the length of the name and funder columns
+VOUCHER_VALUE_MAX_MINOR = 10**12
+BUDGET_MAX_MINOR = 10**15
+SESSIONS_PER_VOUCHER_MAX = 100
+VALIDITY_DAYS_MAX = 3650  # ten years
+CONFIRMATION_WINDOW_HOURS_MAX = 24 * 60  # sixty days
+
+# field, how a message names it, its unit, the least and the most it may be
+_RANGES = (
+    ("voucher_value_minor", "The voucher value", "minor units", 1, VOUCHER_VALUE_MAX_MINOR),
+    ("sessions_per_voucher", "Sessions per voucher", "", 1, SESSIONS_PER_VOUCHER_MAX),
+    ("co_payment_percent", "The co-payment", "percent", 0, 100),
+    ("validity_days", "Validity", "days", 1, VALIDITY_DAYS_MAX),
+    ("budget_minor", "The budget", "minor units", 1, BUDGET_MAX_MINOR),
+    ("confirmation_window_hours", "The window", "hours", 1, CONFIRMATION_WINDOW_HOURS_MAX),
+)
+
 
 @dataclass(frozen=True)
 class NewProgramme:
@@ -42,8 +63,33 @@ def snapshot(p: Programme) -> dict[str, object]:
     }
 
 
+def _check_bounds(cmd: NewProgramme) -> None:
+    """Refuse the first field outside its bounds, naming the field and the bound."""
+    for field_name, text in (("name", cmd.name), ("funder", cmd.funder)):
+        if not text.strip():
+            raise errors.InvalidInput(f"Give the programme's {field_name}.", field=field_name)
+        if len(text) > NAME_MAX:
+            raise errors.InvalidInput(
+                f"The {field_name} is longer than {NAME_MAX} characters.",
+                field=field_name,
+                maximum=NAME_MAX,
+            )
+    if len(cmd.currency) != 3 or not cmd.currency.isalpha():
+        raise errors.InvalidInput("The currency is a three-letter code.", field="currency")
+    for field_name, label, unit_name, low, high in _RANGES:
+        value = getattr(cmd, field_name)
+        if not low <= value <= high:
+            raise errors.InvalidInput(
+                f"{label} must be from {low} to {high} {unit_name}".rstrip() + ".",
+                field=field_name,
+                **({"minimum": low} if value < low else {"maximum": high}),
+            )
+
+
 def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None) -> Programme:
+    """Set up a programme; anything outside the bounds above is refused and nothing is written."""
     now = now or utcnow()
+    _check_bounds(cmd)
     unknown_trades = set(cmd.eligible_trades) - reference.trade_codes()
     if unknown_trades:
         raise errors.InvalidInput(

@@ -108,6 +108,30 @@ def _problem(exc: errors.DomainError, illegal: str | None = None) -> str:
     return _say(key) if key is not None else _say("refused", detail=exc.message)
 
 
+# A programme field the service found too large: the form's field that holds it, and the words.
+_TOO_LARGE = {
+    "name": ("name", "programme_name_too_long"),
+    "funder": ("funder", "funder_too_long"),
+    "voucher_value_minor": ("voucher_value", "voucher_value_too_large"),
+    "sessions_per_voucher": ("sessions_per_voucher", "bad_sessions_per_voucher"),
+    "co_payment_percent": ("co_payment_percent", "bad_co_payment"),
+    "validity_days": ("validity_days", "validity_too_long"),
+    "budget_minor": ("budget", "budget_too_large"),
+    "confirmation_window_hours": ("confirmation_window_hours", "window_too_long"),
+}
+
+
+def _programme_problem(exc: errors.DomainError, currency: str) -> tuple[str, str]:
+    """The form field a refusal of `create_programme` belongs to, and what to say there."""
+    field = str(exc.context.get("field") or "form")
+    maximum = exc.context.get("maximum")
+    if isinstance(maximum, int) and field in _TOO_LARGE:
+        form_field, key = _TOO_LARGE[field]
+        shown = format_minor(maximum, currency) if field.endswith("_minor") else str(maximum)
+        return form_field, _say(key, maximum=shown)
+    return field, _problem(exc)
+
+
 def _actor() -> str:
     return signed_in_staff().actor
 
@@ -227,7 +251,8 @@ def programme_list() -> Page:
                     _actor(),
                 )
             except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "form")] = _problem(exc)
+                field, message = _programme_problem(exc, currency)
+                errs[field] = message
             else:
                 flash(_say("programme_created", name=created.name), "ok")
                 return redirect(url_for(".programme_list"))

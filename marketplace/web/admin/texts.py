@@ -129,6 +129,30 @@ ADMIN: Texts = {
         "en": "The window must be at least one hour.",
         "sw": "Muda wa kuthibitisha uwe angalau saa moja.",
     },
+    "programme_name_too_long": {
+        "en": "The name must be at most {maximum} characters.",
+        "sw": "Jina lisizidi herufi {maximum}.",
+    },
+    "funder_too_long": {
+        "en": "The funder's name must be at most {maximum} characters.",
+        "sw": "Jina la mfadhili lisizidi herufi {maximum}.",
+    },
+    "voucher_value_too_large": {
+        "en": "Voucher value must be at most {maximum}.",
+        "sw": "Thamani ya vocha isizidi {maximum}.",
+    },
+    "budget_too_large": {
+        "en": "Budget must be at most {maximum}.",
+        "sw": "Bajeti isizidi {maximum}.",
+    },
+    "validity_too_long": {
+        "en": "Validity must be at most {maximum} days.",
+        "sw": "Muda wa matumizi usizidi siku {maximum}.",
+    },
+    "window_too_long": {
+        "en": "The window must be at most {maximum} hours.",
+        "sw": "Muda wa kuthibitisha usizidi saa {maximum}.",
+    },
     "programme_name_taken": {
         "en": "A programme with that name exists.",
         "sw": "Programu yenye jina hilo ipo tayari.",

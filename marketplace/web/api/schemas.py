@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ...domain.base import MAX_ID
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
+from ...services import programmes
 
 _NAME = validate.Length(min=1, max=120)
 
@@ -20,26 +21,36 @@ class ErrorSchema(Schema):
 
 
 class ProgrammeIn(Schema):
-    name = fields.String(required=True, validate=_NAME)
-    funder = fields.String(required=True, validate=_NAME)
+    """The bounds are the service's (`services.programmes`), declared here for the document."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
+    funder = fields.String(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     voucher_value_minor = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=10**12)
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=programmes.VOUCHER_VALUE_MAX_MINOR),
     )
     sessions_per_voucher = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=100)
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=programmes.SESSIONS_PER_VOUCHER_MAX),
     )
     co_payment_percent = fields.Integer(
         load_default=0, strict=True, validate=validate.Range(min=0, max=100)
     )
     validity_days = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=3650)
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=programmes.VALIDITY_DAYS_MAX),
     )
     budget_minor = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=10**15)
+        required=True, strict=True, validate=validate.Range(min=1, max=programmes.BUDGET_MAX_MINOR)
     )
     confirmation_window_hours = fields.Integer(
-        load_default=72, strict=True, validate=validate.Range(min=1, max=24 * 60)
+        load_default=72,
+        strict=True,
+        validate=validate.Range(min=1, max=programmes.CONFIRMATION_WINDOW_HOURS_MAX),
     )
     eligible_trades = fields.List(
         fields.String(validate=validate.Length(max=40)),
