@@ -30,6 +30,7 @@ import logging
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,7 +68,7 @@ from marketplace.services import (
 )
 
 from . import texts
-from .gsm import cut, to_gsm7
+from .gsm import cut, gsm7_length, to_gsm7
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ log = logging.getLogger(__name__)
 # with another automatic responder must not cost us an SMS per message.
 REPLY_LIMIT_PER_HOUR = 30
 LISTING_MEMORY = timedelta(days=7)  # how long a BOOK still counts as a pick from an earlier FIND
-BALANCE_MAX_VOUCHERS = 4
+BALANCE_NAME_MAX = 14  # a mentor's name on a line of BAL
+SMS_PART = 160  # septets in one SMS part
 LIST_NAME_MAX = 18
 
 # keyword -> (command, is Kiswahili)
@@ -324,39 +326,55 @@ def _unknown(ctx: Context, _person: Entrepreneur) -> None:
 
 
 def _balance(ctx: Context, person: Entrepreneur) -> None:
-    vouchers = db.session.scalars(
-        sa.select(Voucher)
+    rows = db.session.execute(
+        sa.select(Voucher, Provider.name)
+        .outerjoin(
+            Booking,
+            sa.and_(Booking.voucher_id == Voucher.id, Booking.status == BookingStatus.ACTIVE),
+        )
+        .outerjoin(Provider, Provider.id == Booking.provider_id)
         .where(
             Voucher.entrepreneur_id == person.id,
             Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
             Voucher.expires_at > ctx.now,
         )
         .order_by(Voucher.expires_at, Voucher.id)
-        .limit(BALANCE_MAX_VOUCHERS)
     ).all()
-    if not vouchers:
+    if not rows:
         ctx.say("balance_none")
         return
-    lines = [texts.reply("balance_header", ctx.language)]
-    for v in vouchers:
+    lang = ctx.language
+    lines = []
+    for v, provider in rows:
         params: dict[str, Any] = {
             "code": format_voucher_code(v.code),
             "left": v.sessions_left,
             "total": v.sessions_total,
-            "expiry": v.expires_at.strftime("%d/%m/%Y"),
+            "expiry": v.expires_at.strftime("%d/%m/%y"),
         }
         if v.status == VoucherStatus.ISSUED:
-            lines.append(texts.reply("balance_free", ctx.language, **params))
-            continue
-        provider = db.session.scalar(
-            sa.select(Provider.name)
-            .join(Booking, Booking.provider_id == Provider.id)
-            .where(Booking.voucher_id == v.id, Booking.status == BookingStatus.ACTIVE)
-        )
-        lines.append(
-            texts.reply("balance_booked", ctx.language, provider=_short(provider or "?"), **params)
-        )
-    ctx.send("\n".join(lines), "balance")
+            lines.append(texts.reply("balance_free", lang, **params))
+        else:
+            name = _short(provider or "?", BALANCE_NAME_MAX)
+            lines.append(texts.reply("balance_booked", lang, provider=name, **params))
+    ussd = settings.ussd_code()
+    body = _one_part(
+        texts.reply("balance_header", lang),
+        lines,
+        lambda more: texts.reply("balance_more", lang, count=more, ussd=ussd),
+    )
+    ctx.send(body, "balance")
+
+
+def _one_part(head: str, lines: list[str], tail: Callable[[int], str]) -> str:
+    """`head` and as many of `lines` as fit one SMS part, ended by `tail(how many were left
+    out)` when not all of them fit."""
+    for shown in range(len(lines), 0, -1):
+        end = [tail(len(lines) - shown)] if shown < len(lines) else []
+        body = "\n".join([head, *lines[:shown], *end])
+        if gsm7_length(to_gsm7(body)) <= SMS_PART:
+            return body
+    return "\n".join([head, tail(len(lines))])
 
 
 def _short(name: str, limit: int = LIST_NAME_MAX) -> str:

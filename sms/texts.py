@@ -168,13 +168,14 @@ REPLIES: dict[str, dict[str, str]] = {
     },
     "balance_header": {"en": "Ujuzi vouchers:", "sw": "Vocha za Ujuzi:"},
     "balance_free": {
-        "en": "{code}: free to book, {left}/{total} sessions, to {expiry}",
-        "sw": "{code}: haijachaguliwa, vipindi {left}/{total}, hadi {expiry}",
+        "en": "{code} not booked, {left}/{total} left, to {expiry}",
+        "sw": "{code} wazi, vimebaki {left}/{total}, hadi {expiry}",
     },
     "balance_booked": {
-        "en": "{code}: {provider}, {left}/{total} sessions left, to {expiry}",
-        "sw": "{code}: {provider}, vimebaki {left}/{total}, hadi {expiry}",
+        "en": "{code} {provider}, {left}/{total} left, to {expiry}",
+        "sw": "{code} {provider}, vimebaki {left}/{total}, hadi {expiry}",
     },
+    "balance_more": {"en": "+{count} more: dial {ussd}", "sw": "+{count} zaidi: piga {ussd}"},
     "balance_none": {
         "en": "Ujuzi: you have no active voucher. Ask your training programme office about a "
         "new one.",

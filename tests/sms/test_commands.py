@@ -115,8 +115,43 @@ def test_balance_lists_each_voucher_with_its_sessions_and_mentor(build, sms):
     (reply,) = sms(person.phone, "bal")
     provider_name = db.session.get(Booking, booked.id).provider.name
     assert format_voucher_code(free.code) in reply
-    assert "free to book, 4/4 sessions" in reply
+    assert "not booked, 4/4 left" in reply
     assert provider_name in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "free", "more"),
+    [("en", "not booked", "more: dial"), ("sw", "wazi", "zaidi: piga")],
+)
+def test_balance_of_many_vouchers_fits_one_part_and_counts_those_left_out(
+    build, sms, language, free, more
+):
+    first = build.voucher(build.programme(validity_days=30), language=language)
+    person = person_of(first)
+    held = [first] + [
+        build.voucher(build.programme(validity_days=31 + i), phone=person.phone) for i in range(4)
+    ]
+    for voucher in held[:3]:
+        build.booking(voucher, build.provider(name="Chuo cha Mafunzo ya Ufundi Wa Kati"))
+    (reply,) = sms(person.phone, "BAL")
+    assert segments(reply) == 1, (len(reply), reply)
+    listed = [v for v in held if format_voucher_code(v.code) in reply]
+    assert listed == held[: len(listed)]  # the ones expiring first
+    assert f"+{len(held) - len(listed)} {more} *384*1234#" in reply
+    assert "Chuo cha" in reply
+
+
+def test_balance_of_three_vouchers_shows_them_all(build, sms):
+    first = build.voucher(build.programme(validity_days=30))
+    person = person_of(first)
+    held = [first] + [
+        build.voucher(build.programme(validity_days=40 + i), phone=person.phone) for i in range(2)
+    ]
+    (reply,) = sms(person.phone, "BAL")
+    assert segments(reply) == 1, (len(reply), reply)
+    for voucher in held:
+        assert format_voucher_code(voucher.code) in reply
+    assert "more" not in reply and reply.count("not booked, 4/4 left") == 3
 
 
 def test_balance_with_no_voucher_says_so(build, sms):
