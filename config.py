@@ -7,6 +7,7 @@ refuses unsafe defaults and names the setting that is wrong.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -74,6 +75,8 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         # The phone simulator page at /dev/phone exists in development only; 0 hides it there too.
         "PHONE_SIMULATOR_PAGE": _env("PHONE_SIMULATOR_PAGE", "1") != "0",
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        # A signed-in session lasts this long at most (signing out ends it everywhere at once).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("SESSION_LIFETIME_HOURS", 7 * 24)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",

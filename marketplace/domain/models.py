@@ -269,6 +269,8 @@ class ProviderStaff(Base):
     phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
     language: Mapped[str] = mapped_column(sa.String(2), default=Language.EN)
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the signed-in session's id: signing out counts it up, which ends every session.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
 
     provider: Mapped[Provider] = relationship(back_populates="staff")
@@ -696,6 +698,7 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(sa.String(10))
     funder: Mapped[str | None] = mapped_column(sa.String(120))  # a funder sees its programmes only
     active: Mapped[bool] = mapped_column(default=True)
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")  # as ProviderStaff's
     created_at: Mapped[datetime]
 
 

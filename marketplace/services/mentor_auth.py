@@ -173,3 +173,22 @@ def set_language(staff_id: int, language: str, now: datetime | None = None) -> P
         )
         unit.commit()
     return staff
+
+
+def sign_out(staff_id: int, now: datetime | None = None) -> None:
+    """End every signed-in session of this mentor (see `ProviderStaff.session_epoch`)."""
+    staff = db.session.get(ProviderStaff, staff_id)
+    if staff is None:
+        return
+    staff.session_epoch += 1
+    audit.record(
+        db.session(),
+        f"mentor:{staff.id}",
+        "mentor.signed_out",
+        "provider_staff",
+        staff.id,
+        None,
+        None,
+        now or utcnow(),
+    )
+    unit.commit()

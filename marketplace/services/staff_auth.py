@@ -146,3 +146,22 @@ def sign_in(email: str, password: str, address: str, now: datetime | None = None
     )
     unit.commit()
     return user
+
+
+def sign_out(user_id: int, now: datetime | None = None) -> None:
+    """End every signed-in session of this officer or funder (see `StaffUser.session_epoch`)."""
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        return
+    user.session_epoch += 1
+    audit.record(
+        db.session(),
+        f"staff:{user.email}",
+        "staff.signed_out",
+        "staff_user",
+        user.id,
+        None,
+        None,
+        now or utcnow(),
+    )
+    unit.commit()

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from ..domain.models import ProviderStaff, Role, StaffUser
 from ..extensions import db, login_manager
-from ..services import staff_auth
+from ..services import mentor_auth, staff_auth
 from .i18n import SHARED, SIGNIN, current_language, merge, switch_language, translate
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,7 +67,7 @@ class SignedInMentor:
         return self.account.language
 
     def get_id(self) -> str:
-        return f"{MENTOR_PREFIX}{self.id}"
+        return f"{MENTOR_PREFIX}{self.id}:{self.account.session_epoch}"
 
 
 class SignedInStaff:
@@ -89,19 +89,26 @@ class SignedInStaff:
         self.actor = f"staff:{user.email}"
 
     def get_id(self) -> str:
-        return f"{STAFF_PREFIX}{self.id}"
+        return f"{STAFF_PREFIX}{self.id}:{self.account.session_epoch}"
 
 
 def load_user(user_id: str) -> SignedInMentor | SignedInStaff | None:
-    prefix, _, raw = user_id.partition(":")
-    if not raw.isdigit():
+    """The account a session names ("m:12:3": mentor 12, epoch 3), if it is active and has not
+    signed out since (its epoch is still the same)."""
+    prefix, _, rest = user_id.partition(":")
+    raw, _, epoch = rest.partition(":")
+    if not (raw.isdigit() and epoch.isdigit()) or len(raw) > 12 or len(epoch) > 12:
         return None
     if prefix + ":" == MENTOR_PREFIX:
         staff = db.session.get(ProviderStaff, int(raw))
-        return SignedInMentor(staff) if staff is not None and staff.active else None
+        if staff is None or not staff.active or staff.session_epoch != int(epoch):
+            return None
+        return SignedInMentor(staff)
     if prefix + ":" == STAFF_PREFIX:
         user = db.session.get(StaffUser, int(raw))
-        return SignedInStaff(user) if user is not None and user.active else None
+        if user is None or not user.active or user.session_epoch != int(epoch):
+            return None
+        return SignedInStaff(user)
     return None
 
 
@@ -114,8 +121,13 @@ def start_session(user: SignedInMentor | SignedInStaff, language: str | None = N
 
 
 def end_session() -> None:
-    """Sign out; only the chosen language stays with the browser."""
+    """Sign out, here and in every other browser the account is signed in with (a copy of this
+    session's cookie no longer signs anyone in); only the chosen language stays with the browser."""
     lang = getattr(current_user, "language", None) or session.get("lang")
+    if getattr(current_user, "is_mentor", False):
+        mentor_auth.sign_out(signed_in_mentor().id)
+    elif getattr(current_user, "is_staff", False):
+        staff_auth.sign_out(signed_in_staff().id)
     logout_user()
     _forget_session()
     if lang:

@@ -149,7 +149,7 @@ def test_sign_in_starts_a_fresh_session(web: Web, client: FlaskClient, build: Bu
     web.mentor_of(provider)
     with client.session_transaction() as s:
         assert "planted" not in s
-        assert s["_user_id"] == f"m:{provider.staff[0].id}"
+        assert s["_user_id"] == f"m:{provider.staff[0].id}:0"
 
 
 def test_signing_out_ends_the_session(web: Web, client: FlaskClient, build: Builders) -> None:
