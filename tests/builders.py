@@ -97,7 +97,7 @@ class Builders:
             "booking_id": booking.id,
             "delivered_on": now.date(),
             "duration_minutes": 90,
-            "topic": "Cutting patterns",
+            "topic": f"Cutting patterns, part {next(_numbers)}",  # each a session of its own
         }
         fields.update(overrides)
         return sessions.record_session(staff.id, NewSession(**fields), now=now)
