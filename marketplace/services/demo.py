@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..domain.base import utcnow
-from ..domain.models import Provider, ProviderKind, StaffUser
+from ..domain.models import (
+    Booking,
+    BookingStatus,
+    Provider,
+    ProviderKind,
+    ProviderStatus,
+    StaffUser,
+    TrainingSession,
+)
 from ..extensions import db
 from . import (
     access,
@@ -276,7 +284,7 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
     payouts.run_payout("KES", now - timedelta(days=30), ACTOR, now - timedelta(days=29))
 
     _staff_accounts(programme.funder, now)
-    mentor = approved[0]
+    mentor = _busiest_mentor()
     lines = [
         f"Demo programme {programme.id}: {programme.name} ({programme.funder}).",
         f"{len(made)} providers, {len(demo_vouchers)} vouchers in every state.",
@@ -285,11 +293,27 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
             f"  {people[i].phone}  ({people[i].name}, voucher {demo_vouchers[i].status})"
             for i in (0, 1, 9, 18)
         ],
-        f"Mentor sign-in at /mentor: {mentor.phone} ({mentor.name}).",
+        f"Mentor sign-in at /mentor: {mentor.staff[0].phone} ({mentor.name}).",
         f"Officer sign-in at /admin: admin@example.org / {DEMO_PASSWORD}",
         f"Funder sign-in at /funder: funder@example.org / {DEMO_PASSWORD}",
     ]
     return lines
+
+
+def _busiest_mentor() -> Provider:
+    """The approved provider with a trainee now and the most sessions recorded, so the mentor
+    pages of the demo show bookings, sessions in several states and a statement."""
+    active = sa.select(Booking.provider_id).where(Booking.status == BookingStatus.ACTIVE)
+    busiest = db.session.scalars(
+        sa.select(Provider)
+        .join(TrainingSession, TrainingSession.provider_id == Provider.id)
+        .where(Provider.status == ProviderStatus.APPROVED, Provider.id.in_(active))
+        .group_by(Provider.id)
+        .order_by(sa.func.count(TrainingSession.id).desc(), Provider.id)
+        .limit(1)
+    ).first()
+    assert busiest is not None, "the demo gives some approved provider sessions and a trainee"
+    return busiest
 
 
 def _staff_accounts(funder: str, now: datetime) -> None:
