@@ -138,6 +138,8 @@ LANGUAGE_WORDS = {
     "KISWAHILI": "sw",
 }
 ALL_AREAS = {"ALL", "YOTE", "KOTE", "ANY"}
+# Replies to a FIND (or MORE) that listed nobody: a MORE after one of them has nothing to continue.
+FIND_EMPTY_REPLIES = ("find_none", "find_no_more", "unknown_trade", "unknown_area")
 
 
 @dataclass(frozen=True)
@@ -400,28 +402,46 @@ def _find(ctx: Context, person: Entrepreneur) -> None:
 def _trade_and_area(
     words: list[str],
 ) -> tuple[str | None, str | None, tuple[str, dict[str, Any]] | None]:
-    """Split 'motor mechanics uasin gishu' into a trade and an area (county), tolerating typos."""
+    """Split 'motor mechanics uasin gishu' or 'nakuru welding' into a trade and an area (county),
+    tolerating typos. Words that are neither the trade nor a known area are said back, never
+    dropped: a search is not widened to all areas without the person knowing."""
     n = len(words)
-    for j in range(1, n):  # the longest area first
+    for j in range(1, n):  # the trade first, then the area: the longest area first
         trade = reference.match_trade(" ".join(words[:j]))
-        if trade is None:
-            continue
-        rest = words[j:]
-        if len(rest) == 1 and rest[0] in ALL_AREAS:
-            return trade, None, None
-        region = reference.match_region(" ".join(rest))
-        if region is not None:
-            return trade, region, None
+        if trade is not None:
+            known, region = _area(words[j:])
+            if known:
+                return trade, region, None
+    for j in range(n - 1, 0, -1):  # the area first, then the trade
+        known, region = _area(words[:j])
+        if known:
+            trade = reference.match_trade(" ".join(words[j:]))
+            if trade is not None:
+                return trade, region, None
     trade = reference.match_trade(" ".join(words))
     if trade is None:
         return None, None, ("unknown_trade", {"text": " ".join(words).lower()})
-    # The trade matched on its first word(s); anything after that is not part of the trade name
-    # is an area we did not recognise.
-    first = next(j for j in range(1, n + 1) if reference.match_trade(" ".join(words[:j])))
-    rest = [w for w in words[first:] if reference.match_trade(w) != trade]
+    own = _trade_words(trade)
+    rest = [w for w in words if w not in own and reference.match_trade(w) != trade]
     if rest:
         return trade, None, ("unknown_area", {"text": " ".join(rest).lower(), "tcode": trade})
     return trade, None, None
+
+
+def _area(words: list[str]) -> tuple[bool, str | None]:
+    """(known, region code): a county, or None for ALL."""
+    if len(words) == 1 and words[0] in ALL_AREAS:
+        return True, None
+    region = reference.match_region(" ".join(words))
+    return region is not None, region
+
+
+def _trade_words(trade: str) -> set[str]:
+    """Every word of a trade's code, names and aliases ('metalwork and welding')."""
+    for code, en, sw, aliases in reference.trades():
+        if code == trade:
+            return set(tokens(f"{code} {en} {sw} {aliases}"))
+    return set()
 
 
 def _list(
@@ -445,25 +465,36 @@ def _list(
         else:
             ctx.say("find_none", trade=trade_name, area=area, tcode=trade)
         return
-    lines = [texts.reply("find_header", lang, area=area)]
-    for card in listing.providers:
-        rating = f", {card.rating:.1f}*" if card.rating is not None else ""
-        kind = texts.reply(f"kind_{card.kind}", lang)
-        lines.append(
+    body = listing_text(lang, trade_name, area, listing.providers, more=listing.has_more)
+    ctx.send(body, f"find:{listing.listing_id}")
+
+
+def listing_text(
+    lang: str, trade: str, area: str, cards: list[bookings.ProviderCard], *, more: bool
+) -> str:
+    """A page of mentors in one SMS part, under the trade and the area it lists; mentors' names
+    are cut shorter when the trade and area names are long."""
+    head = texts.reply("find_header", lang, trade=trade, area=area)
+    footer = texts.reply("find_footer", lang)
+    if more:
+        footer += texts.reply("find_more", lang)
+    body = ""
+    for limit in range(LIST_NAME_MAX, 0, -1):
+        lines = [
             texts.reply(
                 "find_line",
                 lang,
                 number=card.number,
-                provider=_short(card.name),
-                kind=kind,
-                rating=rating,
+                provider=_short(card.name, limit),
+                kind=texts.reply(f"kind_{card.kind}", lang),
+                rating=f", {card.rating:.1f}*" if card.rating is not None else "",
             )
-        )
-    footer = texts.reply("find_footer", lang)
-    if listing.has_more:
-        footer += texts.reply("find_more", lang)
-    lines.append(footer)
-    ctx.send("\n".join(lines), f"find:{listing.listing_id}")
+            for card in cards
+        ]
+        body = "\n".join([head, *lines, footer])
+        if gsm7_length(body) <= SMS_PART:
+            break
+    return body
 
 
 def _recent_listings(phone: str, now: datetime) -> list[str]:
@@ -481,21 +512,42 @@ def _recent_listings(phone: str, now: datetime) -> list[str]:
 
 
 def _more(ctx: Context, person: Entrepreneur) -> None:
-    listings = _recent_listings(ctx.phone, ctx.now)
-    if not listings:
-        ctx.say("find_no_more")
-        return
-    last = db.session.execute(
-        sa.select(Impression.trade_code, Impression.region_code, sa.func.max(Impression.position))
-        .where(Impression.listing_id == listings[0])
-        .group_by(Impression.trade_code, Impression.region_code)
-    ).first()
-    if last is None:
+    listing_id = _latest_find(ctx.phone, ctx.now)
+    last = None
+    if listing_id is not None:
+        last = db.session.execute(
+            sa.select(
+                Impression.trade_code, Impression.region_code, sa.func.max(Impression.position)
+            )
+            .where(Impression.listing_id == listing_id)
+            .group_by(Impression.trade_code, Impression.region_code)
+        ).first()
+    if listing_id is None or last is None:
         ctx.say("find_no_more")
         return
     trade, region, position = last
     page = position // bookings.PAGE_SIZE + 1
-    _list(ctx, person, trade, region, page=page, listing_id=listings[0])
+    _list(ctx, person, trade, region, page=page, listing_id=listing_id)
+
+
+def _latest_find(phone: str, now: datetime) -> str | None:
+    """The list the person's latest FIND (or MORE) sent; None when that one listed nobody."""
+    kind = db.session.scalar(
+        sa.select(InboundSms.reply_kind)
+        .where(
+            InboundSms.from_phone == phone,
+            sa.or_(
+                InboundSms.reply_kind.like("find:%"),
+                InboundSms.reply_kind.in_(FIND_EMPTY_REPLIES),
+            ),
+            InboundSms.received_at > now - LISTING_MEMORY,
+        )
+        .order_by(InboundSms.id.desc())
+        .limit(1)
+    )
+    if kind is None or not kind.startswith("find:"):
+        return None
+    return kind.split(":", 1)[1]
 
 
 def _listing_for(phone: str, provider_id: int, now: datetime) -> str | None:

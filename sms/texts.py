@@ -182,7 +182,7 @@ REPLIES: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: huna vocha inayotumika. Uliza ofisi ya mpango wako wa mafunzo kuhusu "
         "vocha mpya.",
     },
-    "find_header": {"en": "{area}:", "sw": "{area}:"},
+    "find_header": {"en": "{trade}, {area}:", "sw": "{trade}, {area}:"},
     "find_line": {
         "en": "{number} {provider} ({kind}{rating})",
         "sw": "{number} {provider} ({kind}{rating})",

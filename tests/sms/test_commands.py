@@ -171,7 +171,7 @@ def test_find_lists_mentors_with_their_numbers_and_records_what_was_shown(build,
     (reply,) = sms(person.phone, "FIND tailoring nairobi")
     for p in shown:
         assert p.number in reply
-    assert reply.startswith("Nairobi:") and "BOOK" in reply
+    assert reply.startswith("Tailoring, Nairobi:") and "BOOK" in reply
     rows = db.session.execute(sa.select(Impression.provider_id, Impression.channel)).all()
     assert sorted(r.provider_id for r in rows) == sorted(p.id for p in shown)
     assert {r.channel for r in rows} == {"sms"}
@@ -182,7 +182,57 @@ def test_find_tolerates_case_punctuation_and_misspellings(build, sms):
     welder = build.provider(trades=["metalwork"], region="uasin-gishu")
     (reply,) = sms(person.phone, "tafuta,  WELDNG uasin gishu.")
     assert welder.number in reply
-    assert reply.startswith("Uasin Gishu:")
+    assert reply.startswith("Metalwork and welding, Uasin Gishu:")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "header"),
+    [
+        ("en", "FIND fundi", "Motor mechanics, all areas:"),
+        ("sw", "TAFUTA fundi", "Ufundi magari, maeneo yote:"),
+        ("en", "FIND mechanic kisumu", "Motor mechanics, Kisumu:"),
+        ("sw", "TAFUTA magari kisumu", "Ufundi magari, Kisumu:"),
+    ],
+)
+def test_the_list_names_the_trade_and_the_area_it_matched(build, sms, language, text, header):
+    person = person_of(build.voucher(language=language))
+    mechanic = build.provider(trades=["motor-mechanics"], region="kisumu")
+    (reply,) = sms(person.phone, text)
+    assert reply.startswith(header + "\n"), reply
+    assert mechanic.number in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "header"),
+    [
+        ("en", "FIND nairobi tailoring", "Tailoring, Nairobi:"),
+        ("sw", "tafuta nairobi ushonaji", "Ushonaji, Nairobi:"),
+    ],
+)
+def test_an_area_written_before_the_trade_is_not_dropped(build, sms, language, text, header):
+    person = person_of(build.voucher(language=language))
+    here = build.provider(region="nairobi")
+    elsewhere = build.provider(region="kisumu")
+    (reply,) = sms(person.phone, text)
+    assert reply.startswith(header) and here.number in reply and elsewhere.number not in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "said"), [("en", 'area "atlantis"'), ("sw", 'eneo "atlantis"')]
+)
+def test_an_area_not_understood_before_the_trade_is_said_not_widened(build, sms, language, said):
+    person = person_of(build.voucher(language=language))
+    build.provider()
+    (reply,) = sms(person.phone, "FIND atlantis tailoring")
+    assert said in reply
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Impression)) == 0
+
+
+def test_the_trade_name_in_the_list_is_not_taken_for_an_area(build, sms):
+    person = person_of(build.voucher(trade="metalwork"))
+    welder = build.provider(trades=["metalwork"])
+    (reply,) = sms(person.phone, "FIND metalwork and welding")
+    assert reply.startswith("Metalwork and welding, all areas:") and welder.number in reply
 
 
 def test_find_without_words_searches_my_trade_in_my_area(build, sms):
@@ -222,6 +272,27 @@ def test_more_shows_the_next_page_of_the_same_list(build, sms):
     assert len(listings) == 1
     (third,) = sms(person.phone, "MORE")
     assert "no more mentors" in third
+
+
+@pytest.mark.parametrize(
+    ("language", "second_find", "no_more"),
+    [
+        ("en", "FIND tailoring kisumu", "no more mentors"),
+        ("en", "FIND astronaut", "no more mentors"),
+        ("sw", "TAFUTA ushonaji kisumu", "hakuna walimu zaidi"),
+    ],
+)
+def test_more_continues_only_the_latest_find(build, sms, language, second_find, no_more):
+    person = person_of(build.voucher(language=language))
+    for _ in range(bookings.PAGE_SIZE + 1):
+        build.provider()
+    (first,) = sms(person.phone, "FIND tailoring all")
+    assert "MORE" in first or "ZAIDI" in first
+    shown = db.session.scalar(sa.select(sa.func.count()).select_from(Impression))
+    sms(person.phone, second_find)  # finds nobody
+    (reply,) = sms(person.phone, "MORE")
+    assert no_more in reply
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Impression)) == shown
 
 
 def test_book_after_find_records_the_pick_against_the_list_and_tells_both_sides(build, sms):

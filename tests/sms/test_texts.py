@@ -6,6 +6,7 @@ import string
 
 import pytest
 
+from marketplace.services import bookings
 from sms import commands, texts
 from sms.gsm import gsm7_length, is_gsm7, segments, to_gsm7
 
@@ -80,24 +81,29 @@ def test_every_template_exists_in_english_and_kiswahili_with_the_same_placeholde
             assert placeholders(by_language["en"]) == placeholders(by_language["sw"]), key
 
 
-def test_a_full_list_of_mentors_fits_one_part():
-    for language in texts.LANGUAGES:
-        lines = [texts.reply("find_header", language, area="Elgeyo Marakwet County")]
-        kind = texts.reply("kind_institute", language)
-        for _ in range(3):
-            lines.append(
-                texts.reply(
-                    "find_line",
-                    language,
-                    number="40217",
-                    provider="X" * commands.LIST_NAME_MAX,
-                    kind=kind,
-                    rating=", 4.5*",
-                )
-            )
-        lines.append(texts.reply("find_footer", language) + texts.reply("find_more", language))
-        body = "\n".join(lines)
-        assert is_gsm7(body) and segments(body) == 1, (len(body), body)
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_a_full_list_of_mentors_fits_one_part_under_the_longest_trade_and_area(language):
+    card = bookings.ProviderCard(
+        1, "40217", "Chuo cha Mafunzo ya Ufundi", "institute", "Town", "x", 4.5, 2, "+254", True
+    )
+    body = commands.listing_text(
+        language,
+        "Food processing and catering",
+        "Elgeyo-Marakwet",
+        [card] * bookings.PAGE_SIZE,
+        more=True,
+    )
+    assert body.startswith("Food processing and catering, Elgeyo-Marakwet:\n")
+    assert is_gsm7(body) and segments(body) == 1, (len(body), body)
+    assert "40217 Chuo cha" in body  # names are cut shorter, still readable
+
+
+def test_a_list_under_a_short_trade_keeps_names_whole():
+    card = bookings.ProviderCard(
+        1, "40217", "Mama Njeri Tailors", "craft_worker", "Town", "x", None, 0, "+254", True
+    )
+    body = commands.listing_text("en", "Tailoring", "Nairobi", [card] * 3, more=True)
+    assert body.count("40217 Mama Njeri Tailors (fundi)") == 3 and segments(body) == 1
 
 
 def test_names_people_typed_are_made_gsm7_and_cut():
