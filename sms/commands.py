@@ -13,7 +13,7 @@ Commands (English and Kiswahili keywords, any case, punctuation and small misspe
     FIND / TAFUTA <trade> [area|ALL]  bookable mentors with their numbers (recorded as impressions)
     MORE / ZAIDI                      the next page of the last list
     BOOK / CHAGUA / WEKA <no.> [voucher code]
-    CANCEL / GHAIRI                   cancel the booking before its first session
+    CANCEL / GHAIRI [mentor no.|voucher code]   cancel a booking before its first session
     YES / NDIO <ref>, NO / HAPANA <ref>   confirm or dispute a recorded session
     RATE / KADIRIA <ref> <1-5>
     STOP / ACHA, START / ANZA         reminders off / on (essential messages still come)
@@ -66,6 +66,7 @@ from marketplace.services import (
     settings,
     unit,
 )
+from marketplace.services.vouchers import lock_voucher
 
 from . import texts
 from .gsm import cut, gsm7_length, to_gsm7
@@ -609,16 +610,61 @@ def _book(ctx: Context, person: Entrepreneur) -> None:
 
 
 def _cancel(ctx: Context, person: Entrepreneur) -> None:
-    current = bookings.active_booking(person.id)
-    if current is None:
+    """CANCEL <mentor number> or <voucher code> cancels that booking; a bare CANCEL the only
+    booking that can be, and asks which when there are several."""
+    active = db.session.execute(
+        sa.select(Booking.voucher_id, Voucher.code, Voucher.status, Provider.number, Provider.name)
+        .join(Voucher, Voucher.id == Booking.voucher_id)
+        .join(Provider, Provider.id == Booking.provider_id)
+        .where(Voucher.entrepreneur_id == person.id, Booking.status == BookingStatus.ACTIVE)
+        .order_by(Booking.created_at, Booking.id)
+    ).all()
+    numbers = ctx.command.numbers
+    if numbers:
+        given = "".join(numbers)
+        code = normalise_voucher_code(given)
+        chosen = [b for b in active if (b.code == code if code else b.number == given)]
+        if not chosen:
+            ctx.say("cancel_no_match", text=format_voucher_code(code) if code else given)
+            return
+    else:
+        # Sessions have started on the others: the service would refuse them.
+        chosen = [b for b in active if b.status == VoucherStatus.BOOKED]
+        if not chosen:
+            ctx.say("cannot_cancel")
+            return
+    if len(chosen) > 1:
+        _which_booking(ctx, chosen)
+        return
+    # Under the voucher's lock, as the service takes it: the reply names the booking cancelled.
+    voucher = lock_voucher(chosen[0].voucher_id)
+    booking = db.session.scalar(
+        sa.select(Booking).where(
+            Booking.voucher_id == voucher.id, Booking.status == BookingStatus.ACTIVE
+        )
+    )
+    if booking is None:
         ctx.say("cannot_cancel")
         return
-    ctx.say(
-        "cancelled",
-        provider=current.provider.name,
-        code=format_voucher_code(current.voucher.code),
-    )
-    bookings.cancel_booking(person.id, current.voucher_id, channel="sms", now=ctx.now)
+    # Queued in the service's transaction: a refusal (a session waiting for an answer, sessions
+    # started) rolls it back and the reason is sent instead.
+    ctx.say("cancelled", provider=booking.provider.name, code=format_voucher_code(voucher.code))
+    bookings.cancel_booking(person.id, voucher.id, channel="sms", now=ctx.now)
+
+
+def _which_booking(ctx: Context, chosen: list[Any]) -> None:
+    """The bookings to choose from, each with the number to send after CANCEL: the mentor's,
+    or the voucher's when one mentor has two of them."""
+    shared = {b.number for b in chosen if sum(c.number == b.number for c in chosen) > 1}
+    numbers = [format_voucher_code(b.code) if b.number in shared else b.number for b in chosen]
+    lang = ctx.language
+    lines = [
+        texts.reply("cancel_line", lang, number=number, provider=_short(b.name))
+        for number, b in zip(numbers, chosen, strict=True)
+    ]
+    head = texts.reply("cancel_which", lang, number=numbers[-1])
+    body = _one_part(head, lines, lambda more: texts.reply("cancel_more", lang, count=more))
+    ctx.send(body, "cancel_which")
 
 
 def _session_ref(ctx: Context, person: Entrepreneur) -> str | None:

@@ -260,6 +260,21 @@ REPLIES: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: nafasi yako kwa {provider} imeghairiwa. Vocha {code} iko wazi tena: tuma "
         "TAFUTA kuchagua mwalimu mwingine.",
     },
+    "cancel_which": {
+        "en": "Ujuzi: which booking? Send CANCEL and its number, e.g. CANCEL {number}",
+        "sw": "Ujuzi: nafasi ipi? Tuma GHAIRI na namba yake, mfano GHAIRI {number}",
+    },
+    "cancel_line": {"en": "{number} {provider}", "sw": "{number} {provider}"},
+    "cancel_more": {
+        "en": "+{count} more: send BAL for voucher codes",
+        "sw": "+{count} zaidi: tuma SALIO upate namba za vocha",
+    },
+    "cancel_no_match": {
+        "en": "Ujuzi: you have no booking with mentor or voucher number {text}, so nothing was "
+        "cancelled. Send BAL to see your vouchers.",
+        "sw": "Ujuzi: huna nafasi yenye namba ya mwalimu au vocha {text}, hivyo hakuna "
+        "kilichoghairiwa. Tuma SALIO kuona vocha zako.",
+    },
     "cannot_cancel": {
         "en": "Ujuzi: there is no booking to cancel. A booking can be cancelled only before "
         "its first confirmed session.",

@@ -387,6 +387,91 @@ def test_cancel_before_the_first_session_frees_the_voucher(build, sms):
     assert outbox_kinds(provider_phone)[-1] == "booking_cancelled_provider"
 
 
+def two_bookings(build, language="en"):
+    """A person with two vouchers booked with two mentors; the second booked last."""
+    first = build.voucher(build.programme(), language=language)
+    person = person_of(first)
+    second = build.voucher(build.programme(), phone=person.phone)
+    older = build.booking(first, build.provider(name="Mama Njeri Tailors"))
+    newer = build.booking(second, build.provider(name="Chuo cha Ushonaji"))
+    return person, older, newer
+
+
+def status_of(booking: Booking) -> str:
+    db.session.expire_all()
+    return db.session.get(Booking, booking.id).status
+
+
+@pytest.mark.parametrize(
+    ("language", "keyword", "said"),
+    [("en", "CANCEL", "is cancelled"), ("sw", "GHAIRI", "imeghairiwa")],
+)
+def test_cancel_with_a_mentor_number_cancels_that_booking(build, sms, language, keyword, said):
+    person, older, newer = two_bookings(build, language)
+    (reply,) = sms(person.phone, f"{keyword} {older.provider.number}")
+    assert said in reply and "Mama Njeri Tailors" in reply
+    assert status_of(older) == BookingStatus.CANCELLED
+    assert status_of(newer) == BookingStatus.ACTIVE
+
+
+def test_cancel_with_a_voucher_code_cancels_that_booking(build, sms):
+    person, older, newer = two_bookings(build)
+    code = format_voucher_code(db.session.get(Voucher, older.voucher_id).code)
+    (reply,) = sms(person.phone, f"cancel {code}")
+    assert "Mama Njeri Tailors is cancelled" in reply and code in reply
+    assert status_of(older) == BookingStatus.CANCELLED
+    assert status_of(newer) == BookingStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("language", "keyword", "said"),
+    [("en", "CANCEL", "no booking with mentor or voucher number 99999"), ("sw", "GHAIRI", "99999")],
+)
+def test_cancel_with_a_number_of_no_booking_cancels_nothing(build, sms, language, keyword, said):
+    person, older, newer = two_bookings(build, language)
+    (reply,) = sms(person.phone, f"{keyword} 99999")
+    assert said in reply
+    assert status_of(older) == status_of(newer) == BookingStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("language", "keyword", "example"), [("en", "CANCEL", "CANCEL "), ("sw", "GHAIRI", "GHAIRI ")]
+)
+def test_cancel_alone_with_two_bookings_asks_which(build, sms, language, keyword, example):
+    person, older, newer = two_bookings(build, language)
+    (reply,) = sms(person.phone, keyword)
+    assert f"{older.provider.number} Mama Njeri Tailors" in reply
+    assert f"{newer.provider.number} Chuo cha Ushonaji" in reply
+    assert example + newer.provider.number in reply
+    assert segments(reply) == 1
+    assert status_of(older) == status_of(newer) == BookingStatus.ACTIVE
+
+
+def test_cancel_with_one_mentor_on_two_vouchers_asks_for_the_voucher(build, sms):
+    first = build.voucher(build.programme())
+    person = person_of(first)
+    second = build.voucher(build.programme(), phone=person.phone)
+    mentor = build.provider(name="Mama Njeri Tailors")
+    build.booking(first, mentor)
+    build.booking(second, mentor)
+    (reply,) = sms(person.phone, f"CANCEL {mentor.number}")
+    for voucher in (first, second):
+        assert f"{format_voucher_code(voucher.code)} Mama Njeri Tailors" in reply
+    (reply,) = sms(person.phone, f"CANCEL {format_voucher_code(second.code)}")
+    assert "is cancelled" in reply and format_voucher_code(second.code) in reply
+    db.session.expire_all()
+    assert db.session.get(Voucher, first.id).status == VoucherStatus.BOOKED
+    assert db.session.get(Voucher, second.id).status == VoucherStatus.ISSUED
+
+
+def test_cancel_naming_a_booking_whose_session_waits_asks_for_an_answer_first(build, sms):
+    person, older, newer = two_bookings(build)
+    recorded = build.recorded_session(older, now=datetime.now(UTC) - timedelta(hours=1))
+    (reply,) = sms(person.phone, f"CANCEL {older.provider.number}")
+    assert f"YES {recorded.ref}" in reply and "is cancelled" not in reply
+    assert status_of(older) == status_of(newer) == BookingStatus.ACTIVE
+
+
 def test_cancel_after_a_confirmed_session_is_refused_with_a_reason(build, sms):
     session = build.confirmed_session()
     person = db.session.get(Entrepreneur, session.entrepreneur_id)
