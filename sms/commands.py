@@ -80,6 +80,8 @@ LISTING_MEMORY = timedelta(days=7)  # how long a BOOK still counts as a pick fro
 BALANCE_NAME_MAX = 14  # a mentor's name on a line of BAL
 SMS_PART = 160  # septets in one SMS part
 LIST_NAME_MAX = 18
+REF_MIN_DIGITS = 4  # session refs have 4 to 6 digits; stars one
+STARS = ("1", "2", "3", "4", "5")
 
 # keyword -> (command, is Kiswahili)
 KEYWORDS: dict[str, tuple[str, bool]] = {
@@ -723,19 +725,14 @@ def _no(ctx: Context, person: Entrepreneur) -> None:
 
 
 def _rate(ctx: Context, person: Entrepreneur) -> None:
+    """RATE <ref> <1-5>, or RATE <1-5> for the latest session. Anything else (a range copied
+    from the prompt, extra numbers, stars out of 1..5) is explained, never guessed."""
     numbers = ctx.command.numbers
-    ref: str | None
-    if len(numbers) >= 2:
-        ref, stars_text = numbers[0], numbers[1]
-    elif len(numbers) == 1 and len(numbers[0]) == 1:
-        stars_text = numbers[0]
-        latest = ratings.rateable_sessions(person.id, limit=1)
-        ref = latest[0].ref if latest else None
-    else:
-        ref, stars_text = None, ""
-    stars = int(stars_text) if stars_text.isdigit() else 0
-    if ref is None or not 1 <= stars <= 5:
-        ctx.say("rate_usage")
+    refs = [n for n in numbers if len(n) >= REF_MIN_DIGITS]
+    stars = [n for n in numbers if len(n) < REF_MIN_DIGITS]
+    ref = refs[0] if refs else _latest_rateable(person)
+    if len(refs) > 1 or len(stars) != 1 or stars[0] not in STARS or ref is None:
+        ctx.say("rate_usage", ref=ref or texts.word("ref", ctx.language))
         return
     session = _find_session(person, ref)
     if session is None:
@@ -744,8 +741,13 @@ def _rate(ctx: Context, person: Entrepreneur) -> None:
     if session.status != SessionStatus.CONFIRMED:
         ctx.say("not_rateable", ref=ref)
         return
-    ctx.say("rated", provider=session.provider.name, stars=stars)
-    ratings.rate(person.id, ref, stars, "sms", now=ctx.now)
+    ctx.say("rated", provider=session.provider.name, stars=stars[0])
+    ratings.rate(person.id, ref, int(stars[0]), "sms", now=ctx.now)
+
+
+def _latest_rateable(person: Entrepreneur) -> str | None:
+    latest = ratings.rateable_sessions(person.id, limit=1)
+    return latest[0].ref if latest else None
 
 
 def _stop(ctx: Context, person: Entrepreneur) -> None:

@@ -63,9 +63,9 @@ SMS: dict[str, dict[str, str]] = {
     },
     "voucher_completed": {
         "en": "Ujuzi: you finished your training with {provider}. How was it? Reply RATE {ref} "
-        "1-5 (5 = very good).",
-        "sw": "Ujuzi: umemaliza mafunzo na {provider}. Yalikuwaje? Jibu KADIRIA {ref} 1-5 "
-        "(5 = vizuri sana).",
+        "and one number from 1 (poor) to 5 (very good).",
+        "sw": "Ujuzi: umemaliza mafunzo na {provider}. Yalikuwaje? Jibu KADIRIA {ref} na namba "
+        "moja kuanzia 1 (mbaya) hadi 5 (vizuri sana).",
     },
     "voucher_expiring": {
         "en": "Ujuzi: voucher {code} expires on {expiry} with {left} sessions unused. Dial {ussd} "
@@ -319,10 +319,10 @@ REPLIES: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: kipindi {ref} kilishajibiwa ({status}). Hakuna kilichobadilika.",
     },
     "rate_usage": {
-        "en": "Ujuzi: send RATE <ref> and 1 to 5, e.g. RATE 4821 5 (5 = very good). The ref is "
-        "in the SMS about your session.",
-        "sw": "Ujuzi: tuma KADIRIA <na.> na 1 hadi 5, mfano KADIRIA 4821 5 (5 = vizuri sana). "
-        "Namba iko kwenye SMS kuhusu kipindi.",
+        "en": "Ujuzi: to rate, send RATE {ref} and one number from 1 (poor) to 5 (very good), "
+        "nothing more. The ref is in the SMS about your session.",
+        "sw": "Ujuzi: kukadiria, tuma KADIRIA {ref} na namba moja kuanzia 1 (mbaya) hadi 5 "
+        "(vizuri sana), basi. Namba iko kwenye SMS ya kipindi.",
     },
     "rated": {
         "en": "Ujuzi: thank you for rating {provider} {stars} out of 5.",
@@ -376,6 +376,7 @@ WORDS: dict[str, dict[str, str]] = {
     "completed": {"en": "all sessions used", "sw": "vipindi vimekwisha"},
     "booked": {"en": "already booked", "sw": "imeshachaguliwa"},
     "in_progress": {"en": "in use", "sw": "inatumika"},
+    "ref": {"en": "<ref>", "sw": "<na.>"},
 }
 
 

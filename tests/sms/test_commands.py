@@ -584,11 +584,45 @@ def test_rate_with_stars_only_rates_the_latest_session(build, sms):
     assert rating.stars == 4 and rating.channel == "sms"
 
 
+@pytest.mark.parametrize(("language", "keyword"), [("en", "RATE"), ("sw", "KADIRIA")])
+@pytest.mark.parametrize("stars", ["1-5", "1 - 5", "4 5", "4.5", "0", "6", "15", "05", "five", ""])
+def test_rate_with_stars_that_cannot_be_read_records_nothing_and_explains(
+    build, sms, language, keyword, stars
+):
+    session = build.confirmed_session()
+    person = db.session.get(Entrepreneur, session.entrepreneur_id)
+    if language == "sw":
+        sms(person.phone, "LUGHA SW")
+    (reply,) = sms(person.phone, f"{keyword} {session.ref} {stars}")
+    assert f"send {keyword} {session.ref} and one number" in reply or (
+        f"tuma {keyword} {session.ref} na namba moja" in reply
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rating)) == 0
+
+
+@pytest.mark.parametrize("text", ["RATE 1-5", "RATE 1 5", "RATE 5 5"])
+def test_rate_with_two_small_numbers_has_no_ref_and_records_nothing(build, sms, text):
+    session = build.confirmed_session()
+    person = db.session.get(Entrepreneur, session.entrepreneur_id)
+    (reply,) = sms(person.phone, text)
+    assert f"send RATE {session.ref} and one number from 1 (poor) to 5" in reply
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rating)) == 0
+
+
+def test_rate_with_the_stars_before_the_ref_is_understood(build, sms):
+    session = build.confirmed_session()
+    person = db.session.get(Entrepreneur, session.entrepreneur_id)
+    (reply,) = sms(person.phone, f"RATE 4 {session.ref}")
+    assert "4 out of 5" in reply
+    assert db.session.scalars(sa.select(Rating.stars)).all() == [4]
+
+
 @pytest.mark.parametrize("text", ["RATE", "RATE 4821 9", "RATE 4821"])
 def test_rate_without_a_ref_and_stars_explains_how(build, sms, text):
     person = person_of(build.voucher())
     (reply,) = sms(person.phone, text)
-    assert "RATE 4821 5" in reply
+    ref = "4821" if "4821" in text else "<ref>"
+    assert f"send RATE {ref} and one number from 1 (poor) to 5 (very good)" in reply
 
 
 def test_stop_turns_reminders_off_and_start_back_on(build, sms):
