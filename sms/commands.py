@@ -48,6 +48,7 @@ from marketplace.domain.models import (
     Entrepreneur,
     Impression,
     InboundSms,
+    Programme,
     Provider,
     ProviderStaff,
     SessionStatus,
@@ -201,6 +202,7 @@ class Context:
     language: str
     person: Entrepreneur | None = None
     replies: list[str] = field(default_factory=list)
+    ref: str | None = None  # the session the command is about, once known
 
     def say(self, key: str, *, delay: timedelta | None = None, **params: Any) -> None:
         self.send(texts.reply(key, self.language, **params), key, delay=delay)
@@ -270,14 +272,23 @@ def _handle(message: dict[str, Any], now: datetime) -> None:
     except errors.DomainError as exc:
         unit.rollback()
         key, params = _error_reply(ctx, exc)
-        _store_and_reply(message, now, key, language, **params)
+        # Still stored when a service committed it with a change it made before refusing (an
+        # answer after the time to answer lapses the session, then is refused): reply on it.
+        kept = row if sa.inspect(row).persistent else None
+        _store_and_reply(message, now, key, language, row=kept, **params)
 
 
 def _store_and_reply(
-    message: dict[str, Any], now: datetime, key: str, language: str | None, **params: Any
+    message: dict[str, Any],
+    now: datetime,
+    key: str,
+    language: str | None,
+    *,
+    row: InboundSms | None = None,
+    **params: Any,
 ) -> None:
-    """A fresh transaction: the inbound row (if still new) and one reply."""
-    row = _new_row(message, now)
+    """A fresh transaction: the inbound row (if still new, or the one given) and one reply."""
+    row = row or _new_row(message, now)
     if row is None:
         return
     if language is None:
@@ -698,12 +709,18 @@ def _answer(ctx: Context, person: Entrepreneur, accept: bool) -> None:
     if ref is None:
         ctx.say("answer_usage")
         return
+    ctx.ref = ref
     session = _find_session(person, ref)
     if session is None:
         ctx.say("unknown_session", ref=ref)
         return
     if session.status != SessionStatus.RECORDED:
         ctx.say("already_answered", ref=ref, status=texts.word(session.status, ctx.language))
+        return
+    if _too_late(session, ctx.now):
+        # The service lapses the session and refuses; the reply says so (`_error_reply`).
+        # Nothing is queued before: the service commits the lapse, and with it what is queued.
+        sessions.answer_session(person.id, ref, accept, via="sms", now=ctx.now)
         return
     if not accept:
         ctx.say("disputed", ref=ref)
@@ -714,6 +731,14 @@ def _answer(ctx: Context, person: Entrepreneur, accept: bool) -> None:
     else:
         ctx.inbound.reply_kind = "confirmed"
     sessions.answer_session(person.id, ref, accept, via="sms", now=ctx.now)
+
+
+def _too_late(session: TrainingSession, now: datetime) -> bool:
+    """Past the programme's window for answers (the rule `sessions.answer_session` applies)."""
+    hours = db.session.scalar(
+        sa.select(Programme.confirmation_window_hours).where(Programme.id == session.programme_id)
+    )
+    return hours is not None and session.recorded_at + timedelta(hours=hours) <= now
 
 
 def _yes(ctx: Context, person: Entrepreneur) -> None:
@@ -816,12 +841,26 @@ def _error_reply(ctx: Context, exc: errors.DomainError) -> tuple[str, dict[str, 
     if isinstance(exc, errors.CannotCancel):
         return "cannot_cancel", {}
     if isinstance(exc, errors.BookingNotActive):
-        return "session_booking_cancelled", {"ref": exc.context.get("ref", first)}
+        return "session_booking_cancelled", {"ref": exc.context.get("ref") or ctx.ref or first}
     if isinstance(exc, errors.AlreadyExists) and command == "rate":
         return "already_rated", {}
+    if isinstance(exc, errors.SessionLapsed):
+        return "session_lapsed", {"ref": exc.context.get("ref") or ctx.ref or first}
     if isinstance(exc, errors.IllegalTransition) and command in ("yes", "no"):
-        return "already_answered", {"ref": first, "status": "-"}
+        return _answered_reply(ctx)
     if isinstance(exc, errors.NotFound) and command in ("yes", "no", "rate"):
-        return "unknown_session", {"ref": first}
+        ref = ctx.ref or first
+        return ("unknown_session", {"ref": ref}) if ref else ("answer_usage", {})
     log.info("SMS %s refused: %s", command, exc.code)
     return "failed", {}
+
+
+def _answered_reply(ctx: Context) -> tuple[str, dict[str, Any]]:
+    """A YES or NO refused because the session changed meanwhile: how it stands now."""
+    session = _find_session(ctx.person, ctx.ref) if ctx.person and ctx.ref else None
+    if session is None:
+        return "answer_usage", {}
+    if session.status == SessionStatus.RECORDED:
+        return "failed", {}
+    status = texts.word(session.status, ctx.language)
+    return "already_answered", {"ref": session.ref, "status": status}

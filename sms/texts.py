@@ -318,6 +318,12 @@ REPLIES: dict[str, dict[str, str]] = {
         "en": "Ujuzi: session {ref} was already answered ({status}). Nothing changed.",
         "sw": "Ujuzi: kipindi {ref} kilishajibiwa ({status}). Hakuna kilichobadilika.",
     },
+    "session_lapsed": {
+        "en": "Ujuzi: session {ref} can no longer be answered: the time to answer has passed, so "
+        "it does not count. Ask your programme office if this is wrong.",
+        "sw": "Ujuzi: kipindi {ref} hakiwezi kujibiwa tena: muda wa kujibu umepita, hivyo "
+        "hakihesabiwi. Uliza ofisi ya mpango kama si sawa.",
+    },
     "rate_usage": {
         "en": "Ujuzi: to rate, send RATE {ref} and one number from 1 (poor) to 5 (very good), "
         "nothing more. The ref is in the SMS about your session.",

@@ -558,6 +558,63 @@ def test_answering_a_session_twice_changes_nothing(build, sms):
     assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.CONFIRMED
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("en", "YES", "session {ref} can no longer be answered"),
+        ("en", "NO", "session {ref} can no longer be answered"),
+        ("sw", "NDIO", "kipindi {ref} hakiwezi kujibiwa tena"),
+        ("sw", "HAPANA", "kipindi {ref} hakiwezi kujibiwa tena"),
+    ],
+)
+def test_a_bare_answer_after_the_time_to_answer_names_the_session_and_why(
+    build, sms, language, text, said
+):
+    voucher = build.voucher(language=language)
+    booking = build.booking(voucher)
+    recorded = build.recorded_session(booking, now=datetime.now(UTC) - timedelta(days=4))
+    (reply,) = sms(person_of(voucher).phone, text)
+    assert said.format(ref=recorded.ref) in reply
+    assert "(-)" not in reply and "  " not in reply
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, recorded.id).status == SessionStatus.LAPSED
+
+
+def test_a_late_yes_after_stop_is_not_told_it_was_confirmed(build, sms):
+    recorded = build.recorded_session(now=datetime.now(UTC) - timedelta(days=4))
+    person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
+    sms(person.phone, "STOP")
+    (reply,) = sms(person.phone, f"YES {recorded.ref}")
+    assert "can no longer be answered" in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("en", "YES", "session {ref} was already answered (confirmed)"),
+        ("sw", "NDIO", "kipindi {ref} kilishajibiwa (kimethibitishwa)"),
+    ],
+)
+def test_a_bare_answer_overtaken_by_another_says_which_session_and_how_it_was_answered(
+    build, sms, monkeypatch, language, text, said
+):
+    """The session is answered (by USSD, say) between reading it and answering it."""
+    voucher = build.voucher(language=language)
+    recorded = build.recorded_session(
+        build.booking(voucher), now=datetime.now(UTC) - timedelta(hours=1)
+    )
+    real = commands.sessions.answer_session
+
+    def overtaken(entrepreneur_id, ref, accept, via, now=None):
+        real(entrepreneur_id, ref, True, "ussd", now=now)
+        return real(entrepreneur_id, ref, accept, via, now=now)
+
+    monkeypatch.setattr(commands.sessions, "answer_session", overtaken)
+    replies = sms(person_of(voucher).phone, text)
+    assert said.format(ref=recorded.ref) in replies[-1]
+    assert "(-)" not in replies[-1]
+
+
 def test_yes_with_a_wrong_ref_says_there_is_no_such_session(build, sms):
     recorded = build.recorded_session()
     person = db.session.get(Entrepreneur, recorded.entrepreneur_id)
