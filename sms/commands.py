@@ -6,7 +6,8 @@ constraint and changes nothing, sends nothing. The row is written in the same tr
 change the command makes and the reply it queues, so a reply never goes out without its change, nor
 the change without its reply.
 
-Commands (English and Kiswahili keywords, any case, punctuation and small misspellings tolerated):
+Commands (English and Kiswahili keywords, any case and punctuation; see `parse` for the small
+misspellings tolerated):
 
     HELP / MSAADA                     the list of commands
     BAL / SALIO                       my vouchers
@@ -25,7 +26,6 @@ BOOK that follows records the pick against the list it came from.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 import unicodedata
@@ -142,15 +142,36 @@ LANGUAGE_WORDS = {
     "KISWAHILI": "sw",
 }
 ALL_AREAS = {"ALL", "YOTE", "KOTE", "ANY"}
+SLIP_MIN = 4  # keywords this long forgive one letter wrong, missing or swapped
+# Commands that change something: never read from a longer word, nor from a misspelt keyword
+# followed by more than their arguments.
+CHANGES = frozenset({"book", "cancel", "yes", "no", "rate", "stop", "start", "lang"})
+# Everyday words one slip from a keyword (Kiswahili, English, names): never read as commands.
+NOT_KEYWORDS = frozenset(
+    {
+        # Kiswahili words and names
+        "AHA", "ANA", "ANGA", "ANNA", "ASHA", "BEKA", "CHA", "HAWANA", "HELA", "LEKA", "NDIYE",
+        "PEKA", "RATA", "SEKA", "TEKA", "WEMA", "WEZA", "YENU",
+        # English words
+        "BIND", "BOOM", "BOOT", "BORE", "CANCER", "CHOSE", "COOK", "CORE", "DATE", "FINE",
+        "FIST", "FOND", "FUND", "GATE", "GIST", "HATE", "HEAP", "HELD", "HELL", "HOOK", "INTO",
+        "KICK", "KIND", "LAND", "LANE", "LAST", "LATE", "LICK", "LONG", "LOOK", "LOST", "LUNG",
+        "LUST", "MARE", "MATE", "MEND", "MIND", "MIST", "MODE", "MOVE", "NEST", "NICK", "PACK",
+        "PECK", "PINK", "RACE", "RARE", "RATS", "SHOP", "SICK", "SLOP", "SMART", "SORE", "STAR",
+        "STARE", "STARS", "STEP", "TART", "TEXT", "TOOK", "TOP", "WIND", "WORE",
+    }
+)  # fmt: skip
 # Replies to a FIND (or MORE) that listed nobody: a MORE after one of them has nothing to continue.
 FIND_EMPTY_REPLIES = ("find_none", "find_no_more", "unknown_trade", "unknown_area")
 
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # help, bal, find, more, book, cancel, yes, no, rate, stop, start, lang, unknown
+    name: str  # help, bal, find, more, book, cancel, yes, no, rate, stop, start, lang, unknown,
+    # unsure (a word like a keyword: asked about, not acted on)
     words: list[str]  # what followed the keyword, as tokens (letters or digits)
     swahili: bool = False
+    keyword: str = ""  # the keyword read (or meant, when unsure)
 
     @property
     def numbers(self) -> list[str]:
@@ -167,25 +188,74 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"[A-Z]+|[0-9]+", _fold(text).upper())
 
 
-def _keyword(word: str) -> tuple[str, bool] | None:
-    if word in KEYWORDS:
-        return KEYWORDS[word]
-    if len(word) >= 3:  # short words are too easily something else
-        close = difflib.get_close_matches(word, [k for k in KEYWORDS if len(k) >= 3], 1, 0.8)
-        if close:
-            return KEYWORDS[close[0]]
-    return None
-
-
 def parse(text: str) -> Command:
+    """The command an SMS asks for. A keyword of four letters or more may have one letter
+    wrong, missing or swapped with its neighbour ('stpo', 'FIMD', 'BOOL 25872'); short ones
+    (Y, N, BAL) must be exact. A command that changes something is read from a misspelt keyword
+    only when nothing but its arguments follow, and never from a longer word ('CANCELLED',
+    'BOOKED'): those are asked about instead ('unsure')."""
     words = tokens(text)
     if not words:
         return Command("unknown", [])
-    found = _keyword(words[0])
-    if found is None:
+    first, rest = words[0], words[1:]
+    if first in KEYWORDS:
+        name, swahili = KEYWORDS[first]
+        return Command(name, rest, swahili, first)
+    if first in NOT_KEYWORDS:
         return Command("unknown", words)
-    name, swahili = found
-    return Command(name, words[1:], swahili)
+    slipped = _keyword_near(first, _one_slip)
+    if slipped is not None:
+        name, swahili = KEYWORDS[slipped]
+        if name in CHANGES and not _only_arguments(name, rest):
+            name = "unsure"
+        return Command(name, rest, swahili, slipped)
+    longer = _keyword_near(first, _extends)
+    if longer is not None:
+        name, swahili = KEYWORDS[longer]
+        return Command("help" if name == "help" else "unsure", rest, swahili, longer)
+    return Command("unknown", words)
+
+
+def _keyword_near(word: str, near: Callable[[str, str], bool]) -> str | None:
+    """The (longest) keyword `word` is near, when those it is near all mean one command."""
+    found = [k for k in KEYWORDS if len(k) >= SLIP_MIN and near(word, k)]
+    if len({KEYWORDS[k][0] for k in found}) != 1:
+        return None
+    return max(found, key=len)
+
+
+def _one_slip(typed: str, keyword: str) -> bool:
+    """One letter wrong, one missing, or two neighbours swapped."""
+    if len(typed) == len(keyword) - 1:
+        return any(keyword[:i] + keyword[i + 1 :] == typed for i in range(len(keyword)))
+    if len(typed) != len(keyword):
+        return False
+    wrong = [i for i, (a, b) in enumerate(zip(typed, keyword, strict=True)) if a != b]
+    if len(wrong) == 1:
+        return True
+    return (
+        len(wrong) == 2
+        and wrong[1] == wrong[0] + 1
+        and typed[wrong[0]] == keyword[wrong[1]]
+        and typed[wrong[1]] == keyword[wrong[0]]
+    )
+
+
+def _extends(typed: str, keyword: str) -> bool:
+    """A longer word: the keyword with more after it ('CANCELLED') or a letter added."""
+    if len(typed) <= len(keyword):
+        return False
+    return typed.startswith(keyword) or (
+        len(typed) == len(keyword) + 1
+        and any(typed[:i] + typed[i + 1 :] == keyword for i in range(len(typed)))
+    )
+
+
+def _only_arguments(name: str, rest: list[str]) -> bool:
+    """Nothing follows but what the command takes: numbers, or a language for LANG."""
+    if name == "lang":
+        return bool(rest) and all(w in LANGUAGE_WORDS for w in rest)
+    return all(w.isdigit() for w in rest)
 
 
 # --------------------------------------------------------------------------- handling
@@ -331,6 +401,17 @@ def _stranger(ctx: Context) -> None:
 
 def _help(ctx: Context, _person: Entrepreneur) -> None:
     ctx.say("help")
+
+
+def _unsure(ctx: Context, _person: Entrepreneur) -> None:
+    """A word like a keyword: what to send to do it (with only the arguments the command
+    takes), and nothing done."""
+    keyword, words = ctx.command.keyword, ctx.command.words
+    if KEYWORDS[keyword][0] in CHANGES:
+        words = [w for w in words if w.isdigit() or w in LANGUAGE_WORDS]
+    else:
+        words = [w.lower() for w in words]
+    ctx.say("did_you_mean", keyword=keyword, example=" ".join([keyword, *words]))
 
 
 def _unknown(ctx: Context, _person: Entrepreneur) -> None:
@@ -798,6 +879,7 @@ def _language(ctx: Context, person: Entrepreneur) -> None:
 HANDLERS = {
     "help": _help,
     "unknown": _unknown,
+    "unsure": _unsure,
     "bal": _balance,
     "find": _find,
     "more": _more,

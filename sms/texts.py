@@ -122,7 +122,15 @@ DUPLICATE_TOLERABLE = frozenset({"login_code", "reply", "session_recorded", "vou
 
 # The longest a free-text value may be inside a message, in septets (an extension character such
 # as [ takes two); longer ones are cut (with no ellipsis: "..." would cost three characters).
-PARAM_LIMITS = {"provider": 28, "name": 20, "topic": 40, "trade": 28, "area": 16, "text": 20}
+PARAM_LIMITS = {
+    "provider": 28,
+    "name": 20,
+    "topic": 40,
+    "trade": 28,
+    "area": 16,
+    "text": 20,
+    "example": 30,
+}
 
 
 def _clean(params: dict[str, Any]) -> dict[str, str]:
@@ -153,6 +161,12 @@ REPLIES: dict[str, dict[str, str]] = {
         "BAL, FIND tailoring, BOOK 40217.",
         "sw": 'Ujuzi: hatukuelewa "{text}". Tuma MSAADA kupata orodha ya maagizo, mfano SALIO, '
         "TAFUTA ushonaji, CHAGUA 40217.",
+    },
+    "did_you_mean": {
+        "en": "Ujuzi: did you mean {keyword}? Nothing was done. To do it, send {example}. Send "
+        "HELP for all commands.",
+        "sw": "Ujuzi: ulimaanisha {keyword}? Hakuna kilichofanyika. Kufanya hivyo, tuma "
+        "{example}. Tuma MSAADA kwa maagizo yote.",
     },
     "not_registered": {
         "en": "Ujuzi: this number has no training voucher yet. Vouchers come from a training "

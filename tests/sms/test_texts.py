@@ -36,6 +36,8 @@ LONG = {
     "reason": "vipindi vimekwisha",
     "stars": "5",
     "count": "12",
+    "keyword": "UNSUBSCRIBE",
+    "example": "CHAGUA 40217 1234567890 PLEASE HELP ME",
     "kind": "institute",
     "rating": ", 4.5*",
     "tcode": "motor-mechanics",
