@@ -6,6 +6,22 @@ report says which refresh it shows (`as_of`). Date filters work by issue month. 
 arranges the few aggregated rows into tables. The dashboard page, its CSV files and the JSON endpoint all render
 the same `Report`, and every figure passes through `suppress()` on its way in, so a group of fewer
 than five entrepreneurs reads `<5` the same way everywhere.
+
+Privacy, in two steps applied to every table the funder sees:
+
+1. `suppress()`: every figure about 1-4 entrepreneurs reads `<5`.
+2. `complementary()`: in a breakdown (rows that add up to a total: by trade, region, gender, age
+   band, provider kind, month, provider; ratings too, though no total of them is shown today), a
+   hidden row could be worked out by subtraction, the total less the rows shown. So while the hidden rows of a breakdown cover
+   fewer than five entrepreneurs together (one hidden row always does), the smallest row still
+   shown is hidden too, every figure of it, and reads `hidden`. Whatever is subtracted then
+   describes five or more people at once and no single row. In the monthly trend each column
+   counts different events, so each column is a breakdown of its own.
+
+What this does not prevent: differencing across filters. Two filtered views (all regions and all
+but one, two date ranges a month apart) can still be compared to learn about a small group.
+Suppressing for that would mean tracking what each funder has already seen; this module applies
+the standard per-table rule only.
 """
 
 from __future__ import annotations
@@ -35,20 +51,39 @@ from ..services.stats_rollup import AGE_BANDS
 
 SMALL_GROUP = 5
 SUPPRESSED = "<5"
+HIDDEN = "hidden"  # withheld so that a `<5` row of the same breakdown cannot be worked out
+MARKERS = {
+    SUPPRESSED: f"a figure about fewer than {SMALL_GROUP} entrepreneurs",
+    HIDDEN: "withheld so that a <5 figure of the same table cannot be worked out from the totals",
+}
 TOP_PROVIDERS = 10
 
 Cell = int | float | str | None
 
 
 def suppress(value: Cell, entrepreneurs: int) -> Cell:
-    """The one privacy rule: a figure about 1-4 entrepreneurs is shown as `<5`.
+    """The first privacy rule: a figure about 1-4 entrepreneurs is shown as `<5`.
 
     Used for every figure of the page, the CSV and the JSON, so they always agree. A group of nobody
-    reveals nobody and keeps its value.
+    reveals nobody and keeps its value. Breakdowns then apply `complementary()`.
     """
     if 0 < entrepreneurs < SMALL_GROUP:
         return SUPPRESSED
     return value
+
+
+def complementary(people: Sequence[int]) -> set[int]:
+    """The rows of a breakdown to hide, given how many entrepreneurs each row covers.
+
+    The rows about 1-4 entrepreneurs (those `suppress()` hides), then, while the hidden rows cover
+    fewer than five together, the smallest row still shown (ties: the first in the table). Rows
+    about nobody reveal nobody and are never needed as a complement.
+    """
+    hidden = {i for i, n in enumerate(people) if 0 < n < SMALL_GROUP}
+    shown = sorted((n, i) for i, n in enumerate(people) if n >= SMALL_GROUP)
+    while hidden and sum(people[i] for i in hidden) < SMALL_GROUP and shown:
+        hidden.add(shown.pop(0)[1])
+    return hidden
 
 
 # --------------------------------------------------------------------------- the report
@@ -237,6 +272,20 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _hide_complements(
+    table: Table, people: Sequence[int], columns: Iterable[str] | None = None
+) -> None:
+    """Hide the figures of the rows `complementary()` adds to the `<5` ones: every figure of the
+    row, or only `columns` when each column is a breakdown of its own."""
+    keys = list(columns) if columns is not None else [c.key for c in table.columns]
+    labels = {c.key for c in table.columns if c.kind == "text"}
+    for i in complementary(people):
+        row = table.rows[i]
+        for key in keys:
+            if key not in labels and row[key] != SUPPRESSED:
+                row[key] = HIDDEN
+
+
 def _headline(scope: _Scope, sums: dict[str, Any]) -> Table:
     people = int(sums["people"])
     issued = int(sums["vouchers"])
@@ -327,9 +376,11 @@ def _breakdown(
     keys = list(found)
     if order:
         keys = [k for k in order if k in found] + [k for k in found if k not in order]
+    people_by_row: list[int] = []
     for group in keys:
         r = found[group]
         people = int(r["people"])
+        people_by_row.append(people)
         figures: dict[str, Cell] = {
             "entrepreneurs": people,
             "issued": r["vouchers"],
@@ -341,6 +392,7 @@ def _breakdown(
             "completion_rate_pct": _percent(r["status_completed"], r["vouchers"]),
         }
         table.rows.append({"group": group, **{k: suppress(v, people) for k, v in figures.items()}})
+    _hide_complements(table, people_by_row)
     return table
 
 
@@ -367,8 +419,10 @@ def _provider_choice(scope: _Scope) -> Table:
         note="Preference index = share of bookings / share of times shown; above 1 means picked "
         "more often than shown. Every booking counts, including those later switched.",
     )
+    people_by_row: list[int] = []
     for kind in ProviderKind:
         n, _total, people = bookings.get(kind.value, (0, 0, 0))
+        people_by_row.append(people)
         switched = switches.get(kind.value, (0, 0, 0))[0]
         shown = impressions.get(kind.value, (0, 0, 0))[0]
         booking_share = n / total_bookings if total_bookings else None
@@ -390,6 +444,7 @@ def _provider_choice(scope: _Scope) -> Table:
         table.rows.append(
             {"kind": kind.value, **{k: suppress(v, people) for k, v in figures.items()}}
         )
+    _hide_complements(table, people_by_row)
     return table
 
 
@@ -406,15 +461,20 @@ def _monthly(scope: _Scope) -> Table:
             Column("value_paid_minor", "Value paid to providers", "money"),
         ],
         chart=Chart("line", "month", ("issued", "booked", "sessions_confirmed")),
-        note="Each figure is shown as <5 when it concerns fewer than 5 entrepreneurs.",
+        note="Each figure is shown as <5 when it concerns fewer than 5 entrepreneurs, and the "
+        "next-smallest month of that column as hidden when the <5 months could otherwise be "
+        "worked out from the totals.",
     )
     months = sorted(set(issued) | set(booked) | set(confirmed) | set(paid))
     none = (0, 0, 0)
+    people: dict[str, list[int]] = {c.key: [] for c in table.columns[1:]}
     for month in months:
         i_n, _it, i_p = issued.get(month, none)
         b_n, _bt, b_p = booked.get(month, none)
         c_n, _ct, c_p = confirmed.get(month, none)
         _pn, p_v, p_p = paid.get(month, none)
+        for key, who in zip(people, (i_p, b_p, c_p, p_p), strict=True):
+            people[key].append(who)
         table.rows.append(
             {
                 "month": month,
@@ -424,6 +484,8 @@ def _monthly(scope: _Scope) -> Table:
                 "value_paid_minor": suppress(p_v, p_p),
             }
         )
+    for key, who_by_month in people.items():  # each column counts events of its own
+        _hide_complements(table, who_by_month, [key])
     return table
 
 
@@ -468,8 +530,10 @@ def _ratings(scope: _Scope) -> Table:
         ],
         chart=Chart("bar", "kind", ("average_stars",)),
     )
+    people_by_row: list[int] = []
     for kind in ProviderKind:
         n, stars, people = found.get(kind.value, (0, 0, 0))
+        people_by_row.append(people)
         table.rows.append(
             {
                 "kind": kind.value,
@@ -477,6 +541,7 @@ def _ratings(scope: _Scope) -> Table:
                 "average_stars": suppress(round(stars / n, 2) if n else None, people),
             }
         )
+    _hide_complements(table, people_by_row)
     return table
 
 
@@ -524,6 +589,7 @@ def _top_providers(scope: _Scope) -> Table:
                 "completed": suppress(int(n), int(people)),
             }
         )
+    _hide_complements(table, [int(people) for *_row, people in rows])
     return table
 
 
@@ -600,6 +666,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "as_of": as_of_text(report) or None,
         "issue_months": dict(zip(("from", "to"), report.filters.months, strict=True)),
         "suppressed_below": SMALL_GROUP,
+        "markers": MARKERS,
         "headline": headline_dict(report),
         "tables": {
             t.key: {

@@ -1,5 +1,5 @@
 /* Draws each dashboard chart from the JSON block beside it (no inline script: CSP default-src 'self').
-   The numbers are the table's own; a figure hidden as <5 is a gap in the chart. */
+   The numbers are the table's own; a figure hidden (<5, or hidden with one) is a gap in the chart. */
 (function () {
   "use strict";
   var COLOURS = ["#0b6b3a", "#d98e04", "#2a6fb0", "#a12a1d", "#6b4fa0"];

@@ -169,7 +169,9 @@ def test_the_charts_draw_the_tables_numbers(
     assert monthly["type"] == "line"
     assert monthly["labels"] == ["2024-11", "2025-03", "2025-04"]
     issued = next(d for d in monthly["datasets"] if d["label"] == "Vouchers issued")
-    assert issued["data"] == [None, 14, 0]  # the hidden <5 month is a gap, not a number
+    # The <5 month is a gap, not a number, and so is the month that would give it away (the
+    # headline's 15 issued less 14 would leave 1).
+    assert issued["data"] == [None, None, 0]
     choice = parsed.charts["chart-provider_choice"]
     assert choice["type"] == "bar"
     shares = [row["booking_share_pct"] for row in body["tables"]["provider_choice"]["rows"]]
@@ -287,3 +289,27 @@ def test_the_page_csv_and_json_all_say_the_figures_are_as_of_the_last_refresh(
     assert "Showing vouchers issued from 2025-03 on." in only_from
     unfiltered = client.get(base).get_data(as_text=True)
     assert "Showing vouchers issued in any month." in unfiltered
+
+
+def test_the_page_and_csv_hide_the_row_that_would_give_a_small_group_away(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    """Nine women, two of them in Mombasa: Nairobi's seven would tell Mombasa's two by subtraction."""
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    html = client.get(base, query_string={"gender": "female"}).get_data(as_text=True)
+    parsed = Tables()
+    parsed.feed(html)
+    region = {row[0]: row[1:] for row in parsed.tables["by_region"][1:]}
+    assert set(region["Mombasa"]) == {"<5"}
+    assert set(region["Nairobi"]) == {"hidden"}
+    assert "next-smallest group of that table reads <em>hidden</em>" in html
+
+    by_region = client.get(f"{base}/by_region.csv", query_string={"gender": "female"})
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(by_region.get_data(as_text=True)))}
+    figures = [c for c in rows["nairobi"] if c not in ("group", "as_of")]
+    assert figures and {rows["nairobi"][c] for c in figures} == {"hidden"}
+    everything = client.get(f"{base}/stats.csv", query_string={"gender": "female"})
+    long_form = list(csv.DictReader(io.StringIO(everything.get_data(as_text=True))))
+    nairobi = {r["value"] for r in long_form if (r["table"], r["row"]) == ("by_region", "nairobi")}
+    assert nairobi == {"hidden"}

@@ -121,12 +121,11 @@ def test_breakdowns_by_gender_region_and_age_band_hide_small_groups(
         "completion_rate_pct": 0.0,
     }
     region = _rows(body, "by_region", "group")
-    assert region["nairobi"]["entrepreneurs"] == 12
-    assert region["nairobi"]["value_redeemed_minor"] == 2_900_000
-    assert region["nairobi"]["redemption_rate_pct"] == 60.4
-    assert region["nairobi"]["completion_rate_pct"] == 50.0
     for small in ("mombasa", "kisumu"):  # two entrepreneurs and one
         assert set(region[small].values()) == {small, "<5"}
+    # Together they are three people: the 15 of the headline less Nairobi's 12 would tell their
+    # figures, so Nairobi is hidden too.
+    assert set(region["nairobi"].values()) == {"nairobi", "hidden"}
     age = _rows(body, "by_age_band", "group")
     assert list(age) == ["under 25", "25-34", "45-54", "55 and over"]
     assert age["25-34"] == {
@@ -140,9 +139,10 @@ def test_breakdowns_by_gender_region_and_age_band_hide_small_groups(
         "redemption_rate_pct": 85.7,
         "completion_rate_pct": 85.7,
     }
-    assert age["45-54"]["redemption_rate_pct"] == 25.0
     assert set(age["under 25"].values()) == {"under 25", "<5"}
     assert set(age["55 and over"].values()) == {"55 and over", "<5"}
+    # Three people under 25 and over 54: the next-smallest band (five men aged 45) is hidden too.
+    assert set(age["45-54"].values()) == {"45-54", "hidden"}
     trade = _rows(body, "by_trade", "group")
     assert trade["tailoring"]["issued"] == 15
 
@@ -161,7 +161,7 @@ def test_monthly_trend_counts_each_month_and_hides_small_ones(
         },
         {
             "month": "2025-03",
-            "issued": 14,
+            "issued": "hidden",  # the headline's 15 less 14 would give November's one voucher
             "booked": 13,
             "sessions_confirmed": 23,
             "value_paid_minor": 0,
@@ -191,16 +191,25 @@ def test_payment_speed_ratings_and_top_providers(
         }
     ]
     rating = _rows(body, "ratings", "kind")
-    assert rating["craft_worker"] == {
-        "kind": "craft_worker",
-        "ratings": 6,
-        "average_stars": round(26 / 6, 2),
-    }
     assert rating["institute"] == {
         "kind": "institute",
         "ratings": "<5",
         "average_stars": "<5",
     }  # four raters
+    assert rating["craft_worker"] == {  # six raters, hidden with the four
+        "kind": "craft_worker",
+        "ratings": "hidden",
+        "average_stars": "hidden",
+    }
+    women = _rows(
+        _json(client, build.api_key(), dataset.programme.id, gender="female"), "ratings", "kind"
+    )
+    assert women["craft_worker"] == {
+        "kind": "craft_worker",
+        "ratings": 6,
+        "average_stars": round(26 / 6, 2),
+    }
+    assert women["institute"]["ratings"] == 0  # nobody hidden, nothing to complement
     assert body["tables"]["top_providers"]["rows"] == [
         {
             "provider_number": dataset.craft_worker.number,
@@ -227,8 +236,8 @@ def test_filters_narrow_every_figure(
     )
     choice = _rows(men, "provider_choice", "kind")
     assert choice["craft_worker"]["bookings"] == "<5"  # B0 alone
-    assert choice["institute"]["bookings"] == 5
-    assert choice["institute"]["impressions"] == 10  # the men's own lists only
+    assert choice["institute"]["bookings"] == "hidden"  # else its share would tell B0's
+    assert set(choice["institute"].values()) == {"institute", "hidden"}
 
     recent = _json(
         client, token, dataset.programme.id, **{"from": "2025-03-01", "to": "2025-03-31"}
@@ -337,3 +346,79 @@ def test_an_empty_programme_reports_zeros_without_failing(
     assert body["headline"]["issued"] == 0
     assert body["headline"]["redemption_rate_pct"] is None
     assert body["tables"]["monthly"]["rows"] == []
+
+
+@pytest.mark.parametrize(
+    ("people", "hidden"),
+    [
+        ([12, 2], {0, 1}),  # one small row: the other is hidden with it
+        ([12, 2, 1], {0, 1, 2}),  # two small rows of three people: not enough together
+        ([20, 9, 6, 3], {2, 3}),  # the smallest row shown goes, not the largest
+        ([20, 3, 4], {1, 2}),  # two small rows of seven people together are enough
+        ([20, 6, 6, 1], {1, 3}),  # a tie: the first in the table
+        ([20, 0, 2], {0, 2}),  # a row about nobody reveals nothing and hides nothing
+        ([2], {0}),
+        ([9, 5, 0], set()),
+        ([], set()),
+    ],
+)
+def test_complementary_suppression_hides_rows_until_the_hidden_cover_five_people(
+    people: list[int], hidden: set[int]
+) -> None:
+    assert stats.complementary(people) == hidden
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"gender": "female"}, {"gender": "male"}, {"region": "nairobi"}]
+)
+def test_no_hidden_row_can_be_worked_out_from_the_totals(
+    dataset: Dataset, build: Builders, client: FlaskClient, query: dict[str, str]
+) -> None:
+    body = _json(client, build.api_key(), dataset.programme.id, **query)
+    head = body["headline"]
+    partitions = {  # column of a breakdown -> the headline figure its rows add up to
+        "entrepreneurs": "entrepreneurs",
+        "issued": "issued",
+        "completed": "completed",
+        "value_issued_minor": "value_issued_minor",
+        "value_redeemed_minor": "value_redeemed_minor",
+    }
+    assert not isinstance(head["entrepreneurs"], str)
+    small_groups = 0
+    for key in ("by_trade", "by_region", "by_gender", "by_age_band"):
+        rows = body["tables"][key]["rows"]
+        small_groups += sum(r["entrepreneurs"] == "<5" for r in rows)
+        for column, total in partitions.items():
+            hidden = [r for r in rows if isinstance(r[column], str)]
+            if not hidden:
+                continue
+            assert len(hidden) >= 2, (query, key, column)
+            left = head[total] - sum(r[column] for r in rows if not isinstance(r[column], str))
+            if column == "entrepreneurs":  # what subtraction tells is about five people or more
+                assert left >= 5, (query, key)
+    assert small_groups  # there was something to protect
+    monthly = [r["issued"] for r in body["tables"]["monthly"]["rows"]]
+    if any(isinstance(v, str) for v in monthly) and not isinstance(head["issued"], str):
+        assert sum(isinstance(v, str) for v in monthly) >= 2, query
+    # Two kinds: one hidden means the other is too, unless it is about nobody (nothing to learn).
+    for key, count in (("provider_choice", "bookings"), ("ratings", "ratings")):
+        rows = body["tables"][key]["rows"]
+        if any(r[count] == "<5" for r in rows):
+            assert all(r[count] in ("<5", "hidden", 0) for r in rows), (query, key)
+
+
+def test_a_lone_small_region_is_not_given_away_by_the_total(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    """The reviewer's case: the women of Mombasa (two) were the nine women less Nairobi's seven."""
+    body = _json(client, build.api_key(), dataset.programme.id, gender="female")
+    assert body["headline"]["entrepreneurs"] == 9
+    region = _rows(body, "by_region", "group")
+    assert set(region) == {"nairobi", "mombasa"}
+    assert set(region["mombasa"].values()) == {"mombasa", "<5"}
+    assert set(region["nairobi"].values()) == {"nairobi", "hidden"}
+    assert body["markers"] == {
+        "<5": "a figure about fewer than 5 entrepreneurs",
+        "hidden": "withheld so that a <5 figure of the same table cannot be worked out from the "
+        "totals",
+    }

@@ -11,7 +11,9 @@ entrepreneurs, bookings, sessions, payouts, impressions and ratings, and the two
 The rules the figures follow (`queries.stats`): dates filter by issue month; bookings, sessions and
 ratings count under the voucher they belong to, impressions under the entrepreneur's voucher in the
 programme; medians are of days rounded to a tenth (half up), the precision the page shows; a
-figure about 1-4 entrepreneurs reads `<5`.
+figure about 1-4 entrepreneurs reads `<5`; in each breakdown (and each column of the monthly
+trend), while the `<5` rows cover fewer than five entrepreneurs together, the smallest row still
+shown reads `hidden` too.
 """
 
 from __future__ import annotations
@@ -240,6 +242,19 @@ def _hide(value: Any, people: int) -> Any:
     return "<5" if 0 < people < 5 else value
 
 
+def _hide_complements(rows: list[dict[str, Any]], people: list[int], columns: list[str]) -> None:
+    """While the `<5` rows cover fewer than five people together, hide the smallest row shown."""
+    hidden = [i for i, n in enumerate(people) if 0 < n < 5]
+    while hidden and sum(people[i] for i in hidden) < 5:
+        shown = [i for i, n in enumerate(people) if n >= 5 and i not in hidden]
+        if not shown:
+            return
+        smallest = min(shown, key=lambda i: (people[i], i))
+        hidden.append(smallest)
+        for column in columns:
+            rows[smallest][column] = "hidden"
+
+
 def _age_band(issued: datetime, birth_year: int) -> str:
     age = issued.year - birth_year
     for label, low, high in stats_rollup.AGE_BANDS:
@@ -324,6 +339,7 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
 
     # Provider choice, by the kind of the provider booked or shown.
     choice = []
+    choosers = []
     kind_of = {pid: p.kind for pid, p in raw.providers.items()}
     for kind in ("craft_worker", "institute"):
         mine = [b for b in bks if kind_of[b.provider_id] == kind]
@@ -343,6 +359,8 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
             "switched_to": sum(1 for b in mine if b.switched_from_id is not None),
         }
         choice.append({"kind": kind, **{k: _hide(v, who) for k, v in row.items()}})
+        choosers.append(who)
+    _hide_complements(choice, choosers, list(row))
     tables["provider_choice"] = choice
 
     # Monthly trend: the month each thing happened.
@@ -357,19 +375,28 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
     confirmed_m = per_month(confirmed, lambda s: s.confirmed_at)
     paid_m = per_month(paid, lambda s: raw.payouts[s.payout_id].paid_at)
     monthly = []
+    month_people: dict[str, list[int]] = defaultdict(list)
     for month in sorted(set(issued_m) | set(booked_m) | set(confirmed_m) | set(paid_m)):
         i, b, c, p = (m.get(month, []) for m in (issued_m, booked_m, confirmed_m, paid_m))
+        who_m = {
+            "issued": owners(i, lambda v: v.id),
+            "booked": owners(b, lambda x: x.voucher_id),
+            "sessions_confirmed": owners(c, lambda s: s.voucher_id),
+            "value_paid_minor": owners(p, lambda s: s.voucher_id),
+        }
+        for column, n in who_m.items():
+            month_people[column].append(n)
         monthly.append(
             {
                 "month": month,
-                "issued": _hide(len(i), owners(i, lambda v: v.id)),
-                "booked": _hide(len(b), owners(b, lambda x: x.voucher_id)),
-                "sessions_confirmed": _hide(len(c), owners(c, lambda s: s.voucher_id)),
-                "value_paid_minor": _hide(
-                    sum(s.value_minor for s in p), owners(p, lambda s: s.voucher_id)
-                ),
+                "issued": _hide(len(i), who_m["issued"]),
+                "booked": _hide(len(b), who_m["booked"]),
+                "sessions_confirmed": _hide(len(c), who_m["sessions_confirmed"]),
+                "value_paid_minor": _hide(sum(s.value_minor for s in p), who_m["value_paid_minor"]),
             }
         )
+    for column, by_month in month_people.items():  # each column on its own
+        _hide_complements(monthly, by_month, [column])
     tables["monthly"] = monthly
 
     # Breakdowns of the vouchers.
@@ -381,6 +408,7 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
         if order:
             keys = [k for k in order if k in groups] + [k for k in keys if k not in order]
         rows = []
+        group_people = []
         for key in keys:
             g = groups[key]
             gid = {v.id for v in g}
@@ -399,6 +427,8 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
                 "completion_rate_pct": _pct(done, len(g)),
             }
             rows.append({"group": key, **{k: _hide(x, who) for k, x in row.items()}})
+            group_people.append(who)
+        _hide_complements(rows, group_people, [c for c in rows[0] if c != "group"] if rows else [])
         return rows
 
     person = raw.people
@@ -423,6 +453,7 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
     ]
 
     rating_rows = []
+    raters = []
     for kind in ("craft_worker", "institute"):
         mine_r = [r for r in rated if kind_of[r.provider_id] == kind]
         who = owners(mine_r, lambda r: r.voucher_id)
@@ -430,6 +461,8 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
         rating_rows.append(
             {"kind": kind, "ratings": _hide(len(mine_r), who), "average_stars": _hide(average, who)}
         )
+        raters.append(who)
+    _hide_complements(rating_rows, raters, ["ratings", "average_stars"])
     tables["ratings"] = rating_rows
 
     done_by: dict[int, list[Booking]] = defaultdict(list)
@@ -437,15 +470,18 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
         if bk.status == "completed":
             done_by[bk.provider_id].append(bk)
     top = sorted(done_by, key=lambda pid: (-len(done_by[pid]), raw.providers[pid].number))
+    leaders = top[: stats.TOP_PROVIDERS]
+    trained = [owners(done_by[pid], lambda b: b.voucher_id) for pid in leaders]
     tables["top_providers"] = [
         {
             "provider_number": raw.providers[pid].number,
             "provider": raw.providers[pid].name,
             "kind": raw.providers[pid].kind,
-            "completed": _hide(len(done_by[pid]), owners(done_by[pid], lambda b: b.voucher_id)),
+            "completed": _hide(len(done_by[pid]), who),
         }
-        for pid in top[: stats.TOP_PROVIDERS]
+        for pid, who in zip(leaders, trained, strict=True)
     ]
+    _hide_complements(tables["top_providers"], trained, ["completed"])
     return {
         "headline": {k: _hide(v, people) for k, v in headline.items()},
         "tables": tables,
@@ -488,7 +524,7 @@ def test_every_figure_agrees_with_a_count_of_the_raw_rows(world: World) -> None:
         "craft_worker",
         "institute",
     }
-    hidden = 0
+    hidden = complements = 0
     for f in FILTERS:
         expected = _expected(raw, f)
         got = _reported(world.programme, f)
@@ -496,7 +532,9 @@ def test_every_figure_agrees_with_a_count_of_the_raw_rows(world: World) -> None:
         for key, rows in expected["tables"].items():
             assert got["tables"][key] == rows, (f, key)
         hidden += str(expected).count("'<5'")
+        complements += str(expected).count("'hidden'")
     assert hidden > 20  # small groups were there to hide, and they were hidden
+    assert complements > 20  # and rows that would give them away were hidden with them
     unfiltered = _reported(world.programme, stats.StatsFilter())["headline"]
     assert unfiltered["issued"] == PEOPLE
     assert isinstance(unfiltered["median_days_to_completion"], float)

@@ -46,7 +46,7 @@ openapi.add_route(
     "get",
     "/programmes/{programme_id}/stats",
     "Redemption statistics of a programme (aggregates only; groups of fewer than 5 "
-    "entrepreneurs read '<5')",
+    "entrepreneurs read '<5', and a row that would give one away reads 'hidden')",
     "admin, funder (its own programmes)",
     None,
     None,

@@ -59,7 +59,7 @@ def _filters() -> tuple[stats.StatsFilter, dict[str, Any]]:
 
 
 def chart_payload(table: stats.Table) -> dict[str, Any] | None:
-    """What the chart draws: the table's own numbers (a hidden `<5` figure is a gap)."""
+    """What the chart draws: the table's own numbers (a `<5` or `hidden` figure is a gap)."""
     if table.chart is None or not table.rows:
         return None
     labels = [
@@ -92,7 +92,7 @@ def _group_label(table_key: str, value: Any) -> str:
 
 
 def show(value: Any, kind: str, currency: str) -> str:
-    """A figure as the page prints it; `<5` and missing figures are printed as they are."""
+    """A figure as the page prints it; `<5`, `hidden` and missing figures are printed as they are."""
     if value is None:
         return "n/a"
     if isinstance(value, str):
