@@ -78,7 +78,7 @@ log = logging.getLogger(__name__)
 # with another automatic responder must not cost us an SMS per message.
 REPLY_LIMIT_PER_HOUR = 30
 LISTING_MEMORY = timedelta(days=7)  # how long a BOOK still counts as a pick from an earlier FIND
-BALANCE_NAME_MAX = 14  # a mentor's name on a line of BAL
+BALANCE_NAME_MIN = 12  # a mentor's name on a line of BAL is cut to this to fit more lines
 SMS_PART = 160  # septets in one SMS part
 LIST_NAME_MAX = 18
 REF_MIN_DIGITS = 4  # session refs have 4 to 6 digits; stars one
@@ -441,24 +441,32 @@ def _balance(ctx: Context, person: Entrepreneur) -> None:
         ctx.say("balance_none")
         return
     lang = ctx.language
-    lines = []
-    for v, provider in rows:
-        params: dict[str, Any] = {
-            "code": format_voucher_code(v.code),
-            "left": v.sessions_left,
-            "total": v.sessions_total,
-            "expiry": v.expires_at.strftime("%d/%m/%y"),
-        }
-        if v.status == VoucherStatus.ISSUED:
-            lines.append(texts.reply("balance_free", lang, **params))
-        else:
-            name = _short(provider or "?", BALANCE_NAME_MAX)
-            lines.append(texts.reply("balance_booked", lang, provider=name, **params))
+    head = texts.reply("balance_header", lang)
+
+    def lines(name_limit: int) -> list[str]:
+        out = []
+        for v, provider in rows:
+            params: dict[str, Any] = {
+                "code": format_voucher_code(v.code),
+                "left": v.sessions_left,
+                "total": v.sessions_total,
+                "expiry": v.expires_at.strftime("%d/%m/%y"),
+            }
+            if v.status == VoucherStatus.ISSUED:
+                out.append(texts.reply("balance_free", lang, **params))
+            else:
+                name = _short(provider or "?", name_limit)
+                out.append(texts.reply("balance_booked", lang, provider=name, **params))
+        return out
+
+    # Mentors' names whole when every voucher fits, shorter to fit more of them.
+    for limit in range(LIST_NAME_MAX, BALANCE_NAME_MIN - 1, -1):
+        shown = lines(limit)
+        if gsm7_length(to_gsm7("\n".join([head, *shown]))) <= SMS_PART:
+            break
     ussd = settings.ussd_code()
     body = _one_part(
-        texts.reply("balance_header", lang),
-        lines,
-        lambda more: texts.reply("balance_more", lang, count=more, ussd=ussd),
+        head, shown, lambda more: texts.reply("balance_more", lang, count=more, ussd=ussd)
     )
     ctx.send(body, "balance")
 

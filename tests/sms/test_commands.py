@@ -154,6 +154,16 @@ def test_balance_of_three_vouchers_shows_them_all(build, sms):
     assert "more" not in reply and reply.count("not booked, 4/4 left") == 3
 
 
+def test_balance_of_one_or_two_vouchers_keeps_mentors_names_whole(build, sms):
+    first = build.voucher(build.programme())
+    person = person_of(first)
+    second = build.voucher(build.programme(), phone=person.phone)
+    build.booking(first, build.provider(name="Mama Njeri Tailors"))
+    build.booking(second, build.provider(name="Chuo cha Ushonaji"))
+    (reply,) = sms(person.phone, "BAL")
+    assert "Mama Njeri Tailors, 4/4 left" in reply and "Chuo cha Ushonaji, 4/4 left" in reply
+
+
 def test_balance_with_no_voucher_says_so(build, sms):
     voucher = build.voucher()
     person = person_of(voucher)
