@@ -293,7 +293,12 @@ def _headline(scope: _Scope, sums: dict[str, Any]) -> Table:
         ("entrepreneurs", "Entrepreneurs", "count", people),
         ("issued", "Vouchers issued", "count", issued),
         ("not_yet_booked", "Not yet booked", "count", sums["status_issued"]),
-        ("booked", "Booked", "count", sums["status_booked"]),
+        (
+            "booked",
+            "Booked now, no session confirmed yet",
+            "count",
+            sums["status_booked"],
+        ),
         ("in_progress", "In progress", "count", sums["status_in_progress"]),
         ("completed", "Completed", "count", sums["status_completed"]),
         ("expired", "Expired", "count", sums["status_expired"]),
@@ -363,7 +368,7 @@ def _breakdown(
             Column("group", label, "text"),
             Column("entrepreneurs", "Entrepreneurs"),
             Column("issued", "Issued"),
-            Column("booked", "Booked"),
+            Column("ever_booked", "Ever booked"),
             Column("completed", "Completed"),
             Column("value_issued_minor", "Value issued", "money"),
             Column("value_redeemed_minor", "Value redeemed", "money"),
@@ -371,6 +376,9 @@ def _breakdown(
             Column("completion_rate_pct", "Completion rate", "percent"),
         ],
         chart=Chart("bar", "group", ("issued", "completed")),
+        note="Ever booked: vouchers booked at some time, whatever they are now (in progress, "
+        "completed, expired...); the headline's 'Booked now' counts only those still waiting "
+        "for their first confirmed session.",
     )
     found = {r["grp"]: r for r in _voucher_sums(scope, dimension) if r["vouchers"]}
     keys = list(found)
@@ -384,7 +392,7 @@ def _breakdown(
         figures: dict[str, Cell] = {
             "entrepreneurs": people,
             "issued": r["vouchers"],
-            "booked": r["ever_booked"],
+            "ever_booked": r["ever_booked"],
             "completed": r["status_completed"],
             "value_issued_minor": r["value_issued"],
             "value_redeemed_minor": r["value_redeemed"],
@@ -456,11 +464,11 @@ def _monthly(scope: _Scope) -> Table:
         [
             Column("month", "Month", "text"),
             Column("issued", "Vouchers issued"),
-            Column("booked", "Bookings made"),
+            Column("bookings", "Bookings made"),
             Column("sessions_confirmed", "Sessions confirmed"),
             Column("value_paid_minor", "Value paid to providers", "money"),
         ],
-        chart=Chart("line", "month", ("issued", "booked", "sessions_confirmed")),
+        chart=Chart("line", "month", ("issued", "bookings", "sessions_confirmed")),
         note="Each figure is shown as <5 when it concerns fewer than 5 entrepreneurs, and the "
         "next-smallest month of that column as hidden when the <5 months could otherwise be "
         "worked out from the totals.",
@@ -479,7 +487,7 @@ def _monthly(scope: _Scope) -> Table:
             {
                 "month": month,
                 "issued": suppress(i_n, i_p),
-                "booked": suppress(b_n, b_p),
+                "bookings": suppress(b_n, b_p),
                 "sessions_confirmed": suppress(c_n, c_p),
                 "value_paid_minor": suppress(p_v, p_p),
             }
@@ -703,26 +711,44 @@ def _csv_cell(value: Cell) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+def csv_context(report: Report) -> dict[str, str]:
+    """What every CSV row says about its figures: when they were rolled up (`as_of`, UTC), the
+    issue months the dates cover (the filter works by whole months) and the region, trade and
+    gender filters; an empty cell means any."""
+    first, last = report.filters.months
+    f = report.filters
+    context = {
+        "as_of": as_of_text(report),
+        "issue_month_from": first,
+        "issue_month_to": last,
+        "region_filter": f.region,
+        "trade_filter": f.trade,
+        "gender_filter": f.gender,
+    }
+    return {key: _csv_cell(value) for key, value in context.items()}
+
+
 def table_csv(report: Report, table: Table) -> str:
-    """One table; every row says when the figures were rolled up (`as_of`, UTC)."""
+    """One table, a row per row; each row ends with `csv_context()` (when, which period, which
+    filters), so a file read on its own, or several files joined, still says what it counts."""
     out = io.StringIO()
     writer = csv.writer(out)
-    as_of = as_of_text(report)
+    context = csv_context(report)
     if table.key == "headline":
-        writer.writerow(["key", "figure", "value", "as_of"])
+        writer.writerow(["key", "figure", "value", *context])
     else:
-        writer.writerow([*(c.key for c in table.columns), "as_of"])
+        writer.writerow([*(c.key for c in table.columns), *context])
     for row in table_rows(table):
-        writer.writerow([*(_csv_cell(v) for v in row.values()), as_of])
+        writer.writerow([*(_csv_cell(v) for v in row.values()), *context.values()])
     return out.getvalue()
 
 
 def report_csv(report: Report) -> str:
-    """Every table in one file, long form: table, row, column, value, and when rolled up."""
+    """Every table in one file, long form: table, row, column, value, then `csv_context()`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    as_of = as_of_text(report)
-    writer.writerow(["programme_id", "table", "row", "column", "value", "as_of"])
+    context = csv_context(report)
+    writer.writerow(["programme_id", "table", "row", "column", "value", *context])
     for table in report.all_tables:
         label_key = "key" if table.key == "headline" else table.columns[0].key
         for row in table_rows(table):
@@ -736,7 +762,7 @@ def report_csv(report: Report) -> str:
                         _csv_cell(row[label_key]),
                         key,
                         _csv_cell(value),
-                        as_of,
+                        *context.values(),
                     ]
                 )
     return out.getvalue()

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from marketplace.queries import stats
 from marketplace.web.funder import show
 from tests.builders import Builders
 
@@ -78,6 +79,10 @@ class Tables(HTMLParser):
             self._cell.append(data)
         if self._chart:
             self._text += data
+
+
+def report_columns(dataset: Dataset, table: str) -> list[stats.Column]:
+    return stats.programme_stats(dataset.programme).table(table).columns
 
 
 def _api(client: FlaskClient, build: Builders, programme_id: int, **params: str) -> Any:
@@ -188,8 +193,16 @@ def test_the_csv_downloads_carry_the_json_figures(
     assert answer.mimetype == "text/csv"
     assert "attachment" in answer.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    context = {
+        "as_of": body["as_of"],
+        "issue_month_from": "",
+        "issue_month_to": "",
+        "region_filter": "",
+        "trade_filter": "",
+        "gender_filter": "female",
+    }
     assert rows == [
-        {**{k: "" if v is None else str(v) for k, v in row.items()}, "as_of": body["as_of"]}
+        {**{k: "" if v is None else str(v) for k, v in row.items()}, **context}
         for row in body["tables"]["by_age_band"]["rows"]
     ]
     head = list(
@@ -307,9 +320,70 @@ def test_the_page_and_csv_hide_the_row_that_would_give_a_small_group_away(
 
     by_region = client.get(f"{base}/by_region.csv", query_string={"gender": "female"})
     rows = {r["group"]: r for r in csv.DictReader(io.StringIO(by_region.get_data(as_text=True)))}
-    figures = [c for c in rows["nairobi"] if c not in ("group", "as_of")]
+    figures = [c.key for c in report_columns(dataset, "by_region")[1:]]
     assert figures and {rows["nairobi"][c] for c in figures} == {"hidden"}
     everything = client.get(f"{base}/stats.csv", query_string={"gender": "female"})
     long_form = list(csv.DictReader(io.StringIO(everything.get_data(as_text=True))))
     nairobi = {r["value"] for r in long_form if (r["table"], r["row"]) == ("by_region", "nairobi")}
     assert nairobi == {"hidden"}
+
+
+def test_booked_now_and_ever_booked_are_told_apart_on_the_page_csv_and_json(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    body = _api(client, build, dataset.programme.id)
+    by_gender = body["tables"]["by_gender"]
+    labels = {c["key"]: c["label"] for c in by_gender["columns"]}
+    assert labels["ever_booked"] == "Ever booked" and "booked" not in labels
+    assert body["headline"]["booked"] == 1  # C0 alone waits for a first confirmed session
+    assert {row["group"]: row["ever_booked"] for row in by_gender["rows"]} == {
+        "female": 7,
+        "male": 5,
+    }
+    assert {c["key"] for c in body["tables"]["monthly"]["columns"]} >= {"bookings"}
+
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    parsed = Tables()
+    html = client.get(base).get_data(as_text=True)
+    parsed.feed(html)
+    headline = {row[0]: row[1] for row in parsed.tables["headline"][1:]}
+    assert headline["Booked now, no session confirmed yet"] == "1"
+    assert "Booked" not in headline
+    assert parsed.tables["by_gender"][0][3] == "Ever booked"
+    assert "Ever booked: vouchers booked at some time" in html
+
+    header = client.get(f"{base}/by_gender.csv").get_data(as_text=True).splitlines()[0]
+    assert header.split(",")[:4] == ["group", "entrepreneurs", "issued", "ever_booked"]
+    head = list(
+        csv.DictReader(io.StringIO(client.get(f"{base}/headline.csv").get_data(as_text=True)))
+    )
+    booked = next(r for r in head if r["key"] == "booked")
+    assert booked["figure"] == "Booked now, no session confirmed yet"
+
+
+def test_every_csv_row_says_which_issue_months_and_filters_it_counts(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    base = f"/funder/programmes/{dataset.programme.id}"
+    query = {"from": "2025-03-15", "to": "2025-04-02", "region": "nairobi", "gender": "female"}
+    expected = {
+        "issue_month_from": "2025-03",  # the dates are widened to whole issue months
+        "issue_month_to": "2025-04",
+        "region_filter": "nairobi",
+        "trade_filter": "",
+        "gender_filter": "female",
+    }
+    for path in ("stats.csv", "headline.csv", "by_trade.csv", "monthly.csv"):
+        text = client.get(f"{base}/{path}", query_string=query).get_data(as_text=True)
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert rows, path
+        for row in rows:
+            assert {k: row[k] for k in expected} == expected, path
+    unfiltered = list(
+        csv.DictReader(io.StringIO(client.get(f"{base}/stats.csv").get_data(as_text=True)))
+    )
+    assert {
+        (r["issue_month_from"], r["issue_month_to"], r["gender_filter"]) for r in unfiltered
+    } == {("", "", "")}

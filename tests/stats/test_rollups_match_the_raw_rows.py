@@ -380,7 +380,7 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
         i, b, c, p = (m.get(month, []) for m in (issued_m, booked_m, confirmed_m, paid_m))
         who_m = {
             "issued": owners(i, lambda v: v.id),
-            "booked": owners(b, lambda x: x.voucher_id),
+            "bookings": owners(b, lambda x: x.voucher_id),
             "sessions_confirmed": owners(c, lambda s: s.voucher_id),
             "value_paid_minor": owners(p, lambda s: s.voucher_id),
         }
@@ -390,7 +390,7 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
             {
                 "month": month,
                 "issued": _hide(len(i), who_m["issued"]),
-                "booked": _hide(len(b), who_m["booked"]),
+                "bookings": _hide(len(b), who_m["bookings"]),
                 "sessions_confirmed": _hide(len(c), who_m["sessions_confirmed"]),
                 "value_paid_minor": _hide(sum(s.value_minor for s in p), who_m["value_paid_minor"]),
             }
@@ -419,7 +419,7 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
             row = {
                 "entrepreneurs": who,
                 "issued": len(g),
-                "booked": sum(1 for v in g if v.booked_at is not None),
+                "ever_booked": sum(1 for v in g if v.booked_at is not None),
                 "completed": done,
                 "value_issued_minor": issued_value,
                 "value_redeemed_minor": redeemed,
