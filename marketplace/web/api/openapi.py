@@ -20,7 +20,7 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         "List programmes (a funder key sees its own)",
         "admin, funder",
         None,
-        None,
+        s.ProgrammeList,
         200,
         None,
     ),
@@ -44,7 +44,7 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         200,
         None,
     ),
-    ("get", "/providers", "List providers", "admin", None, None, 200, s.ProviderQuery),
+    ("get", "/providers", "List providers", "admin", None, s.ProviderPage, 200, s.ProviderQuery),
     (
         "post",
         "/providers",
@@ -82,7 +82,7 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         "Find an entrepreneur by ?phone=",
         "admin",
         None,
-        None,
+        s.EntrepreneurList,
         200,
         s.EntrepreneurQuery,
     ),
@@ -116,7 +116,7 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         201,
         None,
     ),
-    ("get", "/vouchers", "List vouchers", "admin", None, None, 200, s.VoucherQuery),
+    ("get", "/vouchers", "List vouchers", "admin", None, s.VoucherPage, 200, s.VoucherQuery),
     ("get", "/vouchers/{code}", "One voucher", "admin", None, s.VoucherOut, 200, None),
     (
         "post",
@@ -134,7 +134,7 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         "List sessions (needs_review=true for the review queue)",
         "admin",
         None,
-        None,
+        s.SessionPage,
         200,
         s.SessionQuery,
     ),
@@ -148,7 +148,7 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         200,
         None,
     ),
-    ("get", "/payouts", "Payout runs", "admin", None, None, 200, None),
+    ("get", "/payouts", "Payout runs", "admin", None, s.PayoutRunList, 200, None),
     ("post", "/payouts", "Run a payout", "admin", s.PayoutRunIn, s.PayoutRunOut, 201, None),
     (
         "get",
@@ -181,6 +181,19 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         None,
     ),
 ]
+
+# Routes that answer a second success status with the same body: (method, path) -> status, when.
+ALSO_ANSWERS: dict[tuple[str, str], tuple[int, str]] = {
+    ("post", "/programmes/{programme_id}/vouchers"): (
+        200,
+        "This `ref` was sent before: the voucher issued then, and nothing issued now.",
+    ),
+    ("post", "/programmes/{programme_id}/vouchers/import"): (
+        200,
+        "Nothing new issued: every row was issued before (the same file sent again). "
+        "201 when at least one row was issued now.",
+    ),
+}
 
 _INT_PARAMS = {
     "programme_id",
@@ -269,13 +282,17 @@ def build_spec() -> dict[str, Any]:
                 "content": {"text/csv": {"schema": {"type": "string"}}},
             }
         elif response is not None:
-            ok = {"description": "OK", "content": {"application/json": {"schema": response}}}
+            description = "Created" if status == 201 else "OK"
+            ok = {"description": description, "content": {"application/json": {"schema": response}}}
         else:
             ok = {
                 "description": "OK",
                 "content": {"application/json": {"schema": {"type": "object"}}},
             }
         op["responses"][str(status)] = ok
+        if (method, path) in ALSO_ANSWERS:
+            other, when = ALSO_ANSWERS[(method, path)]
+            op["responses"][str(other)] = {**ok, "description": when}
         err = {
             "description": "Error",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

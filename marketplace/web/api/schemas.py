@@ -303,5 +303,245 @@ class StatsQuery(Schema):
             raise ValidationError("'from' must not be after 'to'.", "from")
 
 
+# --------------------------------------------------------------------------- lists
+
+
+class ProgrammeList(Schema):
+    items = fields.List(fields.Nested(ProgrammeOut), required=True)
+
+
+class EntrepreneurList(Schema):
+    items = fields.List(
+        fields.Nested(EntrepreneurOut),
+        required=True,
+        metadata={"description": "the entrepreneur with that phone, or none"},
+    )
+
+
+class PayoutRunList(Schema):
+    items = fields.List(
+        fields.Nested(PayoutRunOut),
+        required=True,
+        metadata={"description": "the latest 100 runs, newest first"},
+    )
+
+
 class Page(Schema):
-    next_after_id = fields.Integer(allow_none=True)
+    """One page of a list in id order; ask for the next with `after_id=<next_after_id>`."""
+
+    next_after_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the last id of a full page; null when there is no next page"},
+    )
+
+
+class ProviderPage(Page):
+    items = fields.List(fields.Nested(ProviderOut), required=True)
+
+
+class VoucherPage(Page):
+    items = fields.List(fields.Nested(VoucherOut), required=True)
+
+
+class SessionPage(Page):
+    items = fields.List(fields.Nested(SessionOut), required=True)
+
+
+# --------------------------------------------------------------------------- statistics
+# What GET /programmes/{id}/stats answers (`queries.stats.to_json`); documentation only.
+
+_HIDDEN_MARKERS = ["<5", "hidden"]
+
+
+def _figure(description: str) -> fields.Raw:
+    """A figure: a number, null when it cannot be worked out (a rate of nothing), or a marker:
+    `<5` (about fewer than 5 entrepreneurs) or `hidden` (would give a `<5` figure away)."""
+    return fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": description,
+            "anyOf": [{"type": "number"}, {"type": "string", "enum": _HIDDEN_MARKERS}],
+        },
+    )
+
+
+def _label(description: str) -> fields.String:
+    return fields.String(required=True, metadata={"description": description})
+
+
+class StatsProgramme(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    funder = fields.String(required=True)
+    currency = fields.String(required=True)
+
+
+class StatsFilters(Schema):
+    date_from = fields.Date(required=True, allow_none=True, data_key="from")
+    date_to = fields.Date(required=True, allow_none=True, data_key="to")
+    region = fields.String(required=True, allow_none=True)
+    trade = fields.String(required=True, allow_none=True)
+    gender = fields.String(required=True, allow_none=True)
+
+
+class StatsIssueMonths(Schema):
+    """The dates widened to whole issue months (YYYY-MM): what the figures count."""
+
+    month_from = fields.String(required=True, allow_none=True, data_key="from")
+    month_to = fields.String(required=True, allow_none=True, data_key="to")
+
+
+class StatsHeadline(Schema):
+    entrepreneurs = _figure("Entrepreneurs")
+    issued = _figure("Vouchers issued")
+    not_yet_booked = _figure("Not yet booked: vouchers in state issued")
+    booked = _figure(
+        "Booked now, no session confirmed yet: vouchers in state booked. Not the breakdowns' "
+        "ever_booked, which also counts vouchers in progress, completed or ended since."
+    )
+    in_progress = _figure("In progress: at least one session confirmed")
+    completed = _figure("Completed")
+    expired = _figure("Expired")
+    revoked = _figure("Revoked")
+    value_issued_minor = _figure("Value issued (minor units of the currency)")
+    value_redeemed_minor = _figure("Value redeemed: confirmed sessions (minor units)")
+    redemption_rate_pct = _figure("Redemption rate: value of confirmed sessions / value issued")
+    completion_rate_pct = _figure("Completion rate: completed / issued")
+    median_days_to_booking = _figure("Median days from issue to booking")
+    median_days_to_completion = _figure("Median days from booking to completion")
+    sessions_confirmed = _figure("Sessions confirmed")
+    sessions_awaiting = _figure("Sessions awaiting the entrepreneur's answer")
+    disputes = _figure("Sessions disputed")
+    lapsed = _figure("Sessions lapsed (no answer in time)")
+    switches = _figure("Switches (cancelled and booked another mentor)")
+
+
+class StatsColumn(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True, metadata={"description": "as the dashboard heads it"})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["count", "money", "percent", "days", "ratio", "stars", "text"]),
+    )
+
+
+class _StatsTable(Schema):
+    title = fields.String(required=True)
+    columns = fields.List(fields.Nested(StatsColumn), required=True)
+
+
+class ProviderChoiceRow(Schema):
+    kind = _label("craft_worker or institute")
+    entrepreneurs = _figure("Entrepreneurs who booked this kind")
+    bookings = _figure("Bookings of this kind, including those later switched")
+    booking_share_pct = _figure("Share of bookings")
+    impressions = _figure("Times this kind was shown in a list")
+    impression_share_pct = _figure("Share of times shown")
+    preference_index = _figure("Share of bookings / share of times shown; above 1: picked more")
+    switched_to = _figure("Switches to this kind")
+
+
+class ProviderChoiceTable(_StatsTable):
+    rows = fields.List(fields.Nested(ProviderChoiceRow), required=True)
+
+
+class MonthlyRow(Schema):
+    month = _label("YYYY-MM")
+    issued = _figure("Vouchers issued in the month")
+    bookings = _figure("Bookings made in the month")
+    sessions_confirmed = _figure("Sessions confirmed in the month")
+    value_paid_minor = _figure("Value paid to providers in the month (minor units)")
+
+
+class MonthlyTable(_StatsTable):
+    rows = fields.List(fields.Nested(MonthlyRow), required=True)
+
+
+class BreakdownRow(Schema):
+    group = _label("the trade, region, gender or age band")
+    entrepreneurs = _figure("Entrepreneurs")
+    issued = _figure("Vouchers issued")
+    ever_booked = _figure(
+        "Ever booked: vouchers booked at some time, whatever their state now (not the headline's "
+        "booked, which counts those booked now and waiting for a first confirmed session)"
+    )
+    completed = _figure("Completed")
+    value_issued_minor = _figure("Value issued (minor units)")
+    value_redeemed_minor = _figure("Value redeemed (minor units)")
+    redemption_rate_pct = _figure("Redemption rate")
+    completion_rate_pct = _figure("Completion rate")
+
+
+class BreakdownTable(_StatsTable):
+    rows = fields.List(fields.Nested(BreakdownRow), required=True)
+
+
+class PaymentSpeedRow(Schema):
+    sessions_paid = _figure("Sessions paid")
+    median_days = _figure("Median days from a confirmed session to its payout being paid")
+    mean_days = _figure("Average days")
+    max_days = _figure("Longest wait (days)")
+
+
+class PaymentSpeedTable(_StatsTable):
+    rows = fields.List(fields.Nested(PaymentSpeedRow), required=True)
+
+
+class RatingsRow(Schema):
+    kind = _label("craft_worker or institute")
+    ratings = _figure("Ratings")
+    average_stars = _figure("Average (1-5)")
+
+
+class RatingsTable(_StatsTable):
+    rows = fields.List(fields.Nested(RatingsRow), required=True)
+
+
+class TopProviderRow(Schema):
+    provider_number = _label("the provider's public number")
+    provider = _label("the provider's business name")
+    kind = _label("craft_worker or institute")
+    completed = _figure("Completed vouchers")
+
+
+class TopProvidersTable(_StatsTable):
+    rows = fields.List(fields.Nested(TopProviderRow), required=True)
+
+
+class StatsTables(Schema):
+    provider_choice = fields.Nested(ProviderChoiceTable, required=True)
+    monthly = fields.Nested(MonthlyTable, required=True)
+    by_trade = fields.Nested(BreakdownTable, required=True)
+    by_region = fields.Nested(BreakdownTable, required=True)
+    by_gender = fields.Nested(BreakdownTable, required=True)
+    by_age_band = fields.Nested(BreakdownTable, required=True)
+    payment_speed = fields.Nested(PaymentSpeedTable, required=True)
+    ratings = fields.Nested(RatingsTable, required=True)
+    top_providers = fields.Nested(TopProvidersTable, required=True)
+
+
+class StatsOut(Schema):
+    """A programme's statistics: aggregates only. Figures about fewer than 5 entrepreneurs read
+    `<5`; where a table's totals would give such a figure away, the next-smallest row reads
+    `hidden` (every figure of it)."""
+
+    programme = fields.Nested(StatsProgramme, required=True)
+    filters = fields.Nested(StatsFilters, required=True)
+    generated_at = fields.DateTime(required=True)
+    as_of = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "when the figures were rolled up (UTC)"},
+    )
+    issue_months = fields.Nested(StatsIssueMonths, required=True)
+    suppressed_below = fields.Integer(required=True)
+    markers = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "what each marker a figure may read means"},
+    )
+    headline = fields.Nested(StatsHeadline, required=True)
+    tables = fields.Nested(StatsTables, required=True)

@@ -49,7 +49,7 @@ openapi.add_route(
     "entrepreneurs read '<5', and a row that would give one away reads 'hidden')",
     "admin, funder (its own programmes)",
     None,
-    None,
+    s.StatsOut,
     200,
     s.StatsQuery,
 )
