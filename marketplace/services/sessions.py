@@ -525,6 +525,15 @@ def review_session(
     before = {"status": session.status, "flags": session.flags}
     if decision == "overturn":
         voucher = lock_voucher(session.voucher_id)
+        # Under the voucher's lock, as in `_confirm`: once the entrepreneur cancelled the booking
+        # (a NO lets them switch), its session is never paid to the mentor left behind, nor
+        # counted on the voucher now booked with someone else.
+        booking = db.session.get(Booking, session.booking_id, populate_existing=True)
+        if booking is None or booking.status == BookingStatus.CANCELLED:
+            raise errors.BookingNotActive(
+                "The trainee cancelled this booking and chose again: the session cannot be paid.",
+                ref=session.ref,
+            )
         sequence = voucher.confirm_session(now)
         session.overturn_dispute(
             now,

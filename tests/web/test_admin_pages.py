@@ -18,7 +18,7 @@ from marketplace.domain.models import (
     Voucher,
 )
 from marketplace.extensions import db
-from marketplace.services import sessions
+from marketplace.services import bookings, sessions
 from tests.builders import Builders, next_phone
 from tests.web.conftest import Web, csrf_from
 
@@ -276,6 +276,27 @@ def test_the_review_queue_shows_disputed_and_flagged_sessions_and_records_decisi
     assert db.session.get(TrainingSession, disputed.id).status == SessionStatus.CONFIRMED  # type: ignore[union-attr]
     queue = _text(client.get("/admin/review"))
     assert "Disputed one" not in queue and "Flagged one" not in queue
+
+
+def test_overturning_a_dispute_after_the_trainee_switched_mentor_is_refused_with_the_reason(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    voucher = build.voucher()
+    disputed = build.recorded_session(build.booking(voucher), topic="Left behind")
+    sessions.answer_session(disputed.entrepreneur_id, disputed.ref, False, "sms")
+    bookings.cancel_booking(voucher.entrepreneur_id, voucher.id)
+    bookings.book_provider(voucher.entrepreneur_id, build.provider().id, voucher.id)
+    _officer(web, build)
+
+    decided = web.post(
+        f"/admin/review/{disputed.id}",
+        {"decision": "overturn", "note": "Called both"},
+        token_from="/admin/review",
+    )
+
+    assert "chose another mentor" in _text(client.get(decided.location))
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, disputed.id).status == SessionStatus.DISPUTED  # type: ignore[union-attr]
 
 
 def test_an_officer_runs_a_payout_downloads_it_and_marks_it_paid(

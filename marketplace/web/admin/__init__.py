@@ -94,6 +94,7 @@ _PROBLEMS = {
     ("budget_exceeded", None): "budget_exceeded",
     ("already_exists", None): "already_exists",
     ("voucher_fully_used", None): "voucher_full",
+    ("booking_not_active", None): "booking_switched",
 }
 
 

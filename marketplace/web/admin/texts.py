@@ -383,6 +383,10 @@ ADMIN: Texts = {
         "en": "The voucher has no session left to pay.",
         "sw": "Vocha haina kipindi kilichobaki cha kulipwa.",
     },
+    "booking_switched": {
+        "en": "The trainee cancelled that booking and chose another mentor: the session cannot be paid.",
+        "sw": "Mwanafunzi alighairi uhifadhi huo na kuchagua mshauri mwingine: kipindi hakiwezi kulipwa.",
+    },
     # payouts
     "payouts_title": {"en": "Payouts", "sw": "Malipo"},
     "run_payout": {"en": "Run a payout", "sw": "Fanya malipo"},
