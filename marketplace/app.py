@@ -106,9 +106,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from sms import worker
+
     from .cli import register
 
     register(app)
+    worker.register_cli(app)
 
 
 def register_health(app: Flask) -> None:

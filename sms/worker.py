@@ -16,7 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import click
 import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
@@ -30,6 +33,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 MAX_RECIPIENTS_PER_REQUEST = 100
 SEND_CONCURRENCY = 8  # requests in flight at once per worker
+# After the gateway reports an account or configuration problem (no credit, a bad sender id), a
+# worker waits this long, then probes with one message before sending batches again.
+ALERT_PAUSE_SECONDS = 300.0
+RELEASE_HINT = "fix the account or configuration, then run `flask sms-release-parked`"
 
 
 @dataclass
@@ -162,6 +169,7 @@ def _apply(
     stats: DrainStats,
 ) -> None:
     accepted: list[dict[str, object]] = []
+    problem = None
     for msg in batch:
         result = results[msg.id]
         outcome = result.outcome
@@ -201,9 +209,10 @@ def _apply(
             stats.failed += 1
         elif outcome == Outcome.ALERT:
             row.status = OutboxStatus.PARKED
+            row.attempts -= 1  # the account's trouble, not the message's: no retry is used up
             row.last_error = (result.detail or f"status {result.status_code}")[:300]
             stats.parked += 1
-            log.error("SMS parked: gateway account or configuration trouble (%s)", row.last_error)
+            problem = row.last_error
         else:
             row.schedule_retry(now, result.detail or "retry", max_attempts)
             if row.status == OutboxStatus.FAILED:
@@ -213,6 +222,13 @@ def _apply(
     if accepted:
         session.execute(sa.update(OutboxMessage), accepted)
     session.commit()
+    if problem is not None:
+        log.error(
+            "%d SMS parked: gateway account or configuration trouble (%s); %s",
+            stats.parked,
+            problem,
+            RELEASE_HINT,
+        )
 
 
 def drain_once(
@@ -245,7 +261,8 @@ def drain(
     max_batches: int | None = None,
     concurrency: int = SEND_CONCURRENCY,
 ) -> DrainStats:
-    """Send until nothing is due (or max_batches)."""
+    """Send until nothing is due (or max_batches). Stops after a batch the gateway refused for an
+    account or configuration problem: the next batches would only be parked as well."""
     total = DrainStats()
     n = 0
     while max_batches is None or n < max_batches:
@@ -259,9 +276,22 @@ def drain(
         )
         n += 1
         total.add(stats)
-        if stats.claimed == 0:
+        if stats.claimed == 0 or stats.parked:
             break
     return total
+
+
+def release_parked(session: Session, now: datetime) -> int:
+    """Put every parked message back in the queue, due now (once the account or configuration
+    problem that parked them is fixed). Returns how many."""
+    result = session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PARKED)
+        .values(status=OutboxStatus.PENDING.value, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def run_forever(
@@ -271,18 +301,38 @@ def run_forever(
     batch_size: int = 200,
     max_attempts: int = 8,
     idle_sleep: float = 1.0,
+    alert_pause: float = ALERT_PAUSE_SECONDS,
     should_stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
+    """Drain until told to stop. After an account or configuration problem, pause, then send one
+    message as a probe: while the problem lasts, one message a pause is parked, not the outbox."""
     log.info("SMS worker started with the %s gateway", gateway.name)
+    probing = False
     while not should_stop():
         try:
             stats = drain(
-                session, gateway, batch_size=batch_size, max_attempts=max_attempts, max_batches=50
+                session,
+                gateway,
+                batch_size=1 if probing else batch_size,
+                max_attempts=max_attempts,
+                max_batches=1 if probing else 50,
             )
         except sa.exc.OperationalError:
             log.exception("database trouble; retrying shortly")
             session.rollback()
             stats = DrainStats()
+        if stats.parked:
+            probing = True
+            log.error(
+                "SMS sending paused for %.0f s: the gateway reports an account or configuration "
+                "problem; %s",
+                alert_pause,
+                RELEASE_HINT,
+            )
+            _pause(alert_pause, should_stop, sleep)
+            continue
+        probing = False
         if stats.claimed:
             log.info(
                 "sent %s, retrying %s, failed %s, parked %s",
@@ -292,7 +342,16 @@ def run_forever(
                 stats.parked,
             )
         else:
-            time.sleep(idle_sleep)
+            sleep(idle_sleep)
+
+
+def _pause(seconds: float, should_stop: Callable[[], bool], sleep: Callable[[float], None]) -> None:
+    """Sleep, a second at a time, so that a stop request is heard within a second."""
+    waited = 0.0
+    while waited < seconds and not should_stop():
+        step = min(1.0, seconds - waited)
+        sleep(step)
+        waited += step
 
 
 DELIVERY_FINAL = frozenset({"Success", "Failed", "Rejected", "Expired"})
@@ -326,6 +385,20 @@ def apply_delivery_report(
         row.status = OutboxStatus.FAILED
         row.last_error = f"delivery: {status} {failure_reason or ''}".strip()[:300]
     return True
+
+
+@click.command("sms-release-parked")
+@with_appcontext
+def release_parked_command() -> None:
+    """Send the SMS parked by an account or configuration problem again (once it is fixed)."""
+    from marketplace.extensions import db
+
+    released = release_parked(db.session(), utcnow())
+    click.echo(f"{released} parked SMS queued again")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(release_parked_command)
 
 
 def record_delivery_report(report: dict[str, object]) -> None:

@@ -164,6 +164,57 @@ def test_a_permanent_failure_fails_and_an_account_problem_parks(app):
     assert worker.drain(db.session(), gateway, clock=clock).claimed == 0  # neither is retried
 
 
+def test_an_account_problem_parks_one_batch_not_the_whole_outbox(app):
+    queue_many(burst(500))
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.ALERT, 10_000)  # e.g. the account ran out of credit
+
+    stats = worker.drain(db.session(), gateway, batch_size=200, clock=Clock())
+
+    assert stats.parked == 200
+    assert statuses() == Counter({OutboxStatus.PARKED.value: 200, OutboxStatus.PENDING.value: 300})
+
+
+def test_parked_messages_go_out_once_released_without_having_used_up_a_retry(app, runner):
+    queue_many(burst(30))
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.ALERT, 10_000)
+    worker.drain(db.session(), gateway, clock=Clock())
+    assert statuses() == Counter({OutboxStatus.PARKED.value: 30})
+    gateway._failures.clear()  # the operator topped up the account
+
+    result = runner.invoke(args=["sms-release-parked"])
+    worker.drain(db.session(), gateway)
+
+    assert result.exit_code == 0 and "30 parked SMS queued again" in result.output
+    assert statuses() == Counter({OutboxStatus.SENT.value: 30})
+    assert set(db.session.scalars(sa.select(OutboxMessage.attempts))) == {1}
+    assert sorted(deliveries(gateway)) == sorted(Counter((p, b) for p, _, b in burst(30)))
+
+
+def test_after_an_account_problem_the_worker_pauses_then_probes_with_one_message(app):
+    queue_many([(phone(i), "voucher_issued", f"Ujuzi: voucher {i}") for i in range(50)])
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.ALERT, 21)  # the first batch of 20, then the first probe
+    slept: list[float] = []
+
+    def stop() -> bool:
+        return statuses()[OutboxStatus.PENDING.value] == 0 or len(slept) > 2000
+
+    worker.run_forever(
+        db.session(),
+        gateway,
+        batch_size=20,
+        alert_pause=300,
+        should_stop=stop,
+        sleep=slept.append,
+    )
+
+    assert sum(slept) == 600  # paused after the batch, and again after the failed probe
+    assert gateway.calls == 21 + 29
+    assert statuses() == Counter({OutboxStatus.PARKED.value: 21, OutboxStatus.SENT.value: 29})
+
+
 def test_retries_stop_after_the_configured_attempts(app):
     queue_many([(phone(1), "voucher_issued", "Ujuzi: one")])
     gateway = FakeGateway()
