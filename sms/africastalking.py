@@ -8,8 +8,8 @@ HTTP request per `send` for all recipients, and one `RecipientResult` per distin
   unknown retry;
 - a requested recipient missing from the reply: alert when the reply has no recipients at all and
   its `Message` names an account problem (`InvalidSenderId`, ...), otherwise retry;
-- an HTTP error status (the SDK raises `AfricasTalkingException` with the body only), a failure to
-  connect, or a garbled reply: retry; a read timeout, or the connection dropping after the request
+- an HTTP 5xx (or 408/429), a failure to connect, or a garbled reply: retry; any other HTTP 4xx (a
+  wrong API key or username, a refused account) alert: retrying cannot help; a read timeout, or the connection dropping after the request
   went out: ambiguous (the message may have been sent, and the API has no idempotency key).
 
 Message bodies are never logged and phone numbers only masked.
@@ -91,6 +91,21 @@ def _connection_dropped_after_sending(exc: requests.exceptions.ConnectionError) 
 
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})  # request timeout, too many requests
+
+
+class HttpStatusError(AfricasTalkingException):
+    """What the SDK raises for a non-2xx answer (its body as the message), with the status kept."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(body)
+        self.status = status
+
+
+def _outcome_for_http_status(status: int | None) -> Outcome:
+    if status is not None and 400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS:
+        return Outcome.ALERT
+    return Outcome.RETRY
 
 
 class _Adapter(requests.adapters.HTTPAdapter):
@@ -172,7 +187,7 @@ class _PooledSMSService(SMSService):
             return super()._make_request(url, method, headers, data, params, callback, timeout)
         res = self._post_form(url, headers, data, timeout)
         if not 200 <= res.status_code < 300:
-            raise AfricasTalkingException(res.text)
+            raise HttpStatusError(res.status_code, res.text)
         if res.headers.get("content-type") == "application/json":
             return res.json()
         return res.text
@@ -262,10 +277,12 @@ class AfricasTalkingGateway:
                 body, recipients, sender_id=self.sender_id, enqueue=True, timeout=self.timeout
             )
         except AfricasTalkingException as exc:
-            # A non-2xx answer; the SDK keeps the body and drops the status code.
-            detail = _truncate(str(exc))
+            # A non-2xx answer; the SDK keeps the body, and our request keeps the status code.
+            status = getattr(exc, "status", None)
+            outcome = _outcome_for_http_status(status)
+            detail = _truncate(f"HTTP {status}: {exc}" if status else str(exc))
             log.warning("africastalking: HTTP error from the API: %s", _mask_text(detail))
-            return everyone(Outcome.RETRY, detail)
+            return everyone(outcome, detail)
         except requests.exceptions.ConnectTimeout:
             log.warning("africastalking: connect timeout (not sent)")
             return everyone(Outcome.RETRY, "connect timeout")

@@ -239,6 +239,27 @@ def test_an_http_500_is_retried_and_the_next_attempt_is_accepted(api, gateway):
     assert len(api.calls) == 2
 
 
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_an_http_client_error_such_as_a_wrong_api_key_alerts_instead_of_retrying(
+    api, gateway, status
+):
+    api.post(DEFAULT_URL, status=status, body="The supplied authentication is invalid")
+
+    results = gateway.send(BODY, [ALICE, BOB])
+
+    assert {r.outcome for r in results} == {Outcome.ALERT}
+    assert all(f"HTTP {status}" in r.detail and "authentication" in r.detail for r in results)
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_an_http_timeout_throttling_or_server_error_is_retried(api, gateway, status):
+    api.post(DEFAULT_URL, status=status, body="try later")
+
+    [result] = gateway.send(BODY, [ALICE])
+
+    assert result.outcome == Outcome.RETRY
+
+
 def test_an_http_error_detail_is_truncated(api, gateway):
     api.post(DEFAULT_URL, status=502, body="x" * 5000)
 
