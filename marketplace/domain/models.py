@@ -547,6 +547,17 @@ class TrainingSession(Base):
     voucher: Mapped[Voucher] = relationship(lazy="joined", innerjoin=True)
     provider: Mapped[Provider] = relationship(lazy="joined", innerjoin=True)
 
+    @classmethod
+    def payable(cls) -> sa.ColumnElement[bool]:
+        """Confirmed, in no payout yet, and not held: a session with fraud flags (a shared phone,
+        a confirmation seconds after recording …) waits until an officer reviewed it."""
+        unflagged = sa.or_(cls.flags.is_(None), sa.cast(cls.flags, sa.String) == "[]")
+        return sa.and_(
+            cls.status == SessionStatus.CONFIRMED,
+            cls.payout_id.is_(None),
+            sa.or_(unflagged, cls.reviewed_at.is_not(None)),
+        )
+
     def _answer(self, status: SessionStatus, now: datetime, via: str) -> None:
         if self.status != SessionStatus.RECORDED:
             raise errors.IllegalTransition(f"This session is already {self.status}.")

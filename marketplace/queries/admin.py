@@ -210,18 +210,29 @@ def run_payouts(run_id: int) -> list[Payout]:
     )
 
 
+def held_for_review() -> int:
+    """Confirmed sessions in no payout run that wait for an officer to review their flags."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                TrainingSession.status == SessionStatus.CONFIRMED,
+                TrainingSession.payout_id.is_(None),
+                sa.not_(TrainingSession.payable()),
+            )
+        )
+        or 0
+    )
+
+
 def unpaid_by_currency() -> list[tuple[str, int, int]]:
-    """(currency, sessions, value) confirmed and not yet in any payout run."""
+    """(currency, sessions, value) a payout run would pay now: confirmed, in no run, not held."""
     return [
         (str(c), int(n), int(v or 0))
         for c, n, v in db.session.execute(
             sa.select(
                 TrainingSession.currency, sa.func.count(), sa.func.sum(TrainingSession.value_minor)
             )
-            .where(
-                TrainingSession.status == SessionStatus.CONFIRMED,
-                TrainingSession.payout_id.is_(None),
-            )
+            .where(TrainingSession.payable())
             .group_by(TrainingSession.currency)
             .order_by(TrainingSession.currency)
         ).all()

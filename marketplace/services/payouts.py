@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ..domain import errors
 from ..domain.base import utcnow
-from ..domain.models import Payout, PayoutRun, Provider, SessionStatus, TrainingSession
+from ..domain.models import Payout, PayoutRun, Provider, TrainingSession
 from ..domain.money import exponent, format_minor
 from ..extensions import db
 from . import audit, outbox, unit
@@ -21,7 +21,8 @@ def run_payout(
 ) -> PayoutRun | None:
     """Statements for every provider with confirmed, unpaid sessions confirmed before period_end.
 
-    Returns None when there is nothing to pay. Sessions are claimed with a conditional UPDATE, so two
+    Flagged sessions wait for an officer's review (`TrainingSession.payable`). Returns None when
+    there is nothing to pay. Sessions are claimed with a conditional UPDATE, so two
     runs at once never put one session in two statements.
     """
     now = now or utcnow()
@@ -34,8 +35,7 @@ def run_payout(
             sa.func.min(TrainingSession.confirmed_at),
         )
         .where(
-            TrainingSession.status == SessionStatus.CONFIRMED,
-            TrainingSession.payout_id.is_(None),
+            TrainingSession.payable(),
             TrainingSession.currency == currency,
             TrainingSession.confirmed_at < period_end,
         )
@@ -73,8 +73,7 @@ def run_payout(
                 sa.update(TrainingSession)
                 .where(
                     TrainingSession.provider_id == provider_id,
-                    TrainingSession.status == SessionStatus.CONFIRMED,
-                    TrainingSession.payout_id.is_(None),
+                    TrainingSession.payable(),
                     TrainingSession.currency == currency,
                     TrainingSession.confirmed_at < period_end,
                 )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from marketplace.domain import errors
 from marketplace.domain.models import SessionStatus, TrainingSession, Voucher, VoucherStatus
 from marketplace.extensions import db
-from marketplace.services import bookings, sessions
+from marketplace.services import bookings, payouts, sessions
+
+
+def _run_now():
+    return payouts.run_payout("KES", datetime.now(UTC) + timedelta(seconds=1), "officer")
 
 
 def test_a_dispute_is_not_overturned_after_the_trainee_switched_to_another_mentor(build):
@@ -31,3 +37,26 @@ def test_a_dispute_is_not_overturned_after_the_trainee_switched_to_another_mento
     assert again.sessions_confirmed == 0
     # The trainee may still change their mind about the mentor they chose next.
     bookings.cancel_booking(voucher.entrepreneur_id, voucher.id)
+
+
+def test_a_flagged_session_is_not_paid_until_an_officer_cleared_its_flags(build):
+    provider = build.provider(name="Same Phone Tailors")
+    # The trainee's phone is the mentor's own: the session is flagged when recorded.
+    booking = build.booking(build.voucher(phone=provider.phone), provider)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    flagged = build.confirmed_session(booking, now=an_hour_ago)
+    assert flagged.flags == ["shared_phone"]
+    build.confirmed_session(build.booking(provider=provider), now=an_hour_ago)
+
+    first = _run_now()
+    assert first is not None and [p.sessions_count for p in first.payouts] == [1]
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, flagged.id).payout_id is None  # type: ignore[union-attr]
+    assert _run_now() is None  # still held
+
+    sessions.review_session(flagged.id, "clear", "Her sister's phone, checked", "officer")
+    second = _run_now()
+    assert second is not None and second.total_minor == flagged.value_minor
+    db.session.expire_all()
+    paid = db.session.get(TrainingSession, flagged.id)
+    assert paid is not None and paid.payout_id == second.payouts[0].id

@@ -299,6 +299,21 @@ def test_overturning_a_dispute_after_the_trainee_switched_mentor_is_refused_with
     assert db.session.get(TrainingSession, disputed.id).status == SessionStatus.DISPUTED  # type: ignore[union-attr]
 
 
+def test_the_payouts_page_counts_flagged_sessions_apart_as_held_for_review(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    provider = build.provider()
+    shared = build.booking(build.voucher(phone=provider.phone), provider)
+    build.confirmed_session(shared, now=_an_hour_ago())
+    build.confirmed_session(build.booking(provider=provider), now=_an_hour_ago())
+    _officer(web, build)
+
+    page = _text(client.get("/admin/payouts"))
+
+    assert "1 sessions, KES 1,000" in page
+    assert re.search(r'id="held-for-review"><a href="/admin/review">1 confirmed sessions', page)
+
+
 def test_an_officer_runs_a_payout_downloads_it_and_marks_it_paid(
     web: Web, client: FlaskClient, build: Builders
 ) -> None:

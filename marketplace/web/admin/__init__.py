@@ -505,6 +505,7 @@ def payout_list() -> Page:
         "admin/payouts.html",
         runs=queries.payout_runs(),
         unpaid=queries.unpaid_by_currency(),
+        held=queries.held_for_review(),
         form=form,
         errs=errs,
     ), (422 if errs else 200)

@@ -40,6 +40,10 @@ ADMIN: Texts = {
         "en": "Confirmed sessions not yet in a payout run:",
         "sw": "Vipindi vilivyothibitishwa ambavyo bado havijalipwa:",
     },
+    "held_for_review": {
+        "en": "{n} confirmed sessions with flags wait for your review before they can be paid.",
+        "sw": "Vipindi {n} vilivyothibitishwa vyenye alama vinasubiri ukaguzi wako kabla ya kulipwa.",
+    },
     # overview and the programme table
     "overview_title": {"en": "Officer overview", "sw": "Muhtasari wa afisa"},
     "overview": {"en": "Overview", "sw": "Muhtasari"},
