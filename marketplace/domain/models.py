@@ -595,9 +595,14 @@ class TrainingSession(Base):
         self.review_note = note
 
     def clear_flags(self, now: datetime, note: str) -> None:
+        """The flags were checked and are unfounded. A dispute waits for its own decision
+        (overturn or uphold): clearing the flags of a disputed session does not settle it."""
+        if not self.flags:
+            raise errors.IllegalTransition("This session has no flags to clear.")
         self.flags = []
-        self.reviewed_at = now
         self.review_note = note
+        if self.status != SessionStatus.DISPUTED:
+            self.reviewed_at = now
 
 
 class ConfirmationCode(Base):

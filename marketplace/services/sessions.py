@@ -547,8 +547,6 @@ def review_session(
     elif decision == "uphold":
         session.uphold_dispute(now, note[:500])
     else:
-        if not session.flags:
-            raise errors.IllegalTransition("This session has no flags to clear.")
         session.clear_flags(now, note[:500])
     audit.record(
         db.session(),

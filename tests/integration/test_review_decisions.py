@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.domain import errors
 from marketplace.domain.models import SessionStatus, TrainingSession, Voucher, VoucherStatus
 from marketplace.extensions import db
+from marketplace.queries import admin
 from marketplace.services import bookings, payouts, sessions
 
 
@@ -60,3 +62,22 @@ def test_a_flagged_session_is_not_paid_until_an_officer_cleared_its_flags(build)
     db.session.expire_all()
     paid = db.session.get(TrainingSession, flagged.id)
     assert paid is not None and paid.payout_id == second.payouts[0].id
+
+
+def test_clearing_the_flags_of_a_disputed_session_leaves_the_dispute_to_decide(build):
+    booking = build.booking()
+    recorded = build.recorded_session(booking)
+    db.session.execute(
+        sa.update(TrainingSession)
+        .where(TrainingSession.id == recorded.id)
+        .values(flags=["too_many_in_a_day"])
+    )
+    db.session.commit()
+    sessions.answer_session(recorded.entrepreneur_id, recorded.ref, False, "sms")
+
+    sessions.review_session(recorded.id, "clear", "A long workshop day", "officer")
+
+    assert [row.ref for row in admin.review_queue()] == [recorded.ref]
+    overturned = sessions.review_session(recorded.id, "overturn", "Called both", "officer")
+    assert overturned.status == SessionStatus.CONFIRMED and overturned.reviewed_at is not None
+    assert admin.review_queue() == []
