@@ -27,10 +27,14 @@ install: $(BIN)/activate
 migrate: install
 	$(BIN)/flask db upgrade
 
+# Ctrl-C (or TERM) stops the worker, the refresher and the server. The trap resets itself first:
+# 'kill 0' signals this shell too, and a trap that ran again on its own signal crashed the shell.
 run: migrate
 	$(BIN)/flask init-if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SMS printed below by the console backend)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@echo "Phone simulator: http://127.0.0.1:$(PORT)/dev/phone, or in another terminal"
+	@echo "  $(BIN)/flask phone +254706100362 --base-url http://127.0.0.1:$(PORT)"
+	@trap 'trap "" INT TERM; trap - EXIT; kill 0; wait' INT TERM EXIT; \
 	$(BIN)/flask sms-worker & \
 	$(BIN)/flask refresh-stats --every 60 & \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app

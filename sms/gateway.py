@@ -55,10 +55,13 @@ class ConsoleGateway:
     def send(self, body: str, recipients: Sequence[str]) -> list[RecipientResult]:
         results = []
         for phone in recipients:
+            # One write per message, under the lock: the worker sends from several threads, and
+            # `print` writes the text and its newline separately, so messages ran together.
             with self._lock:
                 self._counter += 1
                 message_id = f"console-{self._counter}"
-            print(f"[SMS to {phone}] {body}", file=self.stream, flush=True)
+                self.stream.write(f"[SMS to {phone}] {body}\n")
+                self.stream.flush()
             results.append(RecipientResult(phone, Outcome.ACCEPTED, message_id, 101))
         return results
 
