@@ -185,6 +185,7 @@ def _parse_csv(
     index = {name: header.index(name) for name in header}
     rows: list[_Row] = []
     seen: dict[str, int] = {}
+    refs: dict[str, int] = {}  # ref -> the line that holds it
     names = _Names()
     line = 1
     while True:
@@ -223,6 +224,13 @@ def _parse_csv(
         except errors.InvalidInput as exc:
             report.errors.append(RowError(line, exc.message, _field(exc)))
             continue
+        ref = cells.get("ref", "")
+        if ref:
+            # A ref names one issuance: a second row with it is a mistake, never a second voucher.
+            first = refs.setdefault(ref, line)
+            if first != line:
+                report.errors.append(RowError(line, f"ref {ref} is already on line {first}", "ref"))
+                continue
         rows.append(_Row(line, person, _row_key(cells, person, seen)))
     return rows
 

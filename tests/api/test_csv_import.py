@@ -219,3 +219,25 @@ def test_a_file_larger_than_the_budget_issues_what_fits_and_reports_the_rest(
     db.session.expire_all()
     programme = db.session.get(Programme, small.id)
     assert programme.committed_minor == programme.budget_minor
+
+
+def test_a_ref_given_twice_in_one_file_issues_one_voucher_and_reports_the_second_line(
+    client: FlaskClient, admin: dict[str, str], programme: Programme
+) -> None:
+    header = "phone,name,gender,birth_year,trade,region,ref"
+    data = _csv(
+        [
+            "0720000001,Amina Wanjiru,female,1990,tailoring,nairobi,APP-1",
+            "0720000002,Baraka Otieno,male,1991,tailoring,nairobi,APP-1",
+            "0720000003,Chebet Kirui,female,1992,tailoring,nairobi,APP-2",
+        ],
+        header,
+    )
+
+    body = _post(client, programme.id, data, admin).get_json()
+
+    assert body["issued_count"] == 2
+    assert body["errors"] == [
+        {"line": 3, "field": "ref", "reason": "ref APP-1 is already on line 2"}
+    ]
+    assert _count(Voucher) == 2
