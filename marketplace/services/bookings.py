@@ -311,14 +311,15 @@ def book_provider(
         phone=provider.phone,
         code=format_voucher_code(voucher.code),
     )
+    provider_language = outbox.provider_language(provider)
     outbox.queue(
         provider.phone,
         "booking_made_provider",
-        "en",
+        provider_language,
         now=now,
         name=person.first_name,
         phone=person.phone,
-        trade=reference.trade_name(person.trade_code),
+        trade=reference.trade_name(person.trade_code, provider_language),
         sessions=voucher.sessions_total,
     )
     unit.commit()
@@ -386,7 +387,7 @@ def cancel_booking(
     outbox.queue(
         provider.phone,
         "booking_cancelled_provider",
-        "en",
+        outbox.provider_language(provider),
         now=now,
         name=voucher.entrepreneur.first_name,
     )

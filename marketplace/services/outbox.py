@@ -9,7 +9,7 @@ from sms import texts
 from sms.gsm import segments, to_gsm7
 
 from ..domain.base import utcnow
-from ..domain.models import OutboxMessage
+from ..domain.models import OutboxMessage, Provider
 from ..extensions import db
 
 
@@ -27,6 +27,13 @@ def queue(
     if opted_out and kind not in texts.ESSENTIAL:
         return None
     return queue_text(to_phone, texts.render(kind, language, **params), kind, now=now)
+
+
+def provider_language(provider: Provider) -> str:
+    """The language a provider's SMS are written in: that of the staff member who answers the
+    provider's phone, else of its first staff member, else English."""
+    staff = sorted(provider.staff, key=lambda s: (s.phone != provider.phone, s.id))
+    return staff[0].language if staff else "en"
 
 
 def queue_text(

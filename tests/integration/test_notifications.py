@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import OutboxMessage, Provider
 from marketplace.extensions import db
-from marketplace.services import entrepreneurs, payouts, sessions, vouchers
+from marketplace.services import bookings, entrepreneurs, payouts, sessions, vouchers
 
 
 def _outbox(phone: str, kind: str) -> list[str]:
@@ -78,3 +78,15 @@ def test_a_disputed_session_tells_the_mentor_it_goes_to_review(build):
     provider = db.session.get(Provider, session.provider_id)
     [body] = _outbox(provider.phone, "session_disputed_mentor")
     assert session.ref in body
+
+
+def test_a_kiswahili_speaking_mentor_hears_of_bookings_and_cancellations_in_kiswahili(build):
+    provider = build.provider(language="sw")
+    voucher = build.voucher(language="en")
+    build.booking(voucher=voucher, provider=provider)
+    bookings.cancel_booking(voucher.entrepreneur_id, voucher.id, channel="sms")
+
+    [booked] = _outbox(provider.phone, "booking_made_provider")
+    [cancelled] = _outbox(provider.phone, "booking_cancelled_provider")
+    assert booked.startswith("Ujuzi: mwanafunzi mpya Amina") and "Ushonaji" in booked
+    assert cancelled.startswith("Ujuzi: Amina ameghairi")
