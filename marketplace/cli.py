@@ -202,7 +202,12 @@ def sms_worker(once: bool, batch: int | None) -> None:
 @click.option("--until", "until", default=None, help="ISO date-time; default now.")
 def run_payout(currency: str, until: str | None) -> None:
     """Make one statement per provider for confirmed, unpaid sessions; prints the CSV path."""
-    period_end = datetime.fromisoformat(until) if until else datetime.now(UTC)
+    try:
+        period_end = datetime.fromisoformat(until) if until else datetime.now(UTC)
+    except ValueError:
+        raise click.BadParameter(
+            "give an ISO date or date-time, e.g. 2025-06-30", param_hint="--until"
+        ) from None
     if period_end.tzinfo is None:
         period_end = period_end.replace(tzinfo=UTC)
     run = payouts.run_payout(currency, period_end, CLI_ACTOR)

@@ -142,6 +142,7 @@ def mark_run_paid(
     run_id: int, reference_prefix: str, actor: str, now: datetime | None = None
 ) -> int:
     """Mark every pending statement of a run paid, with references '<prefix>-<payout id>'."""
+    get_run(run_id)
     ids = db.session.scalars(
         sa.select(Payout.id).where(Payout.run_id == run_id, Payout.status == "pending")
     ).all()
