@@ -33,7 +33,7 @@ run: migrate
 	$(BIN)/flask init-if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SMS printed below by the console backend)"
 	@echo "Phone simulator: http://127.0.0.1:$(PORT)/dev/phone, or in another terminal"
-	@echo "  $(BIN)/flask phone +254706100362 --base-url http://127.0.0.1:$(PORT)"
+	@echo "  $(BIN)/flask phone <a demo number above> --base-url http://127.0.0.1:$(PORT)"
 	@trap 'trap "" INT TERM; trap - EXIT; kill 0; wait' INT TERM EXIT; \
 	$(BIN)/flask sms-worker & \
 	$(BIN)/flask refresh-stats --every 60 & \
