@@ -79,7 +79,8 @@ class Totals:
     currency: str
     earned_minor: int  # every confirmed session
     paid_minor: int  # in statements marked paid
-    pending_minor: int  # confirmed, not yet paid (in an open statement or not yet in one)
+    pending_minor: int  # confirmed, not yet paid (in an open statement or due in the next one)
+    held_minor: int = 0  # confirmed, held from payouts until an officer checked its flags
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,8 @@ def session(provider_id: int, session_id: int) -> SessionRow | None:
 
 
 def statement(provider_id: int) -> Statement:
+    # Confirmed and in no payout, yet not payable: flagged, waiting for an officer's check.
+    held = sa.and_(TrainingSession.payout_id.is_(None), sa.not_(TrainingSession.payable()))
     earned = db.session.execute(
         sa.select(
             TrainingSession.currency,
@@ -228,6 +231,7 @@ def statement(provider_id: int) -> Statement:
             sa.func.sum(
                 sa.case((Payout.status == PayoutStatus.PAID, TrainingSession.value_minor), else_=0)
             ),
+            sa.func.sum(sa.case((held, TrainingSession.value_minor), else_=0)),
         )
         .outerjoin(Payout, Payout.id == TrainingSession.payout_id)
         .where(
@@ -242,9 +246,10 @@ def statement(provider_id: int) -> Statement:
             currency=currency,
             earned_minor=int(total or 0),
             paid_minor=int(paid or 0),
-            pending_minor=int(total or 0) - int(paid or 0),
+            pending_minor=int(total or 0) - int(paid or 0) - int(on_hold or 0),
+            held_minor=int(on_hold or 0),
         )
-        for currency, total, paid in earned
+        for currency, total, paid, on_hold in earned
     ]
     payouts = [
         PayoutRow(

@@ -295,6 +295,25 @@ def test_the_statement_shows_earned_paid_and_pending_with_payout_references(
     assert "MPESA-QX81" in page
 
 
+def test_a_session_held_for_an_officers_check_is_not_shown_as_to_be_paid(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    provider = build.provider()
+    booking = build.booking(provider=provider)
+    build.confirmed_session(booking)
+    recorded = build.recorded_session(booking)
+    # Confirmed the moment it was recorded: flagged, and held from payouts until reviewed.
+    held = sessions.answer_session(
+        recorded.entrepreneur_id, recorded.ref, True, "sms", now=recorded.recorded_at
+    )
+    assert held.flags
+    web.mentor_of(provider)
+    page = _text(client.get("/mentor/statement"))
+    assert re.search(r"Earned</dt><dd>KES 2,000", page)
+    assert re.search(r"Still to be paid</dt><dd>KES 1,000", page)
+    assert re.search(r"Held until the programme checks it</dt><dd>KES 1,000", page)
+
+
 def test_my_sessions_lists_each_state(web: Web, client: FlaskClient, build: Builders) -> None:
     provider = build.provider()
     booking = build.booking(provider=provider)

@@ -138,6 +138,10 @@ MENTOR: Texts = {
     "earned": {"en": "Earned", "sw": "Umepata"},
     "paid_total": {"en": "Paid", "sw": "Umelipwa"},
     "pending": {"en": "Still to be paid", "sw": "Bado kulipwa"},
+    "held": {
+        "en": "Held until the programme checks it",
+        "sw": "Imesitishwa hadi programu ikague",
+    },
     "no_earnings": {
         "en": "Nothing earned yet: a session counts once the trainee confirms it.",
         "sw": "Bado hakuna mapato: kipindi huhesabiwa mwanafunzi akikithibitisha.",
