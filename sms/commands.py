@@ -813,12 +813,8 @@ def _answer(ctx: Context, person: Entrepreneur, accept: bool) -> None:
         return
     if not accept:
         ctx.say("disputed", ref=ref)
-    elif person.sms_opt_out:
-        # The service's own confirmation to the entrepreneur is a reminder-class message that
-        # STOP turned off; the answer to their own YES still comes.
-        ctx.say("confirmed", ref=ref)
     else:
-        ctx.inbound.reply_kind = "confirmed"
+        ctx.inbound.reply_kind = "confirmed"  # the service's confirmation is the reply
     sessions.answer_session(person.id, ref, accept, via="sms", now=ctx.now)
 
 

@@ -105,6 +105,8 @@ ESSENTIAL = frozenset(
         "booking_made_entrepreneur",
         "booking_made_provider",
         "session_recorded",
+        "session_confirmed_entrepreneur",  # STOP's reply promises SMS about sessions still come
+        "voucher_completed",
         "session_confirmed_mentor",
         "session_disputed_mentor",
         "payout_made",
@@ -312,10 +314,6 @@ REPLIES: dict[str, dict[str, str]] = {
         "the SMS that told you about the session.",
         "sw": "Ujuzi: tuma NDIO <na.> kama kipindi kilifanyika au HAPANA <na.> kama la. Namba "
         "iko kwenye SMS iliyokuambia kuhusu kipindi.",
-    },
-    "confirmed": {
-        "en": "Ujuzi: session {ref} confirmed. Thank you.",
-        "sw": "Ujuzi: kipindi {ref} kimethibitishwa. Asante.",
     },
     "disputed": {
         "en": "Ujuzi: thank you. Session {ref} is marked as not held and an officer will look "

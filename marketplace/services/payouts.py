@@ -128,7 +128,7 @@ def mark_paid(payout_id: int, reference: str, actor: str, now: datetime | None =
     outbox.queue(
         payout.provider.phone,
         "payout_made",
-        "en",
+        outbox.provider_language(payout.provider),
         now=now,
         value=format_minor(payout.amount_minor, payout.currency),
         sessions=payout.sessions_count,

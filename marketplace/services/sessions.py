@@ -362,7 +362,7 @@ def answer_session(
         outbox.queue(
             session.provider.phone,
             "session_disputed_mentor",
-            "en",
+            outbox.provider_language(session.provider),
             now=now,
             name=person.first_name,
             date=session.delivered_on.strftime("%d/%m"),
@@ -414,7 +414,7 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
     outbox.queue(
         session.provider.phone,
         "session_confirmed_mentor",
-        "en",
+        outbox.provider_language(session.provider),
         now=now,
         name=person.first_name,
         date=session.delivered_on.strftime("%d/%m"),
@@ -427,7 +427,6 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
             "voucher_completed",
             person.language,
             now=now,
-            opted_out=person.sms_opt_out,
             provider=session.provider.name,
             ref=session.ref,
         )
@@ -437,7 +436,6 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
             "session_confirmed_entrepreneur",
             person.language,
             now=now,
-            opted_out=person.sms_opt_out,
             ref=session.ref,
             left=voucher.sessions_left,
             total=voucher.sessions_total,

@@ -42,6 +42,24 @@ def test_a_confirmed_session_tells_the_mentor_what_was_earned(build):
     assert session.ref in body and "KES 1,000" in body
 
 
+def test_after_stop_the_entrepreneur_still_hears_of_sessions_confirmed_and_the_voucher_done(
+    build,
+):
+    """STOP's reply promises that SMS about vouchers, bookings and sessions still come: only
+    reminders stop."""
+    programme = build.programme(sessions_per_voucher=2)
+    booking = build.booking(build.voucher(programme))
+    person = booking.voucher.entrepreneur
+    entrepreneurs.set_sms_opt_out(person.id, True)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    for _ in range(2):  # each confirmed by the mentor with the trainee's code
+        recorded = build.recorded_session(booking)
+        code = sessions.issue_confirmation_code(person.id, now=later)
+        sessions.confirm_with_code(recorded.staff_id, recorded.id, code, now=later)
+    assert len(_outbox(person.phone, "session_confirmed_entrepreneur")) == 1
+    assert len(_outbox(person.phone, "voucher_completed")) == 1
+
+
 def test_a_voucher_about_to_expire_sends_one_reminder(build):
     issued = datetime.now(UTC) - timedelta(days=85)
     voucher = build.voucher(now=issued, phone="+254711222444")  # valid 90 days: 5 left
@@ -90,3 +108,21 @@ def test_a_kiswahili_speaking_mentor_hears_of_bookings_and_cancellations_in_kisw
     [cancelled] = _outbox(provider.phone, "booking_cancelled_provider")
     assert booked.startswith("Ujuzi: mwanafunzi mpya Amina") and "Ushonaji" in booked
     assert cancelled.startswith("Ujuzi: Amina ameghairi")
+
+
+def test_a_kiswahili_speaking_mentor_hears_of_answers_and_payouts_in_kiswahili(build):
+    provider = build.provider(language="sw")
+    booking = build.booking(build.voucher(language="en"), provider)
+    disputed = build.recorded_session(booking)
+    sessions.answer_session(disputed.entrepreneur_id, disputed.ref, False, "sms")
+    build.confirmed_session(booking)
+    run = payouts.run_payout("KES", datetime.now(UTC) + timedelta(minutes=10), "test")
+    assert run is not None
+    payouts.mark_paid(run.payouts[0].id, "MPESA-QX81", "test")
+
+    [answered_no] = _outbox(provider.phone, "session_disputed_mentor")
+    [confirmed] = _outbox(provider.phone, "session_confirmed_mentor")
+    [paid] = _outbox(provider.phone, "payout_made")
+    assert "hakikufanyika" in answered_no
+    assert "amethibitisha kipindi" in confirmed
+    assert "imelipwa" in paid
