@@ -23,6 +23,10 @@ class Outcome(StrEnum):
     PERMANENT = "permanent"  # this recipient can never receive it (bad number, blacklisted)
     ALERT = "alert"  # account or configuration trouble: park and tell operators
     AMBIGUOUS = "ambiguous"  # timed out after sending: it may or may not have gone
+    # Never handed to the gateway: the worker's lease on the batch was running out (another
+    # worker could claim the rows once it ends). Due again at once, no attempt used. Gateways
+    # never return it.
+    UNSENT = "unsent"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,10 @@ from .gateway import Outcome, RecipientResult, SmsGateway
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# No request of a batch starts later than this after the claim: one started then still ends (the
+# gateway's connect and read timeouts are seconds) before the lease does and another worker may
+# claim the rows it holds.
+SEND_WINDOW = LEASE - timedelta(minutes=1)
 MAX_RECIPIENTS_PER_REQUEST = 100
 SEND_CONCURRENCY = 8  # requests in flight at once per worker
 # After the gateway reports an account or configuration problem (no credit, a bad sender id), a
@@ -46,10 +50,11 @@ class DrainStats:
     retried: int = 0
     failed: int = 0
     parked: int = 0
+    unsent: int = 0  # claimed, but the lease ran short before their request could start
     requests: int = 0
 
     def add(self, other: DrainStats) -> None:
-        for name in ("claimed", "sent", "retried", "failed", "parked", "requests"):
+        for name in ("claimed", "sent", "retried", "failed", "parked", "unsent", "requests"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -143,20 +148,33 @@ def _send_one(gateway: SmsGateway, body: str, chunk: list[Claimed]) -> dict[int,
 
 
 def _send_grouped(
-    gateway: SmsGateway, batch: list[Claimed], stats: DrainStats, concurrency: int = 1
+    gateway: SmsGateway,
+    batch: list[Claimed],
+    stats: DrainStats,
+    concurrency: int = 1,
+    deadline: float = float("inf"),
 ) -> dict[int, RecipientResult]:
     """Send the batch, several requests at once when `concurrency` > 1 (the gateway's latency,
-    not our CPU, bounds a worker); results keyed by outbox id."""
+    not our CPU, bounds a worker); results keyed by outbox id. A request not started by
+    `deadline` (`time.monotonic()`) is not sent: its messages come back UNSENT."""
     requests = _requests(batch)
-    stats.requests += len(requests)
     results: dict[int, RecipientResult] = {}
+
+    def send(body: str, chunk: list[Claimed]) -> dict[int, RecipientResult]:
+        if time.monotonic() >= deadline:
+            return {
+                m.id: RecipientResult(m.to_phone, Outcome.UNSENT, detail="lease") for m in chunk
+            }
+        return _send_one(gateway, body, chunk)
+
     if concurrency <= 1 or len(requests) == 1:
         for body, chunk in requests:
-            results.update(_send_one(gateway, body, chunk))
-        return results
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
-        for part in pool.map(lambda r: _send_one(gateway, r[0], r[1]), requests):
-            results.update(part)
+            results.update(send(body, chunk))
+    else:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
+            for part in pool.map(lambda r: send(r[0], r[1]), requests):
+                results.update(part)
+    stats.requests += sum(results[chunk[0].id].outcome != Outcome.UNSENT for _, chunk in requests)
     return results
 
 
@@ -207,6 +225,10 @@ def _apply(
             row.status = OutboxStatus.FAILED
             row.last_error = (result.detail or f"status {result.status_code}")[:300]
             stats.failed += 1
+        elif outcome == Outcome.UNSENT:
+            row.attempts -= 1  # never tried: due again at once, for this worker or another
+            row.next_attempt_at = now
+            stats.unsent += 1
         elif outcome == Outcome.ALERT:
             row.status = OutboxStatus.PARKED
             row.attempts -= 1  # the account's trouble, not the message's: no retry is used up
@@ -246,7 +268,8 @@ def drain_once(
     if not batch:
         return stats
     stats.claimed = len(batch)
-    results = _send_grouped(gateway, batch, stats, concurrency)
+    deadline = time.monotonic() + SEND_WINDOW.total_seconds()
+    results = _send_grouped(gateway, batch, stats, concurrency, deadline)
     _apply(session, batch, results, clock(), max_attempts, stats)
     return stats
 

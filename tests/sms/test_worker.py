@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -114,6 +115,42 @@ def test_a_gateway_outage_during_a_burst_loses_nothing_and_sends_nothing_twice(a
     sent = deliveries(gateway)
     assert len(sent) == len(rows) and max(sent.values()) == 1
     assert statuses() == Counter({OutboxStatus.SENT.value: len(rows)})
+
+
+class StallingGateway(FakeGateway):
+    """Each request takes a minute and a half of the worker's (monotonic) time."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        super().__init__()
+        self.elapsed = 0.0
+        monkeypatch.setattr(worker.time, "monotonic", lambda: self.elapsed)
+
+    def send(self, body: str, recipients: Sequence[str]) -> list[RecipientResult]:
+        self.elapsed += 90
+        return super().send(body, recipients)
+
+
+def test_no_request_starts_so_late_that_the_batch_lease_could_end_during_it(app, monkeypatch):
+    """Another worker may claim a batch's rows once its lease ends: a slow gateway must not keep
+    a worker sending them until then, or both would send."""
+    queue_many([(phone(i), "voucher_issued", f"Ujuzi: text {i}") for i in range(6)])
+    gateway = StallingGateway(monkeypatch)
+    clock = Clock()
+
+    first = worker.drain_once(db.session(), gateway, clock=clock, concurrency=1)
+
+    window = worker.SEND_WINDOW.total_seconds()
+    assert first.sent == gateway.calls == -(-window // 90)  # requests started inside the window
+    assert first.unsent == 6 - first.sent and first.requests == gateway.calls
+    held_back = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+    ).all()
+    assert len(held_back) == first.unsent
+    assert all(m.attempts == 0 and m.next_attempt_at <= clock() for m in held_back)
+
+    worker.drain(db.session(), gateway, clock=clock, concurrency=1)  # due again at once
+    sent = deliveries(gateway)
+    assert len(sent) == 6 and max(sent.values()) == 1
 
 
 def test_a_retried_message_waits_for_its_backoff(app):
