@@ -101,8 +101,9 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         raise errors.BookingNotActive("This booking is no longer active.")
     voucher.ensure_can_record_session(now)
     repeat = _same_session_just_recorded(booking.id, cmd, topic, now)
-    if repeat is not None:
-        return repeat  # the form sent twice (a double tap, a reload): recorded once, one SMS
+    if repeat is not None:  # the form sent twice (a double tap, a reload): recorded once, one SMS
+        unit.commit()  # nothing changed: this ends the transaction and lets go of the voucher
+        return repeat
     open_count = (
         db.session.scalar(
             sa.select(sa.func.count()).where(
