@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.domain.codes import format_voucher_code
-from marketplace.domain.models import Channel, Voucher, VoucherStatus
+from marketplace.domain.models import Channel, VoucherStatus
 from marketplace.services import bookings, entrepreneurs, ratings, reference, sessions, settings
 
 from . import reads
@@ -318,19 +318,12 @@ def _load_details(ctx: Ctx, data: Data) -> Params:
 
         raise errors.NotFound("No such provider.")
     p["own_trade"] = ctx.person.trade_code in p.pop("trades")
-    free = _vouchers_for(ctx, p.pop("region_code"))
-    p["vouchers"] = [v.id for v in free]
-    p["no_voucher"] = not free and not bookings.bookable_vouchers(ctx.person.id, ctx.now)
+    free = bookings.bookable_vouchers(ctx.person.id, ctx.now)
+    region = p.pop("region_code")
+    # The free vouchers whose programme takes a mentor in this region.
+    p["vouchers"] = [v.id for v in free if v.programme.accepts(ctx.person.trade_code, region)]
+    p["no_voucher"] = not free
     return p
-
-
-def _vouchers_for(ctx: Ctx, region: str) -> list[Voucher]:
-    """The person's free vouchers whose programme takes a mentor in this region."""
-    return [
-        v
-        for v in bookings.bookable_vouchers(ctx.person.id, ctx.now)
-        if v.programme.accepts(ctx.person.trade_code, region)
-    ]
 
 
 def _bookable(p: Params) -> bool:
