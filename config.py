@@ -100,6 +100,10 @@ def _engine_options(url: str) -> dict[str, object]:
         "pool_pre_ping": _env("DB_POOL_PRE_PING", "0") == "1",
         "pool_size": _int("DB_POOL_SIZE", 10),
         "max_overflow": 10,
+        # psycopg would prepare any statement run five times, and after a rollback deallocate
+        # every prepared statement of the connection, the hot path's own too
+        # (marketplace/services/prepared.py), which are prepared once per connection on purpose.
+        "connect_args": {"prepare_threshold": None},
     }
 
 

@@ -281,7 +281,7 @@ def _load(conn: sa.Connection, session_id: str, phone: str) -> _Row | None:
     know (and then no row is ever made)."""
     params = {"sid": session_id, "phone": phone}
     if conn.dialect.name == "postgresql":
-        found = _PG_LOAD.execute(conn, params).fetchone()
+        found = next(iter(_PG_LOAD.execute(conn, params)), None)
     else:
         found = conn.execute(_LOAD, params).first()
     if found is None:
@@ -390,9 +390,9 @@ def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> 
         params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
         if shown:
             found = _PG_STORE_SHOWN.execute(conn, {**params, **_impression_params(shown)})
-            stored = bool(found.fetchone()[0])  # type: ignore[index]
+            stored = bool(found[0][0])
         else:
-            stored = _PG_STORE.execute(conn, params).fetchone() is not None
+            stored = bool(_PG_STORE.execute(conn, params))
         _close()
         return stored
     # SQLite: the store opens its own transaction with a write, rather than upgrading the reads'

@@ -41,9 +41,9 @@ def watching() -> Iterator[Seen]:
     def commit(_conn: Any) -> None:
         seen.commits += 1
 
-    def prepared(self: Prepared, conn: sa.Connection, params: Any, *rest: Any) -> Any:
+    def prepared(self: Prepared, conn: sa.Connection, params: Any, **named: Any) -> Any:
         statement(conn, None, str(self.statement))  # sent past SQLAlchemy's events
-        return real(self, conn, params, *rest)
+        return real(self, conn, params, **named)
 
     real = Prepared.execute
     # Every engine: the hop's reads go through the read engine (reading.engine).
@@ -268,5 +268,45 @@ def test_prepared_rows_of_both_kinds_take_turns_on_one_connection(build):
     with reading.engine().connect() as conn:
         # A result whose columns cannot be attribute names ("async"), then named rows, then again.
         for _ in range(2):
-            assert Prepared(sa.select(sa.literal(1).label("async"))).execute(conn, {}).fetchone()
+            assert Prepared(sa.select(sa.literal(1).label("async"))).execute(conn, {}) == [(1,)]
             assert Prepared(sa.select(sa.literal(2).label("n"))).rows(conn, {})[0].n == 2
+
+
+def test_prepared_statements_outlive_a_rollback_and_are_prepared_again_when_deallocated(build):
+    if not _postgres():
+        pytest.skip("prepared statements are PostgreSQL's")
+    answer = Prepared(
+        sa.select(sa.bindparam("n", type_=sa.Integer()).label("n"), sa.literal("50%").label("pct"))
+    )
+    build.voucher()
+    db.session.commit()
+    with reading.engine().connect() as conn:
+        assert answer.execute(conn, {"n": 1}) == [(1, "50%")]
+        # Rollbacks through the same connection leave it prepared (psycopg prepares nothing of
+        # its own, so never deallocates everything after a rollback).
+        for _ in range(6):
+            conn.exec_driver_sql("SELECT count(*) FROM vouchers")
+        conn.connection.driver_connection.execute("BEGIN")
+        conn.connection.driver_connection.execute("ROLLBACK")
+        assert answer.rows(conn, {"n": 2})[0].n == 2
+        conn.exec_driver_sql("DEALLOCATE ALL")  # as a pooler may do between clients
+        assert answer.execute(conn, {"n": 3}) == [(3, "50%")]
+    # Inside a transaction the failure spoils it: raised, and prepared again on the next run.
+    conn = db.session.connection()
+    answer.execute(conn, {"n": 4})
+    conn.exec_driver_sql("DEALLOCATE ALL")
+    with pytest.raises(sa.exc.ProgrammingError):
+        answer.execute(conn, {"n": 5})
+    db.session.rollback()
+    assert answer.execute(db.session.connection(), {"n": 6}) == [(6, "50%")]
+    db.session.rollback()
+
+
+def test_prepared_statements_raise_database_errors_as_sqlalchemy_does(build):
+    if not _postgres():
+        pytest.skip("prepared statements are PostgreSQL's")
+    one = Prepared(sa.select((sa.bindparam("n", type_=sa.Integer()) / 0).label("x")))
+    with reading.engine().connect() as conn:
+        with pytest.raises(sa.exc.DataError, match="division by zero"):
+            one.execute(conn, {"n": 1})
+        assert Prepared(sa.select(sa.literal(7).label("x"))).execute(conn, {}) == [(7,)]
