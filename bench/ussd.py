@@ -228,6 +228,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+WORKER_CLASS = "gthread"
+
+
 def start_gunicorn(
     target: str, port: int, env: dict[str, str], workers: int, threads: int
 ) -> subprocess.Popen[bytes]:
@@ -238,9 +241,8 @@ def start_gunicorn(
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
+        WORKER_CLASS,
+        *(["--threads", str(threads)] if WORKER_CLASS == "gthread" else []),
         "--keep-alive",
         "30",
         "--log-level",
@@ -449,7 +451,10 @@ def main() -> int:
         "('|' alone: the opening menu only; '|1': main menu -> my vouchers); repeatable. "
         "It shows what each kind of hop costs; the targets are for the default mix",
     )
+    parser.add_argument("--worker-class", default="gthread")
     args = parser.parse_args()
+    global WORKER_CLASS
+    WORKER_CLASS = args.worker_class
     if args.session:
         global SCRIPTS
         SCRIPTS = tuple(tuple(texts.split("|")) for texts in args.session)
