@@ -202,7 +202,7 @@ def steady_state(url: str) -> None:
             )
         conn.execute(sa.text("DELETE FROM ussd_sessions"))
         conn.execute(sa.text("VACUUM (TRUNCATE false, ANALYZE) ussd_sessions"))
-        conn.execute(sa.text("VACUUM ANALYZE impressions, providers"))
+        conn.execute(sa.text("VACUUM ANALYZE impressions, providers, provider_trades"))
     engine.dispose()
 
 
