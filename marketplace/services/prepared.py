@@ -34,13 +34,12 @@ from psycopg.adapt import PyFormat, Transformer
 
 from . import reading
 
-_STATE = (
-    "prepared.state"  # in the pooled connection's `info`: what this module keeps per connection
-)
+# In the pooled connection's `info`: what this module keeps for that connection.
+_STATE = "prepared.state"
 _PLACEHOLDER = re.compile(r"%(%|\((\w+)\)s)")
 _OK = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 _numbers = itertools.count(1)
-_numbering = threading.Lock()
+_compiling = threading.Lock()
 
 
 @dataclass
@@ -118,6 +117,13 @@ class Prepared:
             ) from exc
 
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
+        """Once per statement (threads racing for the first run get the same name)."""
+        with _compiling:
+            if self._compiled is None:
+                self._compiled = self._compiled_for(dialect)
+            return self._compiled
+
+    def _compiled_for(self, dialect: sa.Dialect) -> _Compiled:
         assert isinstance(self.statement, sa.ClauseElement)
         compiled = self.statement.compile(dialect=dialect)
         order: list[str] = []
@@ -132,12 +138,8 @@ class Prepared:
 
         sql = _PLACEHOLDER.sub(number, compiled.string)
         literals = {k: v for k, v in compiled.params.items() if v is not None}
-        with _numbering:
-            made = _Compiled(
-                f"ujuzi_{next(_numbers)}".encode(), sql.encode(), tuple(order), literals
-            )
-        self._compiled = made
-        return made
+        name = f"ujuzi_{next(_numbers)}".encode()
+        return _Compiled(name, sql.encode(), tuple(order), literals)
 
     def _row_maker(self, result: pq.abc.PGresult) -> Callable[[Sequence[Any]], Any]:
         if self._named is None:
