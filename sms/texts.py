@@ -56,6 +56,23 @@ SMS: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: {name} amesema kipindi cha {date} (na. {ref}) hakikufanyika. Afisa "
         "atakikagua.",
     },
+    "session_overturned_mentor": {
+        "en": "Ujuzi: an officer checked the session of {date} (ref {ref}) and found it took "
+        "place. {value} added to your balance.",
+        "sw": "Ujuzi: afisa amekagua kipindi cha {date} (na. {ref}) na kukuta kilifanyika. "
+        "{value} imeongezwa kwenye salio lako.",
+    },
+    "session_overturned_entrepreneur": {
+        "en": "Ujuzi: an officer checked session {ref}, which you said did not happen, and found "
+        "it took place. {left} of {total} sessions left on voucher {code}.",
+        "sw": "Ujuzi: afisa amekagua kipindi {ref} ulichosema hakikufanyika, na kukuta "
+        "kilifanyika. Vimebaki {left} kati ya {total} kwenye vocha {code}.",
+    },
+    "session_upheld_mentor": {
+        "en": "Ujuzi: an officer checked the session of {date} (ref {ref}): it is not counted "
+        "and will not be paid.",
+        "sw": "Ujuzi: afisa amekagua kipindi cha {date} (na. {ref}): hakihesabiwi na hakitalipwa.",
+    },
     "session_confirmed_entrepreneur": {
         "en": "Ujuzi: session {ref} confirmed. {left} of {total} sessions left on voucher {code}.",
         "sw": "Ujuzi: kipindi {ref} kimethibitishwa. Vimebaki {left} kati ya {total} kwenye "
@@ -109,6 +126,9 @@ ESSENTIAL = frozenset(
         "voucher_completed",
         "session_confirmed_mentor",
         "session_disputed_mentor",
+        "session_overturned_mentor",  # an officer's decision on a session, as the above
+        "session_overturned_entrepreneur",
+        "session_upheld_mentor",
         "payout_made",
         "login_code",
         "voucher_revoked",

@@ -25,6 +25,7 @@ from ..domain.models import (
     ProviderStaff,
     SessionStatus,
     TrainingSession,
+    Voucher,
     VoucherStatus,
 )
 from ..domain.money import format_minor, session_share
@@ -444,6 +445,40 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
         )
 
 
+def _tell_overturned(session: TrainingSession, voucher: Voucher, value: int, now: datetime) -> None:
+    """Both sides hear of an officer finding that a disputed session took place: the mentor is
+    paid for it, and it counts on the entrepreneur's voucher."""
+    person = voucher.entrepreneur
+    outbox.queue(
+        session.provider.phone,
+        "session_overturned_mentor",
+        outbox.provider_language(session.provider),
+        now=now,
+        date=session.delivered_on.strftime("%d/%m"),
+        ref=session.ref,
+        value=format_minor(value, voucher.currency),
+    )
+    outbox.queue(
+        person.phone,
+        "session_overturned_entrepreneur",
+        person.language,
+        now=now,
+        ref=session.ref,
+        left=voucher.sessions_left,
+        total=voucher.sessions_total,
+        code=format_voucher_code(voucher.code),
+    )
+    if voucher.status == VoucherStatus.COMPLETED:
+        outbox.queue(
+            person.phone,
+            "voucher_completed",
+            person.language,
+            now=now,
+            provider=session.provider.name,
+            ref=session.ref,
+        )
+
+
 def _finish_booking(session: TrainingSession, now: datetime) -> None:
     booking = db.session.scalar(
         sa.select(Booking).where(Booking.id == session.booking_id).with_for_update(of=Booking)
@@ -534,17 +569,22 @@ def review_session(
                 ref=session.ref,
             )
         sequence = voucher.confirm_session(now)
-        session.overturn_dispute(
-            now,
-            sequence,
-            session_share(voucher.value_minor, voucher.sessions_total, sequence),
-            note[:500],
-        )
+        value = session_share(voucher.value_minor, voucher.sessions_total, sequence)
+        session.overturn_dispute(now, sequence, value, note[:500])
         if voucher.status == VoucherStatus.COMPLETED:
             _finish_booking(session, now)
         unit.flush_or(errors.VoucherFullyUsed())
+        _tell_overturned(session, voucher, value, now)
     elif decision == "uphold":
         session.uphold_dispute(now, note[:500])
+        outbox.queue(
+            session.provider.phone,
+            "session_upheld_mentor",
+            outbox.provider_language(session.provider),
+            now=now,
+            date=session.delivered_on.strftime("%d/%m"),
+            ref=session.ref,
+        )
     else:
         session.clear_flags(now, note[:500])
     audit.record(

@@ -126,3 +126,33 @@ def test_a_kiswahili_speaking_mentor_hears_of_answers_and_payouts_in_kiswahili(b
     assert "hakikufanyika" in answered_no
     assert "amethibitisha kipindi" in confirmed
     assert "imelipwa" in paid
+
+
+def test_an_officer_overturning_a_dispute_tells_the_mentor_of_the_pay_and_the_trainee_it_counts(
+    build,
+):
+    session = build.recorded_session()
+    person = session.voucher.entrepreneur
+    provider = db.session.get(Provider, session.provider_id)
+    assert provider is not None
+    sessions.answer_session(person.id, session.ref, False, "sms")
+    sessions.review_session(session.id, "overturn", "Called both", "officer")
+
+    [mentor] = _outbox(provider.phone, "session_overturned_mentor")
+    assert session.ref in mentor and "KES 1,000" in mentor
+    [trainee] = _outbox(person.phone, "session_overturned_entrepreneur")
+    assert session.ref in trainee and "3 of 4 sessions left" in trainee
+    assert _outbox(person.phone, "voucher_completed") == []
+    assert _outbox(provider.phone, "session_upheld_mentor") == []
+
+
+def test_an_officer_upholding_a_dispute_tells_the_mentor_it_will_not_be_paid(build):
+    session = build.recorded_session()
+    provider = db.session.get(Provider, session.provider_id)
+    assert provider is not None
+    sessions.answer_session(session.voucher.entrepreneur_id, session.ref, False, "sms")
+    sessions.review_session(session.id, "uphold", "Trainee was away", "officer")
+
+    [mentor] = _outbox(provider.phone, "session_upheld_mentor")
+    assert session.ref in mentor and "not be paid" in mentor
+    assert _outbox(session.voucher.entrepreneur.phone, "session_overturned_entrepreneur") == []
