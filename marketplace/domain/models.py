@@ -577,10 +577,13 @@ class TrainingSession(Base):
     def lapse(self, now: datetime) -> None:
         self._answer(SessionStatus.LAPSED, now, "system")
 
-    def overturn_dispute(self, now: datetime, sequence: int, value_minor: int, note: str) -> None:
-        """An officer found the disputed session did happen: it counts after all."""
+    def check_overturnable(self) -> None:
         if self.status != SessionStatus.DISPUTED or self.reviewed_at is not None:
             raise errors.IllegalTransition("Only an unreviewed disputed session can be overturned.")
+
+    def overturn_dispute(self, now: datetime, sequence: int, value_minor: int, note: str) -> None:
+        """An officer found the disputed session did happen: it counts after all."""
+        self.check_overturnable()
         self.status = SessionStatus.CONFIRMED
         self.confirmed_at = now
         self.sequence = sequence

@@ -558,6 +558,7 @@ def review_session(
     session = _lock_session(session_id)
     before = {"status": session.status, "flags": session.flags}
     if decision == "overturn":
+        session.check_overturnable()  # before the voucher or the booking can say anything else
         voucher = lock_voucher(session.voucher_id)
         # Under the voucher's lock, as in `_confirm`: once the entrepreneur cancelled the booking
         # (a NO lets them switch), its session is never paid to the mentor left behind, nor

@@ -81,3 +81,16 @@ def test_clearing_the_flags_of_a_disputed_session_leaves_the_dispute_to_decide(b
     overturned = sessions.review_session(recorded.id, "overturn", "Called both", "officer")
     assert overturned.status == SessionStatus.CONFIRMED and overturned.reviewed_at is not None
     assert admin.review_queue() == []
+
+
+def test_overturning_a_session_that_is_not_disputed_says_so_whatever_its_voucher_or_booking(build):
+    voucher = build.voucher()
+    booking = build.booking(voucher)
+    confirmed = [build.confirmed_session(booking) for _ in range(voucher.sessions_total)]
+    db.session.expire_all()
+    assert db.session.get(Voucher, voucher.id).status == VoucherStatus.COMPLETED  # type: ignore[union-attr]
+    # The voucher is used up and the booking completed: still, the reason is the session's own.
+    with pytest.raises(errors.IllegalTransition):
+        sessions.review_session(confirmed[0].id, "overturn", "By mistake", "officer")
+    db.session.rollback()
+    assert db.session.get(Voucher, voucher.id).sessions_confirmed == voucher.sessions_total  # type: ignore[union-attr]
