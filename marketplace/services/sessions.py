@@ -412,10 +412,24 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
         },
         now,
     )
+    _tell_counted(session, voucher, value, now)
+
+
+def _tell_counted(
+    session: TrainingSession,
+    voucher: Voucher,
+    value: int,
+    now: datetime,
+    *,
+    by_officer: bool = False,
+) -> None:
+    """Both sides hear that a session counts: the mentor what it added to their balance, the
+    entrepreneur what is left on the voucher, or that the training is finished. `by_officer`: an
+    officer found that a session the entrepreneur disputed took place, which both are told."""
     person = voucher.entrepreneur
     outbox.queue(
         session.provider.phone,
-        "session_confirmed_mentor",
+        "session_overturned_mentor" if by_officer else "session_confirmed_mentor",
         outbox.provider_language(session.provider),
         now=now,
         name=person.first_name,
@@ -423,19 +437,11 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
         ref=session.ref,
         value=format_minor(value, voucher.currency),
     )
-    if voucher.status == VoucherStatus.COMPLETED:
+    completed = voucher.status == VoucherStatus.COMPLETED
+    if by_officer or not completed:
         outbox.queue(
             person.phone,
-            "voucher_completed",
-            person.language,
-            now=now,
-            provider=session.provider.name,
-            ref=session.ref,
-        )
-    else:
-        outbox.queue(
-            person.phone,
-            "session_confirmed_entrepreneur",
+            "session_overturned_entrepreneur" if by_officer else "session_confirmed_entrepreneur",
             person.language,
             now=now,
             ref=session.ref,
@@ -443,32 +449,7 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
             total=voucher.sessions_total,
             code=format_voucher_code(voucher.code),
         )
-
-
-def _tell_overturned(session: TrainingSession, voucher: Voucher, value: int, now: datetime) -> None:
-    """Both sides hear of an officer finding that a disputed session took place: the mentor is
-    paid for it, and it counts on the entrepreneur's voucher."""
-    person = voucher.entrepreneur
-    outbox.queue(
-        session.provider.phone,
-        "session_overturned_mentor",
-        outbox.provider_language(session.provider),
-        now=now,
-        date=session.delivered_on.strftime("%d/%m"),
-        ref=session.ref,
-        value=format_minor(value, voucher.currency),
-    )
-    outbox.queue(
-        person.phone,
-        "session_overturned_entrepreneur",
-        person.language,
-        now=now,
-        ref=session.ref,
-        left=voucher.sessions_left,
-        total=voucher.sessions_total,
-        code=format_voucher_code(voucher.code),
-    )
-    if voucher.status == VoucherStatus.COMPLETED:
+    if completed:
         outbox.queue(
             person.phone,
             "voucher_completed",
@@ -575,7 +556,7 @@ def review_session(
         if voucher.status == VoucherStatus.COMPLETED:
             _finish_booking(session, now)
         unit.flush_or(errors.VoucherFullyUsed())
-        _tell_overturned(session, voucher, value, now)
+        _tell_counted(session, voucher, value, now, by_officer=True)
     elif decision == "uphold":
         session.uphold_dispute(now, note[:500])
         outbox.queue(
