@@ -18,6 +18,7 @@ from flask.wrappers import Request
 from marshmallow import ValidationError
 
 from marketplace.extensions import csrf
+from marketplace.web.security import not_for_browsers
 
 from . import schemas
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/at/"
 bp = Blueprint("gateway", __name__, url_prefix=PREFIX + "<secret>")
 csrf.exempt(bp)
+not_for_browsers(bp)  # the gateway is no browser: no page headers on its answers
 
 
 @bp.url_value_preprocessor

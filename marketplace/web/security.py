@@ -6,7 +6,7 @@ with a short HTML page that says what happened and where to go next.
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -27,11 +27,23 @@ _HEADERS = {
 
 _HEADER_KEYS = [(name.lower(), name, value) for name, value in _HEADERS.items()]
 
+# Blueprints whose answers are for machines, not browsers (the gateway's callbacks).
+_NOT_FOR_BROWSERS: set[str] = set()
+
 # Status codes the web pages explain in words; anything else gets the generic page.
 _PAGES = {400, 403, 404, 405, 413, 429}
 
 
+def not_for_browsers(blueprint: Blueprint) -> Blueprint:
+    """The blueprint answers machines only: its plain answers go without the headers that guide a
+    browser (an HTML error page of its routes still gets them)."""
+    _NOT_FOR_BROWSERS.add(blueprint.name)
+    return blueprint
+
+
 def set_security_headers(response: Response) -> Response:
+    if request.blueprint in _NOT_FOR_BROWSERS and response.mimetype != "text/html":
+        return response
     present = {name.lower() for name, _value in response.headers.items()}
     for key, name, value in _HEADER_KEYS:
         if key not in present:

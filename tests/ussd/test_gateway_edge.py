@@ -157,6 +157,26 @@ def test_the_gateway_is_answered_without_a_cookie_session(app, client, build, ph
         assert not sessions.is_null_session(sessions.open_session(app, ctx.request))
 
 
+def test_the_gateway_answers_without_browser_headers_but_its_error_pages_keep_them(
+    client, build, phone_of
+):
+    form = {
+        "sessionId": "s-headers",
+        "serviceCode": "*384*1234#",
+        "phoneNumber": phone_of(build.voucher()),
+        "text": "",
+    }
+    answer = post(client, form)
+    assert answer.status_code == 200 and answer.get_data(as_text=True).startswith("CON ")
+    assert "Content-Security-Policy" not in answer.headers
+    assert "X-Frame-Options" not in answer.headers
+    # Anyone may load a wrong address in a browser: its HTML page is guarded like every page.
+    missing = post(client, form, secret="guess")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert "frame-ancestors 'none'" in missing.headers["Content-Security-Policy"]
+    assert missing.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_prune_removes_sessions_that_started_too_long_ago(runner, dialer, build, phone_of):
     started = {}
     for minutes in (45, 5):
