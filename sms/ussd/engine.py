@@ -19,8 +19,9 @@ BEGIN or COMMIT round trips and no transaction to set up; the hop's own two stat
 through psycopg as prepared statements, and the closing one does not wait for the disk (screen
 state and impressions; the services' commits do). A screen not declared `writes` that tries to
 change something is refused: through its reads before the statement runs (PostgreSQL), through the
-session at commit. The opening menu of a session is not stored at all: the next hop, finding no
-row, starts from it.
+session at commit. A new session is not stored while it only passes through static screens (the
+opening menu, choosing a trade and an area: `Screen.static`): the next hop, finding no row, replays
+its whole text from the opening menu, as shortcut dialling does.
 
 Domain errors become a translated `END`; a hop that meets a dead database connection is answered
 again on a fresh one; anything else unexpected is logged and answered with a polite `END`.
@@ -177,7 +178,7 @@ def _try(hop: _Hop, row: _Row) -> str:
     ctx = Ctx(row.caller, row.language, hop.now)
     setattr(g, _HOP, hop)
     try:
-        reply = _run(ctx, state, inputs, fresh, hop)
+        reply, static = _run(ctx, state, inputs, fresh, hop)
     except _Overtaken:
         g.pop(_HOP, None)
         _close()
@@ -185,12 +186,14 @@ def _try(hop: _Hop, row: _Row) -> str:
     except DomainError as exc:
         _reading()  # what the refused change did is rolled back
         log.info("USSD hop refused: %s", exc.code)
-        reply = Reply(t(error_key(exc.code), ctx.lang), end=True)
+        reply, static = Reply(t(error_key(exc.code), ctx.lang), end=True), False
         state["ended"] = True
         ctx.impressions.clear()
-    if row.phone is None and not inputs and not reply.end:
-        # The opening menu of a new session follows from the caller alone: it is not stored. The
-        # next hop finds no row and starts from it, as shortcut dialling does.
+    if row.phone is None and static and not ctx.impressions and not reply.end:
+        # A new session that has only passed through static screens (the opening menu, choosing
+        # a trade and an area) follows from the caller and `text` alone: it is not stored. The
+        # next hop finds no row and replays the whole text from the opening menu, as shortcut
+        # dialling does; a repeat of this hop gets the same screen again.
         return reply.body
     if not _store(hop, reply.body, state, ctx.impressions):
         raise _Overtaken
@@ -508,16 +511,27 @@ def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
     return outcome
 
 
-def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: _Hop) -> Reply:
+def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: _Hop) -> tuple[Reply, bool]:
+    """The reply, and whether it is `static`: the hop started on a static screen and each of its
+    inputs was a plain choice there that led to another one (no notice, nothing changed)."""
     if fresh:
         _enter(ctx, state, HOME, {})
+    static = SCREENS[state["screen"]].static
     notice: str | None = None
     for entry in inputs:
+        handler = SCREENS[state["screen"]]
         outcome = _step(ctx, state, entry, hop)
         if isinstance(outcome, End):
             state["ended"] = True
-            return Reply(render_end(outcome.key, ctx.lang, outcome.params), end=True)
+            return Reply(render_end(outcome.key, ctx.lang, outcome.params), end=True), False
         notice = outcome.notice
+        static = (
+            static
+            and isinstance(outcome, Go)
+            and notice is None
+            and not handler.writes
+            and SCREENS[state["screen"]].static
+        )
         if isinstance(outcome, Retry):
             break  # the rest of a shortcut cannot apply to a screen it did not reach
     screen = SCREENS[state["screen"]]
@@ -526,7 +540,7 @@ def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: _Hop) -> R
         body = _with_notice(t(notice, ctx.lang), body)
     if gsm7_length(body) > SCREEN_LIMIT:
         log.error("USSD screen %s is %d characters long", screen.id, gsm7_length(body))
-    return Reply(body)
+    return Reply(body), static
 
 
 def _with_notice(notice: str, body: str) -> str:

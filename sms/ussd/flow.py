@@ -112,6 +112,9 @@ class Screen:
     targets: tuple[str, ...] = ()  # every screen `handle` may go to
     samples: tuple[Params, ...] = ({},)  # loaded parameters with long values, for the length test
     writes: bool = False  # `handle` may change something (through a service, in a transaction)
+    # `load` reads only the caller and reference data: a session that has only passed through
+    # static screens follows from its `text` alone, and the engine does not store its hops.
+    static: bool = False
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -179,9 +182,10 @@ def menu(
     also: tuple[str, ...] = (),
     samples: tuple[Params, ...] = ({},),
     writes: bool = False,
+    static: bool = False,
 ) -> Screen:
     """A title and numbered options; each option shows a screen or takes a decision (`writes`:
-    some decision changes something)."""
+    some decision changes something; `static`: see `Screen`)."""
 
     def visible(p: Params) -> list[Option]:
         return [o for o in options if o.when is None or o.when(p)]
@@ -204,7 +208,7 @@ def menu(
         return Go(option.target, dict(data) if option.pass_data else {})
 
     targets = tuple(o.target for o in options if o.target) + also  # `also`: where acts go
-    return Screen(screen_id, view, load, handle, True, targets, samples, writes)
+    return Screen(screen_id, view, load, handle, True, targets, samples, writes, static)
 
 
 # --------------------------------------------------------------------------- paged lists
@@ -245,6 +249,7 @@ def choice_list(
     pick: Callable[[Ctx, Data, Params, Params], Outcome],
     targets: tuple[str, ...],
     samples: tuple[Params, ...],
+    static: bool = False,
 ) -> Screen:
     """A list loaded as `{"items": [...]}`, shown a screen at a time; `pick` decides on an item.
 
@@ -282,4 +287,5 @@ def choice_list(
         p["_data"] = {"page": int(data.get("page", 0))}
         return p
 
-    return Screen(screen_id, view, load_with_page, handle, True, (screen_id, *targets), samples)
+    targets = (screen_id, *targets)
+    return Screen(screen_id, view, load_with_page, handle, True, targets, samples, static=static)

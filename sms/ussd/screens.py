@@ -85,6 +85,7 @@ MAIN = menu(
     load=_load_main,
     show_nav=False,
     samples=({"name": LONG},),
+    static=True,
 )
 
 
@@ -185,6 +186,7 @@ FIND_TRADE = choice_list(
         {"items": [{"code": "x", "en": LONG, "sw": LONG}] * 15, "_data": {"page": 1}},
         {"items": []},
     ),
+    static=True,
 )
 
 
@@ -217,6 +219,7 @@ FIND_AREA = menu(
     load=_load_area,
     also=("find.list",),
     samples=({"region": "x", "region_name": LONG},),
+    static=True,
 )
 
 
@@ -232,6 +235,7 @@ FIND_AREA_NAME = Screen(
     lambda lang, p: lines(t("find.area_name.prompt", lang), footer(lang)),
     handle=_area_name_handle,
     targets=("find.list",),
+    static=True,
 )
 
 
@@ -674,6 +678,7 @@ LANGUAGE = menu(
     ],
     also=(HOME,),
     writes=True,
+    static=True,  # choosing a language changes something; showing the choice does not
 )
 
 HELP = Screen(

@@ -65,6 +65,8 @@ def _postgres() -> bool:
 def test_a_menu_hop_is_two_statements_and_no_transaction_on_postgresql(build, dialer, phone_of):
     phone = dialer(phone_of(build.voucher()))
     phone.dial()
+    phone.press("1")  # my vouchers: read from the database, so the session is stored from here
+    assert phone.press("0").startswith("Ujuzi: hello")
     with watching() as seen:
         assert phone.press("2").startswith("Mentors for which trade?")
     # who is dialling with their session row; the reply stored
@@ -85,6 +87,25 @@ def test_the_opening_menu_is_one_read_and_the_next_hop_starts_from_it(build, dia
     assert phone.press("1").startswith("Voucher")
     assert phone.press("0").startswith("Ujuzi: hello")
     assert counts()["sessions"] == 1
+
+
+def test_static_menus_are_one_read_and_the_list_replays_them_from_the_text(build, dialer, phone_of):
+    voucher = build.voucher()
+    build.provider(name="Fundi Moja")
+    phone = dialer(phone_of(voucher))
+    phone.dial()
+    with watching() as seen:
+        assert phone.press("2").startswith("Mentors for which trade?")
+        assert phone.repeat().startswith("Mentors for which trade?")  # sent twice: the same
+        assert phone.press("1").startswith("Mentors in which area?")
+    assert len(seen.statements) == 3, seen.statements  # who is dialling, once per request
+    assert counts()["sessions"] == 0
+    assert "1 Fundi Moja" in phone.press("1")  # the list: the whole text replayed, then stored
+    assert counts()["sessions"] == 1
+    # The way back is the one the person took, rebuilt by the replay.
+    assert phone.press("0").startswith("Mentors in which area?")
+    assert phone.press("0").startswith("Mentors for which trade?")
+    assert phone.press("0").startswith("Ujuzi: hello")
 
 
 def test_a_list_page_records_its_impressions_with_the_store_of_the_hop(build, dialer, phone_of):
@@ -115,7 +136,7 @@ def test_a_list_page_whose_store_loses_records_no_impressions(build, dialer, pho
     for n in range(4):
         build.provider(name=f"Fundi {n}")
     phone = dialer(phone_of(voucher))
-    phone.dial("2*1")
+    phone.dial("1*0*2*1")  # through my vouchers, so that the session row exists
     real = engine._load
 
     def overtaken(s: Any, session_id: str, phone_number: str) -> Any:
