@@ -5,21 +5,46 @@ transaction bookkeeping, no isolation level switched per checkout), generic plan
 statements, and it refuses a statement sent through SQLAlchemy that would change something before
 it runs. That refusal guards against a screen's mistake (a service called where only reads belong);
 it is not a permission: the USSD engine stores its reply on the lent connection on purpose, through
-psycopg directly (`Prepared`)."""
+psycopg directly (`Prepared`).
+
+A thread keeps the connection it was lent between requests, as long as the pool has room for one
+connection per such thread (a worker thread of gunicorn serves request after request: checking a
+connection out of the pool and back in cost about a twentieth of a USSD hop). It goes back to the
+pool when the thread ends, and is dropped when found broken or after `dispose_engines`."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
+from psycopg import pq
 
 from ..extensions import db
 
 _LENT = "_reading_connection"  # name in `flask.g` of the read-only connection lent to the request
 _READ_ENGINE = "ujuzi.read_engine"  # key in `app.extensions`
 _making = threading.Lock()
+
+
+class _Kept:
+    """The read connection a thread keeps between requests, and the pool it came from."""
+
+    __slots__ = ("connection", "pool")
+
+    def __init__(self, connection: sa.Connection, pool: sa.pool.Pool) -> None:
+        self.connection = connection
+        self.pool = pool
+
+    def __del__(self) -> None:
+        # The thread ended (or the connection was replaced): back to its pool, or closed with it.
+        with contextlib.suppress(Exception):  # nothing to report at a thread's exit
+            self.connection.close()
+
+
+_threads = threading.local()  # `kept`: this thread's _Kept, if any
 
 
 class WriteRefused(RuntimeError):
@@ -45,16 +70,60 @@ def lend() -> sa.Connection:
     something are refused before they run (`WriteRefused`)."""
     lent: sa.Connection | None = g.get(_LENT)
     if lent is None:
-        lent = engine().connect()
+        made = engine()
+        kept: _Kept | None = getattr(_threads, "kept", None)
+        if kept is not None and kept.pool is made.pool and not kept.connection.invalidated:
+            lent = kept.connection
+        else:
+            if kept is not None:
+                _drop_kept(kept)
+            lent = made.connect()
         setattr(g, _LENT, lent)
     return lent
 
 
 def give_back() -> None:
-    """End the loan (the connection goes back to the read engine's pool)."""
+    """End the loan: this thread keeps the connection for its next request while the pool has
+    room for that (else it goes back to the pool)."""
     lent: sa.Connection | None = g.pop(_LENT, None)
-    if lent is not None:
+    if lent is None:
+        return
+    kept: _Kept | None = getattr(_threads, "kept", None)
+    if kept is not None and kept.connection is lent:
+        if not _reusable(lent):
+            _drop_kept(kept)
+        return
+    pool = engine().pool
+    if kept is None and _reusable(lent) and _room_to_keep(pool):
+        _threads.kept = _Kept(lent, pool)
+    else:
         lent.close()
+
+
+def _room_to_keep(pool: sa.pool.Pool) -> bool:
+    """The connections checked out (this one among them) are within the pool's size: threads
+    that keep theirs never leave the others waiting (the overflow is for them)."""
+    if not isinstance(pool, sa.pool.QueuePool):
+        return False
+    return pool.checkedout() <= pool.size()
+
+
+def _reusable(connection: sa.Connection) -> bool:
+    """Not broken, and idle (no statement or transaction left open on it)."""
+    if connection.invalidated or connection.closed:
+        return False
+    driver = connection.connection.driver_connection
+    info = getattr(driver, "info", None)
+    status = getattr(info, "transaction_status", None)
+    return status is None or status == pq.TransactionStatus.IDLE
+
+
+def _drop_kept(kept: _Kept) -> None:
+    """Forget this thread's kept connection: closed for good if its pool was replaced (its
+    connections may be dead), else back to the pool."""
+    _threads.kept = None
+    if kept.pool is not engine().pool and not kept.connection.invalidated:
+        kept.connection.invalidate()
 
 
 def engine() -> sa.Engine:
@@ -100,6 +169,9 @@ def dispose_engines() -> None:
     made: sa.Engine | None = current_app.extensions.get(_READ_ENGINE)
     if made is not None:
         made.dispose()
+    kept: _Kept | None = getattr(_threads, "kept", None)
+    if kept is not None and kept.connection is not g.get(_LENT):
+        _drop_kept(kept)  # (other threads drop theirs at their next loan)
 
 
 def _refuse_writes(

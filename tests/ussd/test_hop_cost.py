@@ -3,6 +3,7 @@ transaction at all on PostgreSQL (autocommit); and what a list page records, wit
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -331,3 +332,117 @@ def test_prepared_statements_raise_database_errors_as_sqlalchemy_does(build):
         with pytest.raises(sa.exc.DataError, match="division by zero"):
             one.execute(conn, {"n": 1})
         assert Prepared(sa.select(sa.literal(7).label("x"))).execute(conn, {}) == [(7,)]
+
+
+# --------------------------------------------------------------------------- the kept connection
+
+
+def _backend(conn: sa.Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _loan(app: Any) -> int:
+    """Lend this thread a read connection for one request, as a hop does; its backend's pid."""
+    with app.test_request_context("/"):
+        try:
+            return _backend(reading.lend())
+        finally:
+            reading.give_back()
+
+
+def test_a_thread_keeps_its_read_connection_from_one_request_to_the_next(app):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    pool = reading.engine().pool
+    first = _loan(app)
+    assert _loan(app) == first  # no checkout and checkin between the two
+    assert pool.checkedout() == 1  # kept by this thread, not returned
+
+
+def test_a_kept_connection_goes_back_to_the_pool_when_its_thread_ends(app):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    reading.dispose_engines()  # this thread keeps none either
+    pool = reading.engine().pool
+    pids: list[int] = []
+    worker = threading.Thread(target=lambda: pids.extend([_loan(app), _loan(app)]))
+    worker.start()
+    worker.join()
+    assert pids[0] == pids[1]
+    assert pool.checkedout() == 0
+    assert _loan(app) == pids[0]  # the pool's idle connection, now this thread's
+
+
+def test_threads_keep_no_more_connections_than_the_pool_holds(app):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    reading.dispose_engines()
+    pool = reading.engine().pool
+    assert isinstance(pool, sa.pool.QueuePool)
+    threads = pool.size() + 3
+    # The threads and this one meet at each step: all lent, counted, all given back, counted.
+    steps = [threading.Barrier(threads + 1, timeout=30) for _ in range(4)]
+
+    def hop() -> None:
+        with app.test_request_context("/"):
+            reading.lend()
+            steps[0].wait()  # every thread holds one at once: the overflow is in use
+            steps[1].wait()
+            reading.give_back()
+        steps[2].wait()
+        steps[3].wait()  # still alive, keeping what it kept
+
+    workers = [threading.Thread(target=hop) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    counted = []
+    try:
+        for step in steps:
+            step.wait()
+            counted.append(pool.checkedout())
+    except BaseException:
+        for step in steps:
+            step.abort()  # the threads stop at once
+        raise
+    finally:
+        for w in workers:
+            w.join()
+    assert counted[0] == threads
+    assert counted[2] == pool.size()  # the overflow went back; the rest are kept
+    assert pool.checkedout() == 0  # the threads ended: what they kept is back in the pool
+
+
+def test_a_kept_connection_found_broken_is_replaced_and_the_hop_answered(
+    app, build, dialer, phone_of
+):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    kept = _loan(app)
+    with db.engine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": kept})
+    phone = dialer(phone_of(build.voucher()))
+    assert phone.dial("1").startswith("Voucher ")  # answered again on a fresh connection
+    assert _loan(app) != kept
+
+
+def test_after_the_pools_are_disposed_no_thread_reuses_its_kept_connection(app):
+    if not _postgres():
+        pytest.skip("the read engine is PostgreSQL's")
+    kept = _loan(app)
+    pids: list[int] = []
+    ready, disposed = threading.Barrier(2), threading.Barrier(2)
+
+    def other_thread() -> None:
+        pids.append(_loan(app))
+        ready.wait()
+        disposed.wait()
+        pids.append(_loan(app))
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    ready.wait()
+    reading.dispose_engines()  # (as after the database restarted)
+    disposed.wait()
+    worker.join()
+    assert pids[1] != pids[0]
+    assert _loan(app) not in (kept, pids[0])
