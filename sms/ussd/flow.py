@@ -112,8 +112,9 @@ class Screen:
     targets: tuple[str, ...] = ()  # every screen `handle` may go to
     samples: tuple[Params, ...] = ({},)  # loaded parameters with long values, for the length test
     writes: bool = False  # `handle` may change something (through a service, in a transaction)
-    # `load` reads only the caller and reference data: a session that has only passed through
-    # static screens follows from its `text` alone, and the engine does not store its hops.
+    # `load` reads only the caller and reference data, and the input is a choice, never free
+    # text (which may hold a '*'): a session that has only passed through static screens follows
+    # from its `text` alone, and the engine does not store its hops.
     static: bool = False
 
 

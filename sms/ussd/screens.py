@@ -235,8 +235,7 @@ FIND_AREA_NAME = Screen(
     lambda lang, p: lines(t("find.area_name.prompt", lang), footer(lang)),
     handle=_area_name_handle,
     targets=("find.list",),
-    static=True,
-)
+)  # not static: what is typed here may hold a '*', which only the stored path reads as typed
 
 
 def _load_list(ctx: Ctx, data: Data) -> Params:
