@@ -15,6 +15,7 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 DEFAULT_CALLBACK_SECRET = "dev-callback"
+DEFAULT_AUDIT_KEY = "dev-only-audit-key"
 SMS_BACKENDS = ("console", "fake", "africastalking")
 
 
@@ -62,6 +63,13 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         "AT_API_BASE": _env("AT_API_BASE"),
         "USSD_SERVICE_CODE": _env("USSD_SERVICE_CODE", "*384*1234#"),
         "AT_CALLBACK_SECRET": _env("AT_CALLBACK_SECRET", DEFAULT_CALLBACK_SECRET),
+        # The key of the audit chain's HMACs and checkpoints: kept out of the database, so that
+        # whoever can write to the database alone cannot rewrite or extend the chain unseen.
+        "AUDIT_KEY": _env("AUDIT_KEY", DEFAULT_AUDIT_KEY),
+        # Where each verification appends its checkpoint; the database cannot rewrite it.
+        "AUDIT_CHECKPOINT_PATH": _env(
+            "AUDIT_CHECKPOINT_PATH", str(INSTANCE_DIR / "audit-checkpoints.log")
+        ),
         "DEFAULT_PHONE_REGION": _env("DEFAULT_PHONE_REGION", "KE"),
         "COUNTRY": _env("COUNTRY", "KE"),
         "SMS_WORKER_BATCH": _int("SMS_WORKER_BATCH", 200),
@@ -126,5 +134,10 @@ def check_production(cfg: dict[str, object]) -> None:
     callback = str(cfg.get("AT_CALLBACK_SECRET") or "")
     if callback == DEFAULT_CALLBACK_SECRET or len(callback) < 16:
         raise ConfigError("AT_CALLBACK_SECRET must be a random value of at least 16 characters")
+    audit_key = str(cfg.get("AUDIT_KEY") or "")
+    if audit_key == DEFAULT_AUDIT_KEY or len(audit_key) < 32:
+        raise ConfigError("AUDIT_KEY must be set to a random value of at least 32 characters")
+    if audit_key in (secret, callback):
+        raise ConfigError("AUDIT_KEY must differ from SECRET_KEY and AT_CALLBACK_SECRET")
     if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point at PostgreSQL in production")

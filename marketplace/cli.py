@@ -155,10 +155,12 @@ def lapse_sessions() -> None:
 
 @click.command("audit-verify")
 def audit_verify() -> None:
-    """Verify the audit log's hash chain end to end; exit 1 on the first broken row."""
-    result = audit.verify(db.session())
-    if result.ok:
+    """Verify the audit log's keyed hash chain end to end and against every earlier checkpoint;
+    when intact, append a checkpoint (printed, for an outside log). Exit 1 on the first problem."""
+    result = audit.verify_and_checkpoint(db.session())
+    if result.ok and result.checkpoint is not None:
         click.echo(f"Audit chain intact: {result.checked} events verified.")
+        click.echo(f"Checkpoint: {result.checkpoint.line(audit.checkpoint_key())}")
         return
     click.echo(f"AUDIT CHAIN BROKEN after {result.checked} good events: {result.problem}", err=True)
     sys.exit(1)

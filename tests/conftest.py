@@ -49,6 +49,7 @@ def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": "localhost",
             "RATELIMIT_ENABLED": True,
+            "AUDIT_CHECKPOINT_PATH": str(tmp_path_factory.mktemp("audit") / "checkpoints.log"),
         }
     )
     app.extensions["sms_gateway"] = FakeGateway()
@@ -72,6 +73,7 @@ def _reset_postgres() -> None:
 
 
 def _clean(app: Flask) -> None:
+    Path(app.config["AUDIT_CHECKPOINT_PATH"]).unlink(missing_ok=True)
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
     with db.engine.begin() as conn:
         if is_postgres(app):

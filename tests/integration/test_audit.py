@@ -1,10 +1,15 @@
 """The audit log: every state change writes an event (who, what, when, before, after) into a
-hash-chained log, and `flask audit-verify` finds any change, removal, reordering or insertion."""
+keyed hash chain, and `flask audit-verify` finds any change, removal, reordering or insertion,
+a chain recomputed without the key, an event forged at the end, and (against the checkpoints it
+writes outside the database) rows removed from the end or all of them."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,18 +193,216 @@ def _tamper(app: Flask, *statements: str) -> None:
             conn.execute(sa.text(statement))
 
 
-def test_audit_verify_passes_on_an_untouched_chain(build: Builders, runner: FlaskCliRunner) -> None:
+def _checkpoints(app: Flask) -> list[dict[str, Any]]:
+    path = Path(app.config["AUDIT_CHECKPOINT_PATH"])
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _at_text(app: Flask, at: datetime) -> str:
+    return at.isoformat(sep=" ") if is_postgres(app) else at.replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _json_text(app: Flask, value: dict[str, Any]) -> str:
+    text = "'" + json.dumps(value) + "'"
+    return f"CAST({text} AS JSONB)" if is_postgres(app) else text
+
+
+def _unkeyed(row: AuditEvent, prev_hash: str, **changes: Any) -> str:
+    """The hash of a row as the chain computed it before it was keyed: plain SHA-256."""
+    fields = {
+        "seq": row.seq,
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "entity_type": row.entity_type,
+        "entity_id": row.entity_id,
+        "before": row.before,
+        "after": row.after,
+        **changes,
+    }
+    return hashlib.sha256(audit._canonical(**fields, prev_hash=prev_hash)).hexdigest()
+
+
+def test_audit_verify_passes_on_an_untouched_chain_and_writes_a_checkpoint(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
     _chain_of_events(build)
     total = _last_seq()
+    last = db.session.get(AuditEvent, total)
+    assert last is not None
 
     code, output = _verify(runner)
 
     assert code == 0
     assert f"Audit chain intact: {total} events verified." in output
+    [checkpoint] = _checkpoints(app)
+    assert (checkpoint["seq"], checkpoint["hash"]) == (total, last.hash)
+    assert f"Checkpoint: {json.dumps(checkpoint, separators=(',', ':'))}" in output
+    assert _verify(runner)[0] == 0  # the chain reaches its checkpoint
+    assert len(_checkpoints(app)) == 2
 
 
-def test_audit_verify_passes_on_an_empty_log(runner: FlaskCliRunner) -> None:
-    assert _verify(runner) == (0, "Audit chain intact: 0 events verified.\n")
+def test_audit_verify_passes_on_an_empty_log(app: Flask, runner: FlaskCliRunner) -> None:
+    code, output = _verify(runner)
+    assert code == 0
+    assert output.startswith("Audit chain intact: 0 events verified.\n")
+    assert [(c["seq"], c["hash"]) for c in _checkpoints(app)] == [(0, audit.GENESIS)]
+
+
+def test_audit_verify_detects_tail_rows_deleted_after_a_checkpoint(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    _chain_of_events(build)
+    last = _last_seq()
+    assert _verify(runner)[0] == 0
+    _tamper(app, f"DELETE FROM audit_events WHERE seq > {last - 2}")
+
+    code, output = _verify(runner)
+
+    assert code == 1
+    assert f"the log ends at row {last - 2} but the checkpoint of" in output
+    assert f"saw row {last}: rows were removed" in output
+
+
+def test_audit_verify_detects_a_truncated_log(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    """TRUNCATE on PostgreSQL by a superuser who switched the trigger off; on SQLite, which has no
+    TRUNCATE and no trigger refusing it, the statement that empties a table."""
+    _chain_of_events(build)
+    last = _last_seq()
+    assert _verify(runner)[0] == 0
+    _tamper(app, "TRUNCATE audit_events" if is_postgres(app) else "DELETE FROM audit_events")
+
+    code, output = _verify(runner)
+
+    assert code == 1
+    assert "the log ends at row 0 but the checkpoint of" in output
+    assert f"saw row {last}: rows were removed" in output
+
+
+def test_audit_verify_detects_a_chain_recomputed_without_the_key(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    _chain_of_events(build)
+    rows = _events_after(0)
+    statements, prev = [], audit.GENESIS
+    for row in rows:
+        actor = "someone else" if row.seq == 3 else row.actor
+        h = _unkeyed(row, prev, actor=actor)
+        statements.append(
+            f"UPDATE audit_events SET actor = '{actor}', prev_hash = '{prev}', hash = '{h}'"
+            f" WHERE seq = {row.seq}"
+        )
+        prev = h
+    _tamper(app, *statements)
+
+    code, output = _verify(runner)
+
+    assert code == 1
+    assert "row 1 was changed or forged (its keyed hash does not match)" in output
+
+
+def test_audit_verify_detects_a_forged_event_appended_at_the_end(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    _chain_of_events(build)
+    last = db.session.get(AuditEvent, _last_seq())
+    assert last is not None
+    seq, at, after = last.seq + 1, datetime.now(UTC), {"status": "issued"}
+    fields = dict(actor="officer:9", action="voucher.issued", entity_type="voucher")
+    forged = hashlib.sha256(
+        audit._canonical(
+            seq, at, **fields, entity_id="999", before=None, after=after, prev_hash=last.hash
+        )
+    ).hexdigest()
+    db.session.remove()
+    with db.engine.begin() as conn:  # a plain INSERT: the trigger guards changes, not appends
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, before,"
+                f" after, prev_hash, hash) VALUES ({seq}, '{_at_text(app, at)}', 'officer:9',"
+                f" 'voucher.issued', 'voucher', '999', NULL, {_json_text(app, after)},"
+                f" '{last.hash}', '{forged}')"
+            )
+        )
+
+    code, output = _verify(runner)
+
+    assert code == 1
+    assert f"row {seq} was changed or forged" in output
+
+
+def test_audit_verify_detects_a_chain_rewritten_with_the_key_before_a_checkpoint(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    """Even someone holding the key cannot rewrite what a checkpoint already saw."""
+    _chain_of_events(build)
+    assert _verify(runner)[0] == 0
+    key = audit.event_key()
+    statements, prev = [], audit.GENESIS
+    for row in _events_after(0):
+        actor = "someone else" if row.seq == 2 else row.actor
+        h = audit.event_hash(
+            key,
+            row.seq,
+            row.at,
+            actor,
+            row.action,
+            row.entity_type,
+            row.entity_id,
+            row.before,
+            row.after,
+            prev,
+        )
+        statements.append(
+            f"UPDATE audit_events SET actor = '{actor}', prev_hash = '{prev}', hash = '{h}'"
+            f" WHERE seq = {row.seq}"
+        )
+        prev = h
+    _tamper(app, *statements)
+
+    code, output = _verify(runner)
+
+    assert code == 1
+    assert f"row {_last_seq()} differs from the checkpoint of" in output
+
+
+def test_audit_verify_refuses_a_checkpoint_file_line_it_did_not_write(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    _chain_of_events(build)
+    assert _verify(runner)[0] == 0
+    path = Path(app.config["AUDIT_CHECKPOINT_PATH"])
+    [checkpoint] = _checkpoints(app)
+    path.write_text(json.dumps({**checkpoint, "seq": checkpoint["seq"] - 1}) + "\n")
+
+    code, output = _verify(runner)
+
+    assert code == 1
+    assert "line 1 of the checkpoint file" in output
+    assert "was not written with this AUDIT_KEY" in output
+
+
+def test_a_failed_verification_writes_no_checkpoint(
+    app: Flask, build: Builders, runner: FlaskCliRunner
+) -> None:
+    _chain_of_events(build)
+    _tamper(app, "UPDATE audit_events SET actor = 'someone else' WHERE seq = 3")
+
+    assert _verify(runner)[0] == 1
+    assert not Path(app.config["AUDIT_CHECKPOINT_PATH"]).exists()
+
+
+def test_verification_and_checkpoint_is_one_service_call(app: Flask, build: Builders) -> None:
+    _chain_of_events(build)
+    now = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    result = audit.verify_and_checkpoint(db.session(), now=now)
+
+    assert result.ok and result.checkpoint is not None
+    assert result.checkpoint == audit.Checkpoint(result.last_seq, result.last_hash, now)
+    assert audit.read_checkpoints() == [result.checkpoint]
 
 
 def test_audit_verify_detects_a_changed_row(
@@ -239,6 +442,7 @@ def test_audit_verify_detects_a_changed_row_whose_hash_was_recomputed(
     row = db.session.get(AuditEvent, 2)
     assert row is not None
     forged = audit.event_hash(
+        audit.event_key(),
         row.seq,
         row.at,
         "someone else",
@@ -294,6 +498,7 @@ def test_audit_verify_detects_a_row_inserted_in_the_middle(
     assert second is not None
     at = second.at
     forged_hash = audit.event_hash(
+        audit.event_key(),
         3,
         at,
         "officer:9",

@@ -1,4 +1,5 @@
-"""Sealing many events at once hashes exactly what verification recomputes row by row."""
+"""Sealing many events at once hashes exactly what verification recomputes row by row, under the
+key."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.services.audit import _Encoder, event_hash
+from marketplace.services.audit import _Encoder, event_hash, event_key
+
+KEY = event_key("a-test-audit-key-of-thirty-two-characters")
 
 json_values = st.recursive(
     st.none()
@@ -45,13 +48,13 @@ times = st.datetimes(
     )
 )
 def test_the_batch_encoder_hashes_each_event_as_verification_does(events: list[Any]) -> None:
-    encoder = _Encoder()
+    encoder = _Encoder(KEY)
     for event in events:
-        assert encoder.hash(*event) == event_hash(*event)
+        assert encoder.hash(*event) == event_hash(KEY, *event)
 
 
 def test_values_shared_by_many_events_hash_as_if_each_had_its_own() -> None:
-    encoder = _Encoder()
+    encoder = _Encoder(KEY)
     at = datetime(2027, 1, 1, tzinfo=UTC)
     shared = {"status": "issued", "programme_id": 1, "value_minor": 400_000}
     for i in range(1, 50):
@@ -59,5 +62,21 @@ def test_values_shared_by_many_events_hash_as_if_each_had_its_own() -> None:
         assert encoder.hash(
             i, when, "officer", "voucher.issued", "voucher", str(i), None, shared, "0" * 64
         ) == event_hash(
-            i, when, "officer", "voucher.issued", "voucher", str(i), None, dict(shared), "0" * 64
+            KEY,
+            i,
+            when,
+            "officer",
+            "voucher.issued",
+            "voucher",
+            str(i),
+            None,
+            dict(shared),
+            "0" * 64,
         )
+
+
+def test_the_hash_depends_on_the_key() -> None:
+    event = (1, datetime(2027, 1, 1, tzinfo=UTC), "a", "b", "c", "1", None, None, "0" * 64)
+    other = event_key("another-audit-key-of-thirty-two-characters")
+    assert event_hash(KEY, *event) != event_hash(other, *event)
+    assert _Encoder(other).hash(*event) == event_hash(other, *event)

@@ -9,6 +9,7 @@ SAFE = {
     "AT_USERNAME": "ujuzi-live",
     "AT_API_KEY": "atsk_live_key",
     "AT_CALLBACK_SECRET": "c" * 24,
+    "AUDIT_KEY": "a" * 40,
     "DATABASE_URL": "postgresql://ujuzi@db/ujuzi",
 }
 
@@ -37,6 +38,9 @@ def test_production_starts_with_safe_settings(env):
         ("AT_CALLBACK_SECRET", "", "AT_CALLBACK_SECRET"),
         ("AT_API_KEY", "", "AT_API_KEY"),
         ("DATABASE_URL", "sqlite:///x.db", "DATABASE_URL"),
+        ("AUDIT_KEY", "", "AUDIT_KEY"),
+        ("AUDIT_KEY", "short", "AUDIT_KEY"),
+        ("AUDIT_KEY", "x" * 40, "AUDIT_KEY must differ from SECRET_KEY"),
     ],
 )
 def test_production_refuses_an_unsafe_setting_and_names_it(env, name, value, named):
