@@ -1,16 +1,19 @@
 """The Africa's Talking SMS backend, built on the official SDK (`africastalking>=2.0.3`).
 
 One `SMSService` instance per gateway (never the SDK's module-level `initialize()` globals), one
-HTTP request per `send` for all recipients, and one `RecipientResult` per distinct recipient:
+HTTP request per `send` for all recipients, and one `RecipientResult` per distinct recipient.
+What each answer means is declared in one table per concept, every value the gateway documents
+listed with the action it takes (a value not listed takes the table's logged default):
 
-- per-recipient `statusCode`: 100/101/102 accepted (message id kept); 401/402/405 (account or
-  configuration trouble) alert; 403/404/406/407 (this recipient) permanent; 500/501/502 and anything
-  unknown retry;
-- a requested recipient missing from the reply: alert when the reply has no recipients at all and
-  its `Message` names an account problem (`InvalidSenderId`, ...), otherwise retry;
-- an HTTP 5xx (or 408/429), a failure to connect, or a garbled reply: retry; any other HTTP 4xx (a
-  wrong API key or username, a refused account) alert: retrying cannot help; a read timeout, or the connection dropping after the request
-  went out: ambiguous (the message may have been sent, and the API has no idempotency key).
+- `RECIPIENT_STATUS_CODES`, the per-recipient `statusCode`: accepted (message id kept), retry with
+  backoff, a permanent failure for this recipient, or account trouble (park and alert);
+- `REPLY_MESSAGES`, the reply's `Message` when it names no recipient at all (`InvalidSenderId`, ...);
+- `HTTP_STATUSES`, a non-2xx answer. One whose body still carries the per-recipient reply (the API
+  answers HTTP 409 with each recipient's `409 DoNotDisturbRejection`) is read like any reply, each
+  recipient by its own code;
+- a failure to connect, or a garbled reply: retry; a read timeout, or the connection dropping after
+  the request went out: ambiguous (the message may have been sent, and the API has no idempotency
+  key).
 
 Message bodies are never logged and phone numbers only masked.
 """
@@ -24,6 +27,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,14 +40,64 @@ from .gateway import Outcome, RecipientResult
 
 log = logging.getLogger(__name__)
 
-ACCEPTED_CODES = frozenset({100, 101, 102})  # processed, sent, queued
-ALERT_CODES = frozenset({401, 402, 405})  # RiskHold, InvalidSenderId, InsufficientBalance
-PERMANENT_CODES = frozenset({403, 404, 406, 407})  # InvalidPhoneNumber, UnsupportedNumberType,
-# UserInBlacklist, CouldNotRoute
-RETRY_CODES = frozenset({500, 501, 502})  # gateway trouble (unknown codes are retried as well)
 
-# A reply without any recipient whose Message is one of these is an account/configuration problem.
-ALERT_MESSAGES = frozenset({"invalidsenderid", "insufficientbalance", "riskhold"})
+@dataclass(frozen=True)
+class Meaning:
+    """What one documented value is called and the action it takes."""
+
+    name: str
+    outcome: Outcome
+
+
+# Every per-recipient statusCode Africa's Talking documents (AFRICASTALKING.md, and the help
+# centre for 409), and what the worker does with it.
+RECIPIENT_STATUS_CODES: Mapping[int, Meaning] = {
+    100: Meaning("Processed", Outcome.ACCEPTED),
+    101: Meaning("Sent", Outcome.ACCEPTED),
+    102: Meaning("Queued", Outcome.ACCEPTED),
+    # The account or its configuration: every message would meet it, so park and alert.
+    401: Meaning("RiskHold", Outcome.ALERT),
+    402: Meaning("InvalidSenderId", Outcome.ALERT),
+    405: Meaning("InsufficientBalance", Outcome.ALERT),
+    # This recipient: sending again cannot help.
+    403: Meaning("InvalidPhoneNumber", Outcome.PERMANENT),
+    404: Meaning("UnsupportedNumberType", Outcome.PERMANENT),
+    406: Meaning("UserInBlacklist", Outcome.PERMANENT),
+    407: Meaning("CouldNotRoute", Outcome.PERMANENT),
+    # The recipient is on the do-not-disturb register (a promotional sender id outside the hours
+    # the regulator allows): refused for this recipient, not the account's trouble.
+    409: Meaning("DoNotDisturbRejection", Outcome.PERMANENT),
+    # The gateway's own trouble: retry with backoff, bounded by SMS_MAX_ATTEMPTS.
+    500: Meaning("InternalServerError", Outcome.RETRY),
+    501: Meaning("GatewayError", Outcome.RETRY),
+    502: Meaning("RejectedByGateway", Outcome.RETRY),
+}
+_CODE_BY_NAME = {m.name.lower(): code for code, m in RECIPIENT_STATUS_CODES.items()}
+
+# The reply's `Message` when it lists no recipient at all: these name account trouble. Any other
+# message without recipients is retried with backoff (logged).
+REPLY_MESSAGES: Mapping[str, Meaning] = {
+    "invalidsenderid": Meaning("InvalidSenderId", Outcome.ALERT),
+    "insufficientbalance": Meaning("InsufficientBalance", Outcome.ALERT),
+    "riskhold": Meaning("RiskHold", Outcome.ALERT),
+}
+
+# A non-2xx answer whose body carries no per-recipient reply.
+HTTP_STATUSES: Mapping[int, Meaning] = {
+    400: Meaning("Bad Request", Outcome.ALERT),  # the request as configured is refused
+    401: Meaning("Unauthorized", Outcome.ALERT),  # a wrong API key or username
+    403: Meaning("Forbidden", Outcome.ALERT),  # the account is refused
+    404: Meaning("Not Found", Outcome.ALERT),  # a wrong API base URL
+    408: Meaning("Request Timeout", Outcome.RETRY),
+    # Documented for the do-not-disturb rejection of these recipients, whose reply normally says
+    # so recipient by recipient; without that body it still concerns these recipients only.
+    409: Meaning("Conflict (DoNotDisturbRejection)", Outcome.PERMANENT),
+    429: Meaning("Too Many Requests", Outcome.RETRY),
+    500: Meaning("Internal Server Error", Outcome.RETRY),
+    502: Meaning("Bad Gateway", Outcome.RETRY),
+    503: Meaning("Service Unavailable", Outcome.RETRY),
+    504: Meaning("Gateway Timeout", Outcome.RETRY),
+}
 
 API_VERSION_PATH = "/version1"
 DETAIL_MAX = 200
@@ -73,14 +127,29 @@ def _truncate(text: str, limit: int = DETAIL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _outcome_for_code(code: int | None) -> Outcome:
-    if code in ACCEPTED_CODES:
-        return Outcome.ACCEPTED
-    if code in ALERT_CODES:
-        return Outcome.ALERT
-    if code in PERMANENT_CODES:
-        return Outcome.PERMANENT
-    return Outcome.RETRY  # 500/501/502, and anything we do not know
+def _outcome_for_code(code: int | None, status: str, message_id: str | None) -> Outcome:
+    """The action for one recipient's entry. A code the table does not know (or none) is looked up
+    by its status name; failing that, a message id (the gateway's receipt: it has the message) is
+    taken as accepted, and anything else is retried with backoff. Either default is logged."""
+    meaning = RECIPIENT_STATUS_CODES.get(code) if code is not None else None
+    if meaning is None:
+        by_name = _CODE_BY_NAME.get(status.strip().lower())
+        if by_name is not None:
+            log.warning(
+                "africastalking: statusCode %r is not documented; %r read by its name",
+                code,
+                status,
+            )
+            return RECIPIENT_STATUS_CODES[by_name].outcome
+        outcome = Outcome.ACCEPTED if message_id else Outcome.RETRY
+        log.warning(
+            "africastalking: unknown statusCode %r (%r): %s",
+            code,
+            _truncate(status, 40),
+            "it carries a message id, so the gateway has it" if message_id else "retrying later",
+        )
+        return outcome
+    return meaning.outcome
 
 
 def _connection_dropped_after_sending(exc: requests.exceptions.ConnectionError) -> bool:
@@ -91,7 +160,6 @@ def _connection_dropped_after_sending(exc: requests.exceptions.ConnectionError) 
 
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})  # request timeout, too many requests
 
 
 class HttpStatusError(AfricasTalkingException):
@@ -103,9 +171,14 @@ class HttpStatusError(AfricasTalkingException):
 
 
 def _outcome_for_http_status(status: int | None) -> Outcome:
-    if status is not None and 400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS:
-        return Outcome.ALERT
-    return Outcome.RETRY
+    """A non-2xx answer without a per-recipient reply. Not in the table: another client error is
+    account or configuration trouble (retrying cannot help), anything else is retried; logged."""
+    meaning = HTTP_STATUSES.get(status) if status is not None else None
+    if meaning is not None:
+        return meaning.outcome
+    outcome = Outcome.ALERT if status is not None and 400 <= status < 500 else Outcome.RETRY
+    log.warning("africastalking: HTTP status %s is not in the table: %s", status, outcome.value)
+    return outcome
 
 
 class _Adapter(requests.adapters.HTTPAdapter):
@@ -279,6 +352,10 @@ class AfricasTalkingGateway:
         except AfricasTalkingException as exc:
             # A non-2xx answer; the SDK keeps the body, and our request keeps the status code.
             status = getattr(exc, "status", None)
+            data = self._parse(str(exc))
+            if data is not None and _recipient_entries(data):
+                log.info("africastalking: HTTP %s with a per-recipient reply", status)
+                return self._map(data, recipients)
             outcome = _outcome_for_http_status(status)
             detail = _truncate(f"HTTP {status}: {exc}" if status else str(exc))
             log.warning("africastalking: HTTP error from the API: %s", _mask_text(detail))
@@ -329,8 +406,7 @@ class AfricasTalkingGateway:
 
     def _map(self, data: dict[str, Any], recipients: list[str]) -> list[RecipientResult]:
         message = str(data.get("Message") or "")
-        raw = data.get("Recipients")
-        entries = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        entries = _recipient_entries(data)
 
         by_key: dict[str, dict[str, Any]] = {}
         for item in entries:
@@ -345,12 +421,12 @@ class AfricasTalkingGateway:
                 results.append(self._missing(phone, message, any_entries=bool(entries)))
                 continue
             code = _status_code(entry.get("statusCode"))
-            outcome = _outcome_for_code(code)
             status = str(entry.get("status") or "")
-            message_id = None
-            if outcome == Outcome.ACCEPTED:
-                raw_id = entry.get("messageId")
-                message_id = str(raw_id) if raw_id not in (None, "", "None") else None
+            raw_id = entry.get("messageId")
+            message_id = str(raw_id) if raw_id not in (None, "", "None") else None
+            outcome = _outcome_for_code(code, status, message_id)
+            if outcome != Outcome.ACCEPTED:
+                message_id = None
             results.append(
                 RecipientResult(phone, outcome, message_id, code, _truncate(status or message))
             )
@@ -367,15 +443,23 @@ class AfricasTalkingGateway:
 
     @staticmethod
     def _missing(phone: str, message: str, any_entries: bool) -> RecipientResult:
-        if not any_entries and message.strip().lower() in ALERT_MESSAGES:
-            log.warning(
-                "africastalking: account/configuration problem: %s", _mask_text(_truncate(message))
-            )
-            return RecipientResult(phone, Outcome.ALERT, detail=_truncate(message))
+        meaning = None if any_entries else REPLY_MESSAGES.get(message.strip().lower())
+        if meaning is not None:
+            if meaning.outcome == Outcome.ALERT:
+                log.warning(
+                    "africastalking: account/configuration problem: %s",
+                    _mask_text(_truncate(message)),
+                )
+            return RecipientResult(phone, meaning.outcome, detail=_truncate(message))
         log.warning("africastalking: %s missing from the reply", mask_phone(phone))
         return RecipientResult(
             phone, Outcome.RETRY, detail=_truncate(message or "missing from the reply")
         )
+
+
+def _recipient_entries(data: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = data.get("Recipients")
+    return [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
 
 
 def _status_code(value: Any) -> int | None:

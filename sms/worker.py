@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import OutboxMessage, OutboxStatus
 
-from . import texts
+from . import delivery, texts
 from .gateway import Outcome, RecipientResult, SmsGateway
 
 log = logging.getLogger(__name__)
@@ -377,15 +377,12 @@ def _pause(seconds: float, should_stop: Callable[[], bool], sleep: Callable[[flo
         waited += step
 
 
-DELIVERY_FINAL = frozenset({"Success", "Failed", "Rejected", "Expired"})
-DELIVERY_ORDER = {"Sent": 1, "Submitted": 2, "Buffered": 3}
-
-
 def apply_delivery_report(
     session: Session, message_id: str, status: str, failure_reason: str | None, now: datetime
 ) -> bool:
-    """Forward-only: a final status is never overwritten, and an earlier one never replaces a
-    later one. Returns False for unknown ids."""
+    """Forward-only, by the statuses' ranks in `delivery.DELIVERY_STATUSES`: a final status is
+    never overwritten, and an earlier one never replaces a later one. Returns False for unknown
+    ids."""
     row = session.scalar(
         sa.select(OutboxMessage)
         .where(OutboxMessage.gateway_message_id == message_id)
@@ -393,20 +390,16 @@ def apply_delivery_report(
     )
     if row is None:
         return False
-    current = row.delivery_status
-    if current in DELIVERY_FINAL:
-        return True
-    if status not in DELIVERY_FINAL and DELIVERY_ORDER.get(status, 0) <= DELIVERY_ORDER.get(
-        current or "", 0
-    ):
+    report = delivery.read(status, failure_reason)
+    if report.status is None or not delivery.moves_forward(row.delivery_status, report.status):
         return True
     row.delivery_status = status
     row.delivery_updated_at = now
-    if status == "Success":
+    if report.status.verdict == delivery.Delivery.DELIVERED:
         row.status = OutboxStatus.DELIVERED
-    elif status in ("Failed", "Rejected", "Expired"):
+    elif report.status.verdict == delivery.Delivery.FAILED:
         row.status = OutboxStatus.FAILED
-        row.last_error = f"delivery: {status} {failure_reason or ''}".strip()[:300]
+        row.last_error = (report.error or f"delivery: {status}")[:300]
     return True
 
 

@@ -203,8 +203,7 @@ def test_a_blacklisted_recipient_fails_permanently_while_another_succeeds(api, g
         (500, "InternalServerError", Outcome.RETRY),
         (501, "GatewayError", Outcome.RETRY),
         (502, "RejectedByGateway", Outcome.RETRY),
-        (409, "SomethingNew", Outcome.RETRY),
-        ("not-a-number", "Weird", Outcome.RETRY),
+        (409, "DoNotDisturbRejection", Outcome.PERMANENT),
     ],
 )
 def test_each_status_code_maps_to_its_outcome(api, gateway, code, status, outcome):
