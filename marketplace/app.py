@@ -125,4 +125,21 @@ def register_health(app: Flask) -> None:
             db.session.rollback()
             database = "unreachable"
         ok = database == "ok"
-        return jsonify(status="ok" if ok else "degraded", database=database), 200 if ok else 503
+        body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": database}
+        if ok:
+            body["sms_outbox"] = _outbox_backlog()
+        return jsonify(body), 200 if ok else 503
+
+
+def _outbox_backlog() -> dict[str, int] | None:
+    """The SMS outbox's backlog for /healthz (None when it cannot be read: the check still
+    answers, and SMS trouble does not take the app out of service)."""
+    from .domain.base import utcnow
+    from .queries import outbox
+
+    try:
+        return outbox.backlog(utcnow())
+    except Exception:
+        log.exception("health check: the SMS outbox could not be read")
+        db.session.rollback()
+        return None

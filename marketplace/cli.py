@@ -13,10 +13,22 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .domain.base import utcnow
 from .domain.errors import DomainError
-from .domain.models import Programme
+from .domain.models import OutboxStatus, Programme
 from .extensions import db
-from .services import access, audit, demo, payouts, reference, sessions, stats_rollup, vouchers
+from .queries import outbox as outbox_queries
+from .services import (
+    access,
+    audit,
+    demo,
+    payouts,
+    reference,
+    resend,
+    sessions,
+    stats_rollup,
+    vouchers,
+)
 
 CLI_ACTOR = "cli"
 
@@ -40,6 +52,8 @@ def register(app: Flask) -> None:
         run_payout,
         mark_run_paid,
         init_if_empty,
+        sms_status,
+        sms_resend,
     ):
         app.cli.add_command(command)
     app.cli.add_command(ops)
@@ -197,6 +211,97 @@ def sms_worker(once: bool, batch: int | None) -> None:
         max_attempts=attempts,
         should_stop=lambda: stopping["now"],
     )
+
+
+@click.command("sms-status")
+@click.option("--by-kind", is_flag=True, help="Also every state's count by kind of message.")
+def sms_status(by_kind: bool) -> None:
+    """The SMS outbox's backlog, as /healthz gives it: a count per state that waits or is stuck,
+    and the age in seconds of the oldest message waiting to go."""
+    for name, value in outbox_queries.backlog(utcnow()).items():
+        click.echo(f"{name}: {value}")
+    if by_kind:
+        for (state, kind), n in sorted(outbox_queries.counts().items()):
+            click.echo(f"{state} {kind}: {n}")
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "give an ISO date or date-time, e.g. 2025-06-30 or 2025-06-30T08:00", param_hint=option
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+@click.command("sms-resend")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice([s.value for s in OutboxStatus]),
+    help="Messages in this state (repeatable).",
+)
+@click.option("--kind", "kinds", multiple=True, help="Messages of this kind (repeatable).")
+@click.option(
+    "--id", "ids", multiple=True, type=click.IntRange(1), help="This message (repeatable)."
+)
+@click.option("--created-from", default=None, help="Written at or after (ISO; UTC by default).")
+@click.option("--created-to", default=None, help="Written before (ISO; UTC by default).")
+@click.option("--force", is_flag=True, help="Also messages already sent or delivered.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be sent again.")
+@click.option("--yes", is_flag=True, help="Send without asking.")
+def sms_resend(
+    states: tuple[str, ...],
+    kinds: tuple[str, ...],
+    ids: tuple[int, ...],
+    created_from: str | None,
+    created_to: str | None,
+    force: bool,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """Send SMS again, same text, chosen by state, kind, id and time of writing (all that are
+    given must match). Counts first, then asks (or --yes). Messages waiting to go are left alone;
+    those already sent or delivered only with --force."""
+    try:
+        selection = resend.Selection(
+            states=frozenset(states),
+            kinds=frozenset(kinds),
+            ids=frozenset(ids),
+            created_from=_when(created_from, "--created-from"),
+            created_to=_when(created_to, "--created-to"),
+        )
+        if selection.empty:
+            raise click.UsageError(
+                "choose what to send again: --state, --kind, --id or a time range"
+            )
+        plan = resend.preview(selection, force=force)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    _describe_resend(plan)
+    if dry_run or plan.total == 0:
+        return
+    if not yes:
+        click.confirm("Send them again?", abort=True)
+    done = resend.resend(selection, CLI_ACTOR, force=force)
+    click.echo(f"{done.total} SMS queued again.")
+
+
+def _describe_resend(plan: resend.Resend) -> None:
+    click.echo(f"{plan.total} SMS to send again" + (":" if plan.total else "."))
+    for (state, kind), n in sorted(plan.requeued.items()):
+        click.echo(f"  {state} {kind}: {n}")
+    if plan.went_out:
+        click.echo(
+            f"{plan.went_out} already sent or delivered are left out (--force sends them too)."
+        )
+    if plan.queued:
+        click.echo(f"{plan.queued} are waiting to go already and are left as they are.")
 
 
 @click.command("run-payout")

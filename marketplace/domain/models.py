@@ -804,7 +804,9 @@ class OutboxMessage(Base):
     __tablename__ = "sms_outbox"
     __table_args__ = (
         enum_check("status", "status", OutboxStatus),
-        sa.Index("ix_sms_outbox_due", "status", "next_attempt_at"),
+        # The worker's claim (status, then due time) and the backlog's figures (a count per
+        # status, the oldest created_at) are both answered from this index alone.
+        sa.Index("ix_sms_outbox_due", "status", "next_attempt_at", "created_at"),
         sa.Index("ix_sms_outbox_to_phone", "to_phone", "id"),
     )
 
@@ -833,6 +835,39 @@ class OutboxMessage(Base):
         backoff = min(2**self.attempts * 15, 3600)
         self.next_attempt_at = now + timedelta(seconds=backoff)
         self.status = OutboxStatus.PENDING
+
+    @staticmethod
+    def requeued(now: datetime) -> dict[str, Any]:
+        """What sending a message again (same text) sets: due now, a fresh count of attempts, and
+        nothing of the last send (a late report for it must not be read as this send's)."""
+        return {
+            "status": OutboxStatus.PENDING.value,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "sent_at": None,
+            "gateway_message_id": None,
+            "delivery_status": None,
+            "delivery_updated_at": None,
+            "last_error": None,
+        }
+
+
+# The states of a message that went out: sending it again needs an operator's explicit choice.
+OUTBOX_WENT_OUT = frozenset({OutboxStatus.SENT, OutboxStatus.DELIVERED})
+# A pending message is queued already (perhaps being sent right now): it is never requeued.
+OUTBOX_QUEUED = frozenset({OutboxStatus.PENDING})
+
+
+def outbox_backlog_states() -> list[OutboxStatus]:
+    """Every state a message can wait or be stuck in: all but those that went out."""
+    return [s for s in OutboxStatus if s not in OUTBOX_WENT_OUT]
+
+
+def outbox_resendable_states(force: bool = False) -> list[OutboxStatus]:
+    """The states an operator may send a message again from; `force` adds those that went out."""
+    return [
+        s for s in OutboxStatus if s not in OUTBOX_QUEUED and (force or s not in OUTBOX_WENT_OUT)
+    ]
 
 
 class InboundSms(Base):

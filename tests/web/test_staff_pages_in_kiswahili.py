@@ -16,6 +16,7 @@ from marketplace.domain.models import (
     Channel,
     Gender,
     Language,
+    OutboxStatus,
     Payout,
     PayoutStatus,
     ProviderKind,
@@ -29,6 +30,7 @@ from marketplace.web import admin, auth, i18n
 from marketplace.web.admin import texts as admin_texts
 from marketplace.web.mentor import texts as mentor_texts
 from tests.builders import Builders
+from tests.outbox_rows import message
 from tests.web.conftest import Web
 
 TEMPLATES = Path(admin.__file__).resolve().parents[2] / "templates"
@@ -181,6 +183,7 @@ def test_every_word_the_staff_templates_ask_for_is_defined() -> None:
         "flag_": ["shared_phone", "too_many_in_a_day", "burst_confirmation", "over_capacity"],
         "decided_": ["uphold", "overturn", "clear"],
         "provider_now_": [ProviderStatus.APPROVED, ProviderStatus.SUSPENDED],
+        "sms_state_": list(OutboxStatus),
     }
     missing = [p + v for p, values in by_value.items() for v in values]
     assert [k for k in missing if k not in admin_texts.TEXTS] == []
@@ -204,6 +207,8 @@ def _officers_world(build: Builders) -> dict[str, int]:
         .values(flags=["shared_phone", "burst_confirmation"])
     )
     db.session.commit()
+    message("failed")
+    message("parked")
     return {"programme": programme.id, "pending": pending.id, "provider": provider.id}
 
 
@@ -240,6 +245,8 @@ def test_every_officer_page_reads_in_kiswahili_with_no_english_left(
         "/admin/vouchers": "Toa vocha moja",
         "/admin/review": "Foleni ya ukaguzi",
         "/admin/payouts": "Fanya malipo",
+        "/admin/sms": "Umezuiwa (tatizo la akaunti)",
+        "/admin/sms?state=failed": "Tuma tena kila ujumbe wa kichujio hiki",
         run_page: "Imelipwa",
     }
     for path, words in pages.items():

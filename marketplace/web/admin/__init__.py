@@ -1,5 +1,6 @@
 """The programme officers' pages: programmes, provider approval, voucher issuance (one, or a CSV
-with a per-row report), the review queue of disputed and flagged sessions, and payouts.
+with a per-row report), the review queue of disputed and flagged sessions, payouts, and the SMS
+outbox (counts, the messages, sending again).
 
 Only staff users with the `admin` role; a funder is refused (403) and lives on /funder.
 Views are thin: read the form, call one service, render or redirect with a message. Every word is
@@ -27,10 +28,19 @@ from flask import Response as FlaskResponse
 from werkzeug.wrappers import Response
 
 from ...domain import errors
-from ...domain.models import Gender, Language, ProviderKind, Role
+from ...domain.base import utcnow
+from ...domain.models import (
+    Gender,
+    Language,
+    OutboxStatus,
+    ProviderKind,
+    Role,
+    outbox_resendable_states,
+)
 from ...domain.money import exponent, format_minor
 from ...queries import admin as queries
-from ...services import payouts, programmes, providers, reference, sessions, vouchers
+from ...queries import outbox as outbox_queries
+from ...services import payouts, programmes, providers, reference, resend, sessions, vouchers
 from ...services.entrepreneurs import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
@@ -560,6 +570,80 @@ def mark_run_paid(run_id: int) -> Response:
         count = payouts.mark_run_paid(run_id, prefix, _actor())
         flash(_say("statements_marked", n=count), "ok")
     return redirect(url_for(".payout_run", run_id=run_id))
+
+
+# --------------------------------------------------------------------------- SMS
+
+
+def _sms_filter(source: Any) -> tuple[str, str]:
+    state = str(source.get("state", ""))
+    kind = str(source.get("kind", ""))[:40]
+    return (state if state in {s.value for s in OutboxStatus} else ""), kind
+
+
+def _age(seconds: int) -> str:
+    """An age in the largest unit that leaves at least two of it: '90 seconds', '3 hours'."""
+    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return _say(f"age_{unit}", n=seconds // size)
+    return _say("age_seconds", n=seconds)
+
+
+@bp.get("/sms")
+def sms() -> Page:
+    state, kind = _sms_filter(request.args)
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) <= 6 else 1
+    counts = outbox_queries.counts()
+    state_totals: dict[str, int] = {}
+    kind_totals: dict[str, int] = {}
+    for (s, k), n in counts.items():
+        state_totals[s] = state_totals.get(s, 0) + n
+        kind_totals[k] = kind_totals.get(k, 0) + n
+    return render_template(
+        "admin/sms.html",
+        states=list(OutboxStatus),
+        kinds=sorted(kind_totals),
+        counts=counts,
+        state_totals=state_totals,
+        kind_totals=kind_totals,
+        listing_all=sum(counts.values()),
+        state=state,
+        kind=kind,
+        listing=outbox_queries.messages(state, kind, page),
+        backlog=outbox_queries.backlog(utcnow()),
+        age=_age,
+        resendable=[s.value for s in outbox_resendable_states(force=True)],
+    )
+
+
+@bp.post("/sms/resend")
+def sms_resend() -> Response:
+    """Send again the chosen messages, or every message of the page's filter (state, kind)."""
+    state, kind = _sms_filter(request.form)
+    force = request.form.get("force") == "1"
+    if request.form.get("scope") == "filter":
+        selection = resend.Selection(
+            states=frozenset({state} - {""}), kinds=frozenset({kind} - {""})
+        )
+    else:
+        ids = {int(v) for v in request.form.getlist("id") if v.isdigit() and len(v) <= 10}
+        selection = resend.Selection(ids=frozenset(ids))
+    back = url_for(".sms", state=state or None, kind=kind or None)
+    if selection.empty:
+        flash(_say("sms_choose_some"), "error")
+        return redirect(back)
+    try:
+        done = resend.resend(selection, _actor(), force=force)
+    except errors.DomainError as exc:
+        flash(_problem(exc), "error")
+        return redirect(back)
+    flash(_say("sms_requeued", n=done.total), "ok" if done.total else "error")
+    if done.went_out:
+        flash(_say("sms_went_out_left", n=done.went_out), "error")
+    if done.queued:
+        flash(_say("sms_queued_left", n=done.queued), "ok")
+    return redirect(back)
 
 
 def register(app: Flask) -> None:

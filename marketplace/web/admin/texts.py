@@ -14,6 +14,7 @@ ADMIN: Texts = {
     "nav_vouchers": {"en": "Vouchers", "sw": "Vocha"},
     "nav_review": {"en": "Review", "sw": "Ukaguzi"},
     "nav_payouts": {"en": "Payouts", "sw": "Malipo"},
+    "nav_sms": {"en": "SMS", "sw": "SMS"},
     "yes": {"en": "yes", "sw": "ndiyo"},
     "no": {"en": "no", "sw": "hapana"},
     "none": {"en": "none", "sw": "hakuna"},
@@ -460,6 +461,79 @@ ADMIN: Texts = {
     "statements_marked": {
         "en": "{n} statements marked paid.",
         "sw": "Taarifa {n} zimewekwa kuwa zimelipwa.",
+    },
+    # the SMS outbox
+    "sms_title": {"en": "Text messages", "sw": "Ujumbe mfupi"},
+    "sms_intro": {
+        "en": "Every SMS the service wrote, by state and kind. Messages that failed, were parked or "
+        "whose outcome is unknown can be sent again with the same text.",
+        "sw": "Kila SMS ambayo huduma iliandika, kwa hali na aina. Ujumbe ulioshindwa, uliozuiwa "
+        "au ambao matokeo yake hayajulikani unaweza kutumwa tena kwa maneno yale yale.",
+    },
+    "sms_state_pending": {"en": "Waiting to go", "sw": "Unasubiri kutumwa"},
+    "sms_state_sent": {"en": "Sent", "sw": "Umetumwa"},
+    "sms_state_delivered": {"en": "Delivered", "sw": "Umefika"},
+    "sms_state_failed": {"en": "Failed", "sw": "Umeshindwa"},
+    "sms_state_parked": {
+        "en": "Parked (account problem)",
+        "sw": "Umezuiwa (tatizo la akaunti)",
+    },
+    "sms_state_unknown": {"en": "Outcome unknown", "sw": "Matokeo hayajulikani"},
+    "sms_state": {"en": "State", "sw": "Hali ya ujumbe"},
+    "sms_kind": {"en": "Kind of message", "sw": "Aina ya ujumbe"},
+    "sms_total": {"en": "Total", "sw": "Jumla"},
+    "sms_oldest_waiting": {
+        "en": "The oldest message waiting to go was written {age} ago.",
+        "sw": "Ujumbe wa zamani zaidi unaosubiri kutumwa uliandikwa {age} zilizopita.",
+    },
+    "age_seconds": {"en": "{n} seconds", "sw": "sekunde {n}"},
+    "age_minutes": {"en": "{n} minutes", "sw": "dakika {n}"},
+    "age_hours": {"en": "{n} hours", "sw": "saa {n}"},
+    "age_days": {"en": "{n} days", "sw": "siku {n}"},
+    "sms_written": {"en": "Written", "sw": "Uliandikwa"},
+    "sms_attempts": {"en": "Attempts", "sw": "Majaribio"},
+    "sms_report": {"en": "Delivery report", "sw": "Taarifa ya kufika"},
+    "sms_last_error": {"en": "Last error", "sw": "Hitilafu ya mwisho"},
+    "sms_none_match": {"en": "No messages match.", "sw": "Hakuna ujumbe unaolingana."},
+    "sms_shown": {
+        "en": "{total} messages, page {page} of {pages}.",
+        "sw": "Ujumbe {total}, ukurasa {page} kati ya {pages}.",
+    },
+    "sms_newer": {"en": "Newer", "sw": "Mipya zaidi"},
+    "sms_older": {"en": "Older", "sw": "Ya zamani zaidi"},
+    "sms_choose": {"en": "Choose", "sw": "Chagua"},
+    "sms_resend_chosen": {"en": "Send the chosen again", "sw": "Tuma tena iliyochaguliwa"},
+    "sms_resend_filter": {
+        "en": "Send again every message of this filter",
+        "sw": "Tuma tena kila ujumbe wa kichujio hiki",
+    },
+    "sms_force": {
+        "en": "Also messages already sent or delivered",
+        "sw": "Pamoja na ujumbe uliokwisha kutumwa au kufika",
+    },
+    "sms_resend_note": {
+        "en": "Messages waiting to go are left as they are. Each message sent again is recorded "
+        "in the audit log.",
+        "sw": "Ujumbe unaosubiri kutumwa unaachwa ulivyo. Kila ujumbe unaotumwa tena "
+        "unaandikwa kwenye kumbukumbu ya ukaguzi.",
+    },
+    "sms_requeued": {
+        "en": "{n} messages will be sent again.",
+        "sw": "Ujumbe {n} utatumwa tena.",
+    },
+    "sms_went_out_left": {
+        "en": "{n} messages already sent or delivered were not sent again: tick the box to send "
+        "them too.",
+        "sw": "Ujumbe {n} uliokwisha kutumwa au kufika haukutumwa tena: weka alama kwenye "
+        "kisanduku ili nao utumwe.",
+    },
+    "sms_queued_left": {
+        "en": "{n} messages were already waiting to go.",
+        "sw": "Ujumbe {n} ulikuwa tayari unasubiri kutumwa.",
+    },
+    "sms_choose_some": {
+        "en": "Choose messages to send again, or a state or kind to send again.",
+        "sw": "Chagua ujumbe wa kutuma tena, au hali au aina ya kutuma tena.",
     },
     # service answers without a wording of their own here
     "already_exists": {"en": "That already exists.", "sw": "Hiyo ipo tayari."},
