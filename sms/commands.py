@@ -67,7 +67,6 @@ from marketplace.services import (
     settings,
     unit,
 )
-from marketplace.services.vouchers import lock_voucher
 
 from . import texts
 from .gsm import cut, gsm7_length, to_gsm7
@@ -715,7 +714,14 @@ def _cancel(ctx: Context, person: Entrepreneur) -> None:
     """CANCEL <mentor number> or <voucher code> cancels that booking; a bare CANCEL the only
     booking that can be, and asks which when there are several."""
     active = db.session.execute(
-        sa.select(Booking.voucher_id, Voucher.code, Voucher.status, Provider.number, Provider.name)
+        sa.select(
+            Booking.id,
+            Booking.voucher_id,
+            Voucher.code,
+            Voucher.status,
+            Provider.number,
+            Provider.name,
+        )
         .join(Voucher, Voucher.id == Booking.voucher_id)
         .join(Provider, Provider.id == Booking.provider_id)
         .where(Voucher.entrepreneur_id == person.id, Booking.status == BookingStatus.ACTIVE)
@@ -738,20 +744,14 @@ def _cancel(ctx: Context, person: Entrepreneur) -> None:
     if len(chosen) > 1:
         _which_booking(ctx, chosen)
         return
-    # Under the voucher's lock, as the service takes it: the reply names the booking cancelled.
-    voucher = lock_voucher(chosen[0].voucher_id)
-    booking = db.session.scalar(
-        sa.select(Booking).where(
-            Booking.voucher_id == voucher.id, Booking.status == BookingStatus.ACTIVE
-        )
-    )
-    if booking is None:
-        ctx.say("cannot_cancel")
-        return
+    booking = chosen[0]
     # Queued in the service's transaction: a refusal (a session waiting for an answer, sessions
-    # started) rolls it back and the reason is sent instead.
-    ctx.say("cancelled", provider=booking.provider.name, code=format_voucher_code(voucher.code))
-    bookings.cancel_booking(person.id, voucher.id, channel="sms", now=ctx.now)
+    # started, or the booking read here no longer the voucher's: `BookingChanged`) rolls it back
+    # and the reason is sent instead. So the reply names the booking cancelled.
+    ctx.say("cancelled", provider=booking.name, code=format_voucher_code(booking.code))
+    bookings.cancel_booking(
+        person.id, booking.voucher_id, booking_id=booking.id, channel="sms", now=ctx.now
+    )
 
 
 def _which_booking(ctx: Context, chosen: list[Any]) -> None:
@@ -926,6 +926,8 @@ def _error_reply(ctx: Context, exc: errors.DomainError) -> tuple[str, dict[str, 
         }
     if isinstance(exc, errors.CannotCancel):
         return "cannot_cancel", {}
+    if isinstance(exc, errors.BookingChanged):
+        return "booking_changed", {}
     if isinstance(exc, errors.BookingNotActive):
         return "session_booking_cancelled", {"ref": exc.context.get("ref") or ctx.ref or first}
     if isinstance(exc, errors.AlreadyExists) and command == "rate":

@@ -317,6 +317,12 @@ REPLIES: dict[str, dict[str, str]] = {
         "sw": "Ujuzi: hakuna nafasi ya kughairi. Nafasi inaghairiwa tu kabla ya kipindi cha "
         "kwanza kuthibitishwa.",
     },
+    "booking_changed": {
+        "en": "Ujuzi: that booking changed as your SMS came in, so nothing was cancelled. Send "
+        "BAL to see your bookings, then CANCEL again if you wish.",
+        "sw": "Ujuzi: nafasi hiyo ilibadilika ujumbe wako ulipofika, hivyo hakuna "
+        "kilichoghairiwa. Tuma SALIO kuona nafasi zako, kisha GHAIRI tena ukitaka.",
+    },
     "cancel_answer_first": {
         "en": "Ujuzi: first answer session {ref} of {provider}: YES {ref} if it happened, NO "
         "{ref} if not. Then send CANCEL.",

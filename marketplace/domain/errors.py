@@ -131,3 +131,27 @@ class AlreadyExists(DomainError):
     """It already exists."""
 
     code = "already_exists"
+
+
+class ChangedSinceShown(DomainError):
+    """What was shown is no longer what the answer would act on: nothing was done."""
+
+    code = "changed_since_shown"
+
+
+class BookingChanged(ChangedSinceShown):
+    """The booking shown was cancelled or has ended since: nothing was cancelled."""
+
+    code = "booking_changed"
+
+
+class SessionAlreadyAnswered(IllegalTransition):
+    """This session was already answered: nothing changed."""
+
+    code = "session_already_answered"
+
+
+class AlreadyBookedWithProvider(VoucherAlreadyBooked):
+    """This voucher is already booked with this provider."""
+
+    code = "already_booked_with_provider"

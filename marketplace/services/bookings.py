@@ -255,6 +255,9 @@ def book_provider(
     voucher = lock_voucher(voucher_id)
     if voucher.entrepreneur_id != entrepreneur_id:
         raise errors.NotFound("No such voucher.")
+    if voucher.status == VoucherStatus.BOOKED and _booked_with(voucher.id) == provider_id:
+        # Booked with this very provider meanwhile (another channel, or this answer's first run).
+        raise errors.AlreadyBookedWithProvider()
     provider = db.session.get(Provider, provider_id)
     if provider is None:
         raise errors.NotFound("No such provider.")
@@ -340,14 +343,29 @@ def active_booking(entrepreneur_id: int) -> Booking | None:
     )
 
 
+def _booked_with(voucher_id: int) -> int | None:
+    """The provider of the voucher's active booking."""
+    return db.session.scalar(
+        sa.select(Booking.provider_id).where(
+            Booking.voucher_id == voucher_id, Booking.status == BookingStatus.ACTIVE
+        )
+    )
+
+
 def cancel_booking(
     entrepreneur_id: int,
     voucher_id: int | None = None,
     *,
+    booking_id: int | None = None,
     channel: str = Channel.USSD,
     now: datetime | None = None,
 ) -> Booking:
-    """Cancel before the first confirmed session, so the entrepreneur may choose again."""
+    """Cancel before the first confirmed session, so the entrepreneur may choose again.
+
+    `booking_id`: the booking the person was shown and said yes to. When the voucher's active
+    booking is no longer that one (cancelled meanwhile, and perhaps another mentor booked since),
+    nothing is cancelled (`BookingChanged`): an answer never acts on a booking it did not show.
+    """
     now = now or utcnow()
     if voucher_id is None:
         current = active_booking(entrepreneur_id)
@@ -362,6 +380,8 @@ def cancel_booking(
         .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.ACTIVE)
         .with_for_update(of=Booking)
     )
+    if booking_id is not None and (booking is None or booking.id != booking_id):
+        raise errors.BookingChanged(booking_id=booking_id)
     if booking is None:
         raise errors.CannotCancel("This voucher has no booking.")
     # A session the mentor recorded is answered first (a NO sends it to review), so that a

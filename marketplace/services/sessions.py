@@ -342,8 +342,13 @@ def answer_session(
         raise errors.NotFound("No session has that reference.")
     session = _lock_session(session_id)
     actor = f"entrepreneur:{entrepreneur_id}"
-    if session.status == SessionStatus.RECORDED:
-        _ensure_within_window(session, now)
+    # The ref names one session of this person for good (unique): what an answer was shown. Its
+    # state may have moved on since (answered on another channel, lapsed): said, nothing done.
+    if session.status == SessionStatus.LAPSED:
+        raise errors.SessionLapsed(ref=session.ref)
+    if session.status != SessionStatus.RECORDED:
+        raise errors.SessionAlreadyAnswered(ref=session.ref, status=session.status)
+    _ensure_within_window(session, now)
     if accept:
         _confirm(session, now, via, actor)
     else:

@@ -131,11 +131,12 @@ def provider_details(provider_id: int) -> dict[str, Any] | None:
 
 
 def cancellable_bookings(entrepreneur_id: int) -> list[dict[str, Any]]:
-    """Active bookings whose voucher has no confirmed session yet."""
+    """Active bookings whose voucher has no confirmed session yet, each with its id: what a
+    cancellation answered later must still find."""
     rows = (
         reading.connection()
         .execute(
-            sa.select(Booking.voucher_id, Voucher.code, Provider.name)
+            sa.select(Booking.id, Booking.voucher_id, Voucher.code, Provider.name)
             .join(Voucher, Voucher.id == Booking.voucher_id)
             .join(Provider, Provider.id == Booking.provider_id)
             .where(
@@ -150,7 +151,12 @@ def cancellable_bookings(entrepreneur_id: int) -> list[dict[str, Any]]:
         .all()
     )
     return [
-        {"voucher_id": r.voucher_id, "code": format_voucher_code(r.code), "name": r.name}
+        {
+            "booking_id": r.id,
+            "voucher_id": r.voucher_id,
+            "code": format_voucher_code(r.code),
+            "name": r.name,
+        }
         for r in rows
     ]
 

@@ -3,6 +3,11 @@
 Views are pure (language and loaded values to text) so a test can render every screen with long
 values; loaders read through `reads` and the services (a provider list records its impressions);
 decisions call one service each. Names and topics are made GSM-7 and cut to fit here, in the views.
+
+A screen that asks for a yes acts, on the next hop, on what it showed, by id: the mentor and the
+voucher (book), the booking (cancel), the session's ref (answer, rate; a ref names one session of
+the person for good). The service refuses, with its own named error, when that is no longer what it
+would act on (cancelled, answered, rated or booked since, on another channel), and nothing is done.
 """
 
 from __future__ import annotations
@@ -496,7 +501,7 @@ CANCEL = choice_list(
     targets=("cancel.confirm",),
     samples=(
         {
-            "items": [{"voucher_id": 1, "code": "123 456 7890", "name": LONG}] * 5,
+            "items": [{"booking_id": 1, "voucher_id": 1, "code": "123 456 7890", "name": LONG}] * 5,
             "_data": {"page": 0},
         },
         {"items": []},
@@ -505,8 +510,13 @@ CANCEL = choice_list(
 
 
 def _cancel(ctx: Ctx, data: Data, p: Params) -> Outcome:
+    # The booking shown, by its id: refused if the voucher's booking is another one by now.
     bookings.cancel_booking(
-        ctx.person.id, int(data["voucher_id"]), channel=Channel.USSD, now=ctx.now
+        ctx.person.id,
+        int(data["voucher_id"]),
+        booking_id=int(data["booking_id"]),
+        channel=Channel.USSD,
+        now=ctx.now,
     )
     return End("cancel.done", {"name": data["name"], "code": data["code"]})
 

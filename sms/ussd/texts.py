@@ -263,6 +263,28 @@ T: dict[str, dict[str, str]] = {
         "en": "This session's booking was cancelled, so it cannot be confirmed.",
         "sw": "Nafasi ya kipindi hiki ilighairiwa, hivyo hakiwezi kuthibitishwa.",
     },
+    "error.booking_changed": {
+        "en": "That booking is no longer active (cancelled or ended since it was shown), so "
+        "nothing was cancelled. Dial again to see your bookings.",
+        "sw": "Nafasi hiyo haipo tena (ilighairiwa au kuisha baada ya kuonyeshwa), hivyo hakuna "
+        "kilichoghairiwa. Piga tena kuona nafasi zako.",
+    },
+    "error.changed_since_shown": {
+        "en": "That changed after it was shown, so nothing was done. Please dial again to see "
+        "it as it is now.",
+        "sw": "Hilo limebadilika baada ya kuonyeshwa, hivyo hakuna kilichofanyika. Tafadhali "
+        "piga tena uone hali ilivyo sasa.",
+    },
+    "error.session_already_answered": {
+        "en": "This session was already answered, so nothing changed. See Confirm a session "
+        "(menu 3).",
+        "sw": "Kipindi hiki kilishajibiwa, hivyo hakuna kilichobadilika. Angalia Thibitisha "
+        "kipindi (menyu 3).",
+    },
+    "error.already_booked_with_provider": {
+        "en": "Your voucher is already booked with this mentor. See My vouchers.",
+        "sw": "Tayari umemchagua mwalimu huyu kwa vocha yako. Angalia Vocha zangu.",
+    },
     "error.session_lapsed": {
         "en": "The time to answer this session has passed. It was not confirmed.",
         "sw": "Muda wa kujibu kipindi hiki umepita. Hakijathibitishwa.",
