@@ -241,3 +241,32 @@ def test_the_page_says_how_long_the_oldest_message_has_waited_to_go(
     message(PENDING, created_at=datetime.now(UTC) - timedelta(minutes=1))
 
     assert "The oldest message waiting to go was written 3 hours ago." in _page(client)
+
+
+def test_a_message_in_any_state_that_did_not_go_out_is_shown_and_sent_again(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    """Every state of OutboxStatus but pending, sent and delivered (failed, parked, an unknown
+    outcome, and any added later) is listed with a box to choose it, and sent again."""
+    from marketplace.domain.models import OUTBOX_QUEUED, OUTBOX_WENT_OUT
+
+    _officer(web, build)
+    stuck = {
+        s.value: message(s.value)
+        for s in OutboxStatus
+        if s not in OUTBOX_QUEUED and s not in OUTBOX_WENT_OUT
+    }
+    assert {FAILED, PARKED} <= set(stuck)
+    for state, message_id in stuck.items():
+        page = _page(client, f"/admin/sms?state={state}")
+        assert _listed(page) == [message_id], state
+        assert f'name="id" value="{message_id}"' in page, state
+
+    web.post(
+        "/admin/sms/resend",
+        {"scope": "chosen", "id": [str(i) for i in stuck.values()]},
+        token_from="/admin/sms",
+    )
+
+    assert {state_of(i) for i in stuck.values()} == {PENDING}
+    assert sorted(resent_ids()) == sorted(stuck.values())
