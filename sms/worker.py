@@ -304,17 +304,14 @@ def drain(
     return total
 
 
-def release_parked(session: Session, now: datetime) -> int:
+def release_parked(now: datetime, actor: str = "cli") -> int:
     """Put every parked message back in the queue, due now (once the account or configuration
-    problem that parked them is fixed). Returns how many."""
-    result = session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PARKED)
-        .values(status=OutboxStatus.PENDING.value, next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    problem that parked them is fixed): the resend use case for the state `parked`, audited like
+    any resend. Returns how many."""
+    from marketplace.services import resend
+
+    parked = resend.Selection(states=frozenset({OutboxStatus.PARKED.value}))
+    return resend.resend(parked, actor, now=now).total
 
 
 def run_forever(
@@ -407,9 +404,7 @@ def apply_delivery_report(
 @with_appcontext
 def release_parked_command() -> None:
     """Send the SMS parked by an account or configuration problem again (once it is fixed)."""
-    from marketplace.extensions import db
-
-    released = release_parked(db.session(), utcnow())
+    released = release_parked(utcnow())
     click.echo(f"{released} parked SMS queued again")
 
 

@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.services import outbox
 from sms import texts, worker
 from sms.gateway import FakeGateway, Outcome, RecipientResult
+from tests.outbox_rows import resent_ids
 
 from .conftest import SECRET
 
@@ -224,6 +225,7 @@ def test_parked_messages_go_out_once_released_without_having_used_up_a_retry(app
     worker.drain(db.session(), gateway)
 
     assert result.exit_code == 0 and "30 parked SMS queued again" in result.output
+    assert len(resent_ids()) == 30  # audited, as every resend is
     assert statuses() == Counter({OutboxStatus.SENT.value: 30})
     assert set(db.session.scalars(sa.select(OutboxMessage.attempts))) == {1}
     assert sorted(deliveries(gateway)) == sorted(Counter((p, b) for p, _, b in burst(30)))
