@@ -26,8 +26,6 @@ the standard per-table rule only.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -45,6 +43,7 @@ from ..domain.models import (
     StatsVoucherCell,
 )
 from ..domain.models import Provider as ProviderRow
+from ..domain.spreadsheet import csv_text
 from ..extensions import db
 from ..services import stats_rollup as rollup
 from ..services.stats_rollup import AGE_BANDS
@@ -704,13 +703,6 @@ def issue_months_text(filters: StatsFilter) -> str:
     return "issued in any month"
 
 
-def _csv_cell(value: Cell) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def csv_context(report: Report) -> dict[str, str]:
     """What every CSV row says about its figures: when they were rolled up (`as_of`, UTC), the
     issue months the dates cover (the filter works by whole months) and the region, trade and
@@ -725,47 +717,35 @@ def csv_context(report: Report) -> dict[str, str]:
         "trade_filter": f.trade,
         "gender_filter": f.gender,
     }
-    return {key: _csv_cell(value) for key, value in context.items()}
+    return {key: "" if value is None else str(value) for key, value in context.items()}
 
 
 def table_csv(report: Report, table: Table) -> str:
     """One table, a row per row; each row ends with `csv_context()` (when, which period, which
     filters), so a file read on its own, or several files joined, still says what it counts."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     context = csv_context(report)
     if table.key == "headline":
-        writer.writerow(["key", "figure", "value", *context])
+        header = ["key", "figure", "value", *context]
     else:
-        writer.writerow([*(c.key for c in table.columns), *context])
-    for row in table_rows(table):
-        writer.writerow([*(_csv_cell(v) for v in row.values()), *context.values()])
-    return out.getvalue()
+        header = [*(c.key for c in table.columns), *context]
+    rows = ([*row.values(), *context.values()] for row in table_rows(table))
+    return csv_text([header, *rows])
 
 
 def report_csv(report: Report) -> str:
     """Every table in one file, long form: table, row, column, value, then `csv_context()`."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     context = csv_context(report)
-    writer.writerow(["programme_id", "table", "row", "column", "value", *context])
+    rows: list[list[object]] = [["programme_id", "table", "row", "column", "value", *context]]
     for table in report.all_tables:
         label_key = "key" if table.key == "headline" else table.columns[0].key
         for row in table_rows(table):
             for key, value in row.items():
                 if key in (label_key, "figure"):
                     continue
-                writer.writerow(
-                    [
-                        report.programme_id,
-                        table.key,
-                        _csv_cell(row[label_key]),
-                        key,
-                        _csv_cell(value),
-                        *context.values(),
-                    ]
+                rows.append(
+                    [report.programme_id, table.key, row[label_key], key, value, *context.values()]
                 )
-    return out.getvalue()
+    return csv_text(rows)
 
 
 def table_keys(report: Report) -> Iterable[str]:

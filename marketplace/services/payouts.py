@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -12,6 +10,7 @@ from ..domain import errors
 from ..domain.base import utcnow
 from ..domain.models import Payout, PayoutRun, Provider, TrainingSession
 from ..domain.money import exponent, format_minor
+from ..domain.spreadsheet import csv_text
 from ..extensions import db
 from . import audit, outbox, unit
 
@@ -161,49 +160,39 @@ def get_run(run_id: int) -> PayoutRun:
 def run_csv(run_id: int) -> str:
     """The run as CSV for a mobile-money or bank bulk payment."""
     run = get_run(run_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "payout_id",
-            "provider_number",
-            "provider_name",
-            "phone",
-            "payout_account",
-            "currency",
-            "amount",
-            "amount_minor",
-            "sessions",
-            "status",
-            "reference",
-        ]
-    )
+    header = [
+        "payout_id",
+        "provider_number",
+        "provider_name",
+        "phone",
+        "payout_account",
+        "currency",
+        "amount",
+        "amount_minor",
+        "sessions",
+        "status",
+        "reference",
+    ]
     exp = exponent(run.currency)
-    for p in db.session.scalars(
-        sa.select(Payout).join(Provider).where(Payout.run_id == run.id).order_by(Payout.id)
-    ):
-        amount = f"{p.amount_minor / 10**exp:.{exp}f}" if exp else str(p.amount_minor)
-        writer.writerow(
-            [
-                p.id,
-                p.provider.number,
-                _safe(p.provider.name),
-                p.provider.phone,
-                _safe(p.provider.payout_account),
-                p.currency,
-                amount,
-                p.amount_minor,
-                p.sessions_count,
-                p.status,
-                p.reference or "",
-            ]
+    rows = [
+        [
+            p.id,
+            p.provider.number,
+            p.provider.name,
+            p.provider.phone,
+            p.provider.payout_account,
+            p.currency,
+            f"{p.amount_minor / 10**exp:.{exp}f}" if exp else str(p.amount_minor),
+            p.amount_minor,
+            p.sessions_count,
+            p.status,
+            p.reference or "",
+        ]
+        for p in db.session.scalars(
+            sa.select(Payout).join(Provider).where(Payout.run_id == run.id).order_by(Payout.id)
         )
-    return out.getvalue()
-
-
-def _safe(cell: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+    ]
+    return csv_text([header, *rows])
 
 
 def describe(run: PayoutRun) -> str:
