@@ -29,6 +29,18 @@ class InvalidInput(DomainError):
     status = 422
 
 
+class NotEligible(InvalidInput):
+    """The programme does not cover the person's trade or region."""
+
+    code = "not_eligible"
+
+
+class RegisteredDifferently(InvalidInput):
+    """The person with this phone is registered with another trade or region."""
+
+    code = "registered_differently"
+
+
 class IllegalTransition(DomainError):
     """That change of state is not allowed."""
 

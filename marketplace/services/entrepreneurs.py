@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from ..domain import errors
 from ..domain.base import utcnow
-from ..domain.models import Entrepreneur, Gender, Language
+from ..domain.models import (
+    ACTIVE_VOUCHER_STATUSES,
+    Entrepreneur,
+    Gender,
+    Language,
+    Programme,
+    Voucher,
+)
 from ..domain.phones import normalise_phone
 from ..extensions import db
 from . import audit, reference, settings, unit
@@ -160,3 +167,75 @@ def set_sms_opt_out(entrepreneur_id: int, opt_out: bool, now: datetime | None = 
         now,
     )
     unit.commit()
+
+
+def change_trade_region(
+    entrepreneur_id: int,
+    actor: str,
+    *,
+    trade: str | None = None,
+    region: str | None = None,
+    now: datetime | None = None,
+) -> Entrepreneur:
+    """An officer changes the person's trade or region: a step of its own, audited, never a side
+    effect of issuing a voucher. Trades and regions may be codes or names. Refused while the person
+    holds an active voucher of a programme that would no longer cover them (revoke it first)."""
+    now = now or utcnow()
+    person = db.session.scalar(
+        sa.select(Entrepreneur)
+        .where(Entrepreneur.id == entrepreneur_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if person is None:
+        raise errors.NotFound("No such entrepreneur.")
+    new_trade = person.trade_code if trade is None else _code(trade, "trade")
+    new_region = person.region_code if region is None else _code(region, "region")
+    before = {"trade": person.trade_code, "region": person.region_code}
+    after = {"trade": new_trade, "region": new_region}
+    if after == before:
+        unit.rollback()
+        return person
+    held = db.session.execute(
+        sa.select(Voucher.code, Programme)
+        .join(Programme, Programme.id == Voucher.programme_id)
+        .where(
+            Voucher.entrepreneur_id == person.id,
+            Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
+        )
+        .order_by(Voucher.id)
+    ).all()
+    for code, programme in held:
+        if not programme.accepts(new_trade, new_region):
+            unit.rollback()
+            raise errors.NotEligible(
+                f"This person holds voucher {code} of {programme.name}, which does not cover"
+                f" {reference.trade_name(new_trade)} in {reference.region_name(new_region)}:"
+                " revoke it first, or keep the trade and region.",
+                field="trade" if new_trade != before["trade"] else "region",
+            )
+    person.trade_code = new_trade
+    person.region_code = new_region
+    audit.record(
+        db.session(),
+        actor,
+        "entrepreneur.trade_region_changed",
+        "entrepreneur",
+        person.id,
+        before,
+        after,
+        now,
+    )
+    unit.commit()
+    return person
+
+
+def _code(text: str, kind: str) -> str:
+    text = (text or "").strip()
+    if kind == "trade":
+        code = text if text in reference.trade_codes() else reference.match_trade(text)
+    else:
+        code = text if text in reference.region_codes() else reference.match_region(text)
+    if not code:
+        raise errors.InvalidInput(f"Unknown {kind}: {text}", field=kind)
+    return code

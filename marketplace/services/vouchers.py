@@ -49,6 +49,7 @@ class RowError:
     line: int
     reason: str
     field: str | None = None
+    code: str = ""  # the domain error's code, when a rule refused the row
 
 
 class IssuedRow(NamedTuple):
@@ -74,6 +75,22 @@ class _Row(NamedTuple):
     import_key: str
 
 
+class _Registered(NamedTuple):
+    """Someone already registered with a row's phone: the voucher will be theirs."""
+
+    id: int
+    language: str
+    trade: str
+    region: str
+
+
+# Rules that refuse a row of a single issuance, by code (the rest is the budget's refusal).
+_ROW_REFUSALS: dict[str, type[errors.DomainError]] = {
+    errors.NotEligible.code: errors.NotEligible,
+    errors.RegisteredDifferently.code: errors.RegisteredDifferently,
+}
+
+
 # --------------------------------------------------------------------------- issuance
 
 
@@ -93,7 +110,9 @@ def issue_voucher(
     report = ImportReport()
     _issue_rows(programme, [_Row(1, clean, key)], actor, now, report)
     if report.errors:
-        raise errors.BudgetExceeded(report.errors[0].reason)
+        first = report.errors[0]
+        refusal = _ROW_REFUSALS.get(first.code, errors.BudgetExceeded)
+        raise refusal(first.reason, **({"field": first.field} if first.field else {}))
     if report.already_issued:
         raise errors.AlreadyExists("This voucher was already issued.")
     voucher = db.session.scalar(sa.select(Voucher).where(Voucher.code == report.issued[0].code))
@@ -151,10 +170,50 @@ def _programme(programme_id: int) -> Programme:
 
 def _check_eligible(programme: Programme, person: CleanEntrepreneur) -> None:
     if not programme.accepts(person.trade, person.region):
-        raise errors.InvalidInput(
+        raise errors.NotEligible(
             "This programme does not cover that trade or region.",
-            field="trade" if person.trade not in programme.eligible_trades else "region",
+            field=_ineligible_field(programme, person.trade),
         )
+
+
+def _ineligible_field(programme: Programme, trade: str) -> str:
+    return (
+        "trade"
+        if programme.eligible_trades and trade not in programme.eligible_trades
+        else "region"
+    )
+
+
+def _in_words(trade: str, region: str) -> str:
+    return f"{reference.trade_name(trade)} in {reference.region_name(region)}"
+
+
+def _refusal_for_registered(
+    programme: Programme, row: _Row, person: _Registered
+) -> errors.DomainError | None:
+    """Why a row may not issue a voucher to the person already registered with its phone: the
+    programme does not cover *their* trade and region, or the row says they are someone else.
+    (Changing a person's trade or region is an officer's own step: entrepreneurs.change_trade_region.)"""
+    registered = _in_words(person.trade, person.region)
+    differs = (row.person.trade, row.person.region) != (person.trade, person.region)
+    field = "trade" if row.person.trade != person.trade else "region"
+    if not programme.accepts(person.trade, person.region):
+        said = (
+            f" (the row says {_in_words(row.person.trade, row.person.region)})" if differs else ""
+        )
+        return errors.NotEligible(
+            f"The person with this phone is registered as {registered}{said}, which this"
+            " programme does not cover.",
+            field=_ineligible_field(programme, person.trade),
+        )
+    if differs:
+        return errors.RegisteredDifferently(
+            f"The person with this phone is registered as {registered}, not"
+            f" {_in_words(row.person.trade, row.person.region)}: correct the row, or change"
+            " the person's trade or region first.",
+            field=field,
+        )
+    return None
 
 
 def _decode(data: bytes | str) -> str:
@@ -222,7 +281,7 @@ def _parse_csv(
             )
             _check_eligible(programme, person)
         except errors.InvalidInput as exc:
-            report.errors.append(RowError(line, exc.message, _field(exc)))
+            report.errors.append(RowError(line, exc.message, _field(exc), exc.code))
             continue
         ref = cells.get("ref", "")
         if ref:
@@ -343,6 +402,12 @@ def _issue_rows(
     fresh = [r for r in rows if r.import_key not in existing]
     report.already_issued.extend(r.line for r in rows if r.import_key in existing)
 
+    # Eligibility is judged on the person each voucher will belong to: for a phone already
+    # registered, on the registered trade and region (locked until the commit, so an officer's
+    # change of them waits for this issuance, or this issuance for the change).
+    registered = _registered(fresh)
+    fresh = _judged(programme, fresh, registered, report)
+
     value = programme.voucher_value_minor
     affordable = max(programme.available_minor, 0) // value
     if len(fresh) > affordable:
@@ -373,7 +438,7 @@ def _issue_rows(
         unit.rollback()
         raise errors.BudgetExceeded()
 
-    people = _entrepreneurs_for(fresh, actor, now)
+    people = _entrepreneurs_for(fresh, registered, actor, now)
     codes = _fresh_codes(len(fresh))
     expires = now + timedelta(days=programme.validity_days)
     voucher_rows = [
@@ -470,18 +535,62 @@ class _IssuedSms:
         return marked, int(row["segments"])
 
 
-def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str, tuple[int, str]]:
+def _judged(
+    programme: Programme, rows: list[_Row], registered: dict[str, _Registered], report: ImportReport
+) -> list[_Row]:
+    """The rows that may issue a voucher to the person it will belong to; the others reported.
+    A phone not yet registered is registered by its first row, which the file's later rows for
+    that phone must agree with."""
+    judged = []
+    first_rows: dict[str, _Row] = {}
+    for r in rows:
+        person = registered.get(r.person.phone)
+        if person is not None:
+            refusal = _refusal_for_registered(programme, r, person)
+        else:
+            first = first_rows.setdefault(r.person.phone, r)
+            refusal = None
+            if (r.person.trade, r.person.region) != (first.person.trade, first.person.region):
+                refusal = errors.RegisteredDifferently(
+                    f"Line {first.line} registers this phone as"
+                    f" {_in_words(first.person.trade, first.person.region)}, not"
+                    f" {_in_words(r.person.trade, r.person.region)}.",
+                    field="trade" if r.person.trade != first.person.trade else "region",
+                )
+        if refusal is None:
+            judged.append(r)
+        else:
+            report.errors.append(RowError(r.line, refusal.message, _field(refusal), refusal.code))
+    return judged
+
+
+def _registered(rows: list[_Row]) -> dict[str, _Registered]:
+    """phone -> the person registered with it, for the rows' phones; locked (FOR SHARE) until the
+    commit, so that their trade and region stay what the rows were judged on."""
+    phones = sorted({r.person.phone for r in rows})
+    found: dict[str, _Registered] = {}
+    for chunk in _chunks(phones):
+        for eid, phone, language, trade, region in db.session.execute(
+            sa.select(
+                Entrepreneur.id,
+                Entrepreneur.phone,
+                Entrepreneur.language,
+                Entrepreneur.trade_code,
+                Entrepreneur.region_code,
+            )
+            .where(_among(Entrepreneur.phone, chunk))
+            .with_for_update(read=True)
+        ):
+            found[phone] = _Registered(eid, language, trade, region)
+    return found
+
+
+def _entrepreneurs_for(
+    rows: list[_Row], registered: dict[str, _Registered], actor: str, now: datetime
+) -> dict[str, tuple[int, str]]:
     """phone -> (entrepreneur id, language), registering those who are new."""
     session = db.session
-    phones = sorted({r.person.phone for r in rows})
-    found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(phones):
-        for eid, phone, language in session.execute(
-            sa.select(Entrepreneur.id, Entrepreneur.phone, Entrepreneur.language).where(
-                _among(Entrepreneur.phone, chunk)
-            )
-        ):
-            found[phone] = (eid, language)
+    found = {phone: (p.id, p.language) for phone, p in registered.items()}
     if len(rows) == 1 and not found:
         person = get_or_register(rows[0].person, actor, now)
         return {person.phone: (person.id, person.language)}
@@ -507,10 +616,10 @@ def _entrepreneurs_for(rows: list[_Row], actor: str, now: datetime) -> dict[str,
     ids = _insert_returning_ids(bulk.table_of(Entrepreneur), new_rows)
     # One `after` per trade and region, shared by the events that say the same: the audit chain and
     # COPY encode a shared value once.
-    registered: dict[tuple[str, str], dict[str, str]] = {}
+    afters: dict[tuple[str, str], dict[str, str]] = {}
     for p, eid in zip(new.values(), ids, strict=True):
         found[p.phone] = (eid, p.language)
-        after = registered.setdefault((p.trade, p.region), {"trade": p.trade, "region": p.region})
+        after = afters.setdefault((p.trade, p.region), {"trade": p.trade, "region": p.region})
         audit.record(s, actor, "entrepreneur.registered", "entrepreneur", eid, None, after, now)
     return found
 

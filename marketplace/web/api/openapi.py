@@ -97,6 +97,17 @@ ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
         None,
     ),
     (
+        "patch",
+        "/entrepreneurs/{entrepreneur_id}",
+        "Change an entrepreneur's trade or region (audited; refused while a voucher they hold"
+        " would no longer be covered)",
+        "admin",
+        s.EntrepreneurChangeIn,
+        s.EntrepreneurOut,
+        200,
+        None,
+    ),
+    (
         "post",
         "/programmes/{programme_id}/vouchers",
         "Issue one voucher (registers the entrepreneur when new)",

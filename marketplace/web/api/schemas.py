@@ -158,6 +158,18 @@ class EntrepreneurOut(Schema):
     created_at = fields.DateTime()
 
 
+class EntrepreneurChangeIn(Schema):
+    """An officer's change of the person's trade or region (codes or names); audited."""
+
+    trade = fields.String(validate=validate.Length(min=1, max=40))
+    region = fields.String(validate=validate.Length(min=1, max=40))
+
+    @validates_schema
+    def _something(self, data: dict[str, object], **_kwargs: object) -> None:
+        if not data:
+            raise ValidationError("Give a trade, a region or both.")
+
+
 class VoucherIn(EntrepreneurIn):
     ref = fields.String(
         validate=validate.Length(min=1, max=64),

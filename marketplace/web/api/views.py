@@ -21,7 +21,7 @@ from ...domain.models import (
 )
 from ...domain.phones import try_normalise
 from ...extensions import db
-from ...services import payouts, programmes, providers, sessions, settings, vouchers
+from ...services import entrepreneurs, payouts, programmes, providers, sessions, settings, vouchers
 from ...services.entrepreneurs import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
@@ -149,6 +149,17 @@ def get_entrepreneur(entrepreneur_id: int) -> Any:
     person = db.session.get(Entrepreneur, entrepreneur_id)
     if person is None:
         raise errors.NotFound("No such entrepreneur.")
+    return jsonify(s.EntrepreneurOut().dump(person))
+
+
+@bp.patch("/entrepreneurs/<int:entrepreneur_id>")
+@requires(Role.ADMIN)
+def change_entrepreneur(entrepreneur_id: int) -> Any:
+    """Change the person's trade or region: its own audited step, never a side effect of issuing."""
+    data = load(s.EntrepreneurChangeIn())
+    person = entrepreneurs.change_trade_region(
+        entrepreneur_id, actor(), trade=data.get("trade"), region=data.get("region")
+    )
     return jsonify(s.EntrepreneurOut().dump(person))
 
 
