@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 .PHONY: help install run test test-pg check lint typecheck fmt migrate bench browsers clean
 
 help:
-	@echo "make run      set up, migrate, seed demo data when empty, serve on :$(PORT) + SMS worker + statistics refresher"
+	@echo "make run      set up, migrate, seed demo data when empty, run the Procfile: server on :$(PORT), SMS worker, scheduler"
 	@echo "make test     set up and run the whole test suite (SQLite; TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make check    lint, type checks and tests"
 	@echo "make fmt      format the code"
@@ -27,17 +27,15 @@ install: $(BIN)/activate
 migrate: install
 	$(BIN)/flask db upgrade
 
-# Ctrl-C (or TERM) stops the worker, the refresher and the server. The trap resets itself first:
-# 'kill 0' signals this shell too, and a trap that ran again on its own signal crashed the shell.
+# The Procfile's processes (web, SMS worker, scheduler) under honcho: Ctrl-C (or TERM) stops them
+# all, and so does any one of them ending.
 run: migrate
 	$(BIN)/flask init-if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SMS printed below by the console backend)"
 	@echo "Phone simulator: http://127.0.0.1:$(PORT)/dev/phone, or in another terminal"
 	@echo "  $(BIN)/flask phone <a demo number above> --base-url http://127.0.0.1:$(PORT)"
-	@trap 'trap "" INT TERM; trap - EXIT; kill 0; wait' INT TERM EXIT; \
-	$(BIN)/flask sms-worker & \
-	$(BIN)/flask refresh-stats --every 60 & \
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	PATH="$(abspath $(BIN)):$$PATH" HOST=127.0.0.1 WEB_CONCURRENCY=$(WORKERS) \
+	  $(BIN)/honcho start --port $(PORT) -f Procfile
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

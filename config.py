@@ -38,6 +38,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _database_url() -> str:
     url = _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'ujuzi.sqlite'}"
     # Heroku-style and plain postgres URLs use the psycopg 3 driver.
@@ -92,6 +102,12 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
+        # The scheduler (`flask scheduler`): SCHEDULE_<JOB> intervals such as 15m, 1h, 1d or off.
+        "SCHEDULES": {k: v for k, v in os.environ.items() if k.startswith("SCHEDULE_") and v},
+        "SCHEDULER_TICK_SECONDS": _float("SCHEDULER_TICK_SECONDS", 5.0),
+        "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", 600),
+        "SCHEDULER_RETRY_SECONDS": _int("SCHEDULER_RETRY_SECONDS", 300),
+        "SCHEDULER_MAX_ATTEMPTS": _int("SCHEDULER_MAX_ATTEMPTS", 3),
     }
     if env == "production":
         check_production(cfg)

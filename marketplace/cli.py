@@ -54,6 +54,7 @@ def register(app: Flask) -> None:
         init_if_empty,
         sms_status,
         sms_resend,
+        scheduler,
     ):
         app.cli.add_command(command)
     app.cli.add_command(ops)
@@ -344,9 +345,35 @@ def prune_ussd_sessions(older_than_minutes: int) -> None:
     """Delete USSD sessions that started longer ago than the gateway lets a session last."""
     from datetime import timedelta
 
-    from .domain.models import UssdSession
+    from .services import housekeeping
 
-    cutoff = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
-    result = db.session.execute(sa.delete(UssdSession).where(UssdSession.created_at < cutoff))
-    db.session.commit()
-    click.echo(f"{result.rowcount} USSD sessions pruned.")  # type: ignore[attr-defined]
+    pruned = housekeeping.prune_ussd_sessions(keep=timedelta(minutes=older_than_minutes))
+    click.echo(f"{pruned} USSD sessions pruned.")
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run what is due now, then stop.")
+def scheduler(once: bool) -> None:
+    """Run every periodic job on its schedule (SCHEDULE_<JOB>). Run as many as you like: each
+    run is claimed in the database, so one instance runs it."""
+    from .services import heartbeat
+    from .services import scheduler as jobs
+
+    try:
+        schedule = jobs.schedule_from(current_app.config)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    policy = jobs.policy_from(current_app.config)
+    if once:
+        jobs.ensure_rows()
+        ran = jobs.tick(schedule, heartbeat.instance_name(), policy)
+        click.echo(f"{len(ran)} jobs run.")
+        return
+    stopping = {"now": False}
+
+    def stop(*_: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    jobs.run_forever(schedule, policy, should_stop=lambda: stopping["now"])

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import OutboxMessage, OutboxStatus
+from marketplace.services import heartbeat
 
 from . import delivery, texts
 from .gateway import Outcome, RecipientResult, SmsGateway
@@ -328,9 +329,11 @@ def run_forever(
     """Drain until told to stop. After an account or configuration problem, pause, then send one
     message as a probe: while the problem lasts, one message a pause is parked, not the outbox."""
     log.info("SMS worker started with the %s gateway", gateway.name)
+    beat = heartbeat.Beater("sms-worker", heartbeat.instance_name())
     probing = False
     while not should_stop():
         try:
+            beat()
             stats = drain(
                 session,
                 gateway,

@@ -978,3 +978,7 @@ class StatsRefresh(Base):
     )
     refreshed_at: Mapped[datetime]
     seconds: Mapped[float] = mapped_column(sa.Float)
+
+
+# The periodic jobs' rows live beside their rules; imported here so the metadata holds every table.
+from .jobs import Heartbeat, JobRun, ScheduledJob  # noqa: E402, F401

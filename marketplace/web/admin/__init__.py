@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -644,6 +645,28 @@ def sms_resend() -> Response:
     if done.queued:
         flash(_say("sms_queued_left", n=done.queued), "ok")
     return redirect(back)
+
+
+@bp.get("/jobs")
+def jobs() -> Page:
+    from ...queries import jobs as job_queries
+    from ...services import heartbeat, scheduler
+
+    try:
+        on = {s.job.name: s.every for s in scheduler.schedule_from(current_app.config)}
+    except ValueError:
+        on = {}
+    schedule = {name: on.get(name) for name in scheduler.JOB_NAMES}
+    job = request.args.get("job") or None
+    if job not in (None, *scheduler.JOB_NAMES):
+        abort(404)
+    return render_template(
+        "admin/jobs.html",
+        states=job_queries.job_states(schedule),
+        runs=job_queries.recent_runs(job),
+        job=job,
+        beats=heartbeat.last_beats(),
+    )
 
 
 def register(app: Flask) -> None:
