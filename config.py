@@ -102,6 +102,11 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
+        # One line of JSON per event in production; masked text elsewhere.
+        "LOG_FORMAT": _env("LOG_FORMAT", "json" if env == "production" else "text"),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        # /metrics asks for `Authorization: Bearer <METRICS_TOKEN>`; required in production.
+        "METRICS_TOKEN": _env("METRICS_TOKEN", ""),
         # The scheduler (`flask scheduler`): SCHEDULE_<JOB> intervals such as 15m, 1h, 1d or off.
         "SCHEDULES": {k: v for k, v in os.environ.items() if k.startswith("SCHEDULE_") and v},
         "SCHEDULER_TICK_SECONDS": _float("SCHEDULER_TICK_SECONDS", 5.0),
@@ -155,5 +160,7 @@ def check_production(cfg: dict[str, object]) -> None:
         raise ConfigError("AUDIT_KEY must be set to a random value of at least 32 characters")
     if audit_key in (secret, callback):
         raise ConfigError("AUDIT_KEY must differ from SECRET_KEY and AT_CALLBACK_SECRET")
+    if len(str(cfg.get("METRICS_TOKEN") or "")) < 16:
+        raise ConfigError("METRICS_TOKEN must be set (at least 16 characters) to protect /metrics")
     if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point at PostgreSQL in production")

@@ -6,6 +6,8 @@ DB_POOL_SIZE, so that every thread keeps its own database connection between req
 """
 
 import os
+import shutil
+import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
@@ -14,3 +16,30 @@ threads = int(os.environ.get("WEB_THREADS", "8"))
 keepalive = 30  # seconds; the load balancer's idle timeout should be shorter
 # The app logs each request itself in production (one line of JSON); development gets the access log.
 accesslog = "-" if os.environ.get("APP_ENV", "development") != "production" else None
+
+
+# Metrics: every process counts its requests in files of one directory, and /metrics, whichever
+# process serves it, adds them up (prometheus-client's multiprocess mode). The directory is new for
+# each start of the server, or PROMETHEUS_MULTIPROC_DIR emptied at start.
+_made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _made_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ujuzi-metrics-")
+
+
+def on_starting(server):
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_health(app)
+    register_observability(app)
     return app
 
 
@@ -114,6 +115,13 @@ def register_cli(app: Flask) -> None:
     worker.register_cli(app)
 
 
+def register_observability(app: Flask) -> None:
+    from . import logs, metrics
+
+    logs.register(app)
+    metrics.register(app)
+
+
 def register_health(app: Flask) -> None:
     @app.get("/healthz")
     def healthz() -> Any:
@@ -128,6 +136,7 @@ def register_health(app: Flask) -> None:
         body: dict[str, Any] = {"status": "ok" if ok else "degraded", "database": database}
         if ok:
             body["sms_outbox"] = _outbox_backlog()
+            body["heartbeats"] = _heartbeats()
         return jsonify(body), 200 if ok else 503
 
 
@@ -143,3 +152,30 @@ def _outbox_backlog() -> dict[str, int] | None:
         log.exception("health check: the SMS outbox could not be read")
         db.session.rollback()
         return None
+
+
+def _heartbeats() -> dict[str, Any] | None:
+    """When the SMS worker and the scheduler were last alive (written by each to the database),
+    and how many seconds ago; None for one never started. They do not decide the status: a web
+    server stays in service while a worker is down, and the operator is told here and by /metrics."""
+    from .domain.base import utcnow
+    from .services import heartbeat
+
+    try:
+        beats = heartbeat.last_beats()
+    except Exception:
+        log.exception("health check: the heartbeats could not be read")
+        db.session.rollback()
+        return None
+    now = utcnow()
+    return {
+        component: (
+            {
+                "at": beats[component].isoformat(),
+                "age_seconds": int((now - beats[component]).total_seconds()),
+            }
+            if component in beats
+            else None
+        )
+        for component in heartbeat.COMPONENTS
+    }

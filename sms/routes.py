@@ -12,15 +12,17 @@ import logging
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from marshmallow import ValidationError
 
+from marketplace import metrics
 from marketplace.extensions import csrf
 from marketplace.web.security import not_for_browsers
 
 from . import schemas
+from .ussd.engine import FAILED_HOP
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,13 @@ def ussd_hop() -> Response:
 
     hop = _form(_hop_schema())
     if hop is None:
+        metrics.ussd_hop("refused")
         return plain(polite_end(None))
-    return plain(answer_hop(hop))
+    body = answer_hop(hop)
+    metrics.ussd_hop(
+        "continued" if body.startswith("CON") else "failed" if g.get(FAILED_HOP) else "ended"
+    )
+    return plain(body)
 
 
 @bp.post("/ussd/events")

@@ -55,6 +55,23 @@ def counts() -> dict[tuple[str, str], int]:
     return {(str(status), str(kind)): int(n) for status, kind, n in rows}
 
 
+def sent_and_failed_by_kind() -> list[tuple[str, int, int]]:
+    """(kind, accepted by the gateway, failed for good) for every kind of SMS: both only grow (a
+    message accepted keeps its `sent_at`; a failed one stays failed). One grouped statement over
+    the whole outbox (for /metrics): at a million messages a scrape costs PostgreSQL a fraction of
+    a second."""
+    rows = db.session.execute(
+        sa.select(
+            OutboxMessage.kind,
+            sa.func.count(OutboxMessage.sent_at),
+            sa.func.count().filter(OutboxMessage.status == OutboxStatus.FAILED.value),
+        )
+        .group_by(OutboxMessage.kind)
+        .order_by(OutboxMessage.kind)
+    ).all()
+    return [(str(kind), int(sent), int(failed)) for kind, sent, failed in rows]
+
+
 @dataclass(frozen=True)
 class MessageRow:
     id: int

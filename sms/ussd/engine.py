@@ -67,6 +67,7 @@ State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
 IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
 _HOP = "_ussd_hop"  # name in `flask.g` of the hop being answered
+FAILED_HOP = "_ussd_hop_failed"  # set in `flask.g` when a hop met an unexpected error
 
 
 class ReadOnlyScreen(reading.WriteRefused):
@@ -96,6 +97,7 @@ def answer_hop(hop: dict[str, Any]) -> str:
             return _answer(hop)
     except Exception:
         log.exception("USSD hop failed (session %s)", hop.get("sessionId"))
+        g.setdefault(FAILED_HOP, True)  # for the hop's metrics
         body = polite_end(None)
         _remember_failure(hop, body)
         return body

@@ -92,6 +92,7 @@ def test_make_run_sends_an_expiry_reminder_and_lapses_a_session_when_their_time_
         "SCHEDULE_LAPSE_SESSIONS": "2s",
         "SCHEDULER_TICK_SECONDS": "0.5",
         "PYTHONUNBUFFERED": "1",
+        "AUDIT_CHECKPOINT_PATH": str(tmp_path / "audit-checkpoints.log"),
     }
     # The virtualenv up to date first (a no-op unless pyproject.toml or the lock changed since).
     subprocess.run(
@@ -140,6 +141,14 @@ def test_make_run_sends_an_expiry_reminder_and_lapses_a_session_when_their_time_
         ), (query(db_file, "SELECT job, outcome, counts, detail FROM job_runs"), tail(tmp_path))
         assert wait_for(lambda: query(db_file, reminders) == [("sent",)], seconds=20)
         assert time.monotonic() >= due_at - 1  # not before their time
+        # The web server's metrics add up its processes' counters (multiprocess mode) and read the
+        # jobs from the database.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            scraped = r.read().decode()
+        assert 'ujuzi_http_requests_total{kind="ops",status="2xx"}' in scraped
+        assert 'ujuzi_job_runs_total{job="lapse-sessions",outcome="succeeded"}' in scraped
+        assert 'ujuzi_sms_sent_total{kind="voucher_expiring"} 1.0' in scraped
+        assert ids["phone"].lstrip("+") not in scraped
     finally:
         os.killpg(make.pid, signal.SIGTERM)
         try:

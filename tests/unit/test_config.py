@@ -10,6 +10,7 @@ SAFE = {
     "AT_API_KEY": "atsk_live_key",
     "AT_CALLBACK_SECRET": "c" * 24,
     "AUDIT_KEY": "a" * 40,
+    "METRICS_TOKEN": "m" * 24,
     "DATABASE_URL": "postgresql://ujuzi@db/ujuzi",
 }
 
@@ -41,6 +42,9 @@ def test_production_starts_with_safe_settings(env):
         ("AUDIT_KEY", "", "AUDIT_KEY"),
         ("AUDIT_KEY", "short", "AUDIT_KEY"),
         ("AUDIT_KEY", "x" * 40, "AUDIT_KEY must differ from SECRET_KEY"),
+        ("METRICS_TOKEN", "", "METRICS_TOKEN"),
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN"),
+        ("SCHEDULER_TICK_SECONDS", "soon", "SCHEDULER_TICK_SECONDS"),
     ],
 )
 def test_production_refuses_an_unsafe_setting_and_names_it(env, name, value, named):
@@ -93,3 +97,10 @@ def test_the_phone_simulator_page_can_be_turned_off_in_development(monkeypatch):
     assert load_config()["PHONE_SIMULATOR_PAGE"] is True
     monkeypatch.setenv("PHONE_SIMULATOR_PAGE", "0")
     assert load_config()["PHONE_SIMULATOR_PAGE"] is False
+
+
+def test_production_logs_json_lines_and_development_text(env, monkeypatch):
+    assert load_config()["LOG_FORMAT"] == "json"
+    for name in (*SAFE, "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_config()["LOG_FORMAT"] == "text"
