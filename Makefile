@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: help install run test test-pg check lint typecheck fmt migrate bench browsers clean
+.PHONY: help install lock run test test-pg check lint typecheck fmt migrate bench browsers clean
 
 help:
 	@echo "make run      set up, migrate, seed demo data when empty, run the Procfile: server on :$(PORT), SMS worker, scheduler"
@@ -14,15 +14,25 @@ help:
 	@echo "make check    lint, type checks and tests"
 	@echo "make fmt      format the code"
 	@echo "make migrate  apply database migrations"
+	@echo "make lock     refresh requirements.lock from pyproject.toml (UPGRADE=1: newest releases)"
 	@echo "make bench    run the benchmarks in bench/ (needs PostgreSQL)"
 
-$(BIN)/activate: pyproject.toml
+# Installs come from requirements.lock alone: every package pinned with its hashes (pip refuses
+# anything else), then the project itself in place, without resolving anything.
+$(BIN)/activate: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(BIN)/activate
 
 install: $(BIN)/activate
+
+# requirements.lock from pyproject.toml (runtime and dev): keeps the pinned versions that still fit,
+# adds what is new; UPGRADE=1 moves every package to its newest release. Then `make install`.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --quiet --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+	  -o requirements.lock
 
 migrate: install
 	$(BIN)/flask db upgrade
