@@ -2,7 +2,9 @@
 
 Each route validates its form with a schema and hands it to one handler. The USSD route always answers
 200 `text/plain` starting `CON `/`END `; the others answer 200 quickly (the gateway retries otherwise)
-and are idempotent on the gateway's ids.
+and are idempotent on the gateway's ids. Whatever fails on the way (a wrong secret or method, a body
+too large or unreadable, an unexpected error) is answered in the route's own format, never with a
+web page: `END` and a polite sorry on the USSD route, a plain status line on the others.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from marketplace import metrics
 from marketplace.extensions import csrf
-from marketplace.web.security import not_for_browsers
+from marketplace.web.security import answer_errors_under, not_for_browsers
 
 from . import schemas
 from .ussd.engine import FAILED_HOP
@@ -54,6 +58,39 @@ def _form(schema: schemas.Schema) -> dict[str, Any] | None:
 
 def plain(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
+
+
+def failure(status: int) -> Response:
+    """What a gateway route answers when something failed before or outside its handler.
+
+    A USSD hop is answered 200 `END` with a polite sorry, the only answer that shows the person a
+    message (a 4xx ends the session with the operator's own error); the other routes answer a
+    plain status line the gateway can log (a 5xx makes it send the callback again).
+    """
+    if request.path.rstrip("/").endswith("/ussd"):
+        from .ussd.engine import polite_end
+
+        return plain(polite_end(None))
+    return plain(f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}", status)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return failure(exc.code or 500)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):  # pragma: no cover (the handler above takes these)
+        return failure(exc.code or 500)
+    log.exception("gateway callback %s failed", request.path.rsplit("/", 1)[-1])
+    try:
+        from marketplace.extensions import db
+
+        db.session.rollback()
+    except Exception:  # the answer must go out whatever the database does
+        log.exception("rollback after a failed gateway callback")
+    return failure(InternalServerError.code)
 
 
 @cache
@@ -127,5 +164,6 @@ class _NoCookieSessionForTheGateway(SecureCookieSessionInterface):
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    answer_errors_under(PREFIX, failure)  # no route matched (a wrong method or path): still ours
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = _NoCookieSessionForTheGateway()

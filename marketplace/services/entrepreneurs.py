@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.models import (
     ACTIVE_VOUCHER_STATUSES,
@@ -62,6 +62,7 @@ def validate(
     Bulk callers pass what they looked up once: the trade and region codes (`trades`, `regions`)
     and the phone numbers' default region.
     """
+    text.check_fields(person)
     phone = normalise_phone(person.phone, phone_region or settings.phone_region())
     name = " ".join((person.name or "").split())
     if not name:

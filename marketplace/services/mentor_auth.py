@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.codes import hash_secret, new_otp, same_hash
 from ..domain.models import Language, LoginCode, ProviderStaff
@@ -55,7 +55,7 @@ def request_login_code(raw_phone: str, address: str, now: datetime | None = None
     """
     now = now or utcnow()
     phone = normalise_phone(raw_phone, settings.phone_region())
-    address = address[:64]
+    address = text.clean(address)[:64]
     if _count_codes(LoginCode.phone == phone, now - PHONE_WINDOW) >= MAX_CODES_PER_PHONE:
         raise TooManyCodes()
     if address and (

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.models import Payout, PayoutRun, Provider, TrainingSession
 from ..domain.money import exponent, format_minor
@@ -108,6 +108,7 @@ def run_payout(
 
 def mark_paid(payout_id: int, reference: str, actor: str, now: datetime | None = None) -> Payout:
     now = now or utcnow()
+    text.check(reference, "reference")
     payout = db.session.scalar(
         sa.select(Payout).where(Payout.id == payout_id).with_for_update(of=Payout)
     )
@@ -141,6 +142,7 @@ def mark_run_paid(
     run_id: int, reference_prefix: str, actor: str, now: datetime | None = None
 ) -> int:
     """Mark every pending statement of a run paid, with references '<prefix>-<payout id>'."""
+    text.check(reference_prefix, "reference")
     get_run(run_id)
     ids = db.session.scalars(
         sa.select(Payout.id).where(Payout.run_id == run_id, Payout.status == "pending")

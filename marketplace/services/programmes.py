@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..domain import errors
 from ..domain.base import utcnow
 from ..domain.models import Programme
+from ..domain.text import check_fields
 from ..extensions import db
 from . import audit, reference, unit
 
@@ -89,6 +90,7 @@ def _check_bounds(cmd: NewProgramme) -> None:
 def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None) -> Programme:
     """Set up a programme; anything outside the bounds above is refused and nothing is written."""
     now = now or utcnow()
+    check_fields(cmd)
     _check_bounds(cmd)
     unknown_trades = set(cmd.eligible_trades) - reference.trade_codes()
     if unknown_trades:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.codes import new_provider_number
 from ..domain.models import Provider, ProviderKind, ProviderStaff, ProviderStatus, Trade
@@ -53,6 +53,7 @@ def _unique_number() -> str:
 
 def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None) -> Provider:
     now = now or utcnow()
+    text.check_fields(cmd)
     if cmd.kind not in set(ProviderKind):
         raise errors.InvalidInput("kind must be craft_worker or institute", field="kind")
     phone = normalise_phone(cmd.phone, settings.phone_region())
@@ -179,6 +180,7 @@ def add_staff(
     provider_id: int, name: str, phone: str, actor: str, now: datetime | None = None
 ) -> ProviderStaff:
     now = now or utcnow()
+    text.check(name, "name")
     provider = get_provider(provider_id)
     staff = ProviderStaff(
         provider_id=provider.id,

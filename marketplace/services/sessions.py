@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.codes import format_voucher_code, hash_secret, new_otp, same_hash
 from ..domain.models import (
@@ -73,6 +73,7 @@ def _new_ref(entrepreneur_id: int) -> str:
 def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) -> TrainingSession:
     """The mentor records a session they gave; the entrepreneur is asked to confirm it by SMS."""
     now = now or utcnow()
+    text.check_fields(cmd, multiline=("outcomes", "action_points"))
     staff = _staff(staff_id)
     booking = db.session.get(Booking, cmd.booking_id)
     # A booking of another provider is reported as missing, never as someone else's.
@@ -541,6 +542,7 @@ def review_session(
     now = now or utcnow()
     if decision not in REVIEW_DECISIONS:
         raise errors.InvalidInput("Decision must be overturn, uphold or clear.", field="decision")
+    text.check(note, "note", multiline=True)
     session = _lock_session(session_id)
     before = {"status": session.status, "flags": session.flags}
     if decision == "overturn":

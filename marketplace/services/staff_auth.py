@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.models import StaffSignInAttempt, StaffUser
 from ..extensions import db
@@ -94,9 +94,9 @@ def sign_in(email: str, password: str, address: str, now: datetime | None = None
     SignInLocked (with the minutes to wait) when too many attempts failed recently."""
     now = now or utcnow()
     email = email_key(email)
-    address = address[:64]
-    if not email or not password:
-        raise WrongPassword()
+    address = text.clean(address)[:64]
+    if not email or not password or text.has_control_characters(email):
+        raise WrongPassword()  # no account has such an e-mail address
     attempt = StaffSignInAttempt(email=email, address=address, attempted_at=now, refused=False)
     db.session.add(attempt)
     unit.commit()  # visible to every server before the password is looked at

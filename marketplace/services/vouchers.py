@@ -34,6 +34,9 @@ from ..domain.models import (
     VoucherStatus,
 )
 from ..domain.money import format_minor
+from ..domain.text import MESSAGE as CONTROL_CHARACTERS
+from ..domain.text import check as check_text
+from ..domain.text import has_control_characters
 from ..extensions import db
 from . import audit, bulk, outbox, providers, reference, settings, unit
 from .entrepreneurs import CleanEntrepreneur, NewEntrepreneur, get_or_register, validate
@@ -270,6 +273,10 @@ def _parse_csv(
         too_long = next((k for k, v in cells.items() if len(v) > MAX_FIELD), None)
         if too_long:
             report.errors.append(RowError(line, f"{too_long} is too long", too_long))
+            continue
+        unreadable = next((k for k, v in cells.items() if has_control_characters(v)), None)
+        if unreadable:
+            report.errors.append(RowError(line, CONTROL_CHARACTERS, unreadable))
             continue
         try:
             person = validate(
@@ -698,6 +705,7 @@ def _return_budget(voucher: Voucher, amount: int) -> None:
 
 def revoke_voucher(code: str, actor: str, reason: str = "", now: datetime | None = None) -> Voucher:
     now = now or utcnow()
+    check_text(reason, "reason", multiline=True)
     voucher = find_voucher(code, lock=True)
     before = snapshot(voucher)
     returned = voucher.revoke(now)

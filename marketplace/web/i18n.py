@@ -25,6 +25,10 @@ LANGUAGES = ("en", "sw")
 Texts = dict[str, dict[str, str]]
 
 SHARED: Texts = {
+    "control_characters": {
+        "en": "Remove the control characters (such as NUL) from this text.",
+        "sw": "Ondoa herufi za udhibiti (kama NUL) kwenye maandishi haya.",
+    },
     "sign_out": {"en": "Sign out", "sw": "Toka"},
     "sign_in": {"en": "Sign in", "sw": "Ingia"},
     "language": {"en": "Language", "sw": "Lugha"},

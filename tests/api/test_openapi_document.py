@@ -114,3 +114,34 @@ def test_lists_with_rows_conform_to_the_document(
             assert answer.get_json()["items"], path
         _conforms(app, path, "GET", answer)
     assert client.get(f"{API}/providers?limit=1", headers=headers).get_json()["next_after_id"]
+
+
+def test_every_text_an_api_input_takes_refuses_control_characters() -> None:
+    """Every string field of a request body or query is a `Line` or `Lines` (the one rule of
+    `domain.text`), so a new field cannot forget it."""
+    from marshmallow import Schema, fields
+
+    from marketplace.web.api import openapi
+    from marketplace.web.fields import Line
+
+    def strings(schema: Schema, where: str) -> list[tuple[str, fields.Field]]:
+        found = []
+        for name, field in schema.fields.items():
+            inner = field.inner if isinstance(field, fields.List) else field
+            if isinstance(inner, fields.Nested):
+                found += strings(inner.schema, f"{where}.{name}")
+            elif isinstance(inner, fields.String):
+                found.append((f"{where}.{name}", inner))
+        return found
+
+    inputs = {
+        item
+        for _m, _p, _s, _r, body, _o, _st, query in openapi.ROUTES
+        for item in (body, query)
+        if isinstance(item, type) and issubclass(item, Schema)
+    }
+    assert len(inputs) >= 10
+    checked = [found for schema in inputs for found in strings(schema(), schema.__name__)]
+    assert checked and all(isinstance(field, Line) for _name, field in checked), [
+        name for name, field in checked if not isinstance(field, Line)
+    ]

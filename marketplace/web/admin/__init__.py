@@ -28,13 +28,14 @@ from flask import (
 from flask import Response as FlaskResponse
 from werkzeug.wrappers import Response
 
-from ...domain import errors
+from ...domain import errors, text
 from ...domain.base import utcnow
 from ...domain.models import (
     Gender,
     Language,
     OutboxStatus,
     ProviderKind,
+    ProviderStatus,
     Role,
     outbox_resendable_states,
 )
@@ -102,6 +103,7 @@ _PROBLEMS = {
     ("invalid_input", "trade"): "not_covered",
     ("invalid_input", "region"): "not_covered",
     ("invalid_input", "decision"): "bad_decision",
+    ("control_characters", None): "control_characters",
     ("budget_exceeded", None): "budget_exceeded",
     ("already_exists", None): "already_exists",
     ("voucher_fully_used", None): "voucher_full",
@@ -291,7 +293,8 @@ PROVIDER_FIELDS = (
 @bp.route("/providers", methods=["GET", "POST"])
 def provider_list() -> Page:
     status = request.args.get("status", "")
-    search = request.args.get("q", "")[:80]
+    status = status if status in set(ProviderStatus) else ""
+    search = text.clean(request.args.get("q", ""))[:80]
     form: dict[str, str] = {"kind": "craft_worker", "capacity": "5", "language": "en"}
     chosen: list[str] = []
     errs: dict[str, str] = {}
@@ -501,11 +504,14 @@ def payout_list() -> Page:
         else:
             if end_day > today:
                 errs["period_end"] = _say("future_period_end")
+        currency = form["currency"].strip().upper()
+        if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+            errs["currency"] = _say("bad_currency")
         if not errs:
             # Everything confirmed up to the end of that day (UTC).
             period_end = datetime.combine(end_day, time.min, tzinfo=UTC) + timedelta(days=1)
             period_end = min(period_end, datetime.now(UTC))
-            run = payouts.run_payout(form["currency"].strip().upper()[:3], period_end, _actor())
+            run = payouts.run_payout(currency, period_end, _actor())
             if run is None:
                 flash(_say("nothing_to_pay"), "error")
                 return redirect(url_for(".payout_list"))
@@ -568,8 +574,12 @@ def mark_run_paid(run_id: int) -> Response:
     if not prefix:
         flash(_say("need_bulk_reference"), "error")
     else:
-        count = payouts.mark_run_paid(run_id, prefix, _actor())
-        flash(_say("statements_marked", n=count), "ok")
+        try:
+            count = payouts.mark_run_paid(run_id, prefix, _actor())
+        except errors.DomainError as exc:
+            flash(_problem(exc), "error")
+        else:
+            flash(_say("statements_marked", n=count), "ok")
     return redirect(url_for(".payout_run", run_id=run_id))
 
 

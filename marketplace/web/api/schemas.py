@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ...domain.base import MAX_ID
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
 from ...services import programmes
+from ..fields import Line, Lines
 
 _NAME = validate.Length(min=1, max=120)
 
@@ -23,9 +24,9 @@ class ErrorSchema(Schema):
 class ProgrammeIn(Schema):
     """The bounds are the service's (`services.programmes`), declared here for the document."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
-    funder = fields.String(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    name = Line(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
+    funder = Line(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
+    currency = Line(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     voucher_value_minor = fields.Integer(
         required=True,
         strict=True,
@@ -53,12 +54,12 @@ class ProgrammeIn(Schema):
         validate=validate.Range(min=1, max=programmes.CONFIRMATION_WINDOW_HOURS_MAX),
     )
     eligible_trades = fields.List(
-        fields.String(validate=validate.Length(max=40)),
+        Line(validate=validate.Length(max=40)),
         load_default=list,
         validate=validate.Length(max=100),
     )
     eligible_regions = fields.List(
-        fields.String(validate=validate.Length(max=40)),
+        Line(validate=validate.Length(max=40)),
         load_default=list,
         validate=validate.Length(max=100),
     )
@@ -83,22 +84,20 @@ class ProgrammeOut(Schema):
 
 
 class ProviderIn(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ProviderKind]))
-    name = fields.String(required=True, validate=_NAME)
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    kind = Line(required=True, validate=validate.OneOf([k.value for k in ProviderKind]))
+    name = Line(required=True, validate=_NAME)
+    phone = Line(required=True, validate=validate.Length(min=1, max=32))
     trades = fields.List(
-        fields.String(validate=validate.Length(max=40)),
+        Line(validate=validate.Length(max=40)),
         required=True,
         validate=validate.Length(min=1, max=20),
     )
-    region = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    town = fields.String(load_default="", validate=validate.Length(max=80))
+    region = Line(required=True, validate=validate.Length(min=1, max=40))
+    town = Line(load_default="", validate=validate.Length(max=80))
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
-    payout_account = fields.String(load_default="", validate=validate.Length(max=60))
-    contact_name = fields.String(load_default="", validate=validate.Length(max=120))
-    language = fields.String(
-        load_default="en", validate=validate.OneOf([x.value for x in Language])
-    )
+    payout_account = Line(load_default="", validate=validate.Length(max=60))
+    contact_name = Line(load_default="", validate=validate.Length(max=120))
+    language = Line(load_default="en", validate=validate.OneOf([x.value for x in Language]))
 
 
 class ProviderOut(Schema):
@@ -119,30 +118,28 @@ class ProviderOut(Schema):
 
 
 class ProviderQuery(Schema):
-    status = fields.String(validate=validate.OneOf(["pending", "approved", "suspended"]))
-    kind = fields.String(validate=validate.OneOf([k.value for k in ProviderKind]))
-    region = fields.String(validate=validate.Length(max=40))
-    trade = fields.String(validate=validate.Length(max=40))
+    status = Line(validate=validate.OneOf(["pending", "approved", "suspended"]))
+    kind = Line(validate=validate.OneOf([k.value for k in ProviderKind]))
+    region = Line(validate=validate.Length(max=40))
+    trade = Line(validate=validate.Length(max=40))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class EntrepreneurIn(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    name = fields.String(required=True, validate=_NAME)
-    gender = fields.String(required=True, validate=validate.OneOf([g.value for g in Gender]))
+    phone = Line(required=True, validate=validate.Length(min=1, max=32))
+    name = Line(required=True, validate=_NAME)
+    gender = Line(required=True, validate=validate.OneOf([g.value for g in Gender]))
     birth_year = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1900, max=2100)
     )
-    trade = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    region = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    language = fields.String(
-        load_default="en", validate=validate.OneOf([x.value for x in Language])
-    )
+    trade = Line(required=True, validate=validate.Length(min=1, max=40))
+    region = Line(required=True, validate=validate.Length(min=1, max=40))
+    language = Line(load_default="en", validate=validate.OneOf([x.value for x in Language]))
 
 
 class EntrepreneurQuery(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = Line(required=True, validate=validate.Length(min=1, max=32))
 
 
 class EntrepreneurOut(Schema):
@@ -171,7 +168,7 @@ class EntrepreneurChangeIn(Schema):
 
 
 class VoucherIn(EntrepreneurIn):
-    ref = fields.String(
+    ref = Line(
         validate=validate.Length(min=1, max=64),
         metadata={
             "description": "your own id for this issuance: sending the same ref twice issues once"
@@ -199,14 +196,14 @@ class VoucherOut(Schema):
 
 class VoucherQuery(Schema):
     programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    status = fields.String(validate=validate.OneOf([s.value for s in VoucherStatus]))
-    phone = fields.String(validate=validate.Length(max=32))
+    status = Line(validate=validate.OneOf([s.value for s in VoucherStatus]))
+    phone = Line(validate=validate.Length(max=32))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class RevokeIn(Schema):
-    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    reason = Lines(load_default="", validate=validate.Length(max=200))
 
 
 class ImportRowError(Schema):
@@ -251,7 +248,7 @@ class SessionOut(Schema):
 
 
 class SessionQuery(Schema):
-    status = fields.String(validate=validate.OneOf(["recorded", "confirmed", "disputed", "lapsed"]))
+    status = Line(validate=validate.OneOf(["recorded", "confirmed", "disputed", "lapsed"]))
     programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     provider_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     needs_review = fields.Boolean(load_default=False)
@@ -260,14 +257,12 @@ class SessionQuery(Schema):
 
 
 class ReviewIn(Schema):
-    decision = fields.String(
-        required=True, validate=validate.OneOf(["overturn", "uphold", "clear"])
-    )
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    decision = Line(required=True, validate=validate.OneOf(["overturn", "uphold", "clear"]))
+    note = Lines(load_default="", validate=validate.Length(max=500))
 
 
 class PayoutRunIn(Schema):
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = Line(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     period_end = fields.AwareDateTime(
         load_default=None, default_timezone=None, metadata={"description": "default: now"}
     )
@@ -298,15 +293,15 @@ class PayoutRunOut(Schema):
 
 
 class PaidIn(Schema):
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    reference = Line(required=True, validate=validate.Length(min=1, max=80))
 
 
 class StatsQuery(Schema):
     date_from = fields.Date(load_default=None, data_key="from")
     date_to = fields.Date(load_default=None, data_key="to")
-    region = fields.String(load_default=None, validate=validate.Length(max=40))
-    trade = fields.String(load_default=None, validate=validate.Length(max=40))
-    gender = fields.String(load_default=None, validate=validate.OneOf([g.value for g in Gender]))
+    region = Line(load_default=None, validate=validate.Length(max=40))
+    trade = Line(load_default=None, validate=validate.Length(max=40))
+    gender = Line(load_default=None, validate=validate.OneOf([g.value for g in Gender]))
 
     @validates_schema
     def _range(self, data: dict[str, object], **_: object) -> None:

@@ -194,7 +194,8 @@ def record(booking_id: int) -> Page:
             abort(404)
         except errors.InvalidInput as exc:
             field = str(exc.context.get("field") or "topic")
-            errs[field] = _say(_FIELD_ERRORS.get(field, "bad_notes"))
+            key = _FIELD_ERRORS.get(field, "bad_notes")
+            errs[field] = _say("control_characters" if exc.code == "control_characters" else key)
         except errors.DomainError as exc:
             errs["form"] = (
                 _say(_DOMAIN_MESSAGES[exc.code]) if exc.code in _DOMAIN_MESSAGES else exc.message
