@@ -751,6 +751,26 @@ class LoginCode(Base):
     requested_from: Mapped[str] = mapped_column(sa.String(64), default="")
 
 
+class LoginCodeGuess(Base):
+    """One guess of a mentor's sign-in code, kept while it counts towards its address's limit.
+
+    Written before the code is looked at, so every app server sees it; `refused` marks a guess
+    turned away by the limit without a look (it does not count again). A right guess deletes its
+    row: only wrong guesses count.
+    """
+
+    __tablename__ = "login_code_guesses"
+    __table_args__ = (
+        sa.Index("ix_login_code_guesses_address_at", "address", "attempted_at"),
+        sa.Index("ix_login_code_guesses_attempted_at", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(64))
+    attempted_at: Mapped[datetime]
+    refused: Mapped[bool] = mapped_column(default=False)
+
+
 class StaffSignInAttempt(Base):
     """One password sign-in attempt on the staff page, kept while it counts towards a lockout.
 

@@ -3,8 +3,11 @@
 Requesting a code does the same work and gives the same answer whether or not the number belongs to
 a mentor: a code row is written either way (an unknown number's code is never sent, so nobody can
 know it), which also makes the per-phone and per-address limits count every request alike.
-Guessing is bounded three ways: attempts per code, failed attempts per phone per hour, and codes
-requested per phone and per address.
+Guessing is bounded four ways: attempts per code, failed attempts per phone per hour, failed
+attempts per client address per hour (guesses spread over many phones), and codes requested per
+phone and per address. Each guess is written and committed before its code is looked at, so app
+servers see each other's guesses as they happen: of any number of simultaneous guesses from one
+address, at most the limit are looked at.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sqlalchemy as sa
 from ..domain import errors, text
 from ..domain.base import utcnow
 from ..domain.codes import hash_secret, new_otp, same_hash
-from ..domain.models import Language, LoginCode, ProviderStaff
+from ..domain.models import Language, LoginCode, LoginCodeGuess, ProviderStaff
 from ..domain.phones import normalise_phone, try_normalise
 from ..extensions import db
 from . import audit, outbox, settings, unit
@@ -30,6 +33,8 @@ MAX_CODES_PER_PHONE = 3  # in PHONE_WINDOW
 PHONE_WINDOW = timedelta(minutes=15)
 MAX_CODES_PER_ADDRESS = 20  # in ADDRESS_WINDOW; an office or a phone shop shares one address
 ADDRESS_WINDOW = timedelta(hours=1)
+MAX_FAILURES_PER_ADDRESS = 10  # in FAILURE_WINDOW, across phones: as many as one phone may fail
+KEEP_GUESSES = timedelta(days=1)  # guesses older than this are deleted as new ones arrive
 
 
 class TooManyCodes(errors.TooManyAttempts):
@@ -92,13 +97,48 @@ def request_login_code(raw_phone: str, address: str, now: datetime | None = None
     return phone
 
 
-def verify_login_code(raw_phone: str, code: str, now: datetime | None = None) -> ProviderStaff:
+def _guess_from(address: str, now: datetime) -> LoginCodeGuess | None:
+    """Count this guess against its address, committed before any code is looked at; raises
+    TooManyAttempts when the address's wrong guesses (this one included) exceed the limit."""
+    if not address:
+        return None
+    guess = LoginCodeGuess(address=address, attempted_at=now, refused=False)
+    db.session.add(guess)
+    unit.commit()  # visible to every server before the code is looked at
+    counted = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginCodeGuess.address == address,
+            LoginCodeGuess.attempted_at > now - FAILURE_WINDOW,
+            LoginCodeGuess.refused.is_(False),
+        )
+    )
+    if (counted or 0) > MAX_FAILURES_PER_ADDRESS:
+        guess.refused = True
+        unit.commit()
+        raise errors.TooManyAttempts()
+    return guess
+
+
+def _not_looked_at(guess: LoginCodeGuess | None, error: errors.DomainError) -> errors.DomainError:
+    """No code was compared (none is live, or its phone or code is locked already): the guess
+    does not count against its address."""
+    if guess is not None:
+        guess.refused = True
+        unit.commit()
+    return error
+
+
+def verify_login_code(
+    raw_phone: str, code: str, address: str = "", now: datetime | None = None
+) -> ProviderStaff:
     """The mentor types the code from the SMS; returns their account, or raises CodeInvalid /
-    TooManyAttempts. Each wrong guess is counted and committed before the answer."""
+    TooManyAttempts. Each guess is counted against its client address, and each wrong guess
+    against its code and phone, committed before the answer."""
     now = now or utcnow()
     phone = try_normalise(raw_phone, settings.phone_region())
     if phone is None:
         raise errors.CodeInvalid()
+    guess = _guess_from(text.clean(address)[:64], now)
     failures = (
         db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(LoginCode.attempts), 0)).where(
@@ -108,7 +148,7 @@ def verify_login_code(raw_phone: str, code: str, now: datetime | None = None) ->
         or 0
     )
     if failures >= MAX_FAILURES_PER_PHONE:
-        raise errors.TooManyAttempts()
+        raise _not_looked_at(guess, errors.TooManyAttempts())
     live = db.session.scalar(
         sa.select(LoginCode)
         .where(
@@ -121,13 +161,18 @@ def verify_login_code(raw_phone: str, code: str, now: datetime | None = None) ->
         .with_for_update()
     )
     if live is None:
-        raise errors.CodeInvalid()
+        raise _not_looked_at(guess, errors.CodeInvalid())
     if live.attempts >= MAX_ATTEMPTS_PER_CODE:
-        raise errors.TooManyAttempts()
+        raise _not_looked_at(guess, errors.TooManyAttempts())
     digits = "".join(ch for ch in code if ch.isdigit())[:12]
     if not same_hash(live.code_hash, hash_secret(settings.secret_key(), digits)):
         live.attempts += 1
         exhausted = live.attempts >= MAX_ATTEMPTS_PER_CODE or failures + 1 >= MAX_FAILURES_PER_PHONE
+        db.session.execute(
+            sa.delete(LoginCodeGuess)
+            .where(LoginCodeGuess.attempted_at < now - KEEP_GUESSES)
+            .execution_options(synchronize_session=False)
+        )
         unit.commit()
         raise errors.TooManyAttempts() if exhausted else errors.CodeInvalid()
     staff = db.session.scalar(
@@ -137,6 +182,8 @@ def verify_login_code(raw_phone: str, code: str, now: datetime | None = None) ->
         unit.rollback()
         raise errors.CodeInvalid()
     live.used_at = now
+    if guess is not None:
+        db.session.delete(guess)  # a right guess does not count against the address
     audit.record(
         db.session(),
         f"mentor:{staff.id}",

@@ -111,7 +111,9 @@ def enter_code() -> Page:
     if not phone:
         return redirect(url_for("mentor.index"))
     try:
-        staff = mentor_auth.verify_login_code(phone, request.form.get("code", "")[:20])
+        staff = mentor_auth.verify_login_code(
+            phone, request.form.get("code", "")[:20], request.remote_addr or ""
+        )
     except errors.TooManyAttempts:
         return _code_page(_say("signin_locked"), 429)
     except errors.CodeInvalid:
