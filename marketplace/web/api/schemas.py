@@ -158,8 +158,8 @@ class EntrepreneurOut(Schema):
 class EntrepreneurChangeIn(Schema):
     """An officer's change of the person's trade or region (codes or names); audited."""
 
-    trade = fields.String(validate=validate.Length(min=1, max=40))
-    region = fields.String(validate=validate.Length(min=1, max=40))
+    trade = Line(validate=validate.Length(min=1, max=40))
+    region = Line(validate=validate.Length(min=1, max=40))
 
     @validates_schema
     def _something(self, data: dict[str, object], **_kwargs: object) -> None:
