@@ -14,8 +14,29 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "8"))
 keepalive = 30  # seconds; the load balancer's idle timeout should be shorter
-# The app logs each request itself in production (one line of JSON); development gets the access log.
-accesslog = "-" if os.environ.get("APP_ENV", "development") != "production" else None
+# In production gunicorn's own lines (start, workers booted or lost) are JSON lines too; the app
+# adds its handler to the root logger itself (marketplace/logs.py), so gunicorn gives root none.
+_json = os.environ.get("LOG_FORMAT") == "json" or (
+    os.environ.get("APP_ENV") == "production" and os.environ.get("LOG_FORMAT") in (None, "")
+)
+# The app logs each request itself then (one line of JSON, no callback secret in a path);
+# otherwise, development, gunicorn's access log.
+accesslog = None if _json else "-"
+if _json:
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "INFO", "handlers": []},
+        "formatters": {"json": {"()": "marketplace.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json"},
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json"},
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
 
 
 # Metrics: every process counts its requests in files of one directory, and /metrics, whichever
