@@ -280,18 +280,23 @@ def finish(
 
 
 class _LeaseKeeper:
-    """Renews a running job's lease every third of it, until stopped."""
+    """While a job runs: renews its lease (every third of it, at most every 15 s) and writes the
+    scheduler's heartbeat, which a long job would otherwise hold up."""
 
-    def __init__(self, app: Any, job: str, run_id: int, lease: timedelta) -> None:
+    def __init__(self, app: Any, job: str, run_id: int, lease: timedelta, instance: str) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(app, job, run_id, lease), daemon=True, name=f"lease {job}"
+            target=self._run,
+            args=(app, job, run_id, lease, instance),
+            daemon=True,
+            name=f"lease {job}",
         )
 
-    def _run(self, app: Any, job: str, run_id: int, lease: timedelta) -> None:
+    def _run(self, app: Any, job: str, run_id: int, lease: timedelta, instance: str) -> None:
         with app.app_context():
-            while not self._stop.wait(lease.total_seconds() / 3):
+            while not self._stop.wait(min(lease.total_seconds() / 3, 15.0)):
                 try:
+                    heartbeat.beat(COMPONENT, instance)
                     if not renew(job, run_id, utcnow() + lease):
                         log.warning(
                             "job %s: run %s was taken over by another instance", job, run_id
@@ -326,7 +331,7 @@ def run_job(
     log.info("job %s started (run %s)", job.name, run_id)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        with _LeaseKeeper(app, job.name, run_id, policy.lease):
+        with _LeaseKeeper(app, job.name, run_id, policy.lease, instance):
             counts = job.run(clock())
     except JobFailed as exc:
         db.session.rollback()
@@ -380,8 +385,8 @@ def run_forever(
     while not should_stop():
         try:
             tick(schedule, instance, policy, should_stop=should_stop)
-        except sa.exc.OperationalError:
-            log.exception("database trouble; trying again shortly")
+        except Exception:  # the database went away, say: log it and keep going
+            log.exception("scheduler: the tick failed; trying again shortly")
             db.session.rollback()
         waited = 0.0
         while waited < policy.tick and not should_stop():
