@@ -8,6 +8,7 @@ to `PARAM_LIMITS` so a long name cannot push a message into a second part.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from .gsm import cut, to_gsm7
@@ -138,8 +139,43 @@ ESSENTIAL = frozenset(
     }
 )
 
-# When a send times out we cannot know whether it went; these kinds may be sent again safely.
-DUPLICATE_TOLERABLE = frozenset({"login_code", "reply", "session_recorded", "voucher_expiring"})
+# Every kind of message the outbox takes: the templates above, and replies to SMS commands.
+KINDS = frozenset({*SMS, "reply"})
+
+
+class IfOutcomeUnknown(StrEnum):
+    """What the worker does with a message the gateway may or may not have taken (it read the
+    request, then timed out or dropped the connection: the API has no idempotency key)."""
+
+    # A second copy does no harm (a code, a notice, a question answered once): the same text is
+    # sent again, with backoff.
+    RESEND = "resend"
+    # A second copy could mislead about money (paid twice? credited twice?): the message waits in
+    # the outbox state `unknown` until a delivery report settles it or an officer decides.
+    HOLD = "hold"
+
+
+ON_UNKNOWN_OUTCOME: dict[str, IfOutcomeUnknown] = {
+    "voucher_issued": IfOutcomeUnknown.RESEND,  # the code again: nothing new is granted
+    "booking_made_entrepreneur": IfOutcomeUnknown.RESEND,
+    "booking_made_provider": IfOutcomeUnknown.RESEND,
+    "booking_cancelled_provider": IfOutcomeUnknown.RESEND,
+    "session_recorded": IfOutcomeUnknown.RESEND,  # YES/NO <ref> is answered once whatever comes
+    "session_confirmed_entrepreneur": IfOutcomeUnknown.RESEND,
+    "session_disputed_mentor": IfOutcomeUnknown.RESEND,
+    "session_overturned_entrepreneur": IfOutcomeUnknown.RESEND,
+    "session_upheld_mentor": IfOutcomeUnknown.RESEND,  # says nothing is paid: twice is the same
+    "voucher_completed": IfOutcomeUnknown.RESEND,  # RATE <ref> counts once
+    "voucher_expiring": IfOutcomeUnknown.RESEND,
+    "voucher_revoked": IfOutcomeUnknown.RESEND,
+    "login_code": IfOutcomeUnknown.RESEND,  # the same code, still valid
+    "provider_approved": IfOutcomeUnknown.RESEND,
+    "reply": IfOutcomeUnknown.RESEND,
+    # "{value} added to your balance" twice reads as two sessions paid.
+    "session_confirmed_mentor": IfOutcomeUnknown.HOLD,
+    "session_overturned_mentor": IfOutcomeUnknown.HOLD,
+    "payout_made": IfOutcomeUnknown.HOLD,  # "{value} paid": twice reads as two payments
+}
 
 
 # The longest a free-text value may be inside a message, in septets (an extension character such

@@ -3,7 +3,17 @@
 A batch is claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of
 workers can run): each claimed row's `next_attempt_at` moves a lease into the future and its attempt
 count goes up. The worker then sends outside any transaction, one request per distinct text (up to
-100 recipients), several requests in flight at once, and writes the outcomes. A worker that dies mid-send leaves rows that become due again when the lease ends.
+100 recipients), several requests in flight at once, and writes each request's outcomes (and the
+message ids the gateway gave) as soon as that request returns, so that delivery reports find them.
+A worker that dies mid-send leaves rows that become due again when the lease ends.
+
+A request the gateway read but never answered (a read timeout, a connection dropped) has an unknown
+outcome: each message then follows its kind's policy (`texts.ON_UNKNOWN_OUTCOME`): sent again where a
+second copy is harmless, otherwise left in the state `unknown` for an officer, or for a delivery
+report to settle. It is never marked sent.
+
+A delivery report for an id not stored yet is kept (`EarlyDeliveryReport`) and applied when the id
+lands; both sides look for the other after committing, so neither can miss the other.
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +33,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
-from marketplace.domain.models import OutboxMessage, OutboxStatus
+from marketplace.domain.models import EarlyDeliveryReport, OutboxMessage, OutboxStatus
 from marketplace.services import heartbeat
 
 from . import delivery, texts
@@ -42,6 +52,13 @@ SEND_CONCURRENCY = 8  # requests in flight at once per worker
 # worker waits this long, then probes with one message before sending batches again.
 ALERT_PAUSE_SECONDS = 300.0
 RELEASE_HINT = "fix the account or configuration, then run `flask sms-release-parked`"
+# A request ends within the gateway's connect and read timeouts (seconds): a report whose id is
+# still unknown this long after it came cannot belong to a request still in flight.
+REQUEST_BOUND = timedelta(minutes=1)
+# Early reports that never matched an id (the first copy of a message sent again after an unknown
+# outcome) are deleted after this long.
+EARLY_REPORTS_KEPT = timedelta(days=7)
+HOUSEKEEPING_SECONDS = 60.0
 
 
 @dataclass
@@ -52,10 +69,12 @@ class DrainStats:
     failed: int = 0
     parked: int = 0
     unsent: int = 0  # claimed, but the lease ran short before their request could start
+    unknown: int = 0  # the gateway may have taken them; a second copy would not be harmless
     requests: int = 0
 
     def add(self, other: DrainStats) -> None:
-        for name in ("claimed", "sent", "retried", "failed", "parked", "unsent", "requests"):
+        names = ("claimed", "sent", "retried", "failed", "parked", "unsent", "unknown", "requests")
+        for name in names:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -149,17 +168,20 @@ def _send_one(gateway: SmsGateway, body: str, chunk: list[Claimed]) -> dict[int,
 
 
 def _send_grouped(
+    session: Session,
     gateway: SmsGateway,
     batch: list[Claimed],
     stats: DrainStats,
+    clock: Callable[[], datetime],
+    max_attempts: int,
     concurrency: int = 1,
     deadline: float = float("inf"),
-) -> dict[int, RecipientResult]:
+) -> None:
     """Send the batch, several requests at once when `concurrency` > 1 (the gateway's latency,
-    not our CPU, bounds a worker); results keyed by outbox id. A request not started by
-    `deadline` (`time.monotonic()`) is not sent: its messages come back UNSENT."""
+    not our CPU, bounds a worker), and record each request's outcomes as soon as it returns (the
+    requests that returned meanwhile together). A request not started by `deadline`
+    (`time.monotonic()`) is not sent: its messages come back UNSENT."""
     requests = _requests(batch)
-    results: dict[int, RecipientResult] = {}
 
     def send(body: str, chunk: list[Claimed]) -> dict[int, RecipientResult]:
         if time.monotonic() >= deadline:
@@ -168,15 +190,57 @@ def _send_grouped(
             }
         return _send_one(gateway, body, chunk)
 
+    def record(chunks: list[list[Claimed]], results: dict[int, RecipientResult]) -> None:
+        stats.requests += sum(results[chunk[0].id].outcome != Outcome.UNSENT for chunk in chunks)
+        _apply(
+            session, [m for chunk in chunks for m in chunk], results, clock(), max_attempts, stats
+        )
+
     if concurrency <= 1 or len(requests) == 1:
         for body, chunk in requests:
-            results.update(send(body, chunk))
-    else:
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
-            for part in pool.map(lambda r: send(r[0], r[1]), requests):
-                results.update(part)
-    stats.requests += sum(results[chunk[0].id].outcome != Outcome.UNSENT for _, chunk in requests)
-    return results
+            record([chunk], send(body, chunk))
+        return
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(requests))) as pool:
+        in_flight: dict[Future[dict[int, RecipientResult]], list[Claimed]] = {
+            pool.submit(send, body, chunk): chunk for body, chunk in requests
+        }
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            results: dict[int, RecipientResult] = {}
+            for future in done:
+                results.update(future.result())
+            record([in_flight.pop(future) for future in done], results)
+
+
+def _unknown_outcome(msg: Claimed, max_attempts: int) -> bool:
+    """Whether a message whose send has an unknown outcome stays `unknown` (True) or is sent
+    again: its kind's policy, and no attempts left means an officer decides too."""
+    policy = texts.ON_UNKNOWN_OUTCOME.get(msg.kind, texts.IfOutcomeUnknown.HOLD)
+    return policy == texts.IfOutcomeUnknown.HOLD or msg.attempts >= max_attempts
+
+
+_outbox: sa.Table = OutboxMessage.__table__  # type: ignore[assignment]
+# One statement run for every accepted message of the requests that returned (executemany).
+_MARK_SENT = (
+    sa.update(_outbox)
+    .where(_outbox.c.id == sa.bindparam("row_id"))
+    .values(
+        status=OutboxStatus.SENT.value,
+        gateway_message_id=sa.bindparam("message_id"),
+        last_error=None,
+    )
+)
+
+
+def _early_reports_for(session: Session, message_ids: list[str]) -> bool:
+    """Whether any report came for these ids before they were stored (one light query: most
+    often none did)."""
+    found = session.execute(
+        sa.select(EarlyDeliveryReport.id)
+        .where(EarlyDeliveryReport.message_id.in_(message_ids))
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _apply(
@@ -187,42 +251,32 @@ def _apply(
     max_attempts: int,
     stats: DrainStats,
 ) -> None:
+    """Write the outcomes of the requests that returned, commit, then apply the delivery reports
+    that came for their ids before the ids were stored."""
     accepted: list[dict[str, object]] = []
     problem = None
     for msg in batch:
         result = results[msg.id]
         outcome = result.outcome
-        if outcome == Outcome.AMBIGUOUS:
-            if msg.kind in texts.DUPLICATE_TOLERABLE:
-                outcome = Outcome.RETRY
-            else:  # it may have gone: never risk a duplicate payment notice or voucher code
-                accepted.append(
-                    {
-                        "id": msg.id,
-                        "status": OutboxStatus.SENT.value,
-                        "sent_at": now,
-                        "gateway_message_id": None,
-                        "last_error": "timed out after sending; not resent",
-                    }
-                )
-                stats.sent += 1
-                continue
         if outcome == Outcome.ACCEPTED:
-            accepted.append(
-                {
-                    "id": msg.id,
-                    "status": OutboxStatus.SENT.value,
-                    "sent_at": now,
-                    "gateway_message_id": result.message_id,
-                    "last_error": None,
-                }
-            )
+            accepted.append({"row_id": msg.id, "message_id": result.message_id})
             stats.sent += 1
             continue
         row = session.get(OutboxMessage, msg.id)
         if row is None:
             continue
-        if outcome == Outcome.PERMANENT:
+        if outcome == Outcome.AMBIGUOUS:
+            # It may have gone: never read as sent. `sent_at` says when it may have gone.
+            row.sent_at = now
+            detail = f"outcome unknown ({result.detail or 'no answer'})"
+            if _unknown_outcome(msg, max_attempts):
+                row.status = OutboxStatus.UNKNOWN
+                row.last_error = detail[:300]
+                stats.unknown += 1
+            else:  # a second copy is harmless: the same text again, after a backoff
+                row.schedule_retry(now, f"{detail}; sent again", max_attempts)
+                stats.retried += 1
+        elif outcome == Outcome.PERMANENT:
             row.status = OutboxStatus.FAILED
             row.last_error = (result.detail or f"status {result.status_code}")[:300]
             stats.failed += 1
@@ -243,8 +297,13 @@ def _apply(
             else:
                 stats.retried += 1
     if accepted:
-        session.execute(sa.update(OutboxMessage), accepted)
+        session.execute(_MARK_SENT.values(sent_at=now), accepted)
     session.commit()
+    ids = [str(a["message_id"]) for a in accepted if a["message_id"]]
+    if ids and _early_reports_for(session, ids) and apply_early_reports(session, ids, now):
+        session.commit()
+    else:
+        session.rollback()
     if problem is not None:
         log.error(
             "%d SMS parked: gateway account or configuration trouble (%s); %s",
@@ -270,8 +329,7 @@ def drain_once(
         return stats
     stats.claimed = len(batch)
     deadline = time.monotonic() + SEND_WINDOW.total_seconds()
-    results = _send_grouped(gateway, batch, stats, concurrency, deadline)
-    _apply(session, batch, results, clock(), max_attempts, stats)
+    _send_grouped(session, gateway, batch, stats, clock, max_attempts, concurrency, deadline)
     return stats
 
 
@@ -327,11 +385,20 @@ def run_forever(
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Drain until told to stop. After an account or configuration problem, pause, then send one
-    message as a probe: while the problem lasts, one message a pause is parked, not the outbox."""
+    message as a probe: while the problem lasts, one message a pause is parked, not the outbox.
+    Once a minute, let delivery reports settle unknown outcomes and prune the old early ones."""
     log.info("SMS worker started with the %s gateway", gateway.name)
     beat = heartbeat.Beater("sms-worker", heartbeat.instance_name())
     probing = False
+    housekept = float("-inf")
     while not should_stop():
+        if time.monotonic() - housekept >= HOUSEKEEPING_SECONDS:
+            housekept = time.monotonic()
+            try:
+                prune_early_reports(session, utcnow())  # settles what reports can settle first
+            except sa.exc.OperationalError:
+                log.exception("database trouble; retrying shortly")
+                session.rollback()
         try:
             beat()
             stats = drain(
@@ -395,12 +462,157 @@ def apply_delivery_report(
         return True
     row.delivery_status = status
     row.delivery_updated_at = now
+    if row.status == OutboxStatus.UNKNOWN:  # settled by the report: the gateway did take it
+        row.status = OutboxStatus.SENT
+        row.last_error = None
     if report.status.verdict == delivery.Delivery.DELIVERED:
         row.status = OutboxStatus.DELIVERED
     elif report.status.verdict == delivery.Delivery.FAILED:
         row.status = OutboxStatus.FAILED
         row.last_error = (report.error or f"delivery: {status}")[:300]
     return True
+
+
+def apply_early_reports(session: Session, message_ids: list[str], now: datetime) -> int:
+    """Apply (forward-only, in the order they came) and delete the early reports for ids that
+    have landed; returns how many were applied. The caller commits."""
+    early = session.scalars(
+        sa.select(EarlyDeliveryReport)
+        .where(EarlyDeliveryReport.message_id.in_(message_ids))
+        .order_by(EarlyDeliveryReport.id)
+        .with_for_update()
+    ).all()
+    applied = [
+        report.id
+        for report in early
+        if apply_delivery_report(
+            session, report.message_id, report.status, report.failure_reason, now
+        )
+    ]
+    _delete_early(session, applied)
+    return len(applied)
+
+
+def _delete_early(session: Session, ids: list[int]) -> None:
+    """Delete applied early reports by id. On SQLite the worker and the callback can both find
+    one (its rows are not locked) and both apply it: harmless, forward-only; the second delete
+    finds nothing."""
+    if ids:
+        session.execute(
+            sa.delete(EarlyDeliveryReport)
+            .where(EarlyDeliveryReport.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _phone(value: str) -> str:
+    """The reported number as the outbox holds it (E.164; the gateway may leave out the '+')."""
+    value = "".join(value.split())
+    return value if value.startswith("+") or not value else "+" + value
+
+
+def settle_unknown_outcomes(session: Session, now: datetime) -> int:
+    """Let delivery reports settle messages left `unknown`: a report whose id never landed, for
+    the number of an unknown message, settles it when it can belong to no other message: it is
+    the only such id for that number since the attempt (reports held back for in-flight requests
+    are not considered), the message is that number's only unknown one, and no other message to
+    that number was sent, or was being sent, since then. Anything less certain stays for an
+    officer. Commits; returns how many were settled."""
+    stale = session.scalars(
+        sa.select(EarlyDeliveryReport)
+        .where(EarlyDeliveryReport.received_at <= now - REQUEST_BOUND)
+        .order_by(EarlyDeliveryReport.id)
+    ).all()
+    by_phone: dict[str, list[EarlyDeliveryReport]] = defaultdict(list)
+    for report in stale:
+        by_phone[report.phone].append(report)
+    unknown = (
+        session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.status == OutboxStatus.UNKNOWN,
+                OutboxMessage.gateway_message_id.is_(None),
+                OutboxMessage.to_phone.in_(list(by_phone)),
+            )
+        ).all()
+        if by_phone
+        else []
+    )
+    candidates: dict[str, list[OutboxMessage]] = defaultdict(list)
+    for row in unknown:
+        candidates[row.to_phone].append(row)
+    settled = 0
+    for phone, rows in candidates.items():
+        row = rows[0]
+        if len(rows) != 1 or row.sent_at is None:
+            continue
+        since = row.sent_at - REQUEST_BOUND
+        reports = [r for r in by_phone[phone] if r.received_at >= since]
+        ids = {r.message_id for r in reports}
+        if len(ids) != 1 or _others_sent_since(session, row, since):
+            continue
+        claimed = session.scalar(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.UNKNOWN)
+            .with_for_update()
+        )
+        if claimed is None:  # an officer acted meanwhile
+            continue
+        claimed.gateway_message_id = ids.pop()
+        for report in reports:
+            apply_delivery_report(
+                session, report.message_id, report.status, report.failure_reason, now
+            )
+        _delete_early(session, [report.id for report in reports])
+        log.info("SMS %d: its unknown outcome settled by a delivery report", row.id)
+        settled += 1
+    session.commit()
+    return settled
+
+
+def _others_sent_since(session: Session, row: OutboxMessage, since: datetime) -> bool:
+    """Whether another message to the row's number went, may have gone, or is on its way since
+    `since`: a report for it could be taken for the row's."""
+    other = session.scalar(
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.to_phone == row.to_phone,
+            OutboxMessage.id != row.id,
+            sa.or_(
+                OutboxMessage.sent_at >= since,
+                OutboxMessage.status == OutboxStatus.UNKNOWN,
+                sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0),
+            ),
+        )
+        .limit(1)
+    )
+    return other is not None
+
+
+def prune_early_reports(
+    session: Session, now: datetime, kept: timedelta = EARLY_REPORTS_KEPT
+) -> int:
+    """Settle what early reports can settle, then delete those older than `kept` that never
+    matched an id. Commits; returns how many were deleted."""
+    settle_unknown_outcomes(session, now)
+    result = session.execute(
+        sa.delete(EarlyDeliveryReport)
+        .where(EarlyDeliveryReport.received_at < now - kept)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@click.command("sms-prune-reports")
+@click.option("--older-than-days", type=int, default=EARLY_REPORTS_KEPT.days, show_default=True)
+@with_appcontext
+def prune_reports_command(older_than_days: int) -> None:
+    """Settle unknown SMS outcomes that delivery reports can settle, then delete delivery reports
+    older than the given age whose message id never became known."""
+    from marketplace.extensions import db
+
+    pruned = prune_early_reports(db.session(), utcnow(), timedelta(days=older_than_days))
+    click.echo(f"{pruned} unmatched delivery reports pruned")
 
 
 @click.command("sms-release-parked")
@@ -413,19 +625,36 @@ def release_parked_command() -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(release_parked_command)
+    app.cli.add_command(prune_reports_command)
 
 
 def record_delivery_report(report: dict[str, object]) -> None:
-    """The delivery-report callback: apply it forward-only and commit. Unknown ids are logged."""
+    """The delivery-report callback: apply it forward-only and commit. A report for an id no
+    message holds yet is kept until the id lands (the gateway never sends it again); the worker
+    may have stored the id while it was being kept, so the id is looked for once more after the
+    commit."""
     from marketplace.extensions import db
 
-    known = apply_delivery_report(
-        db.session(),
-        str(report["id"]),
-        str(report["status"]),
-        str(report.get("failureReason") or "") or None,
-        utcnow(),
+    session = db.session()
+    message_id = str(report["id"])
+    status = str(report["status"])
+    reason = str(report.get("failureReason") or "") or None
+    now = utcnow()
+    if apply_delivery_report(session, message_id, status, reason, now):
+        session.commit()
+        return
+    session.add(
+        EarlyDeliveryReport(
+            message_id=message_id,
+            status=status,
+            failure_reason=reason,
+            phone=_phone(str(report.get("phoneNumber") or "")),
+            received_at=now,
+        )
     )
-    db.session.commit()
-    if not known:
-        log.info("delivery report for an unknown message id")
+    session.commit()
+    if apply_early_reports(session, [message_id], now):
+        session.commit()
+    else:
+        session.rollback()
+        log.info("delivery report for a message id not known yet: kept until it lands")

@@ -89,6 +89,10 @@ class OutboxStatus(StrEnum):
     DELIVERED = "delivered"  # final delivery report: success
     FAILED = "failed"  # permanent failure (bad number, blacklisted, retries exhausted)
     PARKED = "parked"  # account or configuration trouble: an operator must act
+    # The gateway may or may not have taken it (it read the request, then timed out or dropped the
+    # connection), and a second copy would not be harmless (money): an officer decides, unless a
+    # delivery report settles it. Never read as sent.
+    UNKNOWN = "unknown"
 
 
 class PayoutStatus(StrEnum):
@@ -888,6 +892,24 @@ def outbox_resendable_states(force: bool = False) -> list[OutboxStatus]:
     return [
         s for s in OutboxStatus if s not in OUTBOX_QUEUED and (force or s not in OUTBOX_WENT_OUT)
     ]
+
+
+class EarlyDeliveryReport(Base):
+    """A delivery report for a message id no outbox row holds yet. The gateway can report a message
+    before the worker has stored its id (the request's answer is still on its way), and never
+    repeats a report it had answered: kept here until the id lands, then applied and deleted.
+    Reports that never match (a copy sent again after an unknown outcome) are pruned by age."""
+
+    __tablename__ = "sms_early_reports"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    message_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    status: Mapped[str] = mapped_column(sa.String(30))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(60))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class InboundSms(Base):

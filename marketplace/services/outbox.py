@@ -39,6 +39,8 @@ def provider_language(provider: Provider) -> str:
 def queue_text(
     phone: str, body: str, kind: str = "reply", *, now: datetime | None = None
 ) -> OutboxMessage:
+    if kind not in texts.KINDS:  # every kind has a policy for an unknown outcome (texts.py)
+        raise ValueError(f"unknown SMS kind {kind!r}")
     now = now or utcnow()
     body = to_gsm7(body)
     msg = OutboxMessage(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from marketplace.domain.models import OutboxMessage, OutboxStatus
 from marketplace.extensions import db
 from marketplace.services import outbox
-from sms import texts, worker
+from sms import worker
 from sms.gateway import FakeGateway, Outcome, RecipientResult
 from tests.outbox_rows import resent_ids
 
@@ -163,26 +163,6 @@ def test_a_retried_message_waits_for_its_backoff(app):
     assert worker.drain(db.session(), gateway, clock=clock).claimed == 0  # not yet due
     clock.advance(minutes=2)
     assert worker.drain(db.session(), gateway, clock=clock).sent == 1
-
-
-def test_after_a_timeout_only_kinds_that_tolerate_a_duplicate_are_sent_again(app):
-    assert "login_code" in texts.DUPLICATE_TOLERABLE
-    assert "payout_made" not in texts.DUPLICATE_TOLERABLE
-    queue_many(
-        [
-            (phone(1), "login_code", "Ujuzi mentor sign-in code: 123456."),
-            (phone(2), "payout_made", "Ujuzi: KES 1,000.00 paid for 1 confirmed sessions."),
-        ]
-    )
-    gateway = FakeGateway()
-    gateway.fail_next(Outcome.AMBIGUOUS, 2)  # both went out, but neither answer came back
-    clock = Clock()
-    worker.drain(db.session(), gateway, clock=clock)
-    clock.advance(hours=1)
-    worker.drain(db.session(), gateway, clock=clock)
-    assert len(gateway.messages_to(phone(1))) == 2  # a sign-in code twice does no harm
-    assert len(gateway.messages_to(phone(2))) == 1  # a payment notice is never repeated
-    assert statuses() == Counter({OutboxStatus.SENT.value: 2})
 
 
 def test_a_permanent_failure_fails_and_an_account_problem_parks(app):
