@@ -214,6 +214,8 @@ class _PooledSMSService(SMSService):
     def __init__(self, username: str, api_key: str) -> None:
         super().__init__(username, api_key)
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -229,7 +231,17 @@ class _PooledSMSService(SMSService):
             if ca_bundle:
                 session.verify = ca_bundle
             self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
         return session
+
+    def close(self) -> None:
+        """Close every thread's kept-alive connections."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
 
     def _post_form(
         self, url: str, headers: Mapping[str, str], form: dict[str, Any], timeout: Any
@@ -306,6 +318,10 @@ class AfricasTalkingGateway:
             sender_id=config.get("AT_SENDER_ID") or None,
             api_base=config.get("AT_API_BASE") or None,
         )
+
+    def close(self) -> None:
+        """Close the kept-alive connections (a new send opens them again)."""
+        self._service.close()
 
     @property
     def messaging_url(self) -> str:
