@@ -195,7 +195,7 @@ def sms_worker(once: bool, batch: int | None) -> None:
         stats = worker.drain(db.session(), gateway, batch_size=size, max_attempts=attempts)
         click.echo(
             f"sent {stats.sent}, retrying {stats.retried}, failed {stats.failed}, "
-            f"parked {stats.parked}"
+            f"parked {stats.parked}, outcome unknown {stats.unknown}"
         )
         return
     stopping = {"now": False}

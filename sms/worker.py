@@ -425,11 +425,12 @@ def run_forever(
         probing = False
         if stats.claimed:
             log.info(
-                "sent %s, retrying %s, failed %s, parked %s",
+                "sent %s, retrying %s, failed %s, parked %s, outcome unknown %s",
                 stats.sent,
                 stats.retried,
                 stats.failed,
                 stats.parked,
+                stats.unknown,
             )
         else:
             sleep(idle_sleep)
