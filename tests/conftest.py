@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import HealthCheck, settings
 
 from marketplace.app import create_app
 from marketplace.extensions import db
@@ -23,6 +24,11 @@ from sms.gateway import FakeGateway
 from tests.builders import Builders
 
 KEEP_TABLES = {"trades", "regions", "alembic_version"}
+
+# Property tests judge what the code computes, not how fast a shared machine runs it: a per-example
+# deadline or a "too slow" health check fails a correct test whenever the cores are busy.
+settings.register_profile("ujuzi", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ujuzi")
 
 
 def _database_url(tmp_dir: Path) -> str:
