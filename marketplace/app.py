@@ -77,6 +77,18 @@ def register_gateway(app: Flask) -> None:
     app.extensions["sms_gateway"] = gateway_from_config(app.config)
 
 
+def _up_to(limit: int) -> str:
+    """A pattern of the decimal numbers from 0 to `limit` (no sign, leading zeros allowed)."""
+    digits = str(limit)
+    shorter = rf"0*\d{{1,{len(digits) - 1}}}" if len(digits) > 1 else ""
+    same = [digits]
+    for i, d in enumerate(digits):
+        if d != "0":
+            rest = len(digits) - i - 1
+            same.append(digits[:i] + f"[0-{int(d) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    return "(?:" + "|".join([p for p in (shorter,) if p] + [f"0*{p}" for p in same]) + ")"
+
+
 class IdConverter(IntegerConverter):
     """`<int:...>` in a route, up to the largest id a row can have.
 
@@ -84,6 +96,10 @@ class IdConverter(IntegerConverter):
     (404: an HTML page on the web, the error shape in the API) instead of sending the database a
     number it refuses to compare.
     """
+
+    # Only numbers up to the largest id match at all: refused after matching, a larger one made
+    # werkzeug's matcher answer 405 for a path with a rule per method (a PATCH beside a GET).
+    regex = _up_to(MAX_ID)
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)

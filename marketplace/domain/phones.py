@@ -121,3 +121,30 @@ def mask_phone(e164: str) -> str:
     if len(e164) < 8:
         return "*" * len(e164)
     return e164[:5] + "*" * (len(e164) - 8) + e164[-3:]
+
+
+@lru_cache(maxsize=32)
+def mobile_number_pattern(region: str) -> str:
+    """A pattern (ECMA-262 and Python alike) that every mobile number of `region` matches, written
+    `+<country code><number>`, `<country code><number>` or `<national prefix><number>`, and that
+    nothing else matches: what the API documents and accepts, so that a client generated from its
+    document only sends numbers `normalise_phone` takes (fixed lines cannot get SMS anyway)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    assert metadata is not None and metadata.mobile is not None
+    assert metadata.mobile.national_number_pattern is not None
+    code = phonenumbers.country_code_for_region(region)
+    national = metadata.mobile.national_number_pattern.replace(r"\d", "[0-9]")
+    lengths = [n for n in metadata.mobile.possible_length or () if n > 0]
+    starts = [rf"\+{code}", str(code)]
+    if metadata.national_prefix:
+        starts.append(re.escape(metadata.national_prefix))
+    # The lengths as a look-ahead would not be ECMA and Python alike; the pattern's own lengths
+    # must then be the possible ones (true of the regions we serve; checked by a test).
+    assert lengths, region
+    return f"^(?:{'|'.join(starts)})(?:{national})$"
+
+
+def example_mobile_number(region: str) -> str:
+    number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    assert number is not None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

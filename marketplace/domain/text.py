@@ -15,18 +15,25 @@ from typing import Any
 
 from .errors import InvalidInput
 
-# The same ranges as patterns a JSON Schema (ECMA-262) and Python's `re` both read.
-_CONTROLS = r"\u0000-\u001f\u007f-\u009f\ud800-\udfff"
-_CONTROLS_BUT_LINES = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff"
+# The same ranges as patterns a JSON Schema (ECMA-262) and Python's `re` both read: the characters
+# themselves (a JSON document escapes them), which every regex engine takes in a class alike.
+# Lone surrogates are refused too, but are left out of the patterns: a document cannot carry one
+# (it is not UTF-8), and no client that writes UTF-8 can send one.
+_CONTROLS = "\x00-\x1f\x7f-\x9f"
+_CONTROLS_BUT_LINES = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_SURROGATES = "\ud800-\udfff"
 
 # What an edge's document promises: text of one line, and text of several lines.
 LINE_PATTERN = f"^[^{_CONTROLS}]*$"
 LINES_PATTERN = f"^[^{_CONTROLS_BUT_LINES}]*$"
+# A line that says something: at least one character that is not a space.
+NONBLANK_LINE_PATTERN = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
 
-_LINE = re.compile(f"[{_CONTROLS}]")
-_LINES = re.compile(f"[{_CONTROLS_BUT_LINES}]")
+_LINE = re.compile(f"[{_CONTROLS}{_SURROGATES}]")
+_LINES = re.compile(f"[{_CONTROLS_BUT_LINES}{_SURROGATES}]")
 
 MESSAGE = "Remove the control characters (such as NUL) from this text."
+BLANK_MESSAGE = "Write something other than spaces."
 
 
 class ControlCharacters(InvalidInput):

@@ -230,23 +230,94 @@ def add_route(
     ROUTES.append((method, path, summary, roles, body, response, status, query))
 
 
+def _as_configured(_converter: Any, field: Any, **_: Any) -> dict[str, Any]:
+    """What a field accepts as the app is configured now (phone numbers of its country, the codes
+    of its reference data, today's birth years): `fields.Line.document`, `BirthYear.document`."""
+    document = getattr(field, "document", None)
+    return document() if callable(document) else {}
+
+
+# Answered by every operation that takes a body, before any rule looks at it.
+TOO_LARGE = "The body is larger than the server takes (MAX_CONTENT_LENGTH, 16 MB by default)."
+
+# Where a created object's id leads (OpenAPI links; schemathesis' stateful tests follow them).
+LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("post", "/programmes"): {
+        "GetProgramme": {
+            "operationId": "get_programmes_programme_id",
+            "parameters": {"programme_id": "$response.body#/id"},
+        },
+        "IssueVoucher": {
+            "operationId": "post_programmes_programme_id_vouchers",
+            "parameters": {"programme_id": "$response.body#/id"},
+        },
+    },
+    ("post", "/providers"): {
+        name: {
+            "operationId": operation,
+            "parameters": {"provider_id": "$response.body#/id"},
+        }
+        for name, operation in (
+            ("GetProvider", "get_providers_provider_id"),
+            ("ApproveProvider", "post_providers_provider_id_approve"),
+            ("SuspendProvider", "post_providers_provider_id_suspend"),
+        )
+    },
+    ("post", "/programmes/{programme_id}/vouchers"): {
+        "GetVoucher": {
+            "operationId": "get_vouchers_code",
+            "parameters": {"code": "$response.body#/code"},
+        },
+        "RevokeVoucher": {
+            "operationId": "post_vouchers_code_revoke",
+            "parameters": {"code": "$response.body#/code"},
+        },
+        "GetEntrepreneur": {
+            "operationId": "get_entrepreneurs_entrepreneur_id",
+            "parameters": {"entrepreneur_id": "$response.body#/entrepreneur_id"},
+        },
+    },
+    ("post", "/payouts"): {
+        "GetPayoutRun": {
+            "operationId": "get_payouts_run_id",
+            "parameters": {"run_id": "$response.body#/id"},
+        },
+    },
+}
+
+
+# Rules of a whole body that its fields' declarations do not carry.
+SCHEMA_RULES: dict[str, dict[str, Any]] = {
+    "EntrepreneurChangeIn": {"minProperties": 1},  # a trade, a region or both
+}
+
+
+def operation_id(method: str, path: str) -> str:
+    words = [part.strip("{}") for part in path.split("/") if part]
+    return "_".join([method, *words])
+
+
 def build_spec() -> dict[str, Any]:
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Ujuzi API",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
         info={
             "description": "Training vouchers: programmes, providers, vouchers, "
             "sessions, payouts and statistics. Send "
             "`Authorization: Bearer <key>`."
         },
     )
+    assert plugin.converter is not None
+    plugin.converter.add_attribute_function(_as_configured)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=s.ErrorSchema)
     paths: dict[str, dict[str, Any]] = {}
     for method, path, summary, roles, body, response, status, query in ROUTES:
         op: dict[str, Any] = {
+            "operationId": operation_id(method, path),
             "summary": summary,
             "description": f"Roles: {roles}.",
             "security": [{"bearer": []}],
@@ -272,12 +343,18 @@ def build_spec() -> dict[str, Any]:
         if body == "csv":
             op["requestBody"] = {
                 "required": True,
+                "description": _CSV_BODY,
                 "content": {
-                    "text/csv": {"schema": {"type": "string"}},
+                    "text/csv": {
+                        "schema": {"type": "string", "minLength": 1, "example": _CSV_EXAMPLE}
+                    },
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
-                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary", "minLength": 1}
+                            },
                         }
                     },
                 },
@@ -310,12 +387,30 @@ def build_spec() -> dict[str, Any]:
         }
         for code in ("400", "401", "403", "404", "409", "422"):
             op["responses"][code] = err
+        if body is not None:
+            op["responses"]["413"] = {**err, "description": TOO_LARGE}
+        if (method, path) in LINKS:
+            op["responses"][str(status)]["links"] = LINKS[(method, path)]
         paths.setdefault(path, {})[method] = op
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     doc = spec.to_dict()
+    for name, extra in SCHEMA_RULES.items():
+        doc["components"]["schemas"][name].update(extra)
     doc["servers"] = [{"url": "/api/v1"}]
     return doc
+
+
+_CSV_BODY = (
+    "UTF-8 CSV, a header line then one row per voucher: "
+    "`phone,name,gender,birth_year,trade,region[,language][,ref]`. Each row is checked on its "
+    "own (the same rules as issuing one voucher, and the programme's trades and regions); a 422 "
+    "`invalid_rows` when no row could be issued names every bad row and why."
+)
+_CSV_EXAMPLE = (
+    "phone,name,gender,birth_year,trade,region,language,ref\n"
+    "+254712123456,Amina Wanjiru,female,1994,tailoring,nairobi,en,row-1\n"
+)
 
 
 def _path_params(path: str) -> list[str]:

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ...domain.base import MAX_ID
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
 from ...services import programmes
-from ..fields import Line, Lines
+from ..fields import BirthYear, Line, Lines, Phone, RegionCode, TradeCode
 
 _NAME = validate.Length(min=1, max=120)
 
@@ -24,8 +24,12 @@ class ErrorSchema(Schema):
 class ProgrammeIn(Schema):
     """The bounds are the service's (`services.programmes`), declared here for the document."""
 
-    name = Line(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
-    funder = Line(required=True, validate=validate.Length(min=1, max=programmes.NAME_MAX))
+    name = Line(
+        required=True, nonblank=True, validate=validate.Length(min=1, max=programmes.NAME_MAX)
+    )
+    funder = Line(
+        required=True, nonblank=True, validate=validate.Length(min=1, max=programmes.NAME_MAX)
+    )
     currency = Line(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     voucher_value_minor = fields.Integer(
         required=True,
@@ -54,12 +58,12 @@ class ProgrammeIn(Schema):
         validate=validate.Range(min=1, max=programmes.CONFIRMATION_WINDOW_HOURS_MAX),
     )
     eligible_trades = fields.List(
-        Line(validate=validate.Length(max=40)),
+        TradeCode(),
         load_default=list,
         validate=validate.Length(max=100),
     )
     eligible_regions = fields.List(
-        Line(validate=validate.Length(max=40)),
+        RegionCode(),
         load_default=list,
         validate=validate.Length(max=100),
     )
@@ -85,14 +89,10 @@ class ProgrammeOut(Schema):
 
 class ProviderIn(Schema):
     kind = Line(required=True, validate=validate.OneOf([k.value for k in ProviderKind]))
-    name = Line(required=True, validate=_NAME)
-    phone = Line(required=True, validate=validate.Length(min=1, max=32))
-    trades = fields.List(
-        Line(validate=validate.Length(max=40)),
-        required=True,
-        validate=validate.Length(min=1, max=20),
-    )
-    region = Line(required=True, validate=validate.Length(min=1, max=40))
+    name = Line(required=True, nonblank=True, validate=_NAME)
+    phone = Phone(required=True)
+    trades = fields.List(TradeCode(), required=True, validate=validate.Length(min=1, max=20))
+    region = RegionCode(required=True)
     town = Line(load_default="", validate=validate.Length(max=80))
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
     payout_account = Line(load_default="", validate=validate.Length(max=60))
@@ -127,19 +127,17 @@ class ProviderQuery(Schema):
 
 
 class EntrepreneurIn(Schema):
-    phone = Line(required=True, validate=validate.Length(min=1, max=32))
-    name = Line(required=True, validate=_NAME)
+    phone = Phone(required=True)
+    name = Line(required=True, nonblank=True, validate=_NAME)
     gender = Line(required=True, validate=validate.OneOf([g.value for g in Gender]))
-    birth_year = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1900, max=2100)
-    )
-    trade = Line(required=True, validate=validate.Length(min=1, max=40))
-    region = Line(required=True, validate=validate.Length(min=1, max=40))
+    birth_year = BirthYear(required=True)
+    trade = TradeCode(required=True)
+    region = RegionCode(required=True)
     language = Line(load_default="en", validate=validate.OneOf([x.value for x in Language]))
 
 
 class EntrepreneurQuery(Schema):
-    phone = Line(required=True, validate=validate.Length(min=1, max=32))
+    phone = Phone(required=True)
 
 
 class EntrepreneurOut(Schema):
@@ -197,7 +195,7 @@ class VoucherOut(Schema):
 class VoucherQuery(Schema):
     programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     status = Line(validate=validate.OneOf([s.value for s in VoucherStatus]))
-    phone = Line(validate=validate.Length(max=32))
+    phone = Phone()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
@@ -293,7 +291,7 @@ class PayoutRunOut(Schema):
 
 
 class PaidIn(Schema):
-    reference = Line(required=True, validate=validate.Length(min=1, max=80))
+    reference = Line(required=True, nonblank=True, validate=validate.Length(min=1, max=80))
 
 
 class StatsQuery(Schema):

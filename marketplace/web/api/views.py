@@ -135,7 +135,7 @@ def suspend_provider(provider_id: int) -> Any:
 @bp.get("/entrepreneurs")
 @requires(Role.ADMIN)
 def find_entrepreneur() -> Any:
-    raw = request.args.get("phone", "")
+    raw = load(s.EntrepreneurQuery(), source="args")["phone"]
     phone = try_normalise(raw, settings.phone_region())
     if phone is None:
         raise errors.InvalidInput("Give a valid ?phone=", field="phone")
