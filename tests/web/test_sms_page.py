@@ -7,7 +7,7 @@ import html
 import re
 
 import sqlalchemy as sa
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from marketplace.domain.models import AuditEvent, OutboxMessage, OutboxStatus
 from marketplace.extensions import db
@@ -270,3 +270,34 @@ def test_a_message_in_any_state_that_did_not_go_out_is_shown_and_sent_again(
 
     assert {state_of(i) for i in stuck.values()} == {PENDING}
     assert sorted(resent_ids()) == sorted(stuck.values())
+
+
+def test_a_message_whose_outcome_is_unknown_is_counted_listed_and_sent_again(
+    web: Web, client: FlaskClient, runner: FlaskCliRunner, build: Builders
+) -> None:
+    """Made as the worker makes one: a payout notice whose request timed out after the gateway
+    read it (a second copy could read as a second payment, so it waits for an officer)."""
+    from marketplace.services import outbox
+    from sms import worker
+    from sms.gateway import FakeGateway, Outcome
+
+    UNKNOWN = OutboxStatus.UNKNOWN.value
+    row = outbox.queue_text("+254711000999", "Ujuzi: KES 1,200 paid.", "payout_made")
+    db.session.commit()
+    gateway = FakeGateway()
+    gateway.fail_next(Outcome.AMBIGUOUS)
+    worker.drain(db.session(), gateway)
+    assert state_of(row.id) == UNKNOWN
+    _officer(web, build)
+
+    page = _page(client)
+    assert _count(page, UNKNOWN, "payout_made") == "1" and "Outcome unknown" in page
+    assert _listed(_page(client, f"/admin/sms?state={UNKNOWN}")) == [row.id]
+    assert client.get("/healthz").get_json()["sms_outbox"][UNKNOWN] == 1
+    assert f"{UNKNOWN}: 1" in runner.invoke(args=["sms-status"]).output.splitlines()
+
+    web.post("/admin/sms/resend", {"scope": "chosen", "id": str(row.id)}, token_from="/admin/sms")
+    worker.drain(db.session(), gateway)
+
+    assert state_of(row.id) == SENT and resent_ids() == [row.id]
+    assert gateway.messages_to("+254711000999") == ["Ujuzi: KES 1,200 paid."] * 2
