@@ -153,7 +153,7 @@ def test_duplicate_confirmations_of_one_session_at_the_same_instant_confirm_it_o
     outcomes = race(*[(lambda: sessions.answer_session(eid, ref, True, "sms").id)] * CONTENDERS)
 
     assert len(winners(outcomes)) == 1
-    assert set(refusals(outcomes)) == {"illegal_transition"}
+    assert set(refusals(outcomes)) == {"session_already_answered"}
     assert _fresh(TrainingSession, sid).status == SessionStatus.CONFIRMED
     assert _fresh(Voucher, vid).sessions_confirmed == 1
     assert _count(AuditEvent, AuditEvent.action == "session.confirmed") == 1
