@@ -123,9 +123,9 @@ def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {
-        # No liveness check per checkout (a round trip per request): a connection found dead by a
-        # statement makes SQLAlchemy replace the whole pool, and a USSD hop is answered again on
-        # a fresh connection. DB_POOL_PRE_PING=1 checks every checkout instead.
+        # No ping per checkout (a round trip per request): a connection the server closed is
+        # found by a look at its socket when taken from the pool and replaced (reading.py,
+        # `replace_closed_on_checkout`). DB_POOL_PRE_PING=1 pings every checkout as well.
         "pool_pre_ping": _env("DB_POOL_PRE_PING", "0") == "1",
         "pool_size": _int("DB_POOL_SIZE", 10),
         "max_overflow": 10,

@@ -54,6 +54,12 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            # Every route: a pooled connection the server closed is replaced before use (the
+            # read engine's pool and the connections threads keep are checked as well).
+            from .services import reading
+
+            reading.replace_closed_on_checkout(db.engine)
 
 
 def _migrations_dir() -> str:

@@ -10,12 +10,18 @@ psycopg directly (`Prepared`).
 A thread keeps the connection it was lent between requests, as long as the pool has room for one
 connection per such thread (a worker thread of gunicorn serves request after request: checking a
 connection out of the pool and back in cost about a twentieth of a USSD hop). It goes back to the
-pool when the thread ends, and is dropped when found broken or after `dispose_engines`."""
+pool when the thread ends, and is dropped when found broken or after `dispose_engines`.
+
+Connections the server closed (a restart, a failover, backends terminated) are found before a
+request uses them, on every pool of the app (`replace_closed_on_checkout`) and for the connection a
+thread keeps, without a round trip (`closed_by_server`): a request never starts on a dead one."""
 
 from __future__ import annotations
 
 import contextlib
+import select
 import threading
+from collections.abc import MutableMapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +32,7 @@ from ..extensions import db
 
 _LENT = "_reading_connection"  # name in `flask.g` of the read-only connection lent to the request
 _READ_ENGINE = "ujuzi.read_engine"  # key in `app.extensions`
+_WATCH = "reading.watch"  # in a pooled connection's `info`: its socket and a poller on it
 _making = threading.Lock()
 
 
@@ -72,7 +79,7 @@ def lend() -> sa.Connection:
     if lent is None:
         made = engine()
         kept: _Kept | None = getattr(_threads, "kept", None)
-        if kept is not None and kept.pool is made.pool and not kept.connection.invalidated:
+        if kept is not None and kept.pool is made.pool and _alive(kept.connection):
             lent = kept.connection
         else:
             if kept is not None:
@@ -98,6 +105,52 @@ def give_back() -> None:
         _threads.kept = _Kept(lent, pool)
     else:
         lent.close()
+
+
+def _alive(connection: sa.Connection) -> bool:
+    """Not invalidated, and not closed by the server while it was kept (then invalidated here)."""
+    if connection.invalidated:
+        return False
+    pooled = connection.connection
+    if closed_by_server(pooled.driver_connection, pooled.info):
+        connection.invalidate()
+        return False
+    return True
+
+
+def closed_by_server(driver: Any, info: MutableMapping[str, Any]) -> bool:
+    """Whether the server closed this idle connection, found without a round trip.
+
+    Between two requests nothing is asked on a pooled connection, so the server never speaks
+    first on it, but to say it is closing it (the FATAL of a terminated backend or a shutdown,
+    then the end of the socket): anything to read means dead. One `poll` of the socket, a few
+    microseconds. A connection cut without a word (a network failure) is not seen here; its first
+    statement fails, which invalidates it (and the USSD hop is answered again)."""
+    pgconn = getattr(driver, "pgconn", None)
+    if pgconn is None:
+        return False  # not psycopg (SQLite): nothing the server could have closed
+    if pgconn.status != pq.ConnStatus.OK:
+        return True
+    socket = pgconn.socket
+    watch: tuple[int, Any] | None = info.get(_WATCH)
+    if watch is None or watch[0] != socket:
+        poller = select.poll()
+        poller.register(socket, select.POLLIN)
+        info[_WATCH] = watch = (socket, poller)
+    return bool(watch[1].poll(0))
+
+
+def replace_closed_on_checkout(made: sa.Engine) -> None:
+    """A connection taken from this engine's pool that the server has closed is replaced by a
+    fresh one before the request uses it (SQLAlchemy reconnects on `DisconnectionError` raised at
+    checkout), so that no route meets a dead connection after a restart. The alternative, the
+    pool's `pre_ping`, costs a round trip per checkout."""
+    sa.event.listen(made, "checkout", _check_out)
+
+
+def _check_out(driver: Any, record: Any, _proxy: Any) -> None:
+    if closed_by_server(driver, record.info):
+        raise sa.exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _room_to_keep(pool: sa.pool.Pool) -> bool:
@@ -149,6 +202,7 @@ def _make_engine(app: Flask) -> sa.Engine:
     )
     sa.event.listen(made, "connect", _plan_once)
     sa.event.listen(made, "before_cursor_execute", _refuse_writes)
+    replace_closed_on_checkout(made)
     return made
 
 
