@@ -12,10 +12,14 @@ screens read.
 Screens that change something (`writes`: book, cancel, answer, rate, language, a code) run their
 service in a transaction, and the first commit there also writes the hop's "being answered" mark,
 by the same compare-and-set: a repeated hop then waits for the stored reply, or finds the change was
-never made. Nothing happens twice. Every other hop only reads until its closing statement, which
-also records the impressions of a list shown (only when it wins). On PostgreSQL those hops read
-through a connection of the read engine (`reading.lend`), not the ORM session: autocommit, so no
-BEGIN or COMMIT round trips and no transaction to set up; the hop's own two statements go straight
+never made. Nothing happens twice. A mark still without its reply past a short lease
+(`LEASE_SECONDS` from the commit) belongs to a hop whose worker died after the change committed: a
+repeat takes the hop over (one compare-and-set, so only one does) and answers it again from the
+committed state, where the service refuses to do twice what was done and says so.
+
+Every other hop only reads until its closing statement, which also records the impressions of a
+list shown (only when it wins). On PostgreSQL those hops read through a connection of the read
+engine (`reading.lend`), not the ORM session: autocommit, so no BEGIN or COMMIT round trips and no transaction to set up; the hop's own two statements go straight
 through psycopg as prepared statements, and the closing one does not wait for the disk (screen
 state and impressions; the services' commits do). A screen not declared `writes` that tries to
 change something is refused: through its reads before the statement runs (PostgreSQL), through the
@@ -23,8 +27,9 @@ session at commit. A new session is not stored while it only passes through stat
 opening menu, choosing a trade and an area: `Screen.static`): the next hop, finding no row, replays
 its whole text from the opening menu, as shortcut dialling does.
 
-Domain errors become a translated `END`; a hop that meets a dead database connection is answered
-again on a fresh one; anything else unexpected is logged and answered with a polite `END`.
+Domain errors become a translated `END`; a connection the database closed is replaced before the
+hop uses it (`reading`), and a hop that meets one that died without a word is answered again on a
+fresh one; anything else unexpected is logged and answered with a polite `END`.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -62,6 +67,9 @@ STACK_LIMIT = 20
 ATTEMPTS = 3  # hops of the same session stored first, before this one gives up
 REPLAY_WAIT_SECONDS = 3.0
 REPLAY_POLL_SECONDS = 0.05
+# A hop's change committed this long ago and its reply still not stored: its worker is taken as
+# dead (what is left after the commit, rendering and one store, takes milliseconds).
+LEASE_SECONDS = REPLAY_WAIT_SECONDS
 
 State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
@@ -140,6 +148,7 @@ def _answer(hop: dict[str, Any]) -> str:
         return Reply(t("wrong_service", "en"), end=True).body
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     overtaken = 0
+    waited = False
     # Every return below leaves the connections to `answer_hop`'s `finally`.
     while True:
         row = _load(_reading(), session_id, phone)
@@ -148,22 +157,34 @@ def _answer(hop: dict[str, Any]) -> str:
         if row.phone not in (None, phone):
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
+        again: _Hop | None = None  # this hop, taken over from a request that died
         if row.hops and row.last_text == text:
             if row.last_reply:
                 return row.last_reply  # the same hop again: the same answer, nothing done twice
-            # The same hop is being answered right now by another request: wait for its reply.
-            if time.monotonic() > deadline:
-                return polite_end(None)
-            _close()  # no connection held while waiting
-            time.sleep(REPLAY_POLL_SECONDS)
-            continue
-        if row.hops and (text == "" or row.last_text.startswith(text + "*")):
+            # The same hop is being answered by another request, whose change is committed (the
+            # mark commits with it): wait for its reply, unless its lease ran out (looked at when
+            # met and once more when the wait ends).
+            late = time.monotonic() > deadline
+            if not waited or late:
+                taken = _take_over(session_id, text, row.hops)
+                if taken is not None:
+                    log.warning("USSD session %s: a hop left unanswered taken over", session_id)
+                    again = _Hop(session_id, phone, text, taken, taken, now)
+                    row = _before(row, text)
+                elif late:
+                    return polite_end(None)
+            if again is None:
+                waited = True
+                _close()  # no connection held while waiting
+                time.sleep(REPLAY_POLL_SECONDS)
+                continue
+        elif row.hops and (text == "" or row.last_text.startswith(text + "*")):
             # An earlier hop, delivered again after later ones were answered: the phone has moved
             # on, and nothing is done again. It gets the session's latest answer.
             log.info("USSD session %s: an earlier hop delivered late", session_id)
             return row.last_reply or polite_end(row.language)
         try:
-            return _try(_Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
+            return _try(again or _Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
         except _Overtaken:
             overtaken += 1
             if overtaken >= ATTEMPTS:
@@ -430,11 +451,52 @@ def _mark_before_a_change(session: Session) -> None:
         raise ReadOnlyScreen("a USSD screen not declared `writes` tried to commit a change")
     if hop.expected == hop.hops:
         return  # marked by an earlier commit of this hop
-    params = hop.params("", {})
+    params = {**hop.params("", {}), "now": utcnow()}  # the lease runs from the commit
     found = session.connection().execute(_mark_statement(_dialect()), params).first()
     if found is None:
         raise _Overtaken
     hop.expected = hop.hops
+
+
+_TAKE_OVER = (
+    sa.update(SESSIONS)
+    .where(
+        SESSIONS.c.session_id == sa.bindparam("sid"),
+        SESSIONS.c.hops == sa.bindparam("hops"),
+        SESSIONS.c.last_text == sa.bindparam("text"),
+        SESSIONS.c.last_reply == "",
+        SESSIONS.c.updated_at < sa.bindparam("stale_before", type_=SESSIONS.c.updated_at.type),
+    )
+    .values(hops=SESSIONS.c.hops + 1, updated_at=sa.bindparam("now"))
+    .returning(SESSIONS.c.hops)
+)
+
+
+def _take_over(session_id: str, text: str, hops: int) -> int | None:
+    """Take over a hop marked "being answered" whose lease ran out: the count this request then
+    stores it under (one more, so the hop it replaces can no longer store its own), or None while
+    the lease holds or when another request took it first."""
+    _close()
+    now = utcnow()
+    params = {
+        "sid": session_id,
+        "hops": hops,
+        "text": text,
+        "stale_before": now - timedelta(seconds=LEASE_SECONDS),
+        "now": now,
+    }
+    taken = db.session.execute(_TAKE_OVER, params).scalar()
+    db.session.commit()
+    return taken
+
+
+def _before(row: _Row, text: str) -> _Row:
+    """The row as the hop taken over found it: the mark kept its state and replaced only its
+    text. A hop that made the row (no state) started the session; any other took one input, a
+    choice with no '*' (the screens that change something are menus)."""
+    if not row.state:
+        return row._replace(hops=0, last_text="")
+    return row._replace(last_text=text.rpartition("*")[0])
 
 
 def _remember_failure(hop: dict[str, Any], body: str) -> None:

@@ -264,10 +264,10 @@ T: dict[str, dict[str, str]] = {
         "sw": "Nafasi ya kipindi hiki ilighairiwa, hivyo hakiwezi kuthibitishwa.",
     },
     "error.booking_changed": {
-        "en": "That booking is no longer active (cancelled or ended since it was shown), so "
-        "nothing was cancelled. Dial again to see your bookings.",
-        "sw": "Nafasi hiyo haipo tena (ilighairiwa au kuisha baada ya kuonyeshwa), hivyo hakuna "
-        "kilichoghairiwa. Piga tena kuona nafasi zako.",
+        "en": "That booking was already cancelled or has ended, so nothing more was done. Dial "
+        "again to see your bookings.",
+        "sw": "Nafasi hiyo ilikuwa imeshaghairiwa au kuisha, hivyo hakuna zaidi kilichofanyika. "
+        "Piga tena kuona nafasi zako.",
     },
     "error.changed_since_shown": {
         "en": "That changed after it was shown, so nothing was done. Please dial again to see "

@@ -53,10 +53,9 @@ def _two_hours_ago() -> datetime:
 @pytest.mark.parametrize(
     ("language", "refusal"),
     [
-        ("en", "That booking is no longer active (cancelled or ended since it was shown), so "
-         "nothing was cancelled."),
-        ("sw", "Nafasi hiyo haipo tena (ilighairiwa au kuisha baada ya kuonyeshwa), hivyo hakuna "
-         "kilichoghairiwa."),
+        ("en", "That booking was already cancelled or has ended, so nothing more was done."),
+        ("sw", "Nafasi hiyo ilikuwa imeshaghairiwa au kuisha, hivyo hakuna zaidi "
+         "kilichofanyika."),
     ],
 )  # fmt: skip
 def test_a_cancel_screen_answered_after_its_booking_was_switched_by_sms_cancels_nothing(
