@@ -71,6 +71,29 @@ def test_the_services_import_nothing_from_the_web_and_only_texts_and_gsm_from_sm
     )
 
 
+def test_the_domain_declares_no_http_status() -> None:
+    """A domain error names what was refused (`code`); what that means in HTTP is the web layer's
+    table (`marketplace/web/errors.py`). Holds for the errors the services add too."""
+    import importlib
+    import pkgutil
+
+    from marketplace.domain import errors
+
+    for package in ("marketplace.domain", "marketplace.services"):
+        for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            importlib.import_module(f"{package}.{module.name}")
+    found, todo = [], [errors.DomainError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    assert len(found) > 20
+    declared = [
+        cls.__qualname__ for cls in found if "status" in vars(cls) or "status_code" in vars(cls)
+    ]
+    assert declared == []
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

@@ -7,7 +7,6 @@ class DomainError(Exception):
     """A rule of the marketplace refused the request. `code` is stable; the message is for people."""
 
     code = "domain_error"
-    status = 409
 
     def __init__(self, message: str | None = None, **context: object) -> None:
         super().__init__(message or self.__doc__ or self.code)
@@ -19,14 +18,12 @@ class NotFound(DomainError):
     """Not found."""
 
     code = "not_found"
-    status = 404
 
 
 class InvalidInput(DomainError):
     """The input is not valid."""
 
     code = "invalid_input"
-    status = 422
 
 
 class NotEligible(InvalidInput):
@@ -129,14 +126,12 @@ class TooManyAttempts(DomainError):
     """Too many wrong attempts. Ask for a new code."""
 
     code = "too_many_attempts"
-    status = 429
 
 
 class Forbidden(DomainError):
     """You may not do that."""
 
     code = "forbidden"
-    status = 403
 
 
 class AlreadyExists(DomainError):

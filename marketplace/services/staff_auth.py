@@ -34,7 +34,6 @@ class WrongPassword(errors.DomainError):
     """That e-mail address and password do not match an account."""
 
     code = "wrong_password"
-    status = 401
 
 
 class SignInLocked(errors.TooManyAttempts):

@@ -16,6 +16,7 @@ from ...domain import errors
 from ...domain.models import ApiKey, Role
 from ...extensions import csrf
 from ...services import access, unit
+from ..errors import status_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def error_response(
 def _domain_error(exc: errors.DomainError) -> Response:
     unit.rollback()
     details = {str(exc.context["field"]): [exc.message]} if "field" in exc.context else None
-    return error_response(exc.status, exc.code, exc.message, details)
+    return error_response(status_of(exc), exc.code, exc.message, details)
 
 
 @bp.errorhandler(ValidationError)
