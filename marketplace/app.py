@@ -121,9 +121,9 @@ def register_blueprints(app: Flask) -> None:
     from sms import routes as gateway_routes
 
     from .web import admin, funder, mentor, security, simulator
-    from .web.api import bp as api_bp
+    from .web.api import openapi
 
-    app.register_blueprint(api_bp)
+    openapi.init_app(app)  # the API's blueprint, and its document from the routes' decorators
     for channel in (gateway_routes, security, mentor, admin, funder, simulator):
         channel.register(app)
 

@@ -1,4 +1,8 @@
-"""The JSON API under /api/v1: API keys with roles, one error shape, an OpenAPI document."""
+"""The JSON API under /api/v1: API keys with roles, one error shape, an OpenAPI document.
+
+Routes are flask-smorest's: `@bp.arguments` validates with a schema of `schemas.py`,
+`@bp.response` dumps with one, and the same decorators write the OpenAPI document (`openapi.py`).
+Whatever refuses a request answers in the one error shape below, never flask-smorest's own."""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, g, jsonify, request
+import flask_smorest
+from flask import Request, Response, g, jsonify, request
 from marshmallow import Schema, ValidationError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from ...domain import errors
@@ -20,7 +26,35 @@ from ..errors import status_of
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+class _Parser(FlaskParser):
+    """Reads a request as the API always has: a body must be a JSON object (an empty body is an
+    empty object only where nothing is required), unknown fields are refused in the query too,
+    and a refusal is a marshmallow ValidationError naming the fields, for `_validation_error`."""
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        data = req.get_json(silent=True)
+        nothing_required = not any(field.required for field in schema.fields.values())
+        if data is None and nothing_required and not req.get_data(cache=True):
+            return {}
+        if not isinstance(data, dict):
+            raise ValidationError({"_schema": ["Send a JSON object."]})
+        return data
+
+    def handle_error(
+        self, error: ValidationError, req: Request, schema: Schema, **_kwargs: Any
+    ) -> Any:
+        messages = error.messages  # {location: {field: [message]}}: one location per schema
+        if isinstance(messages, dict) and len(messages) == 1:
+            (messages,) = messages.values()
+        raise ValidationError(messages)
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = _Parser(unknown=None)  # None: each schema's own `unknown` (RAISE)
+
+
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Ujuzi API")
 csrf.exempt(bp)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,8 +112,9 @@ def actor() -> str:
     return f"api:{key.role}:{key.name}"
 
 
-def requires(*roles: str) -> Callable[[F], F]:
-    """Authenticate `Authorization: Bearer <key>` and check its role."""
+def requires(*roles: str, who: str | None = None) -> Callable[[F], F]:
+    """Authenticate `Authorization: Bearer <key>` and check its role (before any argument is
+    read), and say so in the document: the bearer scheme and the roles (`who`, when it says more)."""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -97,19 +132,12 @@ def requires(*roles: str) -> Callable[[F], F]:
             key.last_used_at = datetime.now(UTC)
             return view(*args, **kwargs)
 
-        return cast(F, wrapper)
+        described = bp.doc(
+            security=[{"bearer": []}], description=f"Roles: {who or ', '.join(roles)}."
+        )
+        return cast(F, described(wrapper))
 
     return decorator
-
-
-def load(schema: Schema, *, source: str = "json") -> dict[str, Any]:
-    if source == "args":
-        data: Any = request.args.to_dict()
-    else:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise ValidationError({"_schema": ["Send a JSON object."]})
-    return cast(dict[str, Any], schema.load(data))
 
 
 def funder_scope() -> str | None:

@@ -1,233 +1,43 @@
-"""The OpenAPI 3 document, built with apispec from the same marshmallow schemas the views use."""
+"""The OpenAPI 3 document, written by flask-smorest from the routes' own decorators.
+
+Each route declares its schemas with `@bp.arguments` / `@bp.response` / `@bp.alt_response`, the
+same ones that validate and dump; `requires` adds its roles and the bearer scheme. What is common
+to every operation (the errors any of them may answer) is added here once."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import jsonify
+import flask_smorest
+from flask import Blueprint, Flask, current_app, jsonify
 
-from ...domain.base import MAX_ID
 from . import bp
 from . import schemas as s
 
-# (method, path, summary, roles, request body schema, response schema, success status, query schema)
-ROUTES: list[tuple[str, str, str, str, Any, Any, int, Any]] = [
-    (
-        "get",
-        "/programmes",
-        "List programmes (a funder key sees its own)",
-        "admin, funder",
-        None,
-        s.ProgrammeList,
-        200,
-        None,
-    ),
-    (
-        "post",
-        "/programmes",
-        "Create a programme",
-        "admin",
-        s.ProgrammeIn,
-        s.ProgrammeOut,
-        201,
-        None,
-    ),
-    (
-        "get",
-        "/programmes/{programme_id}",
-        "One programme",
-        "admin, funder",
-        None,
-        s.ProgrammeOut,
-        200,
-        None,
-    ),
-    ("get", "/providers", "List providers", "admin", None, s.ProviderPage, 200, s.ProviderQuery),
-    (
-        "post",
-        "/providers",
-        "Register a provider (status pending)",
-        "admin",
-        s.ProviderIn,
-        s.ProviderOut,
-        201,
-        None,
-    ),
-    ("get", "/providers/{provider_id}", "One provider", "admin", None, s.ProviderOut, 200, None),
-    (
-        "post",
-        "/providers/{provider_id}/approve",
-        "Approve a provider",
-        "admin",
-        None,
-        s.ProviderOut,
-        200,
-        None,
-    ),
-    (
-        "post",
-        "/providers/{provider_id}/suspend",
-        "Suspend a provider",
-        "admin",
-        None,
-        s.ProviderOut,
-        200,
-        None,
-    ),
-    (
-        "get",
-        "/entrepreneurs",
-        "Find an entrepreneur by ?phone=",
-        "admin",
-        None,
-        s.EntrepreneurList,
-        200,
-        s.EntrepreneurQuery,
-    ),
-    (
-        "get",
-        "/entrepreneurs/{entrepreneur_id}",
-        "One entrepreneur",
-        "admin",
-        None,
-        s.EntrepreneurOut,
-        200,
-        None,
-    ),
-    (
-        "patch",
-        "/entrepreneurs/{entrepreneur_id}",
-        "Change an entrepreneur's trade or region (audited; refused while a voucher they hold"
-        " would no longer be covered)",
-        "admin",
-        s.EntrepreneurChangeIn,
-        s.EntrepreneurOut,
-        200,
-        None,
-    ),
-    (
-        "post",
-        "/programmes/{programme_id}/vouchers",
-        "Issue one voucher (registers the entrepreneur when new)",
-        "admin",
-        s.VoucherIn,
-        s.VoucherOut,
-        201,
-        None,
-    ),
-    (
-        "post",
-        "/programmes/{programme_id}/vouchers/import",
-        "Issue vouchers from CSV (text/csv body or multipart 'file'); per-row report",
-        "admin",
-        "csv",
-        s.ImportReportOut,
-        201,
-        None,
-    ),
-    ("get", "/vouchers", "List vouchers", "admin", None, s.VoucherPage, 200, s.VoucherQuery),
-    ("get", "/vouchers/{code}", "One voucher", "admin", None, s.VoucherOut, 200, None),
-    (
-        "post",
-        "/vouchers/{code}/revoke",
-        "Revoke a voucher",
-        "admin",
-        s.RevokeIn,
-        s.VoucherOut,
-        200,
-        None,
-    ),
-    (
-        "get",
-        "/sessions",
-        "List sessions (needs_review=true for the review queue)",
-        "admin",
-        None,
-        s.SessionPage,
-        200,
-        s.SessionQuery,
-    ),
-    (
-        "post",
-        "/sessions/{session_id}/review",
-        "Decide a disputed or flagged session",
-        "admin",
-        s.ReviewIn,
-        s.SessionOut,
-        200,
-        None,
-    ),
-    ("get", "/payouts", "Payout runs", "admin", None, s.PayoutRunList, 200, None),
-    ("post", "/payouts", "Run a payout", "admin", s.PayoutRunIn, s.PayoutRunOut, 201, None),
-    (
-        "get",
-        "/payouts/{run_id}",
-        "One payout run with its statements",
-        "admin",
-        None,
-        s.PayoutRunOut,
-        200,
-        None,
-    ),
-    (
-        "get",
-        "/payouts/{run_id}/csv",
-        "A payout run as CSV for mobile money or bank",
-        "admin",
-        None,
-        "csv",
-        200,
-        None,
-    ),
-    (
-        "post",
-        "/payouts/statements/{payout_id}/paid",
-        "Mark a statement paid",
-        "admin",
-        s.PaidIn,
-        s.PayoutOut,
-        200,
-        None,
-    ),
-]
+PREFIX = "/api/v1"
 
-# Routes that answer a second success status with the same body: (method, path) -> status, when.
-ALSO_ANSWERS: dict[tuple[str, str], tuple[int, str]] = {
-    ("post", "/programmes/{programme_id}/vouchers"): (
-        200,
-        "This `ref` was sent before: the voucher issued then, and nothing issued now.",
-    ),
-    ("post", "/programmes/{programme_id}/vouchers/import"): (
-        200,
-        "Nothing new issued: every row was issued before (the same file sent again). "
-        "201 when at least one row was issued now.",
-    ),
+# Any operation may answer these in the one error shape (bad request, no key, wrong role, unknown
+# id, a rule refusing, invalid fields).
+ERROR_STATUSES = ("400", "401", "403", "404", "409", "422")
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = s.ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        """None: the API's errors are its blueprint's own (`api._domain_error` and the rest), and
+        every other page keeps the app's handlers."""
+
+
+doc_bp = Blueprint("api_doc", __name__, url_prefix=PREFIX)
+
+SPEC_KWARGS: dict[str, Any] = {
+    "info": {
+        "description": "Training vouchers: programmes, providers, vouchers, "
+        "sessions, payouts and statistics. Send "
+        "`Authorization: Bearer <key>`."
+    }
 }
-
-_INT_PARAMS = {
-    "programme_id",
-    "provider_id",
-    "entrepreneur_id",
-    "session_id",
-    "run_id",
-    "payout_id",
-}
-
-
-def add_route(
-    method: str,
-    path: str,
-    summary: str,
-    roles: str,
-    body: Any,
-    response: Any,
-    status: int,
-    query: Any,
-) -> None:
-    """Channels that add API routes (statistics) document them here too."""
-    ROUTES.append((method, path, summary, roles, body, response, status, query))
 
 
 def _as_configured(_converter: Any, field: Any, **_: Any) -> dict[str, Any]:
@@ -297,126 +107,67 @@ def operation_id(method: str, path: str) -> str:
     return "_".join([method, *words])
 
 
-def build_spec() -> dict[str, Any]:
-    plugin = MarshmallowPlugin()
-    spec = APISpec(
-        title="Ujuzi API",
-        version="1.0.0",
-        openapi_version="3.0.3",
-        plugins=[plugin],
-        info={
-            "description": "Training vouchers: programmes, providers, vouchers, "
-            "sessions, payouts and statistics. Send "
-            "`Authorization: Bearer <key>`."
-        },
-    )
-    assert plugin.converter is not None
-    plugin.converter.add_attribute_function(_as_configured)
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    spec.components.schema("Error", schema=s.ErrorSchema)
-    paths: dict[str, dict[str, Any]] = {}
-    for method, path, summary, roles, body, response, status, query in ROUTES:
-        op: dict[str, Any] = {
-            "operationId": operation_id(method, path),
-            "summary": summary,
-            "description": f"Roles: {roles}.",
-            "security": [{"bearer": []}],
-            "responses": {},
-        }
-        params = [
-            {
-                "in": "path",
-                "name": name,
-                "required": True,
-                "schema": (
-                    {"type": "integer", "maximum": MAX_ID}
-                    if name in _INT_PARAMS
-                    else {"type": "string"}
-                ),
-            }
-            for name in _path_params(path)
-        ]
-        if query is not None:
-            params.append({"in": "query", "schema": query})
-        if params:
-            op["parameters"] = params
-        if body == "csv":
-            op["requestBody"] = {
-                "required": True,
-                "description": _CSV_BODY,
-                "content": {
-                    "text/csv": {
-                        "schema": {"type": "string", "minLength": 1, "example": _CSV_EXAMPLE}
-                    },
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["file"],
-                            "properties": {
-                                "file": {"type": "string", "format": "binary", "minLength": 1}
-                            },
-                        }
-                    },
-                },
-            }
-        elif body is not None:
-            op["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": body}},
-            }
-        if response == "csv":
-            ok: dict[str, Any] = {
-                "description": "CSV",
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            }
-        elif response is not None:
-            description = "Created" if status == 201 else "OK"
-            ok = {"description": description, "content": {"application/json": {"schema": response}}}
-        else:
-            ok = {
-                "description": "OK",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        op["responses"][str(status)] = ok
-        if (method, path) in ALSO_ANSWERS:
-            other, when = ALSO_ANSWERS[(method, path)]
-            op["responses"][str(other)] = {**ok, "description": when}
-        err = {
-            "description": "Error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for code in ("400", "401", "403", "404", "409", "422"):
-            op["responses"][code] = err
-        if body is not None:
-            op["responses"]["413"] = {**err, "description": TOO_LARGE}
-        if (method, path) in LINKS:
-            op["responses"][str(status)]["links"] = LINKS[(method, path)]
-        paths.setdefault(path, {})[method] = op
-    for path, operations in paths.items():
-        spec.path(path=path, operations=operations)
-    doc = spec.to_dict()
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "Ujuzi API")
+    app.config.setdefault("API_VERSION", "1.0.0")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    Api(app, spec_kwargs=SPEC_KWARGS).register_blueprint(bp)
+    app.register_blueprint(doc_bp)
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """Made from the routes' decorators on each request, as the app is configured now (its
+    country's phone numbers, its reference data's codes, today's birth years)."""
+    api = Api(app, spec_kwargs=SPEC_KWARGS)
+    assert api.ma_plugin.converter is not None
+    api.ma_plugin.converter.add_attribute_function(_as_configured)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    bp.register_views_in_doc(api, app, api.spec, name=bp.name, parameters=None)
+    return _document(api.spec.to_dict())
+
+
+def _document(generated: dict[str, Any]) -> dict[str, Any]:
+    """Paths relative to the server `/api/v1`, and the common errors on every operation."""
+    doc = generated
+    error = {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    paths: dict[str, Any] = {}
+    for full_path, operations in doc.get("paths", {}).items():
+        path = full_path.removeprefix(PREFIX) or "/"
+        for method, operation in operations.items():
+            if not (isinstance(operation, dict) and "responses" in operation):
+                continue
+            operation["operationId"] = operation_id(method, path)
+            responses = operation["responses"]
+            for status in ERROR_STATUSES:
+                responses.setdefault(status, error)
+            if "requestBody" in operation:
+                responses["413"] = {**error, "description": TOO_LARGE}
+            if (method, path) in LINKS:
+                responses["201" if "201" in responses else "200"]["links"] = LINKS[(method, path)]
+        paths[path] = operations
+    doc["paths"] = paths
     for name, extra in SCHEMA_RULES.items():
         doc["components"]["schemas"][name].update(extra)
-    doc["servers"] = [{"url": "/api/v1"}]
+    doc["components"]["schemas"].pop("PaginationMetadata", None)  # flask-smorest's; unused here
+    doc["servers"] = [{"url": PREFIX}]
     return doc
 
 
-_CSV_BODY = (
+@doc_bp.get("/openapi.json")
+def openapi_json() -> Any:
+    return jsonify(build_spec(current_app))
+
+
+CSV_BODY = (
     "UTF-8 CSV, a header line then one row per voucher: "
     "`phone,name,gender,birth_year,trade,region[,language][,ref]`. Each row is checked on its "
     "own (the same rules as issuing one voucher, and the programme's trades and regions); a 422 "
     "`invalid_rows` when no row could be issued names every bad row and why."
 )
-_CSV_EXAMPLE = (
+CSV_EXAMPLE = (
     "phone,name,gender,birth_year,trade,region,language,ref\n"
     "+254712123456,Amina Wanjiru,female,1994,tailoring,nairobi,en,row-1\n"
 )
-
-
-def _path_params(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
-
-
-@bp.get("/openapi.json")
-def openapi_json() -> Any:
-    return jsonify(build_spec())

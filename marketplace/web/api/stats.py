@@ -10,7 +10,7 @@ from ...domain import errors
 from ...domain.models import Programme, Role
 from ...queries import stats
 from ...services import programmes
-from . import bp, funder_scope, load, openapi, requires
+from . import bp, funder_scope, requires
 from . import schemas as s
 
 
@@ -34,22 +34,12 @@ def filters_from(data: dict[str, Any]) -> stats.StatsFilter:
 
 
 @bp.get("/programmes/<int:programme_id>/stats")
-@requires(Role.ADMIN, Role.FUNDER)
-def programme_stats(programme_id: int) -> Any:
+@requires(Role.ADMIN, Role.FUNDER, who="admin, funder (its own programmes)")
+@bp.arguments(s.StatsQuery, location="query")
+@bp.response(200, s.StatsOut)
+def programme_stats(query: dict[str, Any], programme_id: int) -> Any:
+    """Redemption statistics of a programme (aggregates only; groups of fewer than 5 entrepreneurs read '<5', and a row that would give one away reads 'hidden')"""
     programme = visible_programme(programme_id)  # another funder's programme: 404
-    query = load(s.StatsQuery(), source="args")
     report = stats.programme_stats(programme, filters_from(query))
+    # Already JSON (`queries.stats.to_json`): answered as it is; StatsOut documents it.
     return jsonify(stats.to_json(report))
-
-
-openapi.add_route(
-    "get",
-    "/programmes/{programme_id}/stats",
-    "Redemption statistics of a programme (aggregates only; groups of fewer than 5 "
-    "entrepreneurs read '<5', and a row that would give one away reads 'hidden')",
-    "admin, funder (its own programmes)",
-    None,
-    s.StatsOut,
-    200,
-    s.StatsQuery,
-)

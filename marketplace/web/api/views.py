@@ -1,43 +1,43 @@
-"""API routes: validate with a schema, call one service, dump with a schema."""
+"""API routes: validate with a schema, call one service or query, dump with a schema.
+
+The decorators are the contract and the document: `@bp.arguments` (the body or the query, read
+after `requires` has checked the key), `@bp.response` (the success status and what it dumps),
+`@bp.alt_response` (a second success status), and the docstring's line is the summary."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Response, jsonify, request
+from flask import Response, request
 
 from ...domain import errors
-from ...domain.models import (
-    Entrepreneur,
-    PayoutRun,
-    Programme,
-    Provider,
-    Role,
-    TrainingSession,
-    Voucher,
-    provider_trades,
-)
+from ...domain.models import Entrepreneur, Programme, Role
 from ...domain.phones import try_normalise
 from ...extensions import db
+from ...queries import api as lists
 from ...services import entrepreneurs, payouts, programmes, providers, sessions, settings, vouchers
 from ...services.entrepreneurs import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
-from . import actor, bp, error_response, funder_scope, load, requires
+from . import actor, bp, error_response, funder_scope, openapi, requires
 from . import schemas as s
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
-
-def _created(payload: Any) -> tuple[Response, int]:
-    return jsonify(payload), 201
+_CSV = {"text/csv": {"schema": {"type": "string"}}}
 
 
-def _page(items: list[Any], dumped: list[Any], limit: int) -> dict[str, Any]:
+def _page(items: list[Any], limit: int) -> dict[str, Any]:
     next_after = items[-1].id if len(items) == limit else None
-    return {"items": dumped, "next_after_id": next_after}
+    return {"items": items, "next_after_id": next_after}
+
+
+def _phone(raw: str, message: str) -> str:
+    phone = try_normalise(raw, settings.phone_region())
+    if phone is None:
+        raise errors.InvalidInput(message, field="phone")
+    return phone
 
 
 # --------------------------------------------------------------------------- programmes
@@ -53,27 +53,27 @@ def _visible_programme(programme_id: int) -> Programme:
 
 @bp.get("/programmes")
 @requires(Role.ADMIN, Role.FUNDER)
+@bp.response(200, s.ProgrammeList)
 def list_programmes() -> Any:
-    stmt = sa.select(Programme).order_by(Programme.id)
-    scope = funder_scope()
-    if scope is not None:
-        stmt = stmt.where(Programme.funder == scope)
-    items = db.session.scalars(stmt).all()
-    return jsonify(items=s.ProgrammeOut(many=True).dump(items))
+    """List programmes (a funder key sees its own)"""
+    return {"items": lists.programmes(funder_scope())}
 
 
 @bp.post("/programmes")
 @requires(Role.ADMIN)
-def create_programme() -> Any:
-    data = load(s.ProgrammeIn())
-    programme = programmes.create_programme(NewProgramme(**data), actor())
-    return _created(s.ProgrammeOut().dump(programme))
+@bp.arguments(s.ProgrammeIn)
+@bp.response(201, s.ProgrammeOut)
+def create_programme(data: dict[str, Any]) -> Any:
+    """Create a programme"""
+    return programmes.create_programme(NewProgramme(**data), actor())
 
 
 @bp.get("/programmes/<int:programme_id>")
 @requires(Role.ADMIN, Role.FUNDER)
+@bp.response(200, s.ProgrammeOut)
 def get_programme(programme_id: int) -> Any:
-    return jsonify(s.ProgrammeOut().dump(_visible_programme(programme_id)))
+    """One programme"""
+    return _visible_programme(programme_id)
 
 
 # --------------------------------------------------------------------------- providers
@@ -81,52 +81,44 @@ def get_programme(programme_id: int) -> Any:
 
 @bp.get("/providers")
 @requires(Role.ADMIN)
-def list_providers() -> Any:
-    q = load(s.ProviderQuery(), source="args")
-    stmt = sa.select(Provider).where(Provider.id > q["after_id"]).order_by(Provider.id)
-    for column, key in (
-        (Provider.status, "status"),
-        (Provider.kind, "kind"),
-        (Provider.region_code, "region"),
-    ):
-        if q.get(key):
-            stmt = stmt.where(column == q[key])
-    if q.get("trade"):
-        stmt = stmt.where(
-            Provider.id.in_(
-                sa.select(provider_trades.c.provider_id).where(
-                    provider_trades.c.trade_code == q["trade"]
-                )
-            )
-        )
-    items = list(db.session.scalars(stmt.limit(q["limit"])).all())
-    return jsonify(_page(items, s.ProviderOut(many=True).dump(items), q["limit"]))
+@bp.arguments(s.ProviderQuery, location="query")
+@bp.response(200, s.ProviderPage)
+def list_providers(q: dict[str, Any]) -> Any:
+    """List providers"""
+    return _page(lists.providers(**q), q["limit"])
 
 
 @bp.post("/providers")
 @requires(Role.ADMIN)
-def create_provider() -> Any:
-    data = load(s.ProviderIn())
-    provider = providers.register_provider(NewProvider(**data), actor())
-    return _created(s.ProviderOut().dump(provider))
+@bp.arguments(s.ProviderIn)
+@bp.response(201, s.ProviderOut)
+def create_provider(data: dict[str, Any]) -> Any:
+    """Register a provider (status pending)"""
+    return providers.register_provider(NewProvider(**data), actor())
 
 
 @bp.get("/providers/<int:provider_id>")
 @requires(Role.ADMIN)
+@bp.response(200, s.ProviderOut)
 def get_provider(provider_id: int) -> Any:
-    return jsonify(s.ProviderOut().dump(providers.get_provider(provider_id)))
+    """One provider"""
+    return providers.get_provider(provider_id)
 
 
 @bp.post("/providers/<int:provider_id>/approve")
 @requires(Role.ADMIN)
+@bp.response(200, s.ProviderOut)
 def approve_provider(provider_id: int) -> Any:
-    return jsonify(s.ProviderOut().dump(providers.approve_provider(provider_id, actor())))
+    """Approve a provider"""
+    return providers.approve_provider(provider_id, actor())
 
 
 @bp.post("/providers/<int:provider_id>/suspend")
 @requires(Role.ADMIN)
+@bp.response(200, s.ProviderOut)
 def suspend_provider(provider_id: int) -> Any:
-    return jsonify(s.ProviderOut().dump(providers.suspend_provider(provider_id, actor())))
+    """Suspend a provider"""
+    return providers.suspend_provider(provider_id, actor())
 
 
 # --------------------------------------------------------------------------- entrepreneurs
@@ -134,33 +126,34 @@ def suspend_provider(provider_id: int) -> Any:
 
 @bp.get("/entrepreneurs")
 @requires(Role.ADMIN)
-def find_entrepreneur() -> Any:
-    raw = load(s.EntrepreneurQuery(), source="args")["phone"]
-    phone = try_normalise(raw, settings.phone_region())
-    if phone is None:
-        raise errors.InvalidInput("Give a valid ?phone=", field="phone")
-    person = db.session.scalar(sa.select(Entrepreneur).where(Entrepreneur.phone == phone))
-    return jsonify(items=s.EntrepreneurOut(many=True).dump([person] if person else []))
+@bp.arguments(s.EntrepreneurQuery, location="query")
+@bp.response(200, s.EntrepreneurList)
+def find_entrepreneur(q: dict[str, Any]) -> Any:
+    """Find an entrepreneur by ?phone="""
+    person = lists.entrepreneur_by_phone(_phone(q["phone"], "Give a valid ?phone="))
+    return {"items": [person] if person else []}
 
 
 @bp.get("/entrepreneurs/<int:entrepreneur_id>")
 @requires(Role.ADMIN)
+@bp.response(200, s.EntrepreneurOut)
 def get_entrepreneur(entrepreneur_id: int) -> Any:
+    """One entrepreneur"""
     person = db.session.get(Entrepreneur, entrepreneur_id)
     if person is None:
         raise errors.NotFound("No such entrepreneur.")
-    return jsonify(s.EntrepreneurOut().dump(person))
+    return person
 
 
 @bp.patch("/entrepreneurs/<int:entrepreneur_id>")
 @requires(Role.ADMIN)
-def change_entrepreneur(entrepreneur_id: int) -> Any:
-    """Change the person's trade or region: its own audited step, never a side effect of issuing."""
-    data = load(s.EntrepreneurChangeIn())
-    person = entrepreneurs.change_trade_region(
+@bp.arguments(s.EntrepreneurChangeIn)
+@bp.response(200, s.EntrepreneurOut)
+def change_entrepreneur(data: dict[str, Any], entrepreneur_id: int) -> Any:
+    """Change an entrepreneur's trade or region (audited; refused while a voucher they hold would no longer be covered)"""
+    return entrepreneurs.change_trade_region(
         entrepreneur_id, actor(), trade=data.get("trade"), region=data.get("region")
     )
-    return jsonify(s.EntrepreneurOut().dump(person))
 
 
 # --------------------------------------------------------------------------- vouchers
@@ -168,25 +161,53 @@ def change_entrepreneur(entrepreneur_id: int) -> Any:
 
 @bp.post("/programmes/<int:programme_id>/vouchers")
 @requires(Role.ADMIN)
-def issue_voucher(programme_id: int) -> Any:
-    data = load(s.VoucherIn())
+@bp.arguments(s.VoucherIn)
+@bp.response(201, s.VoucherOut)
+@bp.alt_response(
+    200,
+    schema=s.VoucherOut,
+    description="This `ref` was sent before: the voucher issued then, and nothing issued now.",
+)
+def issue_voucher(data: dict[str, Any], programme_id: int) -> Any:
+    """Issue one voucher (registers the entrepreneur when new)"""
     ref = data.pop("ref", None)
     key = vouchers.import_key_for_ref(ref) if ref else None
     if key is not None:
-        existing = db.session.scalar(
-            sa.select(Voucher).where(
-                Voucher.programme_id == programme_id, Voucher.import_key == key
-            )
-        )
+        existing = lists.voucher_issued_for(programme_id, key)
         if existing is not None:  # the same request again: answer as before, issue nothing
-            return jsonify(s.VoucherOut().dump(existing)), 200
-    voucher = vouchers.issue_voucher(programme_id, NewEntrepreneur(**data), actor(), import_key=key)
-    return _created(s.VoucherOut().dump(voucher))
+            return existing, 200
+    return vouchers.issue_voucher(programme_id, NewEntrepreneur(**data), actor(), import_key=key)
 
 
 @bp.post("/programmes/<int:programme_id>/vouchers/import")
 @requires(Role.ADMIN)
+@bp.doc(
+    requestBody={
+        "required": True,
+        "description": openapi.CSV_BODY,
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string", "minLength": 1, "example": openapi.CSV_EXAMPLE}
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
+                }
+            },
+        },
+    }
+)
+@bp.response(201, s.ImportReportOut)
+@bp.alt_response(
+    200,
+    schema=s.ImportReportOut,
+    description="Nothing new issued: every row was issued before (the same file sent again). "
+    "201 when at least one row was issued now.",
+)
 def import_vouchers(programme_id: int) -> Any:
+    """Issue vouchers from CSV (text/csv body or multipart 'file'); per-row report"""
     upload = request.files.get("file")
     data = upload.read(MAX_CSV_BYTES + 1) if upload else request.get_data(cache=False)
     if not data:
@@ -205,49 +226,43 @@ def import_vouchers(programme_id: int) -> Any:
                 "already_issued_lines": report.already_issued,
             },
         )
-    body = s.ImportReportOut().dump(
-        {
-            "issued_count": len(report.issued),
-            "already_issued_count": len(report.already_issued),
-            "error_count": len(report.errors),
-            "issued": report.issued,
-            "already_issued_lines": report.already_issued,
-            "errors": report.errors,
-        }
-    )
-    return jsonify(body), 201 if report.issued else 200
+    body = {
+        "issued_count": len(report.issued),
+        "already_issued_count": len(report.already_issued),
+        "error_count": len(report.errors),
+        "issued": report.issued,
+        "already_issued_lines": report.already_issued,
+        "errors": report.errors,
+    }
+    return body, 201 if report.issued else 200
 
 
 @bp.get("/vouchers")
 @requires(Role.ADMIN)
-def list_vouchers() -> Any:
-    q = load(s.VoucherQuery(), source="args")
-    stmt = sa.select(Voucher).where(Voucher.id > q["after_id"]).order_by(Voucher.id)
-    if q.get("programme_id"):
-        stmt = stmt.where(Voucher.programme_id == q["programme_id"])
-    if q.get("status"):
-        stmt = stmt.where(Voucher.status == q["status"])
+@bp.arguments(s.VoucherQuery, location="query")
+@bp.response(200, s.VoucherPage)
+def list_vouchers(q: dict[str, Any]) -> Any:
+    """List vouchers"""
     if q.get("phone"):
-        phone = try_normalise(q["phone"], settings.phone_region())
-        if phone is None:
-            raise errors.InvalidInput("Enter a valid phone number.", field="phone")
-        stmt = stmt.join(Entrepreneur).where(Entrepreneur.phone == phone)
-    items = list(db.session.scalars(stmt.limit(q["limit"])).all())
-    return jsonify(_page(items, s.VoucherOut(many=True).dump(items), q["limit"]))
+        q["phone"] = _phone(q["phone"], "Enter a valid phone number.")
+    return _page(lists.vouchers(**q), q["limit"])
 
 
 @bp.get("/vouchers/<code>")
 @requires(Role.ADMIN)
+@bp.response(200, s.VoucherOut)
 def get_voucher(code: str) -> Any:
-    return jsonify(s.VoucherOut().dump(vouchers.find_voucher(code)))
+    """One voucher"""
+    return vouchers.find_voucher(code)
 
 
 @bp.post("/vouchers/<code>/revoke")
 @requires(Role.ADMIN)
-def revoke_voucher(code: str) -> Any:
-    data = load(s.RevokeIn()) if request.get_data() else {"reason": ""}
-    voucher = vouchers.revoke_voucher(code, actor(), data["reason"])
-    return jsonify(s.VoucherOut().dump(voucher))
+@bp.arguments(s.RevokeIn, required=False)
+@bp.response(200, s.VoucherOut)
+def revoke_voucher(data: dict[str, Any], code: str) -> Any:
+    """Revoke a voucher"""
+    return vouchers.revoke_voucher(code, actor(), data["reason"])
 
 
 # --------------------------------------------------------------------------- sessions
@@ -255,37 +270,20 @@ def revoke_voucher(code: str) -> Any:
 
 @bp.get("/sessions")
 @requires(Role.ADMIN)
-def list_sessions() -> Any:
-    q = load(s.SessionQuery(), source="args")
-    stmt = (
-        sa.select(TrainingSession)
-        .where(TrainingSession.id > q["after_id"])
-        .order_by(TrainingSession.id)
-    )
-    for column, key in (
-        (TrainingSession.status, "status"),
-        (TrainingSession.programme_id, "programme_id"),
-        (TrainingSession.provider_id, "provider_id"),
-    ):
-        if q.get(key):
-            stmt = stmt.where(column == q[key])
-    if q["needs_review"]:
-        stmt = stmt.where(TrainingSession.reviewed_at.is_(None)).where(
-            sa.or_(
-                TrainingSession.status == "disputed",
-                sa.func.coalesce(sa.cast(TrainingSession.flags, sa.String), "[]") != "[]",
-            )
-        )
-    items = list(db.session.scalars(stmt.limit(q["limit"])).all())
-    return jsonify(_page(items, s.SessionOut(many=True).dump(items), q["limit"]))
+@bp.arguments(s.SessionQuery, location="query")
+@bp.response(200, s.SessionPage)
+def list_sessions(q: dict[str, Any]) -> Any:
+    """List sessions (needs_review=true for the review queue)"""
+    return _page(lists.sessions(**q), q["limit"])
 
 
 @bp.post("/sessions/<int:session_id>/review")
 @requires(Role.ADMIN)
-def review_session(session_id: int) -> Any:
-    data = load(s.ReviewIn())
-    session = sessions.review_session(session_id, data["decision"], data["note"], actor())
-    return jsonify(s.SessionOut().dump(session))
+@bp.arguments(s.ReviewIn)
+@bp.response(200, s.SessionOut)
+def review_session(data: dict[str, Any], session_id: int) -> Any:
+    """Decide a disputed or flagged session"""
+    return sessions.review_session(session_id, data["decision"], data["note"], actor())
 
 
 # --------------------------------------------------------------------------- payouts
@@ -293,33 +291,40 @@ def review_session(session_id: int) -> Any:
 
 @bp.get("/payouts")
 @requires(Role.ADMIN)
+@bp.response(200, s.PayoutRunList)
 def list_payout_runs() -> Any:
-    runs = db.session.scalars(sa.select(PayoutRun).order_by(PayoutRun.id.desc()).limit(100)).all()
-    return jsonify(items=s.PayoutRunOut(many=True).dump(runs))
+    """Payout runs"""
+    return {"items": lists.payout_runs()}
 
 
 @bp.post("/payouts")
 @requires(Role.ADMIN)
-def create_payout_run() -> Any:
-    data = load(s.PayoutRunIn())
+@bp.arguments(s.PayoutRunIn)
+@bp.response(201, s.PayoutRunOut)
+def create_payout_run(data: dict[str, Any]) -> Any:
+    """Run a payout"""
     period_end = data["period_end"] or datetime.now(UTC)
     if period_end.tzinfo is None:
         period_end = period_end.replace(tzinfo=UTC)
     run = payouts.run_payout(data["currency"], period_end, actor())
     if run is None:
         raise errors.IllegalTransition("Nothing to pay: no confirmed, unpaid sessions.")
-    return _created(s.PayoutRunOut().dump(run))
+    return run
 
 
 @bp.get("/payouts/<int:run_id>")
 @requires(Role.ADMIN)
+@bp.response(200, s.PayoutRunOut)
 def get_payout_run(run_id: int) -> Any:
-    return jsonify(s.PayoutRunOut().dump(payouts.get_run(run_id)))
+    """One payout run with its statements"""
+    return payouts.get_run(run_id)
 
 
 @bp.get("/payouts/<int:run_id>/csv")
 @requires(Role.ADMIN)
+@bp.doc(responses={"200": {"description": "CSV", "content": _CSV}})
 def payout_run_csv(run_id: int) -> Response:
+    """A payout run as CSV for mobile money or bank"""
     return Response(
         payouts.run_csv(run_id),
         mimetype="text/csv",
@@ -329,6 +334,8 @@ def payout_run_csv(run_id: int) -> Response:
 
 @bp.post("/payouts/statements/<int:payout_id>/paid")
 @requires(Role.ADMIN)
-def mark_statement_paid(payout_id: int) -> Any:
-    data = load(s.PaidIn())
-    return jsonify(s.PayoutOut().dump(payouts.mark_paid(payout_id, data["reference"], actor())))
+@bp.arguments(s.PaidIn)
+@bp.response(200, s.PayoutOut)
+def mark_statement_paid(data: dict[str, Any], payout_id: int) -> Any:
+    """Mark a statement paid"""
+    return payouts.mark_paid(payout_id, data["reference"], actor())
