@@ -11,6 +11,7 @@ the API accepts, and what it refuses, the API refuses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,10 +104,8 @@ class Phone(Line):
 class _Code(Line):
     """One of the reference data's codes (loaded with `flask load-reference-data`)."""
 
-    what = ""
-
-    def codes(self) -> set[str]:
-        raise NotImplementedError
+    what: str
+    codes: Callable[[], set[str]]  # where the current codes come from
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
@@ -120,16 +119,12 @@ class _Code(Line):
 
 class TradeCode(_Code):
     what = "trade"
-
-    def codes(self) -> set[str]:
-        return reference.trade_codes()
+    codes = staticmethod(reference.trade_codes)
 
 
 class RegionCode(_Code):
     what = "region"
-
-    def codes(self) -> set[str]:
-        return reference.region_codes()
+    codes = staticmethod(reference.region_codes)
 
 
 # The ages the service registers (`services.entrepreneurs.validate`), in years.
