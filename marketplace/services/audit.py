@@ -21,7 +21,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +63,21 @@ def record(
 ) -> None:
     session.info.setdefault(_PENDING, []).append(
         PendingEvent(at or utcnow(), actor, action, entity_type, str(entity_id), before, after)
+    )
+
+
+def record_many(
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entries: Iterable[tuple[object, dict[str, Any] | None, dict[str, Any] | None]],
+    at: datetime,
+) -> None:
+    """Many events of one action by one actor at one time: (entity id, before, after) each."""
+    session.info.setdefault(_PENDING, []).extend(
+        PendingEvent(at, actor, action, entity_type, str(entity_id), before, after)
+        for entity_id, before, after in entries
     )
 
 
