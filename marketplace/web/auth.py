@@ -33,9 +33,11 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..domain.errors import DomainError
 from ..domain.models import ProviderStaff, Role, StaffUser
 from ..extensions import db, login_manager
 from ..services import mentor_auth, staff_auth
+from .errors import page_status_of, refusals
 from .i18n import SHARED, SIGNIN, current_language, merge, switch_language, translate
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -212,7 +214,23 @@ def _signin_page(
     return render_template("auth/signin.html", next=next_url, email=email, error=error), status
 
 
+def _signin_refused(exc: DomainError) -> Any:
+    """A wrong password, or too many of them: the form again, saying so (and when to retry)."""
+    next_url = request.values.get("next", "")[:500]
+    email = request.form.get("email", "").strip()[:200]
+    lang = current_language()
+    if isinstance(exc, staff_auth.SignInLocked):
+        message = translate(TEXTS, "signin_locked_staff", lang, minutes=exc.minutes)
+        page, status = _signin_page(next_url, email, message, page_status_of(exc))
+        return page, status, {"Retry-After": str(exc.minutes * 60)}
+    if isinstance(exc, staff_auth.WrongPassword):
+        message = translate(TEXTS, "wrong_password", lang)
+        return _signin_page(next_url, email, message, page_status_of(exc))
+    return None
+
+
 @bp.route("/signin", methods=["GET", "POST"])
+@refusals(_signin_refused)
 def signin() -> Any:
     if current_user.is_authenticated and getattr(current_user, "is_staff", False):
         return redirect(home_for(signed_in_staff()))
@@ -221,15 +239,7 @@ def signin() -> Any:
         return _signin_page(next_url)
     email = request.form.get("email", "").strip()[:200]
     password = request.form.get("password", "")[:200]
-    lang = current_language()
-    try:
-        user = staff_auth.sign_in(email, password, request.remote_addr or "")
-    except staff_auth.SignInLocked as exc:
-        message = translate(TEXTS, "signin_locked_staff", lang, minutes=exc.minutes)
-        page, status = _signin_page(next_url, email, message, 429)
-        return page, status, {"Retry-After": str(exc.minutes * 60)}
-    except staff_auth.WrongPassword:
-        return _signin_page(next_url, email, translate(TEXTS, "wrong_password", lang), 401)
+    user = staff_auth.sign_in(email, password, request.remote_addr or "")
     staff = SignedInStaff(user)
     start_session(staff, session.get("lang"))
     return redirect(_safe_next(next_url, staff))

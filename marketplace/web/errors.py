@@ -1,9 +1,26 @@
-"""What each domain error means in HTTP: the web layer's one table (the domain knows no HTTP)."""
+"""What each domain error means on the web: the one status table (the domain knows no HTTP), and
+the one handler that answers a page's refusal.
+
+A view calls its service and lets a refusal (a `DomainError`) through. The handler rolls the
+transaction back and answers as the view declared with `@refusals(show)`: `show(exc, **view_args)`
+re-renders the view's form with the message, or flashes it and redirects, or returns None for the
+error page of the error's status (`PAGE_STATUS`: a `NotFound` is the 404 page). A view that declares nothing
+answers with that error page. The API's blueprint has its own handler (one JSON shape).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+
 from ..domain import errors
+from ..services import unit
 from ..services.staff_auth import WrongPassword
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 # The most specific class listed wins (a subclass inherits its parent's status unless listed).
 STATUS: dict[type[errors.DomainError], int] = {
@@ -14,10 +31,50 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TooManyAttempts: 429,
     WrongPassword: 401,
 }
+# The pages answer a one-time code typed wrong as a bad request (the API takes no such codes).
+PAGE_STATUS = {**STATUS, errors.CodeInvalid: 400}
+
+
+def most_specific(table: Mapping[type[errors.DomainError], T], exc: errors.DomainError) -> T | None:
+    """The entry of `table` for the most specific class of `exc` it lists."""
+    for cls in type(exc).__mro__:
+        if cls in table:
+            return table[cls]
+    return None
 
 
 def status_of(exc: errors.DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 409
+    return most_specific(STATUS, exc) or 409
+
+
+def page_status_of(exc: errors.DomainError) -> int:
+    return most_specific(PAGE_STATUS, exc) or 409
+
+
+Show = Callable[..., Any]  # (exc, **view_args) -> a response, or None for the error page
+
+_SHOW = "shows_refusals"
+
+
+def refusals(show: Show) -> Callable[[F], F]:
+    """Declare how the view shows a refusal of its service (see the module's docstring)."""
+
+    def decorator(view: F) -> F:
+        setattr(view, _SHOW, show)
+        return view
+
+    return decorator
+
+
+def handle_refusal(exc: errors.DomainError) -> Any:
+    from .security import render_error
+
+    unit.rollback()
+    view = current_app.view_functions.get(request.endpoint or "")
+    show: Show | None = getattr(view, _SHOW, None)
+    answer = show(exc, **(request.view_args or {})) if show is not None else None
+    return answer if answer is not None else render_error(page_status_of(exc))
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(errors.DomainError, handle_refusal)

@@ -96,9 +96,10 @@ def handle_csrf_error(exc: CSRFError) -> tuple[str, int]:
 
 
 def register(app: Flask) -> None:
-    from . import auth
+    from . import auth, errors
 
     auth.register(app)
+    errors.register(app)  # a page's refusals (the API's blueprint answers its own first)
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)

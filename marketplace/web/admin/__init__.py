@@ -3,13 +3,16 @@ with a per-row report), the review queue of disputed and flagged sessions, payou
 outbox (counts, the messages, sending again).
 
 Only staff users with the `admin` role; a funder is refused (403) and lives on /funder.
-Views are thin: read the form, call one service, render or redirect with a message. Every word is
+Views are thin: read the form, call one service, render or redirect with a message; a service's
+refusal is shown as each view declares with `@refusals` (re-rendered in its form's field, or
+flashed), by the pages' one handler (`web/errors.py`). Every word is
 in English and Kiswahili (`texts.py`), in the language chosen with the switch at the foot of each
 page (`web/i18n.py`, shared with the mentor pages).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -47,6 +50,7 @@ from ...services.entrepreneurs import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from ..auth import signed_in_staff, staff_required
+from ..errors import Show, refusals
 from ..i18n import current_language
 from .texts import TEXTS, t
 
@@ -206,7 +210,20 @@ PROGRAMME_FIELDS = (
 )
 
 
+def _programmes_page(form: dict[str, str], errs: dict[str, str]) -> Page:
+    return render_template(
+        "admin/programmes.html", programmes=queries.programmes(), form=form, errs=errs
+    ), (422 if errs else 200)
+
+
+def _programme_refused(exc: errors.DomainError) -> Page:
+    form = _form(*PROGRAMME_FIELDS)
+    field, message = _programme_problem(exc, form["currency"].strip().upper())
+    return _programmes_page(form, {field: message})
+
+
 @bp.route("/programmes", methods=["GET", "POST"])
+@refusals(_programme_refused)
 def programme_list() -> Page:
     form = {
         "currency": "KES",
@@ -247,32 +264,25 @@ def programme_list() -> Page:
             errs["confirmation_window_hours"] = _say("bad_window")
         if not errs:
             assert value is not None and budget is not None
-            try:
-                created = programmes.create_programme(
-                    NewProgramme(
-                        name=" ".join(form["name"].split()),
-                        funder=" ".join(form["funder"].split()),
-                        currency=currency,
-                        voucher_value_minor=value,
-                        sessions_per_voucher=sessions_n,
-                        validity_days=validity,
-                        budget_minor=budget,
-                        co_payment_percent=co_pay,
-                        confirmation_window_hours=window,
-                        eligible_trades=chosen_trades,
-                        eligible_regions=chosen_regions,
-                    ),
-                    _actor(),
-                )
-            except errors.DomainError as exc:
-                field, message = _programme_problem(exc, currency)
-                errs[field] = message
-            else:
-                flash(_say("programme_created", name=created.name), "ok")
-                return redirect(url_for(".programme_list"))
-    return render_template(
-        "admin/programmes.html", programmes=queries.programmes(), form=form, errs=errs
-    ), (422 if errs else 200)
+            created = programmes.create_programme(
+                NewProgramme(
+                    name=" ".join(form["name"].split()),
+                    funder=" ".join(form["funder"].split()),
+                    currency=currency,
+                    voucher_value_minor=value,
+                    sessions_per_voucher=sessions_n,
+                    validity_days=validity,
+                    budget_minor=budget,
+                    co_payment_percent=co_pay,
+                    confirmation_window_hours=window,
+                    eligible_trades=chosen_trades,
+                    eligible_regions=chosen_regions,
+                ),
+                _actor(),
+            )
+            flash(_say("programme_created", name=created.name), "ok")
+            return redirect(url_for(".programme_list"))
+    return _programmes_page(form, errs)
 
 
 # --------------------------------------------------------------------------- providers
@@ -290,42 +300,10 @@ PROVIDER_FIELDS = (
 )
 
 
-@bp.route("/providers", methods=["GET", "POST"])
-def provider_list() -> Page:
+def _providers_page(form: dict[str, str], chosen: list[str], errs: dict[str, str]) -> Page:
     status = request.args.get("status", "")
     status = status if status in set(ProviderStatus) else ""
     search = text.clean(request.args.get("q", ""))[:80]
-    form: dict[str, str] = {"kind": "craft_worker", "capacity": "5", "language": "en"}
-    chosen: list[str] = []
-    errs: dict[str, str] = {}
-    if request.method == "POST":
-        form = _form(*PROVIDER_FIELDS)
-        chosen = request.form.getlist("trades")
-        capacity = _int(form, "capacity", errs)
-        if not form["name"].strip():
-            errs["name"] = _say("need_business_name")
-        if not errs:
-            try:
-                created = providers.register_provider(
-                    NewProvider(
-                        kind=form["kind"],
-                        name=" ".join(form["name"].split()),
-                        phone=form["phone"],
-                        trades=chosen,
-                        region=form["region"],
-                        town=form["town"],
-                        capacity=capacity,
-                        payout_account=form["payout_account"].strip(),
-                        contact_name=" ".join(form["contact_name"].split()),
-                        language=form["language"] if form["language"] in ("en", "sw") else "en",
-                    ),
-                    _actor(),
-                )
-            except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "form")] = _problem(exc)
-            else:
-                flash(_say("provider_registered", name=created.name, number=created.number), "ok")
-                return redirect(url_for(".provider_list"))
     return render_template(
         "admin/providers.html",
         providers=queries.providers(status or None, search),
@@ -338,13 +316,62 @@ def provider_list() -> Page:
     ), (422 if errs else 200)
 
 
+def _provider_refused(exc: errors.DomainError) -> Page:
+    errs = {str(exc.context.get("field") or "form"): _problem(exc)}
+    return _providers_page(_form(*PROVIDER_FIELDS), request.form.getlist("trades"), errs)
+
+
+@bp.route("/providers", methods=["GET", "POST"])
+@refusals(_provider_refused)
+def provider_list() -> Page:
+    form: dict[str, str] = {"kind": "craft_worker", "capacity": "5", "language": "en"}
+    chosen: list[str] = []
+    errs: dict[str, str] = {}
+    if request.method == "POST":
+        form = _form(*PROVIDER_FIELDS)
+        chosen = request.form.getlist("trades")
+        capacity = _int(form, "capacity", errs)
+        if not form["name"].strip():
+            errs["name"] = _say("need_business_name")
+        if not errs:
+            created = providers.register_provider(
+                NewProvider(
+                    kind=form["kind"],
+                    name=" ".join(form["name"].split()),
+                    phone=form["phone"],
+                    trades=chosen,
+                    region=form["region"],
+                    town=form["town"],
+                    capacity=capacity,
+                    payout_account=form["payout_account"].strip(),
+                    contact_name=" ".join(form["contact_name"].split()),
+                    language=form["language"] if form["language"] in ("en", "sw") else "en",
+                ),
+                _actor(),
+            )
+            flash(_say("provider_registered", name=created.name, number=created.number), "ok")
+            return redirect(url_for(".provider_list"))
+    return _providers_page(form, chosen, errs)
+
+
+def _provider_page(provider: Any, form: dict[str, str], errs: dict[str, str]) -> Page:
+    return render_template("admin/provider.html", provider=provider, form=form, errs=errs), (
+        422 if errs else 200
+    )
+
+
+def _staff_refused(exc: errors.DomainError, provider_id: int) -> Page | None:
+    if isinstance(exc, errors.NotFound):
+        return None
+    errs = {str(exc.context.get("field") or "phone"): _problem(exc)}
+    return _provider_page(providers.get_provider(provider_id), _form("name", "phone"), errs)
+
+
 @bp.route("/providers/<int:provider_id>", methods=["GET", "POST"])
+@refusals(_staff_refused)
 def provider_detail(provider_id: int) -> Page:
     """One provider, the people who sign in for it, and adding another (an institute's staff)."""
-    try:
-        provider = providers.get_provider(provider_id)
-    except errors.NotFound:
-        abort(404)
+    provider = providers.get_provider(provider_id)
     form = {"name": "", "phone": ""}
     errs: dict[str, str] = {}
     if request.method == "POST":
@@ -352,35 +379,43 @@ def provider_detail(provider_id: int) -> Page:
         if not form["name"].strip():
             errs["name"] = _say("need_person_name")
         else:
-            try:
-                added = providers.add_staff(provider.id, form["name"], form["phone"], _actor())
-            except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "phone")] = _problem(exc)
-            else:
-                flash(_say("staff_added", name=added.name, phone=added.phone), "ok")
-                return redirect(url_for(".provider_detail", provider_id=provider.id))
-    return render_template("admin/provider.html", provider=provider, form=form, errs=errs), (
-        422 if errs else 200
-    )
+            added = providers.add_staff(provider.id, form["name"], form["phone"], _actor())
+            flash(_say("staff_added", name=added.name, phone=added.phone), "ok")
+            return redirect(url_for(".provider_detail", provider_id=provider.id))
+    return _provider_page(provider, form, errs)
+
+
+def _flashed(back: Callable[..., str], illegal: Callable[..., str | None] | None = None) -> Show:
+    """A refusal flashed, then back to `back(**view_args)`; `illegal(**view_args)` names the words
+    for an illegal transition. A NotFound is the 404 page."""
+
+    def show(exc: errors.DomainError, **args: Any) -> Response | None:
+        if isinstance(exc, errors.NotFound):
+            return None
+        flash(_problem(exc, illegal(**args) if illegal else None), "error")
+        return redirect(back(**args))
+
+    return show
+
+
+def _back_from_provider(**_args: Any) -> str:
+    back = request.form.get("back", "")
+    return back if back.startswith("/admin/") else url_for(".provider_list")
+
+
+_ILLEGAL_ACTION = {"approve": "already_approved", "suspend": "only_approved_suspended"}
 
 
 @bp.post("/providers/<int:provider_id>/<any(approve, suspend):action>")
+@refusals(_flashed(_back_from_provider, lambda action, **_: _ILLEGAL_ACTION[action]))
 def provider_action(provider_id: int, action: str) -> Response:
     change = providers.approve_provider if action == "approve" else providers.suspend_provider
-    try:
-        provider = change(provider_id, _actor())
-    except errors.NotFound:
-        abort(404)
-    except errors.DomainError as exc:
-        illegal = "already_approved" if action == "approve" else "only_approved_suspended"
-        flash(_problem(exc, illegal), "error")
-    else:
-        flash(
-            _say(f"provider_now_{provider.status}", name=provider.name, number=provider.number),
-            "ok",
-        )
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/admin/") else url_for(".provider_list"))
+    provider = change(provider_id, _actor())
+    flash(
+        _say(f"provider_now_{provider.status}", name=provider.name, number=provider.number),
+        "ok",
+    )
+    return redirect(_back_from_provider())
 
 
 # --------------------------------------------------------------------------- vouchers
@@ -388,7 +423,27 @@ def provider_action(provider_id: int, action: str) -> Response:
 PERSON_FIELDS = ("phone", "name", "gender", "birth_year", "trade", "region", "language")
 
 
+def _vouchers_page(
+    form: dict[str, str], errs: dict[str, str], report: Any = None, filename: str = ""
+) -> Page:
+    return render_template(
+        "admin/vouchers.html",
+        programmes=queries.programme_choices(),
+        form=form,
+        errs=errs,
+        report=report,
+        filename=filename,
+        columns=vouchers.CSV_COLUMNS,
+    ), (422 if errs else 200)
+
+
+def _issue_refused(exc: errors.DomainError) -> Page:
+    errs = {str(exc.context.get("field") or "form"): _problem(exc)}
+    return _vouchers_page(_form("programme_id", *PERSON_FIELDS), errs)
+
+
 @bp.route("/vouchers", methods=["GET", "POST"])
+@refusals(_issue_refused)
 def issue() -> Page:
     form: dict[str, str] = {"language": "en", "programme_id": request.args.get("programme", "")}
     errs: dict[str, str] = {}
@@ -400,38 +455,40 @@ def issue() -> Page:
         if not form["programme_id"].isdigit():
             errs["programme_id"] = _say("choose_programme")
         if not errs:
-            try:
-                voucher = vouchers.issue_voucher(
-                    int(form["programme_id"]),
-                    NewEntrepreneur(
-                        phone=form["phone"],
-                        name=form["name"],
-                        gender=form["gender"],
-                        birth_year=int(year),
-                        trade=form["trade"],
-                        region=form["region"],
-                        language=form["language"] or "en",
-                    ),
-                    _actor(),
-                )
-            except errors.DomainError as exc:
-                errs[str(exc.context.get("field") or "form")] = _problem(exc)
-            else:
-                flash(
-                    _say("voucher_issued", code=voucher.code, name=voucher.entrepreneur.name), "ok"
-                )
-                return redirect(url_for(".issue", programme=form["programme_id"]))
-    return render_template(
-        "admin/vouchers.html",
-        programmes=queries.programme_choices(),
-        form=form,
-        errs=errs,
-        report=None,
-        columns=vouchers.CSV_COLUMNS,
-    ), (422 if errs else 200)
+            voucher = vouchers.issue_voucher(
+                int(form["programme_id"]),
+                NewEntrepreneur(
+                    phone=form["phone"],
+                    name=form["name"],
+                    gender=form["gender"],
+                    birth_year=int(year),
+                    trade=form["trade"],
+                    region=form["region"],
+                    language=form["language"] or "en",
+                ),
+                _actor(),
+            )
+            flash(_say("voucher_issued", code=voucher.code, name=voucher.entrepreneur.name), "ok")
+            return redirect(url_for(".issue", programme=form["programme_id"]))
+    return _vouchers_page(form, errs)
+
+
+def _import_refused(exc: errors.DomainError) -> Page:
+    if isinstance(exc, errors.NotFound):
+        errs = {"import_programme": _say("choose_programme")}
+    else:
+        errs = {"file": _problem(exc)}
+    return _import_page(errs)
+
+
+def _import_page(errs: dict[str, str], report: Any = None) -> Page:
+    upload = request.files.get("file")
+    form = {"programme_id": request.form.get("programme_id", ""), "language": "en"}
+    return _vouchers_page(form, errs, report, (upload.filename or "") if upload is not None else "")
 
 
 @bp.post("/vouchers/import")
+@refusals(_import_refused)
 def import_csv() -> Page:
     programme_id = request.form.get("programme_id", "")
     upload = request.files.get("file")
@@ -447,21 +504,8 @@ def import_csv() -> Page:
         if len(data) > MAX_UPLOAD:
             errs["file"] = _say("file_too_large")
         else:
-            try:
-                report = vouchers.import_vouchers(int(programme_id), data, _actor())
-            except errors.NotFound:
-                errs["import_programme"] = _say("choose_programme")
-            except errors.DomainError as exc:
-                errs["file"] = _problem(exc)
-    return render_template(
-        "admin/vouchers.html",
-        programmes=queries.programme_choices(),
-        form={"programme_id": programme_id, "language": "en"},
-        errs=errs,
-        report=report,
-        filename=upload.filename if upload is not None else "",
-        columns=vouchers.CSV_COLUMNS,
-    ), (422 if errs else 200)
+            report = vouchers.import_vouchers(int(programme_id), data, _actor())
+    return _import_page(errs, report)
 
 
 # --------------------------------------------------------------------------- review
@@ -473,17 +517,12 @@ def review() -> Page:
 
 
 @bp.post("/review/<int:session_id>")
+@refusals(_flashed(lambda **_: url_for(".review"), lambda **_: "already_decided"))
 def decide(session_id: int) -> Response:
     decision = request.form.get("decision", "")
     note = request.form.get("note", "")[:500]
-    try:
-        decided = sessions.review_session(session_id, decision, note, _actor())
-    except errors.NotFound:
-        abort(404)
-    except errors.DomainError as exc:
-        flash(_problem(exc, "already_decided"), "error")
-    else:
-        flash(_say(f"decided_{decision}", ref=decided.ref), "ok")
+    decided = sessions.review_session(session_id, decision, note, _actor())
+    flash(_say(f"decided_{decision}", ref=decided.ref), "ok")
     return redirect(url_for(".review"))
 
 
@@ -530,19 +569,13 @@ def payout_list() -> Page:
 
 @bp.get("/payouts/<int:run_id>")
 def payout_run(run_id: int) -> Page:
-    try:
-        run = payouts.get_run(run_id)
-    except errors.NotFound:
-        abort(404)
+    run = payouts.get_run(run_id)
     return render_template("admin/payout_run.html", run=run, rows=queries.run_payouts(run_id))
 
 
 @bp.get("/payouts/<int:run_id>.csv")
 def payout_csv(run_id: int) -> Response:
-    try:
-        body = payouts.run_csv(run_id)
-    except errors.NotFound:
-        abort(404)
+    body = payouts.run_csv(run_id)
     return FlaskResponse(
         body,
         mimetype="text/csv",
@@ -550,37 +583,38 @@ def payout_csv(run_id: int) -> Response:
     )
 
 
+def _back_to_run(run_id: int, **_args: Any) -> str:
+    return url_for(".payout_run", run_id=run_id)
+
+
+def _payment_refused(exc: errors.DomainError, run_id: int, **_args: Any) -> Response | None:
+    if exc.code != "invalid_input":
+        return _flashed(_back_to_run, lambda **_: "already_paid")(exc, run_id=run_id)
+    flash(_say("need_payment_reference"), "error")
+    return redirect(_back_to_run(run_id))
+
+
 @bp.post("/payouts/<int:run_id>/paid/<int:payout_id>")
+@refusals(_payment_refused)
 def mark_paid(run_id: int, payout_id: int) -> Response:
     if payout_id not in {p.id for p in queries.run_payouts(run_id)}:
         abort(404)
-    try:
-        paid = payouts.mark_paid(payout_id, request.form.get("reference", "")[:80], _actor())
-    except errors.DomainError as exc:
-        missing = exc.code == "invalid_input"
-        flash(_say("need_payment_reference") if missing else _problem(exc, "already_paid"), "error")
-    else:
-        flash(_say("marked_paid", name=paid.provider.name, reference=paid.reference), "ok")
-    return redirect(url_for(".payout_run", run_id=run_id))
+    paid = payouts.mark_paid(payout_id, request.form.get("reference", "")[:80], _actor())
+    flash(_say("marked_paid", name=paid.provider.name, reference=paid.reference), "ok")
+    return redirect(_back_to_run(run_id))
 
 
 @bp.post("/payouts/<int:run_id>/paid")
+@refusals(_flashed(_back_to_run))
 def mark_run_paid(run_id: int) -> Response:
-    try:
-        payouts.get_run(run_id)
-    except errors.NotFound:
-        abort(404)
+    payouts.get_run(run_id)
     prefix = request.form.get("prefix", "").strip()[:60]
     if not prefix:
         flash(_say("need_bulk_reference"), "error")
     else:
-        try:
-            count = payouts.mark_run_paid(run_id, prefix, _actor())
-        except errors.DomainError as exc:
-            flash(_problem(exc), "error")
-        else:
-            flash(_say("statements_marked", n=count), "ok")
-    return redirect(url_for(".payout_run", run_id=run_id))
+        count = payouts.mark_run_paid(run_id, prefix, _actor())
+        flash(_say("statements_marked", n=count), "ok")
+    return redirect(_back_to_run(run_id))
 
 
 # --------------------------------------------------------------------------- SMS
@@ -628,7 +662,13 @@ def sms() -> Page:
     )
 
 
+def _back_to_sms(**_args: Any) -> str:
+    state, kind = _sms_filter(request.form)
+    return url_for(".sms", state=state or None, kind=kind or None)
+
+
 @bp.post("/sms/resend")
+@refusals(_flashed(_back_to_sms))
 def sms_resend() -> Response:
     """Send again the chosen messages, or every message of the page's filter (state, kind)."""
     state, kind = _sms_filter(request.form)
@@ -640,15 +680,11 @@ def sms_resend() -> Response:
     else:
         ids = {int(v) for v in request.form.getlist("id") if v.isdigit() and len(v) <= 10}
         selection = resend.Selection(ids=frozenset(ids))
-    back = url_for(".sms", state=state or None, kind=kind or None)
+    back = _back_to_sms()
     if selection.empty:
         flash(_say("sms_choose_some"), "error")
         return redirect(back)
-    try:
-        done = resend.resend(selection, _actor(), force=force)
-    except errors.DomainError as exc:
-        flash(_problem(exc), "error")
-        return redirect(back)
+    done = resend.resend(selection, _actor(), force=force)
     flash(_say("sms_requeued", n=done.total), "ok" if done.total else "error")
     if done.went_out:
         flash(_say("sms_went_out_left", n=done.went_out), "error")

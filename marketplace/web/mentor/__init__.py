@@ -2,7 +2,9 @@
 code, sessions and payments. Small server-rendered pages that work without JavaScript.
 
 Every lookup goes through `queries.mentor` or a service with the signed-in mentor's provider, so
-an id of another provider's booking or session answers 404.
+an id of another provider's booking or session answers 404. A service's refusal is shown on the
+page as each view declares with `@refusals` (`web/errors.py`), in words chosen by the most specific
+class of the error each table below lists.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ...queries import mentor as queries
 from ...services import mentor_auth
 from ...services import sessions as session_service
 from ..auth import SignedInMentor, mentor_required, signed_in_mentor, start_session
+from ..errors import most_specific, page_status_of, refusals
 from ..i18n import current_language, switch_language
 from .texts import t
 
@@ -90,34 +93,42 @@ def index() -> Page:
     )
 
 
+_SIGNIN_WORDS = {errors.InvalidInput: "bad_phone", errors.TooManyAttempts: "too_many_codes"}
+_CODE_WORDS = {errors.TooManyAttempts: "signin_locked", errors.CodeInvalid: "code_invalid"}
+
+
+def _signin_refused(exc: errors.DomainError) -> Page | None:
+    key = most_specific(_SIGNIN_WORDS, exc)
+    if key is None:
+        return None
+    return _signin_page(_say(key), page_status_of(exc), request.form.get("phone", "")[:40])
+
+
+def _code_refused(exc: errors.DomainError) -> Page | None:
+    key = most_specific(_CODE_WORDS, exc)
+    return _code_page(_say(key), page_status_of(exc)) if key is not None else None
+
+
 @bp.post("/signin")
+@refusals(_signin_refused)
 def request_code() -> Page:
     raw = request.form.get("phone", "")[:40]
-    try:
-        phone = mentor_auth.request_login_code(raw, request.remote_addr or "")
-    except errors.InvalidInput:
-        return _signin_page(_say("bad_phone"), 422, raw)
-    except errors.TooManyAttempts:
-        return _signin_page(_say("too_many_codes"), 429, raw)
+    phone = mentor_auth.request_login_code(raw, request.remote_addr or "")
     session[SIGNIN_PHONE] = phone
     return redirect(url_for("mentor.enter_code"))
 
 
 @bp.route("/code", methods=["GET", "POST"])
+@refusals(_code_refused)
 def enter_code() -> Page:
     if request.method == "GET":
         return _code_page()
     phone = session.get(SIGNIN_PHONE)
     if not phone:
         return redirect(url_for("mentor.index"))
-    try:
-        staff = mentor_auth.verify_login_code(
-            phone, request.form.get("code", "")[:20], request.remote_addr or ""
-        )
-    except errors.TooManyAttempts:
-        return _code_page(_say("signin_locked"), 429)
-    except errors.CodeInvalid:
-        return _code_page(_say("code_invalid"), 400)
+    staff = mentor_auth.verify_login_code(
+        phone, request.form.get("code", "")[:20], request.remote_addr or ""
+    )
     start_session(SignedInMentor(staff), staff.language)
     return redirect(url_for("mentor.index"))
 
@@ -152,9 +163,31 @@ _DOMAIN_MESSAGES = {
     "voucher_fully_used": "voucher_fully_used",
     "illegal_transition": "not_active",
 }
+RECORD_FIELDS = ("delivered_on", "duration_minutes", "topic", "outcomes", "action_points")
+
+
+def _record_page(booking: Any, form: dict[str, str], errs: dict[str, str]) -> Page:
+    status = (409 if "form" in errs else 422) if errs else 200
+    return render_template("mentor/record.html", booking=booking, form=form, errs=errs), status
+
+
+def _record_refused(exc: errors.DomainError, booking_id: int) -> Page | None:
+    me = signed_in_mentor()
+    booking = queries.booking(me.provider_id, booking_id, me.language)
+    if isinstance(exc, errors.NotFound) or booking is None:
+        return None
+    if isinstance(exc, errors.InvalidInput):
+        field = str(exc.context.get("field") or "topic")
+        key = _FIELD_ERRORS.get(field, "bad_notes")
+        errs = {field: _say("control_characters" if exc.code == "control_characters" else key)}
+    else:
+        known = exc.code in _DOMAIN_MESSAGES
+        errs = {"form": _say(_DOMAIN_MESSAGES[exc.code]) if known else exc.message}
+    return _record_page(booking, {k: request.form.get(k, "")[:2100] for k in RECORD_FIELDS}, errs)
 
 
 @bp.route("/bookings/<int:booking_id>/record", methods=["GET", "POST"])
+@refusals(_record_refused)
 @mentor_required
 def record(booking_id: int) -> Page:
     me = signed_in_mentor()
@@ -169,8 +202,8 @@ def record(booking_id: int) -> Page:
         "action_points": "",
     }
     if request.method == "GET":
-        return render_template("mentor/record.html", booking=booking, form=form, errs={})
-    form.update({k: request.form.get(k, "")[:2100] for k in form})
+        return _record_page(booking, form, {})
+    form.update({k: request.form.get(k, "")[:2100] for k in RECORD_FIELDS})
     errs: dict[str, str] = {}
     day = _parse_day(form["delivered_on"])
     if day is None:
@@ -190,23 +223,10 @@ def record(booking_id: int) -> Page:
             outcomes=form["outcomes"],
             action_points=form["action_points"],
         )
-        try:
-            recorded = session_service.record_session(me.id, command)
-        except errors.NotFound:
-            abort(404)
-        except errors.InvalidInput as exc:
-            field = str(exc.context.get("field") or "topic")
-            key = _FIELD_ERRORS.get(field, "bad_notes")
-            errs[field] = _say("control_characters" if exc.code == "control_characters" else key)
-        except errors.DomainError as exc:
-            errs["form"] = (
-                _say(_DOMAIN_MESSAGES[exc.code]) if exc.code in _DOMAIN_MESSAGES else exc.message
-            )
-        else:
-            flash(_say("recorded_ok", ref=recorded.ref, name=booking.first_name), "ok")
-            return redirect(url_for(".session_detail", session_id=recorded.id))
-    status = 409 if "form" in errs else 422
-    return render_template("mentor/record.html", booking=booking, form=form, errs=errs), status
+        recorded = session_service.record_session(me.id, command)
+        flash(_say("recorded_ok", ref=recorded.ref, name=booking.first_name), "ok")
+        return redirect(url_for(".session_detail", session_id=recorded.id))
+    return _record_page(booking, form, errs)
 
 
 @bp.get("/sessions")
@@ -229,23 +249,29 @@ def session_detail(session_id: int) -> Page:
     return _session_page(session_id)
 
 
+_CONFIRM_WORDS = {
+    errors.TooManyAttempts: "code_locked",
+    errors.CodeInvalid: "code_invalid",
+    errors.IllegalTransition: "already_answered",
+    errors.VoucherNotUsable: "not_active",
+    errors.VoucherExpired: "voucher_expired",
+    errors.VoucherRevoked: "voucher_revoked",
+    errors.VoucherFullyUsed: "voucher_fully_used",
+}
+
+
+def _confirm_refused(exc: errors.DomainError, session_id: int) -> Page | None:
+    key = most_specific(_CONFIRM_WORDS, exc)
+    return _session_page(session_id, _say(key), page_status_of(exc)) if key else None
+
+
 @bp.post("/sessions/<int:session_id>/confirm")
+@refusals(_confirm_refused)
 @mentor_required
 def confirm(session_id: int) -> Page:
     me = signed_in_mentor()
     code = request.form.get("code", "")[:20]
-    try:
-        confirmed = session_service.confirm_with_code(me.id, session_id, code)
-    except errors.NotFound:
-        abort(404)
-    except errors.TooManyAttempts:
-        return _session_page(session_id, _say("code_locked"), 429)
-    except errors.CodeInvalid:
-        return _session_page(session_id, _say("code_invalid"), 400)
-    except errors.IllegalTransition:
-        return _session_page(session_id, _say("already_answered"), 409)
-    except errors.VoucherNotUsable as exc:
-        return _session_page(session_id, _say(_DOMAIN_MESSAGES.get(exc.code, "not_active")), 409)
+    confirmed = session_service.confirm_with_code(me.id, session_id, code)
     flash(_say("confirmed_ok", value=format_minor(confirmed.value_minor, confirmed.currency)), "ok")
     return redirect(url_for(".session_detail", session_id=session_id))
 
