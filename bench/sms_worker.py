@@ -108,7 +108,7 @@ def fill_outbox(url: str, rows: int, seed: int = 11) -> None:
     import sqlalchemy as sa
 
     from marketplace.domain.models import OutboxMessage
-    from sms.gsm import segments
+    from marketplace.messages.gsm import segments
 
     rnd = random.Random(seed)
     now = datetime.now(UTC)

@@ -57,6 +57,8 @@ from marketplace.domain.models import (
     VoucherStatus,
 )
 from marketplace.extensions import db
+from marketplace.messages import outbound as texts
+from marketplace.messages.gsm import cut, gsm7_length, to_gsm7
 from marketplace.services import (
     bookings,
     entrepreneurs,
@@ -67,9 +69,6 @@ from marketplace.services import (
     settings,
     unit,
 )
-
-from . import texts
-from .gsm import cut, gsm7_length, to_gsm7
 
 log = logging.getLogger(__name__)
 

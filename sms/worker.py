@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import EarlyDeliveryReport, OutboxMessage, OutboxStatus
+from marketplace.messages import outbound as texts
 from marketplace.services import heartbeat
 
-from . import delivery, texts
+from . import delivery
 from .gateway import Outcome, RecipientResult, SmsGateway
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
 
-from sms.gsm import gsm7_length, is_gsm7
+from marketplace.messages.gsm import gsm7_length, is_gsm7
 
 SERVICE_CODE = "*384*1234#"
 SECRET = "test-callback-secret"

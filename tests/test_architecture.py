@@ -1,5 +1,5 @@
-"""Dependencies point inwards: the domain knows nothing of Flask, the web or the gateway, and the
-services know the SMS package only for its texts and GSM-7 helpers."""
+"""Dependencies point inwards: the domain knows nothing of Flask, the web or the gateway, the
+services nothing of the channels, and every text a person reads is in the one message catalogue."""
 
 from __future__ import annotations
 
@@ -62,13 +62,40 @@ def test_the_domain_imports_nothing_from_flask_the_web_the_services_or_sms() -> 
     )
 
 
-def test_the_services_import_nothing_from_the_web_and_only_texts_and_gsm_from_sms() -> None:
-    assert (
-        _violations(
-            "marketplace/services", ("marketplace.web", "sms"), allowed=("sms.texts", "sms.gsm")
-        )
-        == []
-    )
+def test_the_services_import_nothing_from_the_web_or_sms() -> None:
+    assert _violations("marketplace/services", ("marketplace.web", "sms")) == []
+
+
+def test_the_message_catalogue_imports_no_flask_no_service_and_no_channel() -> None:
+    forbidden = ("flask", "marketplace.web", "marketplace.services", "marketplace.domain", "sms")
+    assert _violations("marketplace/messages", forbidden) == []
+
+
+def _text_tables(path: Path) -> list[str]:
+    """Texts written out by language ({"en": "...", "sw": "..."}) and functions named t: a
+    catalogue of its own. (Names the database keeps in both languages are not texts of ours.)"""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Dict):
+            literal = {
+                k.value
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+            }
+            if {"en", "sw"} <= literal:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} a dict of texts by language")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "t":
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} defines t()")
+    return found
+
+
+def test_only_the_message_catalogue_keeps_texts_and_defines_t() -> None:
+    """Pages, USSD screens and SMS read their words from `marketplace/messages/` (gettext PO
+    files); no module keeps its own table of translations or its own `t()`."""
+    catalogue = ROOT / "marketplace" / "messages" / "catalogue.py"
+    files = [*sorted((ROOT / "marketplace").rglob("*.py")), *sorted((ROOT / "sms").rglob("*.py"))]
+    found = [bad for path in files if path != catalogue for bad in _text_tables(path)]
+    assert found == []
 
 
 def test_the_domain_declares_no_http_status() -> None:

@@ -9,18 +9,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sms import texts
-from sms.gsm import segments as count_segments
-from sms.gsm import to_gsm7
-
 from ..domain.base import utcnow
 from ..domain.models import OutboxMessage, OutboxStatus, Provider
 from ..extensions import db
+from ..messages import outbound as texts
+from ..messages.gsm import segments as count_segments
+from ..messages.gsm import to_gsm7
 from . import bulk
 
 
 def render(kind: str, language: str, /, **params: Any) -> str:
-    """The text of a templated SMS (see `sms/texts.py`)."""
+    """The text of a templated SMS (see `messages/outbound.py`)."""
     return texts.render(kind, language, **params)
 
 
@@ -35,7 +34,7 @@ def row(
     """The one shape of an outbox row: pending, due `now`. The body is made GSM-7 and its parts
     counted, unless `segments` is given for a body that is so already (a bulk issuance fills one
     rendered template with each code)."""
-    if kind not in texts.KINDS:  # every kind has a policy for an unknown outcome (texts.py)
+    if kind not in texts.KINDS:  # every kind has a policy for an unknown outcome (outbound.py)
         raise ValueError(f"unknown SMS kind {kind!r}")
     if segments is None:
         body = to_gsm7(body)

@@ -36,9 +36,10 @@ from werkzeug.wrappers import Response
 from ..domain.errors import DomainError
 from ..domain.models import ProviderStaff, Role, StaffUser
 from ..extensions import db, login_manager
+from ..messages.pages import signin as words
 from ..services import mentor_auth, staff_auth
 from .errors import page_status_of, refusals
-from .i18n import SHARED, SIGNIN, current_language, merge, switch_language, translate
+from .i18n import current_language, switch_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -199,13 +200,10 @@ def _safe_next(target: str | None, user: SignedInStaff) -> str:
     return home
 
 
-TEXTS = merge(SHARED, SIGNIN)
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     lang = current_language()
-    return {"lang": lang, "_": lambda key, **params: translate(TEXTS, key, lang, **params)}
+    return {"lang": lang, "_": lambda key, **params: words(key, lang, **params)}
 
 
 def _signin_page(
@@ -220,11 +218,11 @@ def _signin_refused(exc: DomainError) -> Any:
     email = request.form.get("email", "").strip()[:200]
     lang = current_language()
     if isinstance(exc, staff_auth.SignInLocked):
-        message = translate(TEXTS, "signin_locked_staff", lang, minutes=exc.minutes)
+        message = words("signin_locked_staff", lang, minutes=exc.minutes)
         page, status = _signin_page(next_url, email, message, page_status_of(exc))
         return page, status, {"Retry-After": str(exc.minutes * 60)}
     if isinstance(exc, staff_auth.WrongPassword):
-        message = translate(TEXTS, "wrong_password", lang)
+        message = words("wrong_password", lang)
         return _signin_page(next_url, email, message, page_status_of(exc))
     return None
 

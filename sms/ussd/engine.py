@@ -52,14 +52,14 @@ from marketplace.domain.errors import DomainError
 from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.domain.phones import try_normalise
 from marketplace.extensions import db
+from marketplace.messages.gsm import gsm7_length
+from marketplace.messages.ussd import error_key, t
 from marketplace.services import bookings, reading, settings, unit
 from marketplace.services.prepared import Prepared
 
-from ..gsm import gsm7_length
 from . import reads
 from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
 from .screens import HOME, SCREENS, render_end
-from .texts import error_key, t
 
 log = logging.getLogger(__name__)
 

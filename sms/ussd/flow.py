@@ -14,8 +14,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from ..gsm import gsm7_length, to_gsm7
-from .texts import t
+from marketplace.messages.gsm import gsm7_length, to_gsm7
+from marketplace.messages.ussd import t
 
 SCREEN_LIMIT = 160  # characters after the CON/END prefix, in every language
 LABEL_LIMIT = 36  # one option line of a list, before its number

@@ -16,6 +16,7 @@ from typing import Any
 
 from marketplace.domain.codes import format_voucher_code
 from marketplace.domain.models import Channel, VoucherStatus
+from marketplace.messages.ussd import t
 from marketplace.services import bookings, entrepreneurs, ratings, reference, sessions, settings
 
 from . import reads
@@ -38,7 +39,6 @@ from .flow import (
     menu,
     numbered,
 )
-from .texts import t
 
 HOME = "main"
 NAME = 28  # a person's or provider's name on a detail screen

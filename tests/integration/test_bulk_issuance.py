@@ -7,8 +7,8 @@ from flask import Flask
 
 from marketplace.domain.models import AuditEvent, Entrepreneur, OutboxMessage, Voucher
 from marketplace.extensions import db
+from marketplace.messages import outbound as texts
 from marketplace.services import audit, vouchers
-from sms import texts
 from tests.builders import Builders
 
 

@@ -23,9 +23,9 @@ from marketplace.domain.models import (
     VoucherStatus,
 )
 from marketplace.extensions import db
+from marketplace.messages.gsm import is_gsm7, segments
 from marketplace.services import bookings
 from sms import commands
-from sms.gsm import is_gsm7, segments
 
 from .conftest import outbox_kinds, outbox_to, post_sms
 

@@ -24,8 +24,9 @@ from bench.gateway_standin import ACCEPTED, STATUS_CODES, Act, StandIn
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import EarlyDeliveryReport, OutboxMessage, OutboxStatus
 from marketplace.extensions import db
+from marketplace.messages import outbound as texts
 from marketplace.services import outbox
-from sms import texts, worker
+from sms import worker
 from sms.africastalking import AfricasTalkingGateway
 
 from .conftest import SECRET

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sms.gsm import cut, gsm7_length, is_gsm7, segments, to_gsm7
+from marketplace.messages.gsm import cut, gsm7_length, is_gsm7, segments, to_gsm7
 
 EXTENSION = "[]{}~|^€\\"
 

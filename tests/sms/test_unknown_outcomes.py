@@ -19,8 +19,9 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import EarlyDeliveryReport, OutboxMessage, OutboxStatus
 from marketplace.extensions import db
+from marketplace.messages import outbound as texts
 from marketplace.services import outbox
-from sms import texts, worker
+from sms import worker
 from sms.gateway import FakeGateway, Outcome, RecipientResult
 
 from .conftest import SECRET

@@ -5,9 +5,9 @@ outbox (counts, the messages, sending again).
 Only staff users with the `admin` role; a funder is refused (403) and lives on /funder.
 Views are thin: read the form, call one service, render or redirect with a message; a service's
 refusal is shown as each view declares with `@refusals` (re-rendered in its form's field, or
-flashed), by the pages' one handler (`web/errors.py`). Every word is
-in English and Kiswahili (`texts.py`), in the language chosen with the switch at the foot of each
-page (`web/i18n.py`, shared with the mentor pages).
+flashed), by the pages' one handler (`web/errors.py`). Every word is in English and Kiswahili (the
+catalogue's `admin.` and `web.` sections, `messages/pages.py`), in the language chosen with the
+switch at the foot of each page (`web/i18n.py`, shared with the mentor pages).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from ...domain.models import (
     outbox_resendable_states,
 )
 from ...domain.money import exponent, format_minor
+from ...messages.pages import admin as t
 from ...queries import admin as queries
 from ...queries import outbox as outbox_queries
 from ...services import payouts, programmes, providers, reference, resend, sessions, vouchers
@@ -52,7 +53,6 @@ from ...services.providers import NewProvider
 from ..auth import signed_in_staff, staff_required
 from ..errors import Show, refusals
 from ..i18n import current_language
-from .texts import TEXTS, t
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -72,7 +72,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "lang": lang,
         "_": lambda key, **params: t(key, lang, **params),
-        "has": lambda key: key in TEXTS,
+        "has": lambda key: key in t,
         "money": format_minor,
         "day": _day,
         "trades": reference.trades(),

@@ -30,13 +30,13 @@ from ...domain import errors
 from ...domain.base import utcnow
 from ...domain.money import format_minor
 from ...domain.phones import mask_phone
+from ...messages.pages import mentor as t
 from ...queries import mentor as queries
 from ...services import mentor_auth
 from ...services import sessions as session_service
 from ..auth import SignedInMentor, mentor_required, signed_in_mentor, start_session
 from ..errors import most_specific, page_status_of, refusals
 from ..i18n import current_language, switch_language
-from .texts import t
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
 

@@ -28,8 +28,8 @@ from werkzeug.wrappers import Response
 from sms.simulator import InProcessTransport, NoAnswer, Phone, screen_lines
 
 from ...domain.phones import try_normalise
+from ...messages.pages import phone as t
 from ..i18n import current_language, switch_language
-from .texts import t
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,16 @@
+"""The web pages' words: each page set's section of the catalogue with the words all pages share.
+
+Templates call `_('key', name=...)`, bound by each blueprint to its scope and the page's language.
+"""
+
+from __future__ import annotations
+
+from .catalogue import Scope
+
+# Words on every page set (sign out, the language switch, session states).
+SHARED = "web"
+
+admin = Scope(SHARED, "admin")  # the programme officers' pages
+mentor = Scope(SHARED, "mentor")  # the mentor pages
+phone = Scope(SHARED, "phone")  # the phone simulator
+signin = Scope(SHARED, "signin")  # the staff sign-in page
