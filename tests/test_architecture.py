@@ -98,6 +98,84 @@ def test_only_the_message_catalogue_keeps_texts_and_defines_t() -> None:
     assert found == []
 
 
+_LISTENING = ("listen", "listens_for")  # sqlalchemy.event's (and any other event API's) names
+
+
+def _import_time_listeners(path: Path) -> list[int]:
+    """Lines where a module registers an event listener as it is imported: a `listen(...)` or
+    `listens_for(...)` call anywhere but inside a function body (decorators of a module-level
+    function and class bodies run at import)."""
+    found: list[int] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                for part in (*child.decorator_list, *child.args.defaults):
+                    visit_expression(part)
+                continue  # the body runs when called, not when imported
+            if isinstance(child, ast.Lambda):
+                continue
+            if isinstance(child, ast.Call) and _called(child) in _LISTENING:
+                found.append(child.lineno)
+            visit(child)
+
+    def visit_expression(node: ast.AST) -> None:
+        if isinstance(node, ast.Call) and _called(node) in _LISTENING:
+            found.append(node.lineno)
+        visit(node)
+
+    visit(ast.parse(path.read_text(), str(path)))
+    return found
+
+
+def _called(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    return None
+
+
+def _modules() -> list[Path]:
+    return [
+        *sorted((ROOT / "marketplace").rglob("*.py")),
+        *sorted((ROOT / "sms").rglob("*.py")),
+        ROOT / "config.py",
+        ROOT / "wsgi.py",
+    ]
+
+
+def test_no_module_registers_event_listeners_when_it_is_imported() -> None:
+    """What happens on a commit, a connection or a checkout is wired where it can be seen: by the
+    app factory, or by the code that opens the engine, never as a side effect of an import."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _modules()
+        for line in _import_time_listeners(path)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "registers"),
+    [
+        ("@sa.event.listens_for(Session, 'before_commit')\ndef f(s):\n    pass\n", True),
+        ("from sqlalchemy import event\nevent.listen(Engine, 'connect', print)\n", True),
+        ("class C:\n    sa.event.listen(Engine, 'connect', print)\n", True),
+        ("if True:\n    listens_for(Engine, 'connect')(print)\n", True),
+        ("def wire(engine):\n    sa.event.listen(engine, 'connect', print)\n", False),
+        ("def wire(engine):\n    @sa.event.listens_for(engine, 'connect')\n    def f(*a):\n"
+         "        pass\n", False),
+    ],
+)  # fmt: skip
+def test_the_listener_reader_sees_registrations_at_import_and_only_those(
+    tmp_path: Path, source: str, registers: bool
+) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    assert bool(_import_time_listeners(probe)) == registers
+
+
 def test_the_domain_declares_no_http_status() -> None:
     """A domain error names what was refused (`code`); what that means in HTTP is the web layer's
     table (`marketplace/web/errors.py`). Holds for the errors the services add too."""

@@ -1,31 +1,26 @@
 """The USSD engine: one hop in, one `CON `/`END ` body out, always.
 
-A hop reads the caller and the session row (state per `sessionId`, shared by every app server) with
-one statement, takes the new input(s) from what `text` adds to the previous hop's text, runs them
-through the screen registry (`0` back and `00` home on menu screens), and stores the reply with the
-new state by one compare-and-set statement: it succeeds only when no other hop of the session was
-stored meanwhile. A hop that loses starts again from the stored row, where a repeat of the same hop
+A hop loads the caller and the session row (`store.load`, one statement), takes the new input(s)
+from what `text` adds to the previous hop's text, runs them through the screen registry (`0` back
+and `00` home on menu screens), and stores the reply with the new state (`store.save`, one
+compare-and-set statement that succeeds only when no other hop of the session was stored
+meanwhile). A hop that loses starts again from the stored row, where a repeat of the same hop
 finds the winner's answer and a later hop the state it needs; an earlier hop delivered late (its
-text a prefix of the stored one) gets the latest answer and changes nothing. Nothing is locked while
-screens read.
+text a prefix of the stored one) gets the latest answer and changes nothing. Nothing is locked
+while screens read (see `store` for the statements and the connections they use).
 
-Screens that change something (`writes`: book, cancel, answer, rate, language, a code) run their
-service in a transaction, and the first commit there also writes the hop's "being answered" mark,
-by the same compare-and-set: a repeated hop then waits for the stored reply, or finds the change was
-never made. Nothing happens twice. A mark still without its reply past a short lease
-(`LEASE_SECONDS` from the commit) belongs to a hop whose worker died after the change committed: a
-repeat takes the hop over (one compare-and-set, so only one does) and answers it again from the
-committed state, where the service refuses to do twice what was done and says so.
-
-Every other hop only reads until its closing statement, which also records the impressions of a
-list shown (only when it wins). On PostgreSQL those hops read through a connection of the read
-engine (`reading.lend`), not the ORM session: autocommit, so no BEGIN or COMMIT round trips and no transaction to set up; the hop's own two statements go straight
-through psycopg as prepared statements, and the closing one does not wait for the disk (screen
-state and impressions; the services' commits do). A screen not declared `writes` that tries to
-change something is refused: through its reads before the statement runs (PostgreSQL), through the
-session at commit. A new session is not stored while it only passes through static screens (the
-opening menu, choosing a trade and an area: `Screen.static`): the next hop, finding no row, replays
-its whole text from the opening menu, as shortcut dialling does.
+Screens that change something (`writes`: book, cancel, answer, rate, language, a code) run inside
+`with store.writing(hop):`: their service's transaction begins with the hop's "being answered"
+mark, so the mark commits with the change, and a repeated hop then waits for the stored reply, or
+finds the change was never made. Nothing happens twice. A mark still without its reply past a short
+lease (`store.LEASE_SECONDS`) belongs to a hop whose worker died after the change committed: a
+repeat takes the hop over (`store.take_over`, one compare-and-set, so only one does) and answers it
+again from the committed state, where the service refuses to do twice what was done and says so.
+Every other screen only reads (`store.screens_only_read`): a commit there is refused, and so is a
+change sent through its reads on PostgreSQL, before it runs. A new session is not stored while it
+only passes through static screens (the opening menu, choosing a trade and an area:
+`Screen.static`): the next hop, finding no row, replays its whole text from the opening menu, as
+shortcut dialling does.
 
 Domain errors become a translated `END`; a connection the database closed is replaced before the
 hop uses it (`reading`), and a hop that meets one that died without a word is answered again on a
@@ -36,30 +31,23 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
-from flask import g, has_app_context
-from psycopg.types.json import Jsonb
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from flask import g
 
 from marketplace.domain.base import utcnow
 from marketplace.domain.errors import DomainError
-from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.domain.phones import try_normalise
-from marketplace.extensions import db
 from marketplace.messages.gsm import gsm7_length
 from marketplace.messages.ussd import error_key, t
-from marketplace.services import bookings, reading, settings, unit
-from marketplace.services.prepared import Prepared
+from marketplace.services import settings
 
-from . import reads
-from .flow import SCREEN_LIMIT, Caller, Ctx, End, Go, Outcome, Reply, Retry
+from . import store
+from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
 from .screens import HOME, SCREENS, render_end
+from .store import Hop, Overtaken, Row, State
 
 log = logging.getLogger(__name__)
 
@@ -67,23 +55,7 @@ STACK_LIMIT = 20
 ATTEMPTS = 3  # hops of the same session stored first, before this one gives up
 REPLAY_WAIT_SECONDS = 3.0
 REPLAY_POLL_SECONDS = 0.05
-# A hop's change committed this long ago and its reply still not stored: its worker is taken as
-# dead (what is left after the commit, rendering and one store, takes milliseconds).
-LEASE_SECONDS = REPLAY_WAIT_SECONDS
-
-State = dict[str, Any]
-SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
-IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
-_HOP = "_ussd_hop"  # name in `flask.g` of the hop being answered
 FAILED_HOP = "_ussd_hop_failed"  # set in `flask.g` when a hop met an unexpected error
-
-
-class ReadOnlyScreen(reading.WriteRefused):
-    """A screen not declared `writes` tried to commit a change."""
-
-
-class _Overtaken(Exception):
-    """Another hop of the session was stored first: start again from the stored row."""
 
 
 def polite_end(language: str | None = None) -> str:
@@ -101,7 +73,7 @@ def answer_hop(hop: dict[str, Any]) -> str:
                 raise
             # The database restarted since this connection was last used; nothing was stored.
             log.warning("USSD hop met a dead database connection: answered on a new one")
-            _close()
+            store.close()
             return _answer(hop)
     except Exception:
         log.exception("USSD hop failed (session %s)", hop.get("sessionId"))
@@ -110,33 +82,7 @@ def answer_hop(hop: dict[str, Any]) -> str:
         _remember_failure(hop, body)
         return body
     finally:
-        g.pop(_HOP, None)
-        _close()
-
-
-@dataclass
-class _Hop:
-    """This hop, as the statements that store it need it."""
-
-    session_id: str
-    phone: str
-    text: str
-    hops: int  # the session's hop count once this one is stored
-    expected: int  # the count the stored row must still have for this hop to be stored
-    now: datetime
-    reading: bool = True  # no screen that changes something is running
-
-    def params(self, reply: str, state: State) -> dict[str, Any]:
-        return {
-            "sid": self.session_id,
-            "phone": self.phone,
-            "state": state,
-            "text": self.text,
-            "reply": reply,
-            "hops": self.hops,
-            "expected": self.expected,
-            "now": self.now,
-        }
+        store.close()
 
 
 def _answer(hop: dict[str, Any]) -> str:
@@ -151,13 +97,13 @@ def _answer(hop: dict[str, Any]) -> str:
     waited = False
     # Every return below leaves the connections to `answer_hop`'s `finally`.
     while True:
-        row = _load(_reading(), session_id, phone)
+        row = store.load(store.read_connection(), session_id, phone)
         if row is None:
             return Reply(t("unknown_phone", "en"), end=True).body
         if row.phone not in (None, phone):
             log.warning("USSD session %s reused by another phone", session_id)
             return polite_end(None)
-        again: _Hop | None = None  # this hop, taken over from a request that died
+        again: Hop | None = None  # this hop, taken over from a request that died
         if row.hops and row.last_text == text:
             if row.last_reply:
                 return row.last_reply  # the same hop again: the same answer, nothing done twice
@@ -166,16 +112,16 @@ def _answer(hop: dict[str, Any]) -> str:
             # met and once more when the wait ends).
             late = time.monotonic() > deadline
             if not waited or late:
-                taken = _take_over(session_id, text, row.hops)
+                taken = store.take_over(session_id, text, row.hops)
                 if taken is not None:
                     log.warning("USSD session %s: a hop left unanswered taken over", session_id)
-                    again = _Hop(session_id, phone, text, taken, taken, now)
+                    again = Hop(session_id, phone, text, taken, taken, now)
                     row = _before(row, text)
                 elif late:
                     return polite_end(None)
             if again is None:
                 waited = True
-                _close()  # no connection held while waiting
+                store.close()  # no connection held while waiting
                 time.sleep(REPLAY_POLL_SECONDS)
                 continue
         elif row.hops and (text == "" or row.last_text.startswith(text + "*")):
@@ -184,30 +130,29 @@ def _answer(hop: dict[str, Any]) -> str:
             log.info("USSD session %s: an earlier hop delivered late", session_id)
             return row.last_reply or polite_end(row.language)
         try:
-            return _try(again or _Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
-        except _Overtaken:
+            return _try(again or Hop(session_id, phone, text, row.hops + 1, row.hops, now), row)
+        except Overtaken:
             overtaken += 1
             if overtaken >= ATTEMPTS:
                 log.warning("USSD session %s: overtaken %d times", session_id, overtaken)
                 return polite_end(row.language)
 
 
-def _try(hop: _Hop, row: _Row) -> str:
-    """Answer the hop from the row as loaded; `_Overtaken` when another hop was stored first."""
+def _try(hop: Hop, row: Row) -> str:
+    """Answer the hop from the row as loaded; `Overtaken` when another hop was stored first."""
     fresh = row.hops == 0 or not row.state or bool(row.state.get("ended"))
     inputs = _new_inputs(row.last_text, hop.text, row.hops == 0)
     # The state came from this hop's own read of the row: it is ours to change in place.
     state: State = _fresh_state() if fresh or not row.state else row.state
     ctx = Ctx(row.caller, row.language, hop.now)
-    setattr(g, _HOP, hop)
     try:
-        reply, static = _run(ctx, state, inputs, fresh, hop)
-    except _Overtaken:
-        g.pop(_HOP, None)
-        _close()
+        with store.screens_only_read():
+            reply, static = _run(ctx, state, inputs, fresh, hop)
+    except Overtaken:
+        store.close()
         raise
     except DomainError as exc:
-        _reading()  # what the refused change did is rolled back
+        store.read_connection()  # what the refused change did is rolled back
         log.info("USSD hop refused: %s", exc.code)
         reply, static = Reply(t(error_key(exc.code), ctx.lang), end=True), False
         state["ended"] = True
@@ -218,54 +163,12 @@ def _try(hop: _Hop, row: _Row) -> str:
         # next hop finds no row and replays the whole text from the opening menu, as shortcut
         # dialling does; a repeat of this hop gets the same screen again.
         return reply.body
-    if not _store(hop, reply.body, state, ctx.impressions):
-        raise _Overtaken
+    if not store.save(hop, reply.body, state, ctx.impressions):
+        raise Overtaken
     return reply.body
 
 
-# --------------------------------------------------------------------------- connection modes
-
-
-def _dialect() -> str:
-    return db.engine.dialect.name
-
-
-def _reading() -> sa.Connection:
-    """From here the hop only reads until it stores its reply. Whatever a screen that changes
-    something left uncommitted is dropped; on PostgreSQL the reads (`reading.connection()`) go through
-    the read engine's autocommit connection (one round trip per statement, none to begin or end
-    a transaction), and a hop that only reads never makes a database session."""
-    hop: _Hop | None = g.get(_HOP)
-    if hop is not None:
-        hop.reading = True
-    _end_session()
-    if _dialect() == "postgresql":
-        return reading.lend()
-    return db.session.connection()
-
-
-def _writing(hop: _Hop) -> None:
-    """A screen that changes something runs next: its service opens a transaction of its own."""
-    _close()
-    hop.reading = False
-
-
-def _close() -> None:
-    """End the hop's use of its connections (no round trip after reads on autocommit)."""
-    reading.give_back()
-    _end_session()
-
-
-def _end_session() -> None:
-    """Roll back the request's database session, if a screen made one and left it in a
-    transaction."""
-    if db.session.registry.has():
-        s = db.session()
-        if s.in_transaction():
-            s.rollback()
-
-
-# --------------------------------------------------------------------------- the session row
+# --------------------------------------------------------------------------- service code
 
 
 @lru_cache(maxsize=8)
@@ -278,219 +181,10 @@ def _service_code_ok(code: str) -> bool:
     return code.replace(" ", "") in _service_codes(configured)
 
 
-class _Row(NamedTuple):
-    """The caller and their session row as a hop finds them (`phone` None: no row yet)."""
-
-    caller: Caller
-    language: str
-    phone: str | None
-    state: State | None
-    last_text: str
-    last_reply: str
-    hops: int
+# --------------------------------------------------------------------------- repeats and failures
 
 
-_LOAD = reads.CALLER.add_columns(
-    SESSIONS.c.phone.label("session_phone"),
-    SESSIONS.c.state,
-    SESSIONS.c.last_text,
-    SESSIONS.c.last_reply,
-    SESSIONS.c.hops,
-).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
-
-
-_PG_LOAD = Prepared(_LOAD)
-
-
-def _load(conn: sa.Connection, session_id: str, phone: str) -> _Row | None:
-    """Who is dialling, in which language, and their session row; None for a phone we do not
-    know (and then no row is ever made)."""
-    params = {"sid": session_id, "phone": phone}
-    if conn.dialect.name == "postgresql":
-        found = next(iter(_PG_LOAD.execute(conn, params)), None)
-    else:
-        found = conn.execute(_LOAD, params).first()
-    if found is None:
-        return None
-    person_id, name, language, trade, region, row_phone, state, last_text, last_reply, hops = found
-    caller = Caller(person_id, first_name(name), trade, region)
-    if row_phone is None:
-        return _Row(caller, language, None, None, "", "", 0)
-    return _Row(caller, language, row_phone, state, last_text, last_reply, hops)
-
-
-def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
-    """Insert the session row with this hop, or update its `changed` columns when it still has
-    the expected hop count: the compare-and-set every stored hop goes through."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SESSIONS).values(
-        session_id=sa.bindparam("sid"),
-        phone=sa.bindparam("phone"),
-        state=sa.bindparam("state", type_=SESSIONS.c.state.type),
-        last_text=sa.bindparam("text"),
-        last_reply=reply,
-        hops=sa.bindparam("hops"),
-        created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
-        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[SESSIONS.c.session_id],
-        set_={name: stmt.excluded[name] for name in changed},
-        where=SESSIONS.c.hops == sa.bindparam("expected"),
-    )
-
-
-@lru_cache(maxsize=4)
-def _store_statement(dialect: str, with_impressions: bool = False) -> sa.Executable:
-    stored = _upsert(
-        dialect, sa.bindparam("reply"), ("state", "last_text", "last_reply", "hops", "updated_at")
-    )
-    if dialect != "postgresql":
-        return stored.returning(SESSIONS.c.hops)
-    # The screen state (and the impressions) need not wait for the disk.
-    no_wait = sa.func.set_config("synchronous_commit", "off", sa.true()).label("async")
-    if not with_impressions:
-        return stored.returning(no_wait)
-    # One statement: the row, and the impressions of the list shown when the row was stored.
-    saved = stored.returning(no_wait).cte("saved")
-    shown = sa.insert(IMPRESSIONS).from_select(
-        [
-            "listing_id",
-            "entrepreneur_id",
-            "programme_id",
-            "provider_id",
-            "provider_kind",
-            "trade_code",
-            "region_code",
-            "position",
-            "channel",
-            "shown_at",
-        ],
-        sa.select(
-            sa.bindparam("listing_id", type_=IMPRESSIONS.c.listing_id.type),
-            sa.bindparam("entrepreneur_id", type_=IMPRESSIONS.c.entrepreneur_id.type),
-            sa.bindparam("programme_id", type_=IMPRESSIONS.c.programme_id.type),
-            _unnest("provider_ids", sa.Integer()),
-            _unnest("provider_kinds", sa.String()),
-            sa.bindparam("trade_code", type_=IMPRESSIONS.c.trade_code.type),
-            sa.bindparam("region_code", type_=IMPRESSIONS.c.region_code.type),
-            _unnest("positions", sa.Integer()),
-            sa.bindparam("channel", type_=IMPRESSIONS.c.channel.type),
-            sa.bindparam("now", type_=IMPRESSIONS.c.shown_at.type),
-        ).where(sa.exists(saved.select())),
-    )
-    return sa.select(sa.func.count()).select_from(saved).add_cte(shown.cte("shown"))
-
-
-def _unnest(name: str, item: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
-    return sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(item)))
-
-
-def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
-    """The impressions of one listing page as the columns the PostgreSQL statement unnests."""
-    first = shown[0]
-    if any(s["listing_id"] != first["listing_id"] for s in shown):
-        raise ValueError("a hop shows one list at most")
-    return {
-        **{k: first[k] for k in ("listing_id", "entrepreneur_id", "programme_id", "channel")},
-        "trade_code": first["trade_code"],
-        "region_code": first["region_code"],
-        "provider_ids": [s["provider_id"] for s in shown],
-        "provider_kinds": [s["provider_kind"] for s in shown],
-        "positions": [s["position"] for s in shown],
-    }
-
-
-_PG_STORE = Prepared(_store_statement("postgresql"))
-_PG_STORE_SHOWN = Prepared(_store_statement("postgresql", with_impressions=True))
-
-
-def _store(hop: _Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> bool:
-    """Store the reply and the state (and the impressions of a list shown) if no other hop of
-    the session was stored since this one read the row; end the hop's transaction."""
-    g.pop(_HOP, None)  # the reply replaces the mark
-    params = hop.params(reply, state)
-    if _dialect() == "postgresql":
-        conn = _reading()  # the hop's own autocommit connection: the store commits at once
-        # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
-        params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
-        if shown:
-            found = _PG_STORE_SHOWN.execute(conn, {**params, **_impression_params(shown)})
-            stored = bool(found[0][0])
-        else:
-            stored = bool(_PG_STORE.execute(conn, params))
-        _close()
-        return stored
-    # SQLite: the store opens its own transaction with a write, rather than upgrading the reads'
-    # (which another writer may make impossible); the compare-and-set keeps it right.
-    _close()
-    stored = db.session.execute(_store_statement("sqlite"), params).first() is not None
-    if stored:
-        bookings.record_impressions(shown)
-        unit.commit()
-    else:
-        _close()
-    return stored
-
-
-@lru_cache(maxsize=4)
-def _mark_statement(dialect: str) -> sa.Executable:
-    # The state stays as the hop found it until the hop stores its own.
-    marked = ("last_text", "last_reply", "hops", "updated_at")
-    return _upsert(dialect, sa.literal(""), marked).returning(SESSIONS.c.hops)
-
-
-@sa.event.listens_for(Session, "before_commit")
-def _mark_before_a_change(session: Session) -> None:
-    """A service committing in the middle of a hop commits the hop's mark with its change, if no
-    other hop of the session was stored first (else nothing is committed)."""
-    hop: _Hop | None = g.get(_HOP) if has_app_context() else None
-    if hop is None:
-        return
-    if hop.reading:
-        raise ReadOnlyScreen("a USSD screen not declared `writes` tried to commit a change")
-    if hop.expected == hop.hops:
-        return  # marked by an earlier commit of this hop
-    params = {**hop.params("", {}), "now": utcnow()}  # the lease runs from the commit
-    found = session.connection().execute(_mark_statement(_dialect()), params).first()
-    if found is None:
-        raise _Overtaken
-    hop.expected = hop.hops
-
-
-_TAKE_OVER = (
-    sa.update(SESSIONS)
-    .where(
-        SESSIONS.c.session_id == sa.bindparam("sid"),
-        SESSIONS.c.hops == sa.bindparam("hops"),
-        SESSIONS.c.last_text == sa.bindparam("text"),
-        SESSIONS.c.last_reply == "",
-        SESSIONS.c.updated_at < sa.bindparam("stale_before", type_=SESSIONS.c.updated_at.type),
-    )
-    .values(hops=SESSIONS.c.hops + 1, updated_at=sa.bindparam("now"))
-    .returning(SESSIONS.c.hops)
-)
-
-
-def _take_over(session_id: str, text: str, hops: int) -> int | None:
-    """Take over a hop marked "being answered" whose lease ran out: the count this request then
-    stores it under (one more, so the hop it replaces can no longer store its own), or None while
-    the lease holds or when another request took it first."""
-    _close()
-    now = utcnow()
-    params = {
-        "sid": session_id,
-        "hops": hops,
-        "text": text,
-        "stale_before": now - timedelta(seconds=LEASE_SECONDS),
-        "now": now,
-    }
-    taken = db.session.execute(_TAKE_OVER, params).scalar()
-    db.session.commit()
-    return taken
-
-
-def _before(row: _Row, text: str) -> _Row:
+def _before(row: Row, text: str) -> Row:
     """The row as the hop taken over found it: the mark kept its state and replaced only its
     text. A hop that made the row (no state) started the session; any other took one input, a
     choice with no '*' (the screens that change something are menus)."""
@@ -502,21 +196,22 @@ def _before(row: _Row, text: str) -> _Row:
 def _remember_failure(hop: dict[str, Any], body: str) -> None:
     """After an unexpected failure, make a repeat of this hop get the same polite answer."""
     try:
-        g.pop(_HOP, None)
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
         phone = str(hop.get("phoneNumber", ""))
-        row = _load(_reading(), session_id, phone)  # answer_hop's `finally` lets go of it
+        row = store.load(
+            store.read_connection(), session_id, phone
+        )  # answer_hop's `finally` lets go
         if row is None or row.phone not in (None, phone):
             return
         if row.hops and row.last_text == text and row.last_reply:
             return  # answered meanwhile
         # A mark this hop committed (same text) keeps its count; otherwise the hop is counted.
         hops = row.hops if row.hops and row.last_text == text else row.hops + 1
-        failed = _Hop(session_id, phone, text, hops, row.hops, utcnow())
-        _store(failed, body, {**(row.state or {}), "ended": True}, [])
+        failed = Hop(session_id, phone, text, hops, row.hops, utcnow())
+        store.save(failed, body, {**(row.state or {}), "ended": True}, [])
     except Exception:
         log.exception("could not store the answer of a failed USSD hop")
-        db.session.rollback()
+        store.close()
 
 
 # --------------------------------------------------------------------------- input and screens
@@ -545,7 +240,7 @@ def _enter(ctx: Ctx, state: State, screen_id: str, data: dict[str, Any]) -> None
     state.update(screen=screen_id, data=data, params=params)
 
 
-def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
+def _step(ctx: Ctx, state: State, entry: str, hop: Hop) -> Outcome:
     screen = SCREENS[state["screen"]]
     key = entry.strip()
     if screen.nav and key == "00":
@@ -558,9 +253,8 @@ def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
         _enter(ctx, state, back["screen"], back["data"])
         return Go(back["screen"])
     if screen.writes:
-        _writing(hop)
-        outcome = screen.handle(ctx, state["data"], state["params"], entry)
-        _reading()
+        with store.writing(hop):
+            outcome = screen.handle(ctx, state["data"], state["params"], entry)
     else:
         outcome = screen.handle(ctx, state["data"], state["params"], entry)
     if isinstance(outcome, Go):
@@ -575,7 +269,7 @@ def _step(ctx: Ctx, state: State, entry: str, hop: _Hop) -> Outcome:
     return outcome
 
 
-def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: _Hop) -> tuple[Reply, bool]:
+def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: Hop) -> tuple[Reply, bool]:
     """The reply, and whether it is `static`: the hop started on a static screen and each of its
     inputs was a plain choice there that led to another one (no notice, nothing changed)."""
     if fresh:
@@ -623,34 +317,6 @@ def _int(raw: object) -> int:
     return int(text) if text.isdigit() and len(text) < 9 else 0
 
 
-@lru_cache(maxsize=4)
-def _ended_statement(dialect: str) -> sa.Executable:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SESSIONS).values(
-        session_id=sa.bindparam("sid"),
-        phone=sa.bindparam("phone"),
-        state=sa.bindparam("state", type_=SESSIONS.c.state.type),
-        last_text="",
-        last_reply="",
-        hops=sa.bindparam("hops"),
-        created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
-        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
-        ended_status=sa.bindparam("status"),
-        cost=sa.bindparam("cost"),
-    )
-    new = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[SESSIONS.c.session_id],
-        set_={
-            "ended_status": new.ended_status,
-            "cost": new.cost,
-            "hops": sa.case((SESSIONS.c.hops > new.hops, SESSIONS.c.hops), else_=new.hops),
-            "state": new.state,
-            "updated_at": new.updated_at,
-        },
-    )
-
-
 def record_event(event: dict[str, Any]) -> None:
     """The gateway's end-of-session notification: status, cost and hops on the session row; the
     screen state is dropped (a late repeat of the last hop still gets its stored answer)."""
@@ -660,19 +326,7 @@ def record_event(event: dict[str, Any]) -> None:
         phone = try_normalise(str(event.get("phoneNumber") or ""), settings.phone_region()) or ""
         status = str(event.get("status") or "")[:20] or None
         cost = str(event.get("cost") or "")[:20] or None
-        hops = _int(event.get("hopsCount"))
-        params = {
-            "sid": session_id,
-            "phone": phone,
-            "state": {},
-            "hops": hops,
-            "now": utcnow(),
-            "status": status,
-            "cost": cost,
-        }
-        db.session.execute(_ended_statement(_dialect()), params)
-        unit.commit()
+        store.end(session_id, phone, status, cost, _int(event.get("hopsCount")), utcnow())
         log.info("USSD session %s ended: %s, cost %s", session_id, status, cost)
     except Exception:
         log.exception("USSD end-of-session notification not recorded")
-        db.session.rollback()

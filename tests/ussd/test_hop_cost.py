@@ -17,7 +17,7 @@ from marketplace.domain.models import Booking, Entrepreneur, Impression
 from marketplace.extensions import db
 from marketplace.services import bookings, entrepreneurs, reading
 from marketplace.services.prepared import Prepared
-from sms.ussd import engine
+from sms.ussd import engine, store
 
 from .conftest import counts
 
@@ -138,24 +138,24 @@ def test_a_list_page_whose_store_loses_records_no_impressions(build, dialer, pho
         build.provider(name=f"Fundi {n}")
     phone = dialer(phone_of(voucher))
     phone.dial("1*0*2*1")  # through my vouchers, so that the session row exists
-    real = engine._load
+    real = store.load
 
     def overtaken(s: Any, session_id: str, phone_number: str) -> Any:
         row = real(s, session_id, phone_number)
         if row is not None and row.hops:  # another hop of the session is stored meanwhile
             db.session.execute(
-                sa.update(engine.SESSIONS)
-                .where(engine.SESSIONS.c.session_id == session_id)
-                .values(hops=engine.SESSIONS.c.hops + 1, last_text="2*1*9")
+                sa.update(store.SESSIONS)
+                .where(store.SESSIONS.c.session_id == session_id)
+                .values(hops=store.SESSIONS.c.hops + 1, last_text="2*1*9")
             )
             db.session.commit()
         return row
 
-    engine._load = overtaken  # type: ignore[assignment]
+    store.load = overtaken  # type: ignore[assignment]
     try:
         body = phone.press("1")
     finally:
-        engine._load = real  # type: ignore[assignment]
+        store.load = real  # type: ignore[assignment]
     assert body.startswith("Sorry, the service is busy."), body
     assert counts()["impressions"] == 0
 
@@ -171,7 +171,7 @@ def test_a_booking_whose_answer_was_lost_is_not_made_again_when_the_hop_is_repea
     def lost(*_args: Any) -> None:
         raise RuntimeError("the connection dropped before the answer was stored")
 
-    monkeypatch.setattr(engine, "_store", lost)
+    monkeypatch.setattr(store, "save", lost)
     monkeypatch.setattr(engine, "REPLAY_WAIT_SECONDS", 0.2)
     assert phone.press("1").startswith("Sorry, the service is busy.")
     monkeypatch.undo()

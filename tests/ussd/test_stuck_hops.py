@@ -19,7 +19,7 @@ from marketplace.domain.models import (
     Voucher,
 )
 from marketplace.extensions import db
-from sms.ussd import engine
+from sms.ussd import engine, store
 
 
 class WorkerDied(BaseException):
@@ -46,10 +46,10 @@ def _world() -> dict[str, object]:
 def _die_after_the_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next hop's change commits, then its worker dies before the reply is stored."""
 
-    def store(*_args: Any, **_kwargs: Any) -> bool:
+    def save(*_args: Any, **_kwargs: Any) -> bool:
         raise WorkerDied
 
-    monkeypatch.setattr(engine, "_store", store)
+    monkeypatch.setattr(store, "save", save)
 
 
 def _time_passes(seconds: float) -> None:
@@ -98,7 +98,7 @@ def test_a_hop_whose_worker_died_after_its_change_committed_is_answered_from_wha
     changed = _world()
     if key != "2" or shortcut != "6":  # (the language is the person's own row)
         assert changed != untouched  # the change committed
-    _time_passes(engine.LEASE_SECONDS + 1)
+    _time_passes(store.LEASE_SECONDS + 1)
 
     screen = phone.repeat()  # the gateway sends the hop again
     assert phone.ended or shortcut == "6", screen
@@ -120,7 +120,7 @@ def test_a_hop_being_answered_within_its_lease_is_waited_for_not_taken_over(
             phone.press("1")
     confirmed = _world()
     monkeypatch.setattr(engine, "REPLAY_WAIT_SECONDS", 0.2)
-    monkeypatch.setattr(engine, "LEASE_SECONDS", 60.0)
+    monkeypatch.setattr(store, "LEASE_SECONDS", 60.0)
 
     assert "busy" in phone.repeat()  # still within the lease: maybe only slow, so not taken
     assert _world() == confirmed
@@ -136,11 +136,11 @@ def test_only_one_repeat_takes_a_dead_hop_over(build, dialer, phone_of, monkeypa
         _die_after_the_commit(dying)
         with pytest.raises(WorkerDied):
             phone.press("2")
-    _time_passes(engine.LEASE_SECONDS + 1)
+    _time_passes(store.LEASE_SECONDS + 1)
     db.session.expire_all()
     row = db.session.scalar(sa.select(UssdSession))
     assert row.last_reply == ""
     session_id, text, hops = row.session_id, row.last_text, row.hops
-    first = engine._take_over(session_id, text, hops)
-    second = engine._take_over(session_id, text, hops)
+    first = store.take_over(session_id, text, hops)
+    second = store.take_over(session_id, text, hops)
     assert (first, second) == (hops + 1, None)

@@ -1,0 +1,417 @@
+"""The USSD session store: the session row of each `sessionId` (state shared by every app server),
+the impressions a list records with it, the "being answered" mark of a hop that changes something,
+and the end of a session.
+
+A hop loads the caller and their session row with one statement (`load`) and stores its reply with
+the new state by one compare-and-set statement (`save`): it succeeds only when no other hop of the
+session was stored since the row was loaded (the hop count is still `Hop.expected`). The impressions
+of a list shown are stored with it, only when it wins. Nothing is locked while screens read.
+
+A screen that changes something runs inside `with writing(hop):`. Its service commits in the
+request's database session, and that transaction begins with the hop's mark, written by the same
+compare-and-set (the reply left empty, the state as it was): the change and the mark commit
+together, or neither does. A repeat of the hop then waits for the stored reply instead of changing
+anything again, and a hop overtaken by another one of its session changes nothing (`Overtaken`,
+before its screen runs). A mark still without its reply past a short lease (`LEASE_SECONDS`) belongs
+to a hop whose worker died after the change committed: a repeat takes the hop over (`take_over`, one
+compare-and-set, so only one does). Outside `writing`, screens only read (`screens_only_read`): the
+database session refuses to commit.
+
+How a hop uses its connections: it reads through `read_connection()`. On PostgreSQL that is a connection of
+the read engine (`reading.lend`): autocommit, so no BEGIN or COMMIT round trips, and a change sent
+through it is refused before it runs; the hop's own two statements go straight through psycopg as
+prepared statements, and the closing one does not wait for the disk (screen state and impressions;
+the services' commits do). On SQLite the hop reads through the database session, and the store opens
+a transaction of its own with a write (rather than upgrading the reads', which another writer may
+make impossible).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from psycopg.types.json import Jsonb
+from sqlalchemy.dialects import postgresql, sqlite
+
+from marketplace.db.session import commits_allowed, commits_refused
+from marketplace.domain.base import utcnow
+from marketplace.domain.models import Impression, UssdSession, first_name
+from marketplace.extensions import db
+from marketplace.services import reading
+from marketplace.services.prepared import Prepared
+
+from . import reads
+from .flow import Caller
+
+# A hop's mark written this long ago and its reply still not stored: its worker is taken as dead
+# (what is left after the commit, rendering and one store, takes milliseconds).
+LEASE_SECONDS = 3.0
+
+State = dict[str, Any]
+SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
+IMPRESSIONS: sa.Table = Impression.__table__  # type: ignore[assignment]
+
+
+class Overtaken(Exception):
+    """Another hop of the session was stored first: start again from the stored row."""
+
+
+@dataclass
+class Hop:
+    """One hop, as the statements that store it need it."""
+
+    session_id: str
+    phone: str
+    text: str
+    hops: int  # the session's hop count once this one is stored
+    expected: int  # the count the stored row must still have for this hop to be stored
+    now: datetime
+
+    @property
+    def marked(self) -> bool:
+        """Its "being answered" mark is committed (its count is the row's by now)."""
+        return self.expected == self.hops
+
+    def params(self, reply: str, state: State) -> dict[str, Any]:
+        return {
+            "sid": self.session_id,
+            "phone": self.phone,
+            "state": state,
+            "text": self.text,
+            "reply": reply,
+            "hops": self.hops,
+            "expected": self.expected,
+            "now": self.now,
+        }
+
+
+class Row(NamedTuple):
+    """The caller and their session row as a hop finds them (`phone` None: no row yet)."""
+
+    caller: Caller
+    language: str
+    phone: str | None
+    state: State | None
+    last_text: str
+    last_reply: str
+    hops: int
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def _postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def read_connection() -> sa.Connection:
+    """From here the hop only reads until it stores its reply. Whatever a screen left uncommitted
+    is dropped; on PostgreSQL the reads (`reading.connection()`) go through the read engine's
+    autocommit connection, and a hop that only reads never makes a database session."""
+    _end_transaction()
+    if _postgres():
+        return reading.lend()
+    return db.session.connection()
+
+
+def close() -> None:
+    """End the hop's use of its connections (no round trip after reads on autocommit)."""
+    reading.give_back()
+    _end_transaction()
+
+
+def _end_transaction() -> None:
+    """Roll back the request's database session, if a screen made one and left it in a
+    transaction."""
+    if db.session.registry.has():
+        s = db.session()
+        if s.in_transaction():
+            s.rollback()
+
+
+# --------------------------------------------------------------------------- load
+
+
+_LOAD = reads.CALLER.add_columns(
+    SESSIONS.c.phone.label("session_phone"),
+    SESSIONS.c.state,
+    SESSIONS.c.last_text,
+    SESSIONS.c.last_reply,
+    SESSIONS.c.hops,
+).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
+
+_PG_LOAD = Prepared(_LOAD)
+
+
+def load(conn: sa.Connection, session_id: str, phone: str) -> Row | None:
+    """Who is dialling, in which language, and their session row; None for a phone we do not
+    know (and then no row is ever made)."""
+    params = {"sid": session_id, "phone": phone}
+    if conn.dialect.name == "postgresql":
+        found = next(iter(_PG_LOAD.execute(conn, params)), None)
+    else:
+        found = conn.execute(_LOAD, params).first()
+    if found is None:
+        return None
+    person_id, name, language, trade, region, row_phone, state, last_text, last_reply, hops = found
+    caller = Caller(person_id, first_name(name), trade, region)
+    if row_phone is None:
+        return Row(caller, language, None, None, "", "", 0)
+    return Row(caller, language, row_phone, state, last_text, last_reply, hops)
+
+
+# --------------------------------------------------------------------------- save
+
+
+def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
+    """Insert the session row with this hop, or update its `changed` columns when it still has
+    the expected hop count: the compare-and-set every stored hop goes through."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SESSIONS).values(
+        session_id=sa.bindparam("sid"),
+        phone=sa.bindparam("phone"),
+        state=sa.bindparam("state", type_=SESSIONS.c.state.type),
+        last_text=sa.bindparam("text"),
+        last_reply=reply,
+        hops=sa.bindparam("hops"),
+        created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
+        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[SESSIONS.c.session_id],
+        set_={name: stmt.excluded[name] for name in changed},
+        where=SESSIONS.c.hops == sa.bindparam("expected"),
+    )
+
+
+@lru_cache(maxsize=4)
+def _save_statement(dialect: str, with_impressions: bool = False) -> sa.Executable:
+    stored = _upsert(
+        dialect, sa.bindparam("reply"), ("state", "last_text", "last_reply", "hops", "updated_at")
+    )
+    if dialect != "postgresql":
+        return stored.returning(SESSIONS.c.hops)
+    # The screen state (and the impressions) need not wait for the disk.
+    no_wait = sa.func.set_config("synchronous_commit", "off", sa.true()).label("async")
+    if not with_impressions:
+        return stored.returning(no_wait)
+    # One statement: the row, and the impressions of the list shown when the row was stored.
+    saved = stored.returning(no_wait).cte("saved")
+    shown = sa.insert(IMPRESSIONS).from_select(
+        [
+            "listing_id",
+            "entrepreneur_id",
+            "programme_id",
+            "provider_id",
+            "provider_kind",
+            "trade_code",
+            "region_code",
+            "position",
+            "channel",
+            "shown_at",
+        ],
+        sa.select(
+            sa.bindparam("listing_id", type_=IMPRESSIONS.c.listing_id.type),
+            sa.bindparam("entrepreneur_id", type_=IMPRESSIONS.c.entrepreneur_id.type),
+            sa.bindparam("programme_id", type_=IMPRESSIONS.c.programme_id.type),
+            _unnest("provider_ids", sa.Integer()),
+            _unnest("provider_kinds", sa.String()),
+            sa.bindparam("trade_code", type_=IMPRESSIONS.c.trade_code.type),
+            sa.bindparam("region_code", type_=IMPRESSIONS.c.region_code.type),
+            _unnest("positions", sa.Integer()),
+            sa.bindparam("channel", type_=IMPRESSIONS.c.channel.type),
+            sa.bindparam("now", type_=IMPRESSIONS.c.shown_at.type),
+        ).where(sa.exists(saved.select())),
+    )
+    return sa.select(sa.func.count()).select_from(saved).add_cte(shown.cte("shown"))
+
+
+def _unnest(name: str, item: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
+    return sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(item)))
+
+
+def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
+    """The impressions of one listing page as the columns the PostgreSQL statement unnests."""
+    first = shown[0]
+    if any(s["listing_id"] != first["listing_id"] for s in shown):
+        raise ValueError("a hop shows one list at most")
+    return {
+        **{k: first[k] for k in ("listing_id", "entrepreneur_id", "programme_id", "channel")},
+        "trade_code": first["trade_code"],
+        "region_code": first["region_code"],
+        "provider_ids": [s["provider_id"] for s in shown],
+        "provider_kinds": [s["provider_kind"] for s in shown],
+        "positions": [s["position"] for s in shown],
+    }
+
+
+_PG_SAVE = Prepared(_save_statement("postgresql"))
+_PG_SAVE_SHOWN = Prepared(_save_statement("postgresql", with_impressions=True))
+_RECORD_IMPRESSIONS = sa.insert(IMPRESSIONS)  # one row per parameter set
+
+
+def save(hop: Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> bool:
+    """Store the reply and the state (and the impressions of a list shown) if no other hop of
+    the session was stored since this one loaded the row; end the hop's transaction."""
+    params = hop.params(reply, state)
+    if _postgres():
+        conn = read_connection()  # the hop's own autocommit connection: the store commits at once
+        # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
+        params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
+        if shown:
+            found = _PG_SAVE_SHOWN.execute(conn, {**params, **_impression_params(shown)})
+            stored = bool(found[0][0])
+        else:
+            stored = bool(_PG_SAVE.execute(conn, params))
+        close()
+        return stored
+    close()
+    s = db.session()
+    try:
+        stored = s.execute(_save_statement("sqlite"), params).first() is not None
+        if stored:
+            if shown:
+                s.execute(_RECORD_IMPRESSIONS, shown)
+            s.commit()
+    finally:
+        if s.in_transaction():
+            s.rollback()
+    return stored
+
+
+# --------------------------------------------------------------------------- mark
+
+
+@lru_cache(maxsize=4)
+def _mark_statement(dialect: str) -> sa.Executable:
+    # The state stays as the hop found it until the hop stores its own.
+    marked = ("last_text", "last_reply", "hops", "updated_at")
+    return _upsert(dialect, sa.literal(""), marked).returning(SESSIONS.c.hops)
+
+
+@contextmanager
+def screens_only_read() -> Iterator[None]:
+    """The block runs screens that only read: a commit in it is refused (a screen's mistake, a
+    service called where only reads belong), except inside `writing`. (Changes sent through the
+    read connection are refused before they run, on PostgreSQL.)"""
+    with commits_refused("a USSD screen not declared `writes` tried to commit a change"):
+        yield
+
+
+@contextmanager
+def writing(hop: Hop) -> Iterator[None]:
+    """The block runs a screen that changes something, through a service that commits in the
+    request's database session once, or raises. Its transaction begins with the hop's mark, so
+    the mark commits with the change; `Overtaken` (before the block runs) when another hop of the
+    session was stored first. Whatever the block leaves uncommitted, an unused mark included, is
+    rolled back as it ends, and the hop reads again from there (`read_connection`)."""
+    close()  # the screen's service opens a transaction of its own
+    s = db.session()
+    marking = None
+    if not hop.marked:
+        params = {**hop.params("", {}), "now": utcnow()}  # the lease runs from here
+        if s.execute(_mark_statement(db.engine.dialect.name), params).first() is None:
+            s.rollback()
+            raise Overtaken
+        marking = s.get_transaction()
+    with commits_allowed():
+        yield
+    # The transaction the mark began has ended without an error: the service committed it.
+    if marking is not None and s.get_transaction() is not marking:
+        hop.expected = hop.hops
+    read_connection()
+
+
+# --------------------------------------------------------------------------- take over
+
+
+_TAKE_OVER = (
+    sa.update(SESSIONS)
+    .where(
+        SESSIONS.c.session_id == sa.bindparam("sid"),
+        SESSIONS.c.hops == sa.bindparam("hops"),
+        SESSIONS.c.last_text == sa.bindparam("text"),
+        SESSIONS.c.last_reply == "",
+        SESSIONS.c.updated_at < sa.bindparam("stale_before", type_=SESSIONS.c.updated_at.type),
+    )
+    .values(hops=SESSIONS.c.hops + 1, updated_at=sa.bindparam("now"))
+    .returning(SESSIONS.c.hops)
+)
+
+
+def take_over(session_id: str, text: str, hops: int) -> int | None:
+    """Take over a hop marked "being answered" whose lease ran out: the count this request then
+    stores it under (one more, so the hop it replaces can no longer store its own), or None while
+    the lease holds or when another request took it first."""
+    close()
+    now = utcnow()
+    params = {
+        "sid": session_id,
+        "hops": hops,
+        "text": text,
+        "stale_before": now - timedelta(seconds=LEASE_SECONDS),
+        "now": now,
+    }
+    taken = db.session.execute(_TAKE_OVER, params).scalar()
+    db.session.commit()
+    return taken
+
+
+# --------------------------------------------------------------------------- end of session
+
+
+@lru_cache(maxsize=4)
+def _end_statement(dialect: str) -> sa.Executable:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SESSIONS).values(
+        session_id=sa.bindparam("sid"),
+        phone=sa.bindparam("phone"),
+        state=sa.bindparam("state", type_=SESSIONS.c.state.type),
+        last_text="",
+        last_reply="",
+        hops=sa.bindparam("hops"),
+        created_at=sa.bindparam("now", type_=SESSIONS.c.created_at.type),
+        updated_at=sa.bindparam("now", type_=SESSIONS.c.updated_at.type),
+        ended_status=sa.bindparam("status"),
+        cost=sa.bindparam("cost"),
+    )
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[SESSIONS.c.session_id],
+        set_={
+            "ended_status": new.ended_status,
+            "cost": new.cost,
+            "hops": sa.case((SESSIONS.c.hops > new.hops, SESSIONS.c.hops), else_=new.hops),
+            "state": new.state,
+            "updated_at": new.updated_at,
+        },
+    )
+
+
+def end(
+    session_id: str, phone: str, status: str | None, cost: str | None, hops: int, now: datetime
+) -> None:
+    """The session ended: its status, cost and hops on the row (made for a session that ended
+    before reaching us), its screen state dropped; the stored answer of its last hop stays."""
+    params = {
+        "sid": session_id,
+        "phone": phone,
+        "state": {},
+        "hops": hops,
+        "now": now,
+        "status": status,
+        "cost": cost,
+    }
+    s = db.session()
+    try:
+        s.execute(_end_statement(db.engine.dialect.name), params)
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
