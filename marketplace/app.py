@@ -120,7 +120,8 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from sms import routes as gateway_routes
 
-    from .web import admin, funder, mentor, security, simulator
+    from . import simulator
+    from .web import admin, funder, mentor, security
     from .web.api import openapi
 
     openapi.init_app(app)  # the API's blueprint, and its document from the routes' decorators

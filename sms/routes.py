@@ -21,9 +21,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from marketplace import metrics
+from marketplace import http, metrics
 from marketplace.extensions import csrf
-from marketplace.web.security import answer_errors_under, not_for_browsers
 
 from . import schemas
 from .ussd.engine import FAILED_HOP
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 PREFIX = "/at/"
 bp = Blueprint("gateway", __name__, url_prefix=PREFIX + "<secret>")
 csrf.exempt(bp)
-not_for_browsers(bp)  # the gateway is no browser: no page headers on its answers
 
 
 @bp.url_value_preprocessor
@@ -164,6 +162,7 @@ class _NoCookieSessionForTheGateway(SecureCookieSessionInterface):
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
-    answer_errors_under(PREFIX, failure)  # no route matched (a wrong method or path): still ours
+    http.not_for_browsers(bp)  # the gateway is no browser: no page headers on its answers
+    http.answer_errors_under(PREFIX, failure)  # no route matched (a wrong method or path): ours
     if type(app.session_interface) is SecureCookieSessionInterface:
         app.session_interface = _NoCookieSessionForTheGateway()

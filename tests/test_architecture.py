@@ -176,6 +176,13 @@ def test_the_listener_reader_sees_registrations_at_import_and_only_those(
     assert bool(_import_time_listeners(probe)) == registers
 
 
+def test_the_web_and_the_sms_channel_do_not_import_each_other() -> None:
+    """What both need (how a channel answers HTTP) is in `marketplace/http.py`; the phone
+    simulator, which drives the gateway's routes and has a web page, stands outside both."""
+    assert _violations("marketplace/web", ("sms",)) == []
+    assert _violations("sms", ("marketplace.web",)) == []
+
+
 def test_the_domain_declares_no_http_status() -> None:
     """A domain error names what was refused (`code`); what that means in HTTP is the web layer's
     table (`marketplace/web/errors.py`). Holds for the errors the services add too."""

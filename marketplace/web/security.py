@@ -1,16 +1,17 @@
 """Security headers on every response, and the HTML error pages of the web channel.
 
 The JSON API has its own error shape (its blueprint's handlers run first); everything else answers
-with a short HTML page that says what happened and where to go next.
+with a short HTML page that says what happened and where to go next. A channel that answers
+machines (the gateway's callbacks) declares in `marketplace/http.py` how it answers instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from .. import http
 
 # Pages load nothing from another host: no CDN, no web fonts, no inline scripts or styles.
 CONTENT_SECURITY_POLICY = (
@@ -29,31 +30,12 @@ _HEADERS = {
 
 _HEADER_KEYS = [(name.lower(), name, value) for name, value in _HEADERS.items()]
 
-# Blueprints whose answers are for machines, not browsers (the gateway's callbacks).
-_NOT_FOR_BROWSERS: set[str] = set()
-
-# Path prefixes whose failures are answered in their channel's own format, not as a page.
-_ANSWERS_UNDER: dict[str, Callable[[int], Response]] = {}
-
 # Status codes the web pages explain in words; anything else gets the generic page.
 _PAGES = {400, 403, 404, 405, 413, 429}
 
 
-def not_for_browsers(blueprint: Blueprint) -> Blueprint:
-    """The blueprint answers machines only: its plain answers go without the headers that guide a
-    browser (an HTML error page of its routes still gets them)."""
-    _NOT_FOR_BROWSERS.add(blueprint.name)
-    return blueprint
-
-
-def answer_errors_under(prefix: str, answer: Callable[[int], Response]) -> None:
-    """Requests under `prefix` that fail before a route of theirs is found (a wrong path or
-    method) are answered by `answer(status)`, as their routes answer their own failures."""
-    _ANSWERS_UNDER[prefix] = answer
-
-
 def set_security_headers(response: Response) -> Response:
-    if request.blueprint in _NOT_FOR_BROWSERS and response.mimetype != "text/html":
+    if response.mimetype != "text/html" and not http.for_browsers(request.blueprint):
         return response
     present = {name.lower() for name, _value in response.headers.items()}
     for key, name, value in _HEADER_KEYS:
@@ -77,9 +59,9 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
 
 
 def handle_http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException:
-    for prefix, answer in _ANSWERS_UNDER.items():
-        if request.path.startswith(prefix) and exc.code is not None and exc.code >= 400:
-            return answer(exc.code)
+    answer = http.error_answer(request.path)
+    if answer is not None and exc.code is not None and exc.code >= 400:
+        return answer(exc.code)
     if request.path.startswith("/api/") and exc.code is not None and exc.code >= 400:
         from .api import http_error
 

@@ -1,12 +1,12 @@
 """The phone simulator as a web page, for development and training: `/dev/phone`.
 
 The page drives the gateway's own routes in-process with the forms Africa's Talking sends, through
-`sms.simulator.Phone` (the same phone as the `flask phone` command). The number, the open USSD
-session's id, its accumulated `text` and the last screen are kept in the browser's signed session;
-every action posts a form and comes back to the page (no JavaScript), which lists the SMS the
-outbox holds for the number.
+`marketplace.simulator.phone.Phone` (the same phone as the `flask phone` command). The number, the
+open USSD session's id, its accumulated `text` and the last screen are kept in the browser's signed
+session; every action posts a form and comes back to the page (no JavaScript), which lists the SMS
+the outbox holds for the number.
 
-Registered only in development (see `web/simulator.py`): elsewhere `/dev/phone` is a 404.
+Registered only in development (see `marketplace/simulator/`): elsewhere `/dev/phone` is a 404.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from sms.simulator import InProcessTransport, NoAnswer, Phone, screen_lines
-
 from ...domain.phones import try_normalise
 from ...messages.pages import phone as t
+from ...simulator.phone import InProcessTransport, NoAnswer, Phone, screen_lines
 from ..i18n import current_language, switch_language
 
 log = logging.getLogger(__name__)

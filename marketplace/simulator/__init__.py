@@ -1,5 +1,9 @@
-"""The phone simulator for demos and training: the `flask phone` command (sms/simulator.py) and,
-in development only, the same phone as a web page at `/dev/phone` (web/phone/)."""
+"""The phone simulator for demos and training: a phone that reaches the app only through the routes
+Africa's Talking calls (`phone.py`), as the `flask phone` command and, in development only, as a web
+page at `/dev/phone` (web/phone/).
+
+It stands outside the channels it drives: the web page uses the phone, and the phone talks HTTP to
+the gateway's routes, so neither `web/` nor `sms/` imports the other for it."""
 
 from __future__ import annotations
 
@@ -19,10 +23,10 @@ def page_enabled(config: Mapping[str, Any]) -> bool:
 
 
 def register(app: Flask) -> None:
-    from sms.simulator import register_cli
+    from .phone import register_cli
 
     register_cli(app)
     if page_enabled(app.config):
-        from .phone import bp
+        from ..web.phone import bp
 
         app.register_blueprint(bp)

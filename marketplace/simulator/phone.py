@@ -4,7 +4,7 @@ outbox holds for that number.
 
 `Phone` is the one implementation; how its forms reach the app is a `Transport`: over HTTP to a
 running app (the `flask phone` command), or in-process through the app's test client (the
-development page at `/dev/phone`, marketplace/web/phone/).
+development page at `/dev/phone`, marketplace/web/phone/). It needs nothing of the app's channels.
 
     flask --app wsgi phone +254711000111 [--base-url http://127.0.0.1:8000]
 
