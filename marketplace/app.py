@@ -78,7 +78,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def register_gateway(app: Flask) -> None:
-    from sms.gateway import gateway_from_config
+    from sms.backends import gateway_from_config
 
     app.extensions["sms_gateway"] = gateway_from_config(app.config)
 

@@ -1,7 +1,9 @@
-"""The SMS gateway interface and its backends. The only module that imports `africastalking`.
+"""The SMS gateway interface: what a backend is (`SmsGateway`) and what it answers for each
+recipient (`RecipientResult`, `Outcome`), with the backends for development and tests.
 
-Backends: `console` prints (development), `fake` records and can be told to fail (tests),
-`africastalking` talks to the real API (see `AfricasTalkingGateway`).
+`console` prints (development), `fake` records and can be told to fail (tests); the real one is
+`africastalking.py` (the only module that imports the Africa's Talking SDK). This module knows no
+backend but its own two: `backends.py` picks one by name.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -109,16 +111,3 @@ class FakeGateway:
 
     def messages_to(self, phone: str) -> list[str]:
         return [m.body for m in self.sent if m.phone == phone]
-
-
-def gateway_from_config(config: Mapping[str, Any]) -> SmsGateway:
-    backend = config.get("SMS_BACKEND", "console")
-    if backend == "console":
-        return ConsoleGateway()
-    if backend == "fake":
-        return FakeGateway()
-    if backend == "africastalking":
-        from .africastalking import AfricasTalkingGateway
-
-        return AfricasTalkingGateway.from_config(config)
-    raise ValueError(f"unknown SMS_BACKEND {backend!r}")

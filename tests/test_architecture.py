@@ -183,6 +183,20 @@ def test_the_web_and_the_sms_channel_do_not_import_each_other() -> None:
     assert _violations("sms", ("marketplace.web",)) == []
 
 
+def test_the_sms_gateway_interface_knows_no_backend_and_only_its_backend_knows_the_sdk() -> None:
+    """`sms/gateway.py` is imported by the backends, never the other way round (`sms/backends.py`
+    picks one by name); the Africa's Talking SDK is imported by its backend alone."""
+    interface = [name for _, name in _imports(ROOT / "sms" / "gateway.py")]
+    assert [n for n in interface if n.startswith(("sms.", "africastalking"))] == []
+    sdk = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _modules()
+        for line, name in _imports(path)
+        if name == "africastalking" or name.startswith("africastalking.")
+    ]
+    assert sdk and all(found.startswith("sms/africastalking.py:") for found in sdk), sdk
+
+
 def test_the_domain_declares_no_http_status() -> None:
     """A domain error names what was refused (`code`); what that means in HTTP is the web layer's
     table (`marketplace/web/errors.py`). Holds for the errors the services add too."""

@@ -18,7 +18,8 @@ import responses
 from urllib3.exceptions import ProtocolError
 
 from sms.africastalking import AfricasTalkingGateway, mask_phone
-from sms.gateway import Outcome, RecipientResult, gateway_from_config
+from sms.backends import BACKENDS, gateway_from_config
+from sms.gateway import Outcome, RecipientResult
 
 DEFAULT_URL = "https://api.africastalking.com/version1/messaging"
 SANDBOX_URL = "https://api.sandbox.africastalking.com/version1/messaging"
@@ -473,6 +474,14 @@ def test_gateway_from_config_builds_the_africastalking_gateway(api):
     assert result.outcome == Outcome.ACCEPTED
     assert form(api.calls[0])["from"] == "UJUZI"
     assert api.calls[0].request.headers["apiKey"] == "secret-key"
+
+
+def test_every_backend_the_configuration_accepts_can_be_built():
+    from config import SMS_BACKENDS
+
+    assert sorted(BACKENDS) == sorted(SMS_BACKENDS)
+    with pytest.raises(ValueError, match="unknown SMS_BACKEND"):
+        gateway_from_config({"SMS_BACKEND": "carrier-pigeon"})
 
 
 def test_gateway_from_config_without_an_api_base_uses_the_sdk_default_host():
