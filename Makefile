@@ -6,13 +6,14 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: help install lock run test test-pg check lint typecheck fmt migrate bench browsers clean
+.PHONY: help install lock run test test-pg check lint typecheck fmt messages migrate bench browsers clean
 
 help:
 	@echo "make run      set up, migrate, seed demo data when empty, run the Procfile: server on :$(PORT), SMS worker, scheduler"
 	@echo "make test     set up and run the whole test suite (SQLite; TEST_DATABASE_URL for PostgreSQL)"
 	@echo "make check    lint, type checks and tests"
 	@echo "make fmt      format the code"
+	@echo "make messages bring the translations in step with the English texts and check them"
 	@echo "make migrate  apply database migrations"
 	@echo "make lock     refresh requirements.lock from pyproject.toml (UPGRADE=1: newest releases)"
 	@echo "make bench    run the benchmarks in bench/ (needs PostgreSQL)"
@@ -33,6 +34,12 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	  --generate-hashes --quiet --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
 	  -o requirements.lock
+
+# The message catalogue (marketplace/messages/locale/*/LC_MESSAGES/messages.po): the template and
+# every language updated from the English file, then every language checked (README: "Adding a
+# language is adding a PO file").
+messages: install
+	$(BIN)/python -m marketplace.messages
 
 migrate: install
 	$(BIN)/flask db upgrade
