@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 from config import load_config
 
 from .domain.base import MAX_ID
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=_migrations_dir())
     csrf.init_app(app)
     login_manager.init_app(app)
+    from .web.i18n import choose_language, language_choices
+
+    babel.init_app(app, locale_selector=choose_language)
+    app.jinja_env.globals["language_choices"] = language_choices()
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)

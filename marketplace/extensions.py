@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -14,3 +15,6 @@ db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# The pages' language for each request (`web/i18n.py` chooses it). The words are the catalogue's:
+# templates get `_` from their blueprint, so no gettext is installed in Jinja.
+babel = Babel(configure_jinja=False)

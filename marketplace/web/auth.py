@@ -30,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -141,6 +142,7 @@ def _forget_session() -> None:
     session.clear()
     # The CSRF token cached for this request belonged to the old session; a new one is made.
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    refresh()  # and the language Flask-Babel chose is chosen again, for whoever is signed in now
 
 
 def signed_in_mentor() -> SignedInMentor:

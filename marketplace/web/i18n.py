@@ -4,7 +4,8 @@ The words themselves are in the message catalogue (`marketplace/messages/`): eac
 its section and the words all pages share (`messages/pages.py`). Templates call `_('key', name=...)`.
 
 The language is the signed-in mentor's own setting, else the one chosen in this browser (kept in
-the session, and across sign-out), else English. `switch_language()` is the one language switch
+the session, and across sign-out), else English: Flask-Babel asks `choose_language()` once per
+request, and `current_language()` answers with its choice. `switch_language()` is the one language switch
 of every page set: it answers the small form at the foot of each page.
 """
 
@@ -12,20 +13,33 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from babel import Locale
 from flask import abort, redirect, request, session
+from flask_babel import get_locale, refresh
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..messages.catalogue import LANGUAGES
+from ..messages.catalogue import LANGUAGES, SOURCE_LANGUAGE
 from ..services import mentor_auth
 
 
-def current_language() -> str:
+def language_choices() -> list[tuple[str, str]]:
+    """Each language of the catalogue with its name in itself, for the switch at a page's foot."""
+    return [(code, Locale.parse(code).get_display_name(code) or code) for code in LANGUAGES]
+
+
+def choose_language() -> str:
+    """Flask-Babel's choice of the language for this request (it asks once per request)."""
     own = getattr(current_user, "language", None)
     if own in LANGUAGES:
         return str(own)
     chosen = session.get("lang")
-    return chosen if chosen in LANGUAGES else "en"
+    return chosen if chosen in LANGUAGES else SOURCE_LANGUAGE
+
+
+def current_language() -> str:
+    """The language this request's page is shown in."""
+    return str(get_locale() or SOURCE_LANGUAGE)
 
 
 def local_path(target: str, default: str) -> str:
@@ -54,4 +68,5 @@ def switch_language(default: str) -> Response:
     if getattr(current_user, "is_mentor", False):
         mentor_auth.set_language(int(current_user.id), lang)
     session["lang"] = lang
+    refresh()  # Flask-Babel chose once for this request: the rest of it reads the new choice
     return redirect(local_path(request.form.get("back", ""), default))
