@@ -133,7 +133,7 @@ def _engine_options(url: str) -> dict[str, object]:
         "max_overflow": 10,
         # psycopg would prepare any statement run five times, and after a rollback deallocate
         # every prepared statement of the connection, the hot path's own too
-        # (marketplace/services/prepared.py), which are prepared once per connection on purpose.
+        # (marketplace/db/prepared.py), which are prepared once per connection on purpose.
         "connect_args": {"prepare_threshold": None},
     }
 

@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from config import load_config
 
+from .db import tuning
 from .domain.base import MAX_ID
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -56,29 +57,13 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=choose_language)
     app.jinja_env.globals["language_choices"] = language_choices()
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
-        else:
-            # Every route: a pooled connection the server closed is replaced before use (the
-            # read engine's pool and the connections threads keep are checked as well).
-            from .services import reading
-
-            reading.replace_closed_on_checkout(db.engine)
+        tuning.configure(db.engine)
 
 
 def _migrations_dir() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parent.parent / "migrations")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
 
 
 def register_gateway(app: Flask) -> None:

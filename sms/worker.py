@@ -101,9 +101,8 @@ def claim_batch(session: Session, limit: int, now: datetime) -> list[Claimed]:
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # where the database locks rows (not SQLite)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
     rows = session.execute(stmt).all()
     if not rows:
         session.rollback()

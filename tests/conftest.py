@@ -18,8 +18,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import HealthCheck, settings
 
 from marketplace.app import create_app
+from marketplace.db import reading
 from marketplace.extensions import db
-from marketplace.services import reading, reference
+from marketplace.services import reference
 from sms.gateway import FakeGateway
 from tests.builders import Builders
 

@@ -1,5 +1,6 @@
 """Dependencies point inwards: the domain knows nothing of Flask, the web or the gateway, the
-services nothing of the channels, and every text a person reads is in the one message catalogue."""
+services nothing of the channels nor which database they run on, and every text a person reads is in
+the one message catalogue."""
 
 from __future__ import annotations
 
@@ -195,6 +196,63 @@ def test_the_sms_gateway_interface_knows_no_backend_and_only_its_backend_knows_t
         if name == "africastalking" or name.startswith("africastalking.")
     ]
     assert sdk and all(found.startswith("sms/africastalking.py:") for found in sdk), sdk
+
+
+_DIALECTS = ("postgresql", "postgres", "sqlite")
+_DRIVERS = ("psycopg", "sqlalchemy.dialects")
+
+
+def _database_questions(path: Path) -> list[str]:
+    """Where a file asks which database it runs on: a driver or a dialect imported, a `.dialect`
+    looked at, or a dialect named in code (a name or a string); docstrings and comments may say
+    what a database does."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module]
+        if any(n == d or n.startswith(d + ".") for n in names for d in _DRIVERS):
+            found.append(f"{node.lineno}: imports {', '.join(names)}")
+        elif isinstance(node, ast.Attribute) and node.attr in ("dialect", *_DIALECTS):
+            found.append(f"{node.lineno}: looks at .{node.attr}")
+        elif isinstance(node, ast.Name) and node.id.lower() in _DIALECTS:
+            found.append(f"{node.lineno}: names {node.id}")
+        elif isinstance(node, ast.Constant) and str(node.value).lower() in _DIALECTS:
+            found.append(f"{node.lineno}: names {node.value!r}")
+    return found
+
+
+def test_the_services_never_ask_which_database_they_run_on() -> None:
+    """The database's special powers (COPY, prepared statements, the read engine, dialect
+    differences, tuning) are behind `marketplace/db/`: use cases state what they want once."""
+    files = sorted((ROOT / "marketplace" / "services").rglob("*.py"))
+    assert files
+    found = [
+        f"{path.relative_to(ROOT)}:{where}" for path in files for where in _database_questions(path)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "asks"),
+    [
+        ("import psycopg\n", True),
+        ("from sqlalchemy.dialects.postgresql import ARRAY\n", True),
+        ("def f(s):\n    return s.get_bind().dialect.name == 'x'\n", True),
+        ("def f(name):\n    return name() == 'postgresql'\n", True),
+        ("def f(t):\n    return sqlite.insert(t)\n", True),
+        ('"""Fast on PostgreSQL, fine on SQLite."""\nfrom ..db import dialect\n', False),
+        ("def f(c, v):\n    return dialect.any_of(c, v)\n", False),
+    ],
+)
+def test_the_database_question_is_seen_however_it_is_asked(
+    tmp_path: Path, source: str, asks: bool
+) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    assert bool(_database_questions(probe)) == asks
 
 
 def test_the_domain_declares_no_http_status() -> None:

@@ -30,15 +30,16 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..db import bulk, tuning
 from ..domain.base import utcnow
 from ..domain.models import AuditEvent
-from . import bulk, settings
+from . import settings
 
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
-_LOCK_KEY = 7_201_001  # pg_advisory_xact_lock key for the chain
+_LOCK_KEY = 7_201_001  # the chain's lock: one transaction seals at a time
 
 
 class PendingEvent(NamedTuple):
@@ -207,8 +208,7 @@ def seal(session: Session) -> int:
     pending: list[PendingEvent] = session.info.pop(_PENDING, [])
     if not pending:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    tuning.transaction_lock(session, _LOCK_KEY)
     last = session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -240,10 +240,7 @@ def seal(session: Session) -> int:
             }
         )
         prev = h
-    if len(rows) >= _COPY_FROM and bulk.is_postgres(session):
-        bulk.insert(session, bulk.table_of(AuditEvent), rows)
-    else:
-        session.execute(sa.insert(AuditEvent), rows)
+    bulk.insert(session, bulk.table_of(AuditEvent), rows, copy_from=_COPY_FROM)
     return len(rows)
 
 

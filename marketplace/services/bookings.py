@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..db import reading
+from ..db.prepared import Prepared
 from ..domain import errors
 from ..domain.base import utcnow
 from ..domain.codes import format_voucher_code
@@ -28,8 +30,7 @@ from ..domain.models import (
     provider_trades,
 )
 from ..extensions import db
-from . import audit, outbox, providers, reading, reference, unit
-from .prepared import Prepared
+from . import audit, outbox, providers, reference, unit
 from .vouchers import lock_voucher
 
 PAGE_SIZE = 3

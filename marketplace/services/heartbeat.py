@@ -7,10 +7,10 @@ import os
 import socket
 import time
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
+from ..db import dialect
 from ..domain.base import utcnow
 from ..domain.jobs import Heartbeat
 from ..extensions import db
@@ -33,18 +33,10 @@ def beat(component: str, instance: str, now: datetime | None = None) -> None:
         ).rowcount
         if not updated:  # the first beat; another instance's may come first
             conn.execute(
-                insert_or_ignore(conn, t).values(
+                dialect.insert_or_ignore(t).values(
                     component=component, instance=instance, beat_at=now
                 )
             )
-
-
-def insert_or_ignore(conn: sa.Connection, table: sa.Table) -> Any:
-    """An INSERT that adds nothing when the row exists (PostgreSQL and SQLite alike)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 class Beater:

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..db import bulk
 from ..domain.base import utcnow
 from ..domain.models import OutboxMessage, OutboxStatus, Provider
 from ..extensions import db
 from ..messages import outbound as texts
 from ..messages.gsm import segments as count_segments
 from ..messages.gsm import to_gsm7
-from . import bulk
 
 
 def render(kind: str, language: str, /, **params: Any) -> str:

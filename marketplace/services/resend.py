@@ -138,9 +138,8 @@ def resend(
         )
         .where(*selection.where(), OutboxMessage.status.in_(states))
         .order_by(OutboxMessage.id)
+        .with_for_update()  # where the database locks rows (SQLite has one writer at a time)
     )
-    if s.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
     candidates = {r.id: r for r in s.execute(stmt).all()}
     matched = _matched(selection, force)
     done = Resend(went_out=matched.went_out, queued=matched.queued)

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ..db import dialect
 from ..domain.base import utcnow
 from ..domain.jobs import JobRun, RunOutcome, ScheduledJob, parse_every, period_start
 from ..extensions import db
@@ -151,7 +152,7 @@ def ensure_rows(names: tuple[str, ...] = JOB_NAMES) -> None:
         known = set(conn.scalars(sa.select(t.c.name)))
         for name in names:
             if name not in known:  # another instance may add it meanwhile
-                conn.execute(heartbeat.insert_or_ignore(conn, t).values(name=name))
+                conn.execute(dialect.insert_or_ignore(t).values(name=name))
 
 
 # --------------------------------------------------------------------------- claiming

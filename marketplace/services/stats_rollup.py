@@ -32,7 +32,6 @@ own lists are summed, so a provider outside every month's top list of that cell 
 
 from __future__ import annotations
 
-import itertools
 import time as clock
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..db import dialect, grouping, tuning
 from ..domain.models import (
     Booking,
     BookingStatus,
@@ -90,22 +90,6 @@ DAYS_TO_BOOKING, DAYS_TO_COMPLETION, PAYMENT_DAYS = (
 
 
 # --------------------------------------------------------------------------- SQL helpers
-
-
-def is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def days_between(later: Any, earlier: Any) -> ColumnElement[Any]:
-    if is_postgres():
-        return sa.extract("epoch", later - earlier) / 86400.0
-    return sa.func.julianday(later) - sa.func.julianday(earlier)
-
-
-def month_of(column: Any) -> ColumnElement[str]:
-    if is_postgres():
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
 
 
 def age_band(issued_at: Any, birth_year: Any) -> ColumnElement[str]:
@@ -163,7 +147,7 @@ def _write_voucher_cells(programme_id: int) -> None:
             ["voucher_id", "issue_month", "region_code", "trade_code", "gender"],
             sa.select(
                 Voucher.id,
-                month_of(Voucher.issued_at),
+                dialect.month_of(Voucher.issued_at),
                 Entrepreneur.region_code,
                 Entrepreneur.trade_code,
                 Entrepreneur.gender,
@@ -172,8 +156,7 @@ def _write_voucher_cells(programme_id: int) -> None:
             .where(Voucher.programme_id == programme_id),
         )
     )
-    if is_postgres():
-        db.session.execute(sa.text("ANALYZE stats_refresh_cells"))
+    tuning.analyze(db.session(), _CELLS.name)
 
 
 def _voucher_cells(programme_id: int) -> sa.Subquery:
@@ -216,7 +199,7 @@ def _insert_voucher_cells(programme_id: int) -> None:
         ts.status == SessionStatus.CONFIRMED.value,
         Payout.status == PayoutStatus.PAID.value,
     )
-    wait = days_between(Payout.paid_at, ts.confirmed_at)
+    wait = dialect.days_between(Payout.paid_at, ts.confirmed_at)
     paid = (
         sa.select(
             ts.voucher_id.label("voucher_id"),
@@ -237,7 +220,7 @@ def _insert_voucher_cells(programme_id: int) -> None:
         .subquery("paid_firsts")
     )
     dims = [
-        month_of(Voucher.issued_at).label("issue_month"),
+        dialect.month_of(Voucher.issued_at).label("issue_month"),
         Entrepreneur.region_code.label("region_code"),
         Entrepreneur.trade_code.label("trade_code"),
         Entrepreneur.gender.label("gender"),
@@ -376,22 +359,26 @@ def _insert_event_cells(programme_id: int) -> None:
 
     # The monthly trend: the month of each event.
     _insert_events(
-        pid, "issued", vouchers.add_columns(month_of(Voucher.issued_at).label("key"), zero)
+        pid, "issued", vouchers.add_columns(dialect.month_of(Voucher.issued_at).label("key"), zero)
     )
     _insert_events(
         pid,
         "booked",
-        booking_rows.add_columns(month_of(Booking.created_at).label("key"), zero).where(
+        booking_rows.add_columns(dialect.month_of(Booking.created_at).label("key"), zero).where(
             Booking.programme_id == pid
         ),
     )
     _insert_events(
-        pid, "confirmed", confirmed.add_columns(month_of(ts.confirmed_at).label("key"), zero)
+        pid,
+        "confirmed",
+        confirmed.add_columns(dialect.month_of(ts.confirmed_at).label("key"), zero),
     )
     _insert_events(
         pid,
         "paid",
-        paid_rows.add_columns(month_of(Payout.paid_at).label("key"), ts.value_minor.label("total")),
+        paid_rows.add_columns(
+            dialect.month_of(Payout.paid_at).label("key"), ts.value_minor.label("total")
+        ),
     )
 
     # Provider choice and ratings: by provider kind.
@@ -449,7 +436,7 @@ def _insert_event_cells(programme_id: int) -> None:
         pid,
         DAYS_TO_BOOKING,
         vouchers.add_columns(
-            _tenths(days_between(Voucher.booked_at, Voucher.issued_at)).label("key"), zero
+            _tenths(dialect.days_between(Voucher.booked_at, Voucher.issued_at)).label("key"), zero
         ).where(Voucher.booked_at.is_not(None)),
         people=False,
     )
@@ -457,7 +444,8 @@ def _insert_event_cells(programme_id: int) -> None:
         pid,
         DAYS_TO_COMPLETION,
         vouchers.add_columns(
-            _tenths(days_between(Voucher.completed_at, Voucher.booked_at)).label("key"), zero
+            _tenths(dialect.days_between(Voucher.completed_at, Voucher.booked_at)).label("key"),
+            zero,
         ).where(
             Voucher.status == VoucherStatus.COMPLETED.value,
             Voucher.booked_at.is_not(None),
@@ -469,7 +457,7 @@ def _insert_event_cells(programme_id: int) -> None:
         pid,
         PAYMENT_DAYS,
         paid_rows.add_columns(
-            _tenths(days_between(Payout.paid_at, ts.confirmed_at)).label("key"), zero
+            _tenths(dialect.days_between(Payout.paid_at, ts.confirmed_at)).label("key"), zero
         ),
         people=False,
     )
@@ -492,92 +480,47 @@ def _add_wildcards(
     keys: Sequence[str],
     measures: dict[str, str],
 ) -> None:
-    """Add every combination of `*` dimensions, each summed from the finest cells."""
-    if is_postgres():
-        # The finest cells were just written: let the planner see how many.
-        db.session.execute(sa.text(f"ANALYZE {model.__tablename__}"))
-        _add_wildcards_grouping_sets(model, programme_id, dims, keys, measures)
-        return
-    table = model.__table__
-    finest = [table.c.programme_id == programme_id, *(table.c[d] != WILD for d in dims)]
-    for size in range(1, len(dims) + 1):
-        for wild in itertools.combinations(dims, size):
-            kept = [table.c[d] for d in dims if d not in wild] + [table.c[k] for k in keys]
-            values: list[Any] = [sa.literal(programme_id).label("programme_id")]
-            values += [
-                sa.literal(WILD).label(d) if d in wild else table.c[d].label(d) for d in dims
-            ]
-            values += [table.c[k].label(k) for k in keys]
-            for name, how in measures.items():
-                agg = sa.func.max(table.c[name]) if how == "max" else sa.func.sum(table.c[name])
-                values.append(sa.cast(agg, table.c[name].type).label(name))
-            # Grouped by the programme too, so a programme without rows adds none.
-            select = sa.select(*values).where(*finest).group_by(table.c.programme_id, *kept)
-            columns = ["programme_id", *dims, *keys, *measures]
-            db.session.execute(sa.insert(model).from_select(columns, select))
+    """Add every combination of `*` dimensions, each summed from the finest cells.
 
-
-def _add_wildcards_grouping_sets(
-    model: Any,
-    programme_id: int,
-    dims: Sequence[str],
-    keys: Sequence[str],
-    measures: dict[str, str],
-) -> None:
-    """PostgreSQL: every `*` combination in one scan of the finest cells (GROUPING SETS).
-
-    Per-provider counts ("completed") keep only each combination's top `KEEP_PROVIDERS`, ranked
-    as the dashboard ranks them (most completed, then provider number): a dashboard shows ten.
+    Where the database makes them all in one statement (PostgreSQL), per-provider counts
+    ("completed") keep only each combination's top `KEEP_PROVIDERS`, ranked as the dashboard ranks
+    them (most completed, then provider number): a dashboard shows ten.
     """
-    table = model.__table__
-    finest = [table.c.programme_id == programme_id, *(table.c[d] != WILD for d in dims)]
-    sets = [
-        sa.tuple_(*(table.c[d] for d in dims if d not in wild), *(table.c[k] for k in keys))
-        if len(dims) - len(wild) + len(keys) > 0
-        else sa.tuple_()
-        for size in range(1, len(dims) + 1)
-        for wild in itertools.combinations(dims, size)
-    ]
-    values: list[Any] = [sa.literal(programme_id).label("programme_id")]
-    values += [
-        sa.case((sa.func.grouping(table.c[d]) == 1, WILD), else_=table.c[d]).label(d) for d in dims
-    ]
-    values += [table.c[k].label(k) for k in keys]
-    for name, how in measures.items():
-        agg = sa.func.max(table.c[name]) if how == "max" else sa.func.sum(table.c[name])
-        values.append(sa.cast(agg, table.c[name].type).label(name))
-    grouped = (
-        sa.select(*values)
-        .where(*finest)
-        .group_by(sa.func.grouping_sets(*sets))
-        .having(sa.func.count() > 0)
-    )
     columns = ["programme_id", *dims, *keys, *measures]
-    if "subject" not in keys:
-        db.session.execute(sa.insert(model).from_select(columns, grouped))
-        return
-    g = grouped.subquery("g")
-    numbers = sa.select(
-        sa.cast(Provider.id, sa.String).label("key"), Provider.number.label("number")
-    ).subquery("numbers")
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=[g.c.subject, *(g.c[d] for d in dims)],
-            order_by=[g.c.n.desc(), numbers.c.number],
+
+    def leading_providers(grouped: sa.Subquery) -> sa.Select[Any]:
+        g = grouped
+        numbers = sa.select(
+            sa.cast(Provider.id, sa.String).label("key"), Provider.number.label("number")
+        ).subquery("numbers")
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=[g.c.subject, *(g.c[d] for d in dims)],
+                order_by=[g.c.n.desc(), numbers.c.number],
+            )
+            .label("rank")
         )
-        .label("rank")
+        ranked = (
+            sa.select(*(g.c[c] for c in columns), rank)
+            .select_from(g)
+            .outerjoin(numbers, sa.and_(g.c.subject == COMPLETED, numbers.c.key == g.c.key))
+            .subquery("ranked")
+        )
+        return sa.select(*(ranked.c[c] for c in columns)).where(
+            sa.or_(ranked.c.subject != COMPLETED, ranked.c.rank <= KEEP_PROVIDERS)
+        )
+
+    grouping.insert_rollups(
+        db.session(),
+        model.__table__,
+        ("programme_id", programme_id),
+        dims,
+        keys,
+        measures,
+        WILD,
+        trim=leading_providers if "subject" in keys else None,
     )
-    ranked = (
-        sa.select(*(g.c[c] for c in columns), rank)
-        .select_from(g)
-        .outerjoin(numbers, sa.and_(g.c.subject == COMPLETED, numbers.c.key == g.c.key))
-        .subquery("ranked")
-    )
-    kept = sa.select(*(ranked.c[c] for c in columns)).where(
-        sa.or_(ranked.c.subject != COMPLETED, ranked.c.rank <= KEEP_PROVIDERS)
-    )
-    db.session.execute(sa.insert(model).from_select(columns, kept))
 
 
 # --------------------------------------------------------------------------- refresh
@@ -590,8 +533,7 @@ def refresh(programme_id: int, now: datetime | None = None) -> float:
     db.session.execute(
         sa.select(Programme.id).where(Programme.id == programme_id).with_for_update()
     )
-    if is_postgres():  # large sorts and hashes stay in memory for this transaction only
-        db.session.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+    tuning.roomy_sorts(db.session())
     for model in (StatsVoucherCell, StatsEventCell, StatsRefresh):
         db.session.execute(sa.delete(model).where(model.programme_id == programme_id))
     _insert_voucher_cells(programme_id)

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
+from ..db import bulk, dialect
 from ..domain import errors
 from ..domain.base import utcnow
 from ..domain.codes import format_voucher_code, new_voucher_code, normalise_voucher_code
@@ -38,7 +38,7 @@ from ..domain.text import MESSAGE as CONTROL_CHARACTERS
 from ..domain.text import check as check_text
 from ..domain.text import has_control_characters
 from ..extensions import db
-from . import audit, bulk, outbox, providers, reference, settings, unit
+from . import audit, outbox, providers, reference, settings, unit
 from .entrepreneurs import CleanEntrepreneur, NewEntrepreneur, get_or_register, validate
 
 CSV_COLUMNS = ("phone", "name", "gender", "birth_year", "trade", "region", "language")
@@ -371,18 +371,6 @@ def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, i
     return hashlib.sha256(f"{basis}#{occurrence}".encode()).hexdigest()
 
 
-def _among(column: Any, values: Sequence[str]) -> sa.ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL one parameter instead of thousands of placeholders, which
-    cost more to build than to run: the values joined by commas and split again by the database
-    (psycopg would escape an array element by element), or an array if a value holds a comma."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return column.in_(values)
-    joined = ",".join(values)
-    if joined.count(",") == len(values) - 1:
-        return column == sa.any_(sa.func.string_to_array(sa.bindparam(None, joined), ","))
-    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.String)))
-
-
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -402,7 +390,7 @@ def _issue_rows(
         existing.update(
             session.scalars(
                 sa.select(Voucher.import_key).where(
-                    Voucher.programme_id == programme.id, _among(Voucher.import_key, chunk)
+                    Voucher.programme_id == programme.id, dialect.any_of(Voucher.import_key, chunk)
                 )
             )
         )
@@ -464,7 +452,7 @@ def _issue_rows(
         }
         for r, code in zip(fresh, codes, strict=True)
     ]
-    ids = _insert_returning_ids(bulk.table_of(Voucher), voucher_rows)
+    ids = bulk.insert_returning_ids(db.session(), bulk.table_of(Voucher), voucher_rows)
 
     sms = _IssuedSms(programme, expires)
     sms_rows = []
@@ -476,22 +464,6 @@ def _issue_rows(
         report.issued.append(IssuedRow(r.line, code, r.person.phone))
     bulk.insert(s, bulk.table_of(OutboxMessage), sms_rows)
     unit.commit()
-
-
-def _insert_returning_ids(table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows; their new ids in the same order."""
-    s = db.session()
-    if bulk.is_postgres(s):
-        ids = bulk.next_ids(s, table, len(rows))
-        bulk.insert(s, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
-        return ids
-    ids = []
-    for i in range(0, len(rows), CHUNK):
-        result = s.execute(
-            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows[i : i + CHUNK]
-        )
-        ids.extend(result.scalars().all())
-    return ids
 
 
 class _IssuedSms:
@@ -585,7 +557,7 @@ def _registered(rows: list[_Row]) -> dict[str, _Registered]:
                 Entrepreneur.trade_code,
                 Entrepreneur.region_code,
             )
-            .where(_among(Entrepreneur.phone, chunk))
+            .where(dialect.any_of(Entrepreneur.phone, chunk))
             .with_for_update(read=True)
         ):
             found[phone] = _Registered(eid, language, trade, region)
@@ -620,7 +592,7 @@ def _entrepreneurs_for(
         for p in new.values()
     ]
     s = session()
-    ids = _insert_returning_ids(bulk.table_of(Entrepreneur), new_rows)
+    ids = bulk.insert_returning_ids(db.session(), bulk.table_of(Entrepreneur), new_rows)
     # One `after` per trade and region, shared by the events that say the same: the audit chain and
     # COPY encode a shared value once.
     afters: dict[tuple[str, str], dict[str, str]] = {}
@@ -637,7 +609,9 @@ def _fresh_codes(n: int) -> list[str]:
         batch = {new_voucher_code() for _ in range(n - len(codes))} - codes
         for chunk in _chunks(sorted(batch)):
             taken = set(
-                db.session.scalars(sa.select(Voucher.code).where(_among(Voucher.code, chunk)))
+                db.session.scalars(
+                    sa.select(Voucher.code).where(dialect.any_of(Voucher.code, chunk))
+                )
             )
             batch -= taken
         codes |= batch

@@ -6,6 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from marketplace.db import reading
+from marketplace.db.prepared import Prepared
 from marketplace.domain.codes import format_voucher_code
 from marketplace.domain.models import (
     ACTIVE_VOUCHER_STATUSES,
@@ -20,8 +22,7 @@ from marketplace.domain.models import (
     provider_trades,
 )
 from marketplace.domain.money import format_minor
-from marketplace.services import reading, reference
-from marketplace.services.prepared import Prepared
+from marketplace.services import reference
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 

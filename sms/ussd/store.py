@@ -39,12 +39,12 @@ import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql, sqlite
 
+from marketplace.db import reading
+from marketplace.db.prepared import Prepared
 from marketplace.db.session import commits_allowed, commits_refused
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.extensions import db
-from marketplace.services import reading
-from marketplace.services.prepared import Prepared
 
 from . import reads
 from .flow import Caller

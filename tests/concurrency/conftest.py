@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from marketplace.services import reading
+from marketplace.db import reading
 from tests.concurrency.racing import Race
 
 

@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from marketplace.app import create_app
-from marketplace.services import reading
+from marketplace.db import reading
 from sms.gateway import FakeGateway
 
 CHROMIUM = "/usr/bin/chromium"

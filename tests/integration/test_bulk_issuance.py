@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Flask
 
+from marketplace.db import dialect
 from marketplace.domain.models import AuditEvent, Entrepreneur, OutboxMessage, Voucher
 from marketplace.extensions import db
 from marketplace.messages import outbound as texts
@@ -100,7 +101,7 @@ def test_a_lookup_by_many_values_finds_exactly_those_commas_and_all(build: Build
     db.session.commit()
 
     def found(values: list[str]) -> set[str]:
-        query = sa.select(Entrepreneur.phone).where(vouchers._among(Entrepreneur.phone, values))
+        query = sa.select(Entrepreneur.phone).where(dialect.any_of(Entrepreneur.phone, values))
         return set(db.session.scalars(query))
 
     assert found(phones[:2]) == set(phones[:2])

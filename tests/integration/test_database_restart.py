@@ -11,8 +11,8 @@ import psycopg
 import sqlalchemy as sa
 from flask import Flask
 
+from marketplace.db import reading
 from marketplace.extensions import db
-from marketplace.services import reading
 from tests.dialer import Dialer
 from tests.sms.conftest import outbox_to, post_sms
 from tests.web.conftest import Web

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.db import reading
 from marketplace.domain.models import OutboxMessage
 from marketplace.extensions import db
-from marketplace.services import reading
 
 SECRET = "test-callback-secret"
 _ids = itertools.count(1)

@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from marketplace.db import reading
 from marketplace.domain.models import Programme, Provider
 from marketplace.services import (
     bookings,
     payouts,
     ratings,
-    reading,
     sessions,
     stats_rollup,
     vouchers,

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from marketplace.db import reading
+from marketplace.db.prepared import Prepared
 from marketplace.domain.models import Booking, Entrepreneur, Impression
 from marketplace.extensions import db
-from marketplace.services import bookings, entrepreneurs, reading
-from marketplace.services.prepared import Prepared
+from marketplace.services import bookings, entrepreneurs
 from sms.ussd import engine, store
 
 from .conftest import counts

@@ -17,16 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..domain.base import UTCDateTime
+from . import dialect
 
 CHUNK = 5000
 
 
 def table_of(model: type[Any]) -> sa.Table:
     return cast(sa.Table, model.__table__)
-
-
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def next_ids(session: Session, table: sa.Table, n: int) -> list[int]:
@@ -101,11 +98,14 @@ def _converter(column: sa.Column[Any]) -> Callable[[Any], str]:
     return _text
 
 
-def insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) into the table."""
+def insert(
+    session: Session, table: sa.Table, rows: Sequence[dict[str, Any]], *, copy_from: int = 1
+) -> None:
+    """Insert rows (dicts with the same keys) into the table: through COPY on PostgreSQL when
+    there are `copy_from` rows or more, else through INSERT."""
     if not rows:
         return
-    if not is_postgres(session):
+    if len(rows) < copy_from or not dialect.is_postgres():
         for i in range(0, len(rows), CHUNK):
             session.execute(table.insert(), list(rows[i : i + CHUNK]))
         return
@@ -118,3 +118,20 @@ def insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) ->
         for i in range(0, len(rows), CHUNK):
             lines = ["\t".join([text(row[c]) for c, text in pairs]) for row in rows[i : i + CHUNK]]
             copy.write("\n".join(lines) + "\n")
+
+
+def insert_returning_ids(
+    session: Session, table: sa.Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert rows; their new ids in the same order."""
+    if dialect.is_postgres():
+        ids = next_ids(session, table, len(rows))
+        insert(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+    ids = []
+    for i in range(0, len(rows), CHUNK):
+        result = session.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows[i : i + CHUNK]
+        )
+        ids.extend(result.scalars().all())
+    return ids
