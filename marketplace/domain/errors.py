@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """A rule of the marketplace refused the request. `code` is stable; the message is for people."""
@@ -24,6 +29,12 @@ class InvalidInput(DomainError):
     """The input is not valid."""
 
     code = "invalid_input"
+
+
+class UnknownSession(NotFound):
+    """No session has that reference."""
+
+    code = "not_found"  # the code it always had: clients read it
 
 
 class NotEligible(InvalidInput):
@@ -162,3 +173,24 @@ class AlreadyBookedWithProvider(VoucherAlreadyBooked):
     """This voucher is already booked with this provider."""
 
     code = "already_booked_with_provider"
+
+
+class SessionNotRateable(IllegalTransition):
+    """Only a confirmed session can be rated."""
+
+    code = "illegal_transition"  # the code it always had: clients read it
+
+
+class AlreadyRated(AlreadyExists):
+    """You already rated this."""
+
+    code = "already_exists"  # the code it always had: clients read it
+
+
+def most_specific(table: Mapping[type[DomainError], T], exc: DomainError) -> T | None:
+    """The entry of `table` for the most specific class of `exc` it lists (each edge's table of
+    what an error means there: a status, a reply)."""
+    for cls in type(exc).__mro__:
+        if cls in table:
+            return table[cls]
+    return None

@@ -242,12 +242,17 @@ class Provider(Base):
         self.status = ProviderStatus.SUSPENDED
 
     def ensure_bookable(self, trade: str) -> None:
+        """Refusals name the provider (`provider`), for a reply that says whom."""
         if self.status != ProviderStatus.APPROVED:
-            raise errors.ProviderNotBookable("This provider is not taking bookings.")
+            raise errors.ProviderNotBookable(
+                "This provider is not taking bookings.", provider=self.name
+            )
         if trade not in self.trade_codes:
-            raise errors.ProviderNotBookable("This provider does not teach your trade.")
+            raise errors.ProviderNotBookable(
+                "This provider does not teach your trade.", provider=self.name
+            )
         if not self.has_room:
-            raise errors.ProviderFull()
+            raise errors.ProviderFull(provider=self.name)
 
 
 # A listing page (a trade, in an area or anywhere) reads approved providers best rated first: these

@@ -264,12 +264,15 @@ def book_provider(
         raise errors.NotFound("No such provider.")
     provider.ensure_bookable(person.trade_code)
     if not voucher.programme.accepts(person.trade_code, provider.region_code):
-        raise errors.ProviderNotBookable("This provider is not part of your voucher's programme.")
+        raise errors.ProviderNotBookable(
+            "This provider is not part of your voucher's programme.", provider=provider.name
+        )
     before = {"status": voucher.status}
     voucher.book(now)
     if not providers.take_place(provider.id):
+        full = errors.ProviderFull(provider=provider.name)
         unit.rollback()
-        raise errors.ProviderFull()
+        raise full
     switched_from = db.session.scalar(
         sa.select(Booking.id)
         .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.CANCELLED)

@@ -30,9 +30,9 @@ def rate(
         )
     )
     if session is None:
-        raise errors.NotFound("No session has that reference.")
+        raise errors.UnknownSession(ref=ref.strip())
     if session.status != SessionStatus.CONFIRMED:
-        raise errors.IllegalTransition("Only a confirmed session can be rated.")
+        raise errors.SessionNotRateable(ref=session.ref)
     voucher = session.voucher
     whole = voucher.status == VoucherStatus.COMPLETED and session.sequence == voucher.sessions_total
     rating = Rating(
@@ -47,7 +47,7 @@ def rate(
         created_at=now,
     )
     db.session.add(rating)
-    unit.flush_or(errors.AlreadyExists("You already rated this."))
+    unit.flush_or(errors.AlreadyRated())
     db.session.execute(
         sa.update(Provider)
         .where(Provider.id == session.provider_id)

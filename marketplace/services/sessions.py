@@ -340,7 +340,7 @@ def answer_session(
         )
     )
     if session_id is None:
-        raise errors.NotFound("No session has that reference.")
+        raise errors.UnknownSession(ref=ref.strip())
     session = _lock_session(session_id)
     actor = f"entrepreneur:{entrepreneur_id}"
     # The ref names one session of this person for good (unique): what an answer was shown. Its

@@ -10,16 +10,16 @@ answers with that error page. The API's blueprint has its own handler (one JSON 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
 
 from ..domain import errors
+from ..domain.errors import most_specific
 from ..services import unit
 from ..services.staff_auth import WrongPassword
 
-T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The most specific class listed wins (a subclass inherits its parent's status unless listed).
@@ -33,14 +33,6 @@ STATUS: dict[type[errors.DomainError], int] = {
 }
 # The pages answer a one-time code typed wrong as a bad request (the API takes no such codes).
 PAGE_STATUS = {**STATUS, errors.CodeInvalid: 400}
-
-
-def most_specific(table: Mapping[type[errors.DomainError], T], exc: errors.DomainError) -> T | None:
-    """The entry of `table` for the most specific class of `exc` it lists."""
-    for cls in type(exc).__mro__:
-        if cls in table:
-            return table[cls]
-    return None
 
 
 def status_of(exc: errors.DomainError) -> int:

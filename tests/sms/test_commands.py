@@ -24,7 +24,7 @@ from marketplace.domain.models import (
 )
 from marketplace.extensions import db
 from marketplace.messages.gsm import is_gsm7, segments
-from marketplace.services import bookings
+from marketplace.services import bookings, sessions
 from sms import commands
 
 from .conftest import outbox_kinds, outbox_to, post_sms
@@ -613,13 +613,13 @@ def test_a_bare_answer_overtaken_by_another_says_which_session_and_how_it_was_an
     recorded = build.recorded_session(
         build.booking(voucher), now=datetime.now(UTC) - timedelta(hours=1)
     )
-    real = commands.sessions.answer_session
+    real = sessions.answer_session
 
     def overtaken(entrepreneur_id, ref, accept, via, now=None):
         real(entrepreneur_id, ref, True, "ussd", now=now)
         return real(entrepreneur_id, ref, accept, via, now=now)
 
-    monkeypatch.setattr(commands.sessions, "answer_session", overtaken)
+    monkeypatch.setattr(sessions, "answer_session", overtaken)
     replies = sms(person_of(voucher).phone, text)
     assert said.format(ref=recorded.ref) in replies[-1]
     assert "(-)" not in replies[-1]
@@ -722,7 +722,7 @@ def test_an_unexpected_failure_is_answered_politely_and_the_route_still_answers_
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(commands.bookings, "find_providers", broken)
+    monkeypatch.setattr(bookings, "find_providers", broken)
     (reply,) = sms(person.phone, "FIND tailoring")
     assert "sorry" in reply and "try again later" in reply
 

@@ -12,7 +12,7 @@ from marketplace.domain import errors
 from marketplace.domain.models import Booking, BookingStatus, OutboxMessage, Voucher
 from marketplace.extensions import db
 from marketplace.services import bookings
-from sms import commands
+from sms.commands import handlers
 
 from .conftest import outbox_to, post_sms
 
@@ -39,7 +39,7 @@ def test_cancel_naming_a_mentor_whose_booking_is_switched_meanwhile_cancels_noth
             bookings.cancel_booking(person_id, voucher.id, channel="ussd")
             bookings.book_provider(person_id, beta.id, voucher.id, channel="ussd")
 
-    real = commands.normalise_voucher_code
+    real = handlers.normalise_voucher_code
 
     def read_then_switched(given: str) -> Any:  # runs after the SMS read the bookings
         other = threading.Thread(target=switch_elsewhere)
@@ -48,7 +48,7 @@ def test_cancel_naming_a_mentor_whose_booking_is_switched_meanwhile_cancels_noth
         assert not other.is_alive()
         return real(given)
 
-    monkeypatch.setattr(commands, "normalise_voucher_code", read_then_switched)
+    monkeypatch.setattr(handlers, "normalise_voucher_code", read_then_switched)
     post_sms(client, phone, f"CANCEL {alpha.number}")
 
     (active,) = [b for b in _bookings() if b.status == BookingStatus.ACTIVE]

@@ -72,8 +72,8 @@ def report(client, message_id: str, status: str, number: str, reason: str = "") 
 
 def _kinds_queued_in_the_code() -> set[str]:
     """Every kind written literally where the code queues an SMS (`queue`, `queue_text`,
-    `outbox_row`, positionally or by keyword)."""
-    position = {"queue": 1, "queue_text": 2, "outbox_row": 1}
+    `outbox_row`, and a unit of work's `sms` and `sms_text`, positionally or by keyword)."""
+    position = {"queue": 1, "queue_text": 2, "outbox_row": 1, "sms": 1, "sms_text": 2}
     found = set()
     for folder in ("marketplace", "sms"):
         for path in (ROOT / folder).rglob("*.py"):

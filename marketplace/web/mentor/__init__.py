@@ -35,7 +35,7 @@ from ...queries import mentor as queries
 from ...services import mentor_auth
 from ...services import sessions as session_service
 from ..auth import SignedInMentor, mentor_required, signed_in_mentor, start_session
-from ..errors import most_specific, page_status_of, refusals
+from ..errors import page_status_of, refusals
 from ..i18n import current_language, switch_language
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
@@ -98,14 +98,14 @@ _CODE_WORDS = {errors.TooManyAttempts: "signin_locked", errors.CodeInvalid: "cod
 
 
 def _signin_refused(exc: errors.DomainError) -> Page | None:
-    key = most_specific(_SIGNIN_WORDS, exc)
+    key = errors.most_specific(_SIGNIN_WORDS, exc)
     if key is None:
         return None
     return _signin_page(_say(key), page_status_of(exc), request.form.get("phone", "")[:40])
 
 
 def _code_refused(exc: errors.DomainError) -> Page | None:
-    key = most_specific(_CODE_WORDS, exc)
+    key = errors.most_specific(_CODE_WORDS, exc)
     return _code_page(_say(key), page_status_of(exc)) if key is not None else None
 
 
@@ -261,7 +261,7 @@ _CONFIRM_WORDS = {
 
 
 def _confirm_refused(exc: errors.DomainError, session_id: int) -> Page | None:
-    key = most_specific(_CONFIRM_WORDS, exc)
+    key = errors.most_specific(_CONFIRM_WORDS, exc)
     return _session_page(session_id, _say(key), page_status_of(exc)) if key else None
 
 
