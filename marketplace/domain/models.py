@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from . import errors
+from . import errors, limits
 from .base import Base, enum_check
 from .money import Money, session_share
 
@@ -135,14 +135,18 @@ class Programme(Base):
         sa.CheckConstraint("committed_minor >= 0", name="committed_non_negative"),
         sa.CheckConstraint("committed_minor <= budget_minor", name="within_budget"),
         sa.CheckConstraint("voucher_value_minor > 0", name="value_positive"),
-        sa.CheckConstraint("sessions_per_voucher BETWEEN 1 AND 100", name="sessions_range"),
-        sa.CheckConstraint("co_payment_percent BETWEEN 0 AND 100", name="co_payment_range"),
+        sa.CheckConstraint(
+            limits.SESSIONS_PER_VOUCHER.between("sessions_per_voucher"), name="sessions_range"
+        ),
+        sa.CheckConstraint(
+            limits.CO_PAYMENT_PERCENT.between("co_payment_percent"), name="co_payment_range"
+        ),
         sa.CheckConstraint("validity_days > 0", name="validity_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    funder: Mapped[str] = mapped_column(sa.String(120), index=True)
+    name: Mapped[str] = mapped_column(sa.String(limits.NAME_MAX), unique=True)
+    funder: Mapped[str] = mapped_column(sa.String(limits.NAME_MAX), index=True)
     currency: Mapped[str] = mapped_column(sa.String(3))
     voucher_value_minor: Mapped[int] = mapped_column(sa.BigInteger)
     sessions_per_voucher: Mapped[int]
@@ -185,7 +189,7 @@ class Provider(Base):
     __table_args__ = (
         enum_check("kind", "kind", ProviderKind),
         enum_check("status", "status", ProviderStatus),
-        sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
+        sa.CheckConstraint(f"capacity >= {limits.PROVIDER_CAPACITY.low}", name="capacity_positive"),
         sa.CheckConstraint("active_bookings >= 0", name="active_non_negative"),
         sa.CheckConstraint("active_bookings <= capacity", name="within_capacity"),
     )

@@ -7,32 +7,23 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..domain import errors
+from ..domain import errors, limits
 from ..domain.base import utcnow
 from ..domain.models import Programme
 from ..domain.text import check_fields
 from ..extensions import db
 from . import audit, reference, unit
 
-# What a programme may be. The officers' form and the API both come through `create_programme`,
-# which refuses anything outside these bounds (the API's schema declares the same ones for its
-# document) before the database would (a name longer than its column, an amount beyond a 64-bit
-# integer) or a later use would (an expiry date past the calendar's end at issuance).
-NAME_MAX = 120  # the length of the name and funder columns
-VOUCHER_VALUE_MAX_MINOR = 10**12
-BUDGET_MAX_MINOR = 10**15
-SESSIONS_PER_VOUCHER_MAX = 100
-VALIDITY_DAYS_MAX = 3650  # ten years
-CONFIRMATION_WINDOW_HOURS_MAX = 24 * 60  # sixty days
-
-# field, how a message names it, its unit, the least and the most it may be
+# What a programme may be (`domain/limits.py`). The officers' form and the API both come through
+# `create_programme`, which refuses anything outside these bounds, naming the field and the bound.
+# field, how a message names it, its unit, its bounds
 _RANGES = (
-    ("voucher_value_minor", "The voucher value", "minor units", 1, VOUCHER_VALUE_MAX_MINOR),
-    ("sessions_per_voucher", "Sessions per voucher", "", 1, SESSIONS_PER_VOUCHER_MAX),
-    ("co_payment_percent", "The co-payment", "percent", 0, 100),
-    ("validity_days", "Validity", "days", 1, VALIDITY_DAYS_MAX),
-    ("budget_minor", "The budget", "minor units", 1, BUDGET_MAX_MINOR),
-    ("confirmation_window_hours", "The window", "hours", 1, CONFIRMATION_WINDOW_HOURS_MAX),
+    ("voucher_value_minor", "The voucher value", "minor units", limits.VOUCHER_VALUE_MINOR),
+    ("sessions_per_voucher", "Sessions per voucher", "", limits.SESSIONS_PER_VOUCHER),
+    ("co_payment_percent", "The co-payment", "percent", limits.CO_PAYMENT_PERCENT),
+    ("validity_days", "Validity", "days", limits.VALIDITY_DAYS),
+    ("budget_minor", "The budget", "minor units", limits.BUDGET_MINOR),
+    ("confirmation_window_hours", "The window", "hours", limits.CONFIRMATION_WINDOW_HOURS),
 )
 
 
@@ -69,17 +60,18 @@ def _check_bounds(cmd: NewProgramme) -> None:
     for field_name, text in (("name", cmd.name), ("funder", cmd.funder)):
         if not text.strip():
             raise errors.InvalidInput(f"Give the programme's {field_name}.", field=field_name)
-        if len(text) > NAME_MAX:
+        if len(text) > limits.NAME_MAX:
             raise errors.InvalidInput(
-                f"The {field_name} is longer than {NAME_MAX} characters.",
+                f"The {field_name} is longer than {limits.NAME_MAX} characters.",
                 field=field_name,
-                maximum=NAME_MAX,
+                maximum=limits.NAME_MAX,
             )
     if len(cmd.currency) != 3 or not cmd.currency.isalpha():
         raise errors.InvalidInput("The currency is a three-letter code.", field="currency")
-    for field_name, label, unit_name, low, high in _RANGES:
+    for field_name, label, unit_name, bounds in _RANGES:
         value = getattr(cmd, field_name)
-        if not low <= value <= high:
+        low, high = bounds.low, bounds.high
+        if value not in bounds:
             raise errors.InvalidInput(
                 f"{label} must be from {low} to {high} {unit_name}".rstrip() + ".",
                 field=field_name,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..domain import errors, text
+from ..domain import errors, limits, text
 from ..domain.base import utcnow
 from ..domain.codes import new_provider_number
 from ..domain.models import Provider, ProviderKind, ProviderStaff, ProviderStatus, Trade
@@ -64,8 +64,10 @@ def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None)
         raise errors.InvalidInput(f"Unknown trades: {', '.join(sorted(unknown))}", field="trades")
     if cmd.region not in reference.region_codes():
         raise errors.InvalidInput(f"Unknown region: {cmd.region}", field="region")
-    if cmd.capacity < 1:
-        raise errors.InvalidInput("Capacity must be at least 1.", field="capacity")
+    if cmd.capacity < limits.PROVIDER_CAPACITY.low:
+        raise errors.InvalidInput(
+            f"Capacity must be at least {limits.PROVIDER_CAPACITY.low}.", field="capacity"
+        )
     staff = [
         (cmd.contact_name or cmd.name, phone),
         *[(n, normalise_phone(p, settings.phone_region())) for n, p in cmd.extra_staff],

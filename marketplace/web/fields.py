@@ -18,6 +18,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from ..domain import text
+from ..domain.limits import Bounds
 from ..domain.phones import example_mobile_number, mobile_number_pattern
 from ..services import reference, settings
 
@@ -152,3 +153,8 @@ class BirthYear(fields.Integer):
     def document(self) -> dict[str, Any]:
         low, high = _birth_years()
         return {"minimum": low, "maximum": high, "example": high - 16}
+
+
+def within(bounds: Bounds, error: str | None = None) -> validate.Range:
+    """A whole number within the domain's bounds (`domain/limits.py`), said in the document."""
+    return validate.Range(min=bounds.low, max=bounds.high, error=error)

@@ -67,3 +67,39 @@ def test_a_programme_at_the_bounds_is_created_and_issues_vouchers(
     programme = db.session.scalars(sa.select(Programme)).one()
     assert (programme.validity_days, programme.confirmation_window_hours) == (3650, 1440)
     assert build.voucher(programme).status == "issued"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("sessions_per_voucher", "101", "Sessions per voucher must be from 1 to 100."),
+        ("sessions_per_voucher", "0", "Sessions per voucher must be from 1 to 100."),
+        ("co_payment_percent", "101", "Co-payment is a percentage from 0 to 100."),
+        ("validity_days", "0", "Validity must be at least one day."),
+        ("sessions_per_voucher", "--5", "Enter a whole number."),
+        ("co_payment_percent", "²", "Enter a whole number."),
+        ("currency", "ÉÉÉ", "three-letter"),
+    ],
+)
+def test_the_form_refuses_what_the_domain_bounds_refuse_in_its_own_words(
+    web: Web, build: Builders, field: str, value: str, message: str
+) -> None:
+    web.staff_signin(build.staff_user("admin").email)
+    before = _rows()
+    answer = web.post("/admin/programmes", {**GOOD, field: value})
+    assert answer.status_code == 422
+    assert message in answer.get_data(as_text=True)
+    assert _rows() == before
+
+
+def test_the_bounds_are_declared_once_for_the_database_the_api_and_the_form() -> None:
+    from marketplace.domain import limits
+    from marketplace.domain.models import Programme
+    from marketplace.web.admin.forms import ProgrammeForm
+    from marketplace.web.api.schemas import ProgrammeIn
+
+    checks = [str(c.sqltext) for c in Programme.__table__.constraints if hasattr(c, "sqltext")]
+    assert "sessions_per_voucher BETWEEN 1 AND 100" in checks  # what migration 0001 created
+    for schema in (ProgrammeIn(), ProgrammeForm()):
+        (bound,) = schema.fields["sessions_per_voucher"].validators
+        assert (bound.min, bound.max) == (1, limits.SESSIONS_PER_VOUCHER.high)

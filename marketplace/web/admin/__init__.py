@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -29,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask import Response as FlaskResponse
+from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 
 from ...domain import errors, text
@@ -42,17 +42,15 @@ from ...domain.models import (
     Role,
     outbox_resendable_states,
 )
-from ...domain.money import exponent, format_minor
+from ...domain.money import format_minor
 from ...messages.pages import admin as t
 from ...queries import admin as queries
 from ...queries import outbox as outbox_queries
 from ...services import payouts, programmes, providers, reference, resend, sessions, vouchers
-from ...services.entrepreneurs import NewEntrepreneur
-from ...services.programmes import NewProgramme
-from ...services.providers import NewProvider
 from ..auth import signed_in_staff, staff_required
 from ..errors import Show, refusals
 from ..i18n import current_language
+from .forms import PayoutForm, ProgrammeForm, ProviderForm, StaffForm, VoucherForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -154,27 +152,14 @@ def _actor() -> str:
     return signed_in_staff().actor
 
 
-def _int(form: dict[str, str], name: str, errs: dict[str, str]) -> int:
-    raw = form.get(name, "").strip().replace(",", "")
-    if not raw.lstrip("-").isdigit():
-        errs[name] = _say("whole_number")
-        return 0
-    return int(raw)
-
-
-def parse_money(raw: str, currency: str) -> int | None:
-    """'4,000' or '4000.50' in major units -> minor units; None when it is not an amount."""
-    text = raw.strip().replace(",", "").replace(" ", "")
+def _load(form: Schema, data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """The form loaded into the service's command, or what is wrong, by field, in the page's
+    language (`forms.py` names the words)."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0:
-        return None
-    minor = amount * (10 ** exponent(currency))
-    if minor != minor.to_integral_value():
-        return None
-    return int(minor)
+        return form.load(data), {}
+    except ValidationError as exc:
+        messages = cast(dict[str, list[str]], exc.messages)
+        return None, {field: _say(said[0]) for field, said in messages.items()}
 
 
 def _form(*names: str) -> dict[str, str]:
@@ -235,51 +220,13 @@ def programme_list() -> Page:
     errs: dict[str, str] = {}
     if request.method == "POST":
         form = _form(*PROGRAMME_FIELDS)
-        chosen_trades = request.form.getlist("trades")
-        chosen_regions = request.form.getlist("regions")
-        currency = form["currency"].strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            errs["currency"] = _say("bad_currency")
-        value = parse_money(form["voucher_value"], currency or "KES")
-        if not value:
-            errs["voucher_value"] = _say("bad_voucher_value")
-        budget = parse_money(form["budget"], currency or "KES")
-        if not budget:
-            errs["budget"] = _say("bad_budget")
-        if not form["name"].strip():
-            errs["name"] = _say("need_programme_name")
-        if not form["funder"].strip():
-            errs["funder"] = _say("need_funder")
-        sessions_n = _int(form, "sessions_per_voucher", errs)
-        co_pay = _int(form, "co_payment_percent", errs)
-        validity = _int(form, "validity_days", errs)
-        window = _int(form, "confirmation_window_hours", errs)
-        if "sessions_per_voucher" not in errs and not 1 <= sessions_n <= 100:
-            errs["sessions_per_voucher"] = _say("bad_sessions_per_voucher")
-        if "co_payment_percent" not in errs and not 0 <= co_pay <= 100:
-            errs["co_payment_percent"] = _say("bad_co_payment")
-        if "validity_days" not in errs and validity < 1:
-            errs["validity_days"] = _say("bad_validity")
-        if "confirmation_window_hours" not in errs and window < 1:
-            errs["confirmation_window_hours"] = _say("bad_window")
+        chosen = {
+            "trades": request.form.getlist("trades"),
+            "regions": request.form.getlist("regions"),
+        }
+        command, errs = _load(ProgrammeForm(), {**form, **chosen})
         if not errs:
-            assert value is not None and budget is not None
-            created = programmes.create_programme(
-                NewProgramme(
-                    name=" ".join(form["name"].split()),
-                    funder=" ".join(form["funder"].split()),
-                    currency=currency,
-                    voucher_value_minor=value,
-                    sessions_per_voucher=sessions_n,
-                    validity_days=validity,
-                    budget_minor=budget,
-                    co_payment_percent=co_pay,
-                    confirmation_window_hours=window,
-                    eligible_trades=chosen_trades,
-                    eligible_regions=chosen_regions,
-                ),
-                _actor(),
-            )
+            created = programmes.create_programme(command, _actor())
             flash(_say("programme_created", name=created.name), "ok")
             return redirect(url_for(".programme_list"))
     return _programmes_page(form, errs)
@@ -330,25 +277,9 @@ def provider_list() -> Page:
     if request.method == "POST":
         form = _form(*PROVIDER_FIELDS)
         chosen = request.form.getlist("trades")
-        capacity = _int(form, "capacity", errs)
-        if not form["name"].strip():
-            errs["name"] = _say("need_business_name")
+        command, errs = _load(ProviderForm(), {**form, "trades": chosen})
         if not errs:
-            created = providers.register_provider(
-                NewProvider(
-                    kind=form["kind"],
-                    name=" ".join(form["name"].split()),
-                    phone=form["phone"],
-                    trades=chosen,
-                    region=form["region"],
-                    town=form["town"],
-                    capacity=capacity,
-                    payout_account=form["payout_account"].strip(),
-                    contact_name=" ".join(form["contact_name"].split()),
-                    language=form["language"] if form["language"] in ("en", "sw") else "en",
-                ),
-                _actor(),
-            )
+            created = providers.register_provider(command, _actor())
             flash(_say("provider_registered", name=created.name, number=created.number), "ok")
             return redirect(url_for(".provider_list"))
     return _providers_page(form, chosen, errs)
@@ -376,9 +307,8 @@ def provider_detail(provider_id: int) -> Page:
     errs: dict[str, str] = {}
     if request.method == "POST":
         form = _form("name", "phone")
-        if not form["name"].strip():
-            errs["name"] = _say("need_person_name")
-        else:
+        _loaded, errs = _load(StaffForm(), form)
+        if not errs:
             added = providers.add_staff(provider.id, form["name"], form["phone"], _actor())
             flash(_say("staff_added", name=added.name, phone=added.phone), "ok")
             return redirect(url_for(".provider_detail", provider_id=provider.id))
@@ -449,25 +379,10 @@ def issue() -> Page:
     errs: dict[str, str] = {}
     if request.method == "POST":
         form = _form("programme_id", *PERSON_FIELDS)
-        year = form["birth_year"].strip()
-        if not year.isdigit():
-            errs["birth_year"] = _say("bad_birth_year")
-        if not form["programme_id"].isdigit():
-            errs["programme_id"] = _say("choose_programme")
+        loaded, errs = _load(VoucherForm(), form)
         if not errs:
-            voucher = vouchers.issue_voucher(
-                int(form["programme_id"]),
-                NewEntrepreneur(
-                    phone=form["phone"],
-                    name=form["name"],
-                    gender=form["gender"],
-                    birth_year=int(year),
-                    trade=form["trade"],
-                    region=form["region"],
-                    language=form["language"] or "en",
-                ),
-                _actor(),
-            )
+            programme_id, person = loaded
+            voucher = vouchers.issue_voucher(programme_id, person, _actor())
             flash(_say("voucher_issued", code=voucher.code, name=voucher.entrepreneur.name), "ok")
             return redirect(url_for(".issue", programme=form["programme_id"]))
     return _vouchers_page(form, errs)
@@ -536,17 +451,9 @@ def payout_list() -> Page:
     form = {"currency": "KES", "period_end": today.isoformat()}
     if request.method == "POST":
         form = _form("currency", "period_end")
-        try:
-            end_day = datetime.strptime(form["period_end"].strip(), "%Y-%m-%d").date()
-        except ValueError:
-            errs["period_end"] = _say("bad_period_end")
-        else:
-            if end_day > today:
-                errs["period_end"] = _say("future_period_end")
-        currency = form["currency"].strip().upper()
-        if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
-            errs["currency"] = _say("bad_currency")
+        loaded, errs = _load(PayoutForm(today), form)
         if not errs:
+            currency, end_day = loaded["currency"], loaded["period_end"]
             # Everything confirmed up to the end of that day (UTC).
             period_end = datetime.combine(end_day, time.min, tzinfo=UTC) + timedelta(days=1)
             period_end = min(period_end, datetime.now(UTC))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ...domain import limits
 from ...domain.base import MAX_ID
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
-from ...services import programmes
-from ..fields import BirthYear, Line, Lines, Phone, RegionCode, TradeCode
+from ..fields import BirthYear, Line, Lines, Phone, RegionCode, TradeCode, within
 
 _NAME = validate.Length(min=1, max=120)
 
@@ -22,40 +22,28 @@ class ErrorSchema(Schema):
 
 
 class ProgrammeIn(Schema):
-    """The bounds are the service's (`services.programmes`), declared here for the document."""
+    """The bounds are the domain's (`domain/limits.py`), the service's too."""
 
-    name = Line(
-        required=True, nonblank=True, validate=validate.Length(min=1, max=programmes.NAME_MAX)
-    )
+    name = Line(required=True, nonblank=True, validate=validate.Length(min=1, max=limits.NAME_MAX))
     funder = Line(
-        required=True, nonblank=True, validate=validate.Length(min=1, max=programmes.NAME_MAX)
+        required=True, nonblank=True, validate=validate.Length(min=1, max=limits.NAME_MAX)
     )
     currency = Line(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     voucher_value_minor = fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=programmes.VOUCHER_VALUE_MAX_MINOR),
+        required=True, strict=True, validate=within(limits.VOUCHER_VALUE_MINOR)
     )
     sessions_per_voucher = fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=programmes.SESSIONS_PER_VOUCHER_MAX),
+        required=True, strict=True, validate=within(limits.SESSIONS_PER_VOUCHER)
     )
     co_payment_percent = fields.Integer(
-        load_default=0, strict=True, validate=validate.Range(min=0, max=100)
+        load_default=0, strict=True, validate=within(limits.CO_PAYMENT_PERCENT)
     )
     validity_days = fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=programmes.VALIDITY_DAYS_MAX),
+        required=True, strict=True, validate=within(limits.VALIDITY_DAYS)
     )
-    budget_minor = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=programmes.BUDGET_MAX_MINOR)
-    )
+    budget_minor = fields.Integer(required=True, strict=True, validate=within(limits.BUDGET_MINOR))
     confirmation_window_hours = fields.Integer(
-        load_default=72,
-        strict=True,
-        validate=validate.Range(min=1, max=programmes.CONFIRMATION_WINDOW_HOURS_MAX),
+        load_default=72, strict=True, validate=within(limits.CONFIRMATION_WINDOW_HOURS)
     )
     eligible_trades = fields.List(
         TradeCode(),
@@ -94,7 +82,7 @@ class ProviderIn(Schema):
     trades = fields.List(TradeCode(), required=True, validate=validate.Length(min=1, max=20))
     region = RegionCode(required=True)
     town = Line(load_default="", validate=validate.Length(max=80))
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1000))
+    capacity = fields.Integer(required=True, strict=True, validate=within(limits.PROVIDER_CAPACITY))
     payout_account = Line(load_default="", validate=validate.Length(max=60))
     contact_name = Line(load_default="", validate=validate.Length(max=120))
     language = Line(load_default="en", validate=validate.OneOf([x.value for x in Language]))
