@@ -3,9 +3,10 @@ the one handler that answers a page's refusal.
 
 A view calls its service and lets a refusal (a `DomainError`) through. The handler rolls the
 transaction back and answers as the view declared with `@refusals(show)`: `show(exc, **view_args)`
-re-renders the view's form with the message, or flashes it and redirects, or returns None for the
-error page of the error's status (`PAGE_STATUS`: a `NotFound` is the 404 page). A view that declares nothing
-answers with that error page. The API's blueprint has its own handler (one JSON shape).
+re-renders the view's form with the message, or flashes it and redirects, or returns None for
+the error page of the error's status (`PAGE_STATUS`: a `NotFound` is the 404 page). A view that
+declares nothing answers with that error page. The API's blueprint has its own handler (one JSON
+shape).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ _SHOW = "shows_refusals"
 
 
 def refusals(show: Show) -> Callable[[F], F]:
-    """Declare how the view shows a refusal of its service (see the module's docstring)."""
+    """Declare how the view shows a refusal of its service (see the module's docstring). Listed
+    under the route's decorator; decorators between them keep it (`functools.wraps` copies it)."""
 
     def decorator(view: F) -> F:
         setattr(view, _SHOW, show)
