@@ -14,3 +14,4 @@ admin = Scope(SHARED, "admin")  # the programme officers' pages
 mentor = Scope(SHARED, "mentor")  # the mentor pages
 phone = Scope(SHARED, "phone")  # the phone simulator
 signin = Scope(SHARED, "signin")  # the staff sign-in page
+errors = Scope(SHARED, "errors")  # the error pages of every page set

@@ -12,6 +12,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import http
+from ..messages import pages
+from .i18n import current_language
 
 # Pages load nothing from another host: no CDN, no web fonts, no inline scripts or styles.
 CONTENT_SECURITY_POLICY = (
@@ -54,8 +56,17 @@ def _wants_json() -> bool:
 
 
 def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
+    """The error page of `status`, in the language every page of this request is shown in."""
     template = f"errors/{status}.html" if status in _PAGES else "errors/generic.html"
-    return render_template(template, status=status, detail=detail), status
+    lang = current_language()
+    page = render_template(
+        template,
+        status=status,
+        detail=detail,
+        lang=lang,
+        _=lambda key, **params: pages.errors(key, lang, **params),
+    )
+    return page, status
 
 
 def handle_http_error(exc: HTTPException) -> Response | tuple[str, int] | HTTPException:
