@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/at/"
 bp = Blueprint("gateway", __name__, url_prefix=PREFIX + "<secret>")
-csrf.exempt(bp)
 
 
 @bp.url_value_preprocessor
@@ -162,6 +161,7 @@ class _NoCookieSessionForTheGateway(SecureCookieSessionInterface):
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    csrf.exempt(bp)  # the gateway posts forms of its own: no CSRF token
     http.not_for_browsers(bp)  # the gateway is no browser: no page headers on its answers
     http.answer_errors_under(PREFIX, failure)  # no route matched (a wrong method or path): ours
     if type(app.session_interface) is SecureCookieSessionInterface:
