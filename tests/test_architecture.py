@@ -235,6 +235,17 @@ def test_the_services_never_ask_which_database_they_run_on() -> None:
     assert found == []
 
 
+def test_the_sms_channel_never_asks_which_database_it_runs_on() -> None:
+    """The USSD hop's fast paths (the read engine, prepared statements, the store's one-statement
+    save on PostgreSQL) go through `marketplace/db/` too: the store asks `dialect`, no driver."""
+    files = sorted((ROOT / "sms").rglob("*.py"))
+    assert any(path.name == "store.py" for path in files)
+    found = [
+        f"{path.relative_to(ROOT)}:{where}" for path in files for where in _database_questions(path)
+    ]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     ("source", "asks"),
     [

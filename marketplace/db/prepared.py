@@ -10,7 +10,7 @@ SQLAlchemy connection (the same pool; autocommit or the same transaction), and l
 rows with psycopg's adapters: plain tuples, or named tuples (`rows`).
 
 Parameters go to the driver as they are: no type processing happens here, so callers pass what
-psycopg takes (`Jsonb` for JSON, naive UTC datetimes for the UTC columns, lists for arrays). Every
+psycopg takes (`json(value)` for JSON, `utc(moment)` for the UTC columns, lists for arrays). Every
 parameter carries its type in the SQL (SQLAlchemy's bind casts), so PostgreSQL reads each text value
 as its column does. Errors come out as SQLAlchemy's (`IntegrityError`, ...), and a connection found
 dead is invalidated with the app's pools (as SQLAlchemy does with its own pool for its own
@@ -25,12 +25,14 @@ import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import psycopg
 import sqlalchemy as sa
 from psycopg import abc, pq
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.types.json import Jsonb
 
 from . import reading
 
@@ -147,6 +149,17 @@ class Prepared:
             row: Any = namedtuple("Row", names, rename=True)  # type: ignore[misc]
             self._named = row._make
         return self._named
+
+
+def json(value: Any) -> Any:
+    """A JSON value as a prepared statement's parameter (for a JSON or JSONB column)."""
+    return Jsonb(value)
+
+
+def utc(moment: datetime) -> datetime:
+    """A time as a prepared statement's parameter for a UTC column: naive UTC, as the columns
+    store it (see `UTCDateTime`)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _run(mine: _Connection, compiled: _Compiled, buffers: Sequence[Any]) -> pq.abc.PGresult:

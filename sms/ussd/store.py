@@ -17,13 +17,13 @@ to a hop whose worker died after the change committed: a repeat takes the hop ov
 compare-and-set, so only one does). Outside `writing`, screens only read (`screens_only_read`): the
 database session refuses to commit.
 
-How a hop uses its connections: it reads through `read_connection()`. On PostgreSQL that is a connection of
-the read engine (`reading.lend`): autocommit, so no BEGIN or COMMIT round trips, and a change sent
-through it is refused before it runs; the hop's own two statements go straight through psycopg as
-prepared statements, and the closing one does not wait for the disk (screen state and impressions;
-the services' commits do). On SQLite the hop reads through the database session, and the store opens
-a transaction of its own with a write (rather than upgrading the reads', which another writer may
-make impossible).
+How a hop uses its connections: it reads through `read_connection()`. On PostgreSQL that is a
+connection of the read engine (`reading.lend`): autocommit, so no BEGIN or COMMIT round trips, and a
+change sent through it is refused before it runs; the hop's own two statements go straight through
+libpq as prepared statements (`marketplace/db/prepared.py`), and the closing one does not wait for
+the disk (screen state and impressions; the services' commits do). On SQLite the hop reads through
+the database session, and the store opens a transaction of its own with a write (rather than
+upgrading the reads', which another writer may make impossible).
 """
 
 from __future__ import annotations
@@ -31,15 +31,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from psycopg.types.json import Jsonb
-from sqlalchemy.dialects import postgresql, sqlite
 
-from marketplace.db import reading
+from marketplace.db import dialect, prepared, reading
 from marketplace.db.prepared import Prepared
 from marketplace.db.session import commits_allowed, commits_refused
 from marketplace.domain.base import utcnow
@@ -106,16 +104,12 @@ class Row(NamedTuple):
 # --------------------------------------------------------------------------- connections
 
 
-def _postgres() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def read_connection() -> sa.Connection:
     """From here the hop only reads until it stores its reply. Whatever a screen left uncommitted
     is dropped; on PostgreSQL the reads (`reading.connection()`) go through the read engine's
     autocommit connection, and a hop that only reads never makes a database session."""
     _end_transaction()
-    if _postgres():
+    if dialect.is_postgres():
         return reading.lend()
     return db.session.connection()
 
@@ -138,25 +132,21 @@ def _end_transaction() -> None:
 # --------------------------------------------------------------------------- load
 
 
-_LOAD = reads.CALLER.add_columns(
-    SESSIONS.c.phone.label("session_phone"),
-    SESSIONS.c.state,
-    SESSIONS.c.last_text,
-    SESSIONS.c.last_reply,
-    SESSIONS.c.hops,
-).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
-
-_PG_LOAD = Prepared(_LOAD)
+_LOAD = Prepared(
+    reads.CALLER.add_columns(
+        SESSIONS.c.phone.label("session_phone"),
+        SESSIONS.c.state,
+        SESSIONS.c.last_text,
+        SESSIONS.c.last_reply,
+        SESSIONS.c.hops,
+    ).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
+)
 
 
 def load(conn: sa.Connection, session_id: str, phone: str) -> Row | None:
     """Who is dialling, in which language, and their session row; None for a phone we do not
     know (and then no row is ever made)."""
-    params = {"sid": session_id, "phone": phone}
-    if conn.dialect.name == "postgresql":
-        found = next(iter(_PG_LOAD.execute(conn, params)), None)
-    else:
-        found = conn.execute(_LOAD, params).first()
+    found = next(iter(_LOAD.rows(conn, {"sid": session_id, "phone": phone})), None)
     if found is None:
         return None
     person_id, name, language, trade, region, row_phone, state, last_text, last_reply, hops = found
@@ -169,11 +159,10 @@ def load(conn: sa.Connection, session_id: str, phone: str) -> Row | None:
 # --------------------------------------------------------------------------- save
 
 
-def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
+def _upsert(database: str, reply: Any, changed: tuple[str, ...]) -> Any:
     """Insert the session row with this hop, or update its `changed` columns when it still has
     the expected hop count: the compare-and-set every stored hop goes through."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SESSIONS).values(
+    stmt = dialect.insert(SESSIONS, database).values(
         session_id=sa.bindparam("sid"),
         phone=sa.bindparam("phone"),
         state=sa.bindparam("state", type_=SESSIONS.c.state.type),
@@ -191,11 +180,11 @@ def _upsert(dialect: str, reply: Any, changed: tuple[str, ...]) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _save_statement(dialect: str, with_impressions: bool = False) -> sa.Executable:
+def _save_statement(database: str, with_impressions: bool = False) -> sa.Executable:
     stored = _upsert(
-        dialect, sa.bindparam("reply"), ("state", "last_text", "last_reply", "hops", "updated_at")
+        database, sa.bindparam("reply"), ("state", "last_text", "last_reply", "hops", "updated_at")
     )
-    if dialect != "postgresql":
+    if database != dialect.POSTGRESQL:
         return stored.returning(SESSIONS.c.hops)
     # The screen state (and the impressions) need not wait for the disk.
     no_wait = sa.func.set_config("synchronous_commit", "off", sa.true()).label("async")
@@ -233,7 +222,7 @@ def _save_statement(dialect: str, with_impressions: bool = False) -> sa.Executab
 
 
 def _unnest(name: str, item: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
-    return sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(item)))
+    return sa.func.unnest(sa.bindparam(name, type_=sa.ARRAY(item)))
 
 
 def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
@@ -251,8 +240,8 @@ def _impression_params(shown: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_PG_SAVE = Prepared(_save_statement("postgresql"))
-_PG_SAVE_SHOWN = Prepared(_save_statement("postgresql", with_impressions=True))
+_PG_SAVE = Prepared(_save_statement(dialect.POSTGRESQL))
+_PG_SAVE_SHOWN = Prepared(_save_statement(dialect.POSTGRESQL, with_impressions=True))
 _RECORD_IMPRESSIONS = sa.insert(IMPRESSIONS)  # one row per parameter set
 
 
@@ -260,10 +249,9 @@ def save(hop: Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> boo
     """Store the reply and the state (and the impressions of a list shown) if no other hop of
     the session was stored since this one loaded the row; end the hop's transaction."""
     params = hop.params(reply, state)
-    if _postgres():
+    if dialect.is_postgres():
         conn = read_connection()  # the hop's own autocommit connection: the store commits at once
-        # As psycopg takes them: the state as JSONB, the time as naive UTC (see UTCDateTime).
-        params.update(state=Jsonb(state), now=hop.now.astimezone(UTC).replace(tzinfo=None))
+        params.update(state=prepared.json(state), now=prepared.utc(hop.now))
         if shown:
             found = _PG_SAVE_SHOWN.execute(conn, {**params, **_impression_params(shown)})
             stored = bool(found[0][0])
@@ -274,7 +262,7 @@ def save(hop: Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> boo
     close()
     s = db.session()
     try:
-        stored = s.execute(_save_statement("sqlite"), params).first() is not None
+        stored = s.execute(_save_statement(dialect.name()), params).first() is not None
         if stored:
             if shown:
                 s.execute(_RECORD_IMPRESSIONS, shown)
@@ -289,10 +277,10 @@ def save(hop: Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> boo
 
 
 @lru_cache(maxsize=4)
-def _mark_statement(dialect: str) -> sa.Executable:
+def _mark_statement(database: str) -> sa.Executable:
     # The state stays as the hop found it until the hop stores its own.
     marked = ("last_text", "last_reply", "hops", "updated_at")
-    return _upsert(dialect, sa.literal(""), marked).returning(SESSIONS.c.hops)
+    return _upsert(database, sa.literal(""), marked).returning(SESSIONS.c.hops)
 
 
 @contextmanager
@@ -316,7 +304,7 @@ def writing(hop: Hop) -> Iterator[None]:
     marking = None
     if not hop.marked:
         params = {**hop.params("", {}), "now": utcnow()}  # the lease runs from here
-        if s.execute(_mark_statement(db.engine.dialect.name), params).first() is None:
+        if s.execute(_mark_statement(dialect.name()), params).first() is None:
             s.rollback()
             raise Overtaken
         marking = s.get_transaction()
@@ -367,9 +355,8 @@ def take_over(session_id: str, text: str, hops: int) -> int | None:
 
 
 @lru_cache(maxsize=4)
-def _end_statement(dialect: str) -> sa.Executable:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SESSIONS).values(
+def _end_statement(database: str) -> sa.Executable:
+    stmt = dialect.insert(SESSIONS, database).values(
         session_id=sa.bindparam("sid"),
         phone=sa.bindparam("phone"),
         state=sa.bindparam("state", type_=SESSIONS.c.state.type),
@@ -410,7 +397,7 @@ def end(
     }
     s = db.session()
     try:
-        s.execute(_end_statement(db.engine.dialect.name), params)
+        s.execute(_end_statement(dialect.name()), params)
         s.commit()
     except BaseException:
         s.rollback()
