@@ -1,6 +1,6 @@
 """Bulk issuance benchmark: 100,000 vouchers from one CSV on PostgreSQL, end to end.
 
-Measures the real `services.vouchers.import_vouchers` (CSV parse, per-row validation, budget
+Measures the real `services.issuance.import_vouchers` (CSV parse, per-row validation, budget
 reservation, entrepreneurs, vouchers, audit events and outbox SMS, one commit) against its own
 database, built with `flask db upgrade`. Target: under 20 s.
 
@@ -94,7 +94,7 @@ def main() -> int:
     from marketplace.app import create_app
     from marketplace.domain.models import AuditEvent, Entrepreneur, OutboxMessage, Voucher
     from marketplace.extensions import db
-    from marketplace.services import audit, programmes, reference, vouchers
+    from marketplace.services import audit, issuance, programmes, reference
     from marketplace.services.programmes import NewProgramme
 
     app = create_app({"SMS_BACKEND": "fake"})
@@ -117,7 +117,7 @@ def main() -> int:
         db.session.remove()
 
         started, cpu_started = time.perf_counter(), time.process_time()
-        report = vouchers.import_vouchers(programme_id, data, "bench")
+        report = issuance.import_vouchers(programme_id, data, "bench")
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         db.session.remove()
 
@@ -134,7 +134,7 @@ def main() -> int:
         db.session.remove()
 
         started = time.perf_counter()
-        again = vouchers.import_vouchers(programme_id, data, "bench")
+        again = issuance.import_vouchers(programme_id, data, "bench")
         resend = time.perf_counter() - started
         db.session.remove()
         db.engine.dispose()

@@ -98,7 +98,7 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
     from marketplace.app import create_app
     from marketplace.domain.models import Entrepreneur, Provider, provider_trades
     from marketplace.extensions import db
-    from marketplace.services import programmes, reference, vouchers
+    from marketplace.services import issuance, programmes, reference
     from marketplace.services.programmes import NewProgramme
 
     rnd = random.Random(11)
@@ -124,7 +124,7 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
                 f"+2547{10_000_000 + i:08d},Amina Wanjiru {i},female,1990,"
                 f"{rnd.choice(TRADES)},{rnd.choice(REGIONS)},{rnd.choice(('en', 'sw'))}"
             )
-        report = vouchers.import_vouchers(programme.id, "\n".join(lines) + "\n", "bench")
+        report = issuance.import_vouchers(programme.id, "\n".join(lines) + "\n", "bench")
         assert report.ok, report.errors[:3]
         now = datetime.now(UTC)
         counts = [rnd.randint(0, 10) for _ in range(providers)]

@@ -22,6 +22,7 @@ from .services import (
     access,
     audit,
     demo,
+    issuance,
     payouts,
     reference,
     resend,
@@ -135,7 +136,7 @@ def init_if_empty() -> None:
 def issue_vouchers(programme_id: int, csv_path: Path) -> None:
     """Issue vouchers from a CSV file; prints a per-row report of bad rows."""
     try:
-        report = vouchers.import_vouchers(programme_id, csv_path.read_bytes(), CLI_ACTOR)
+        report = issuance.import_vouchers(programme_id, csv_path.read_bytes(), CLI_ACTOR)
     except DomainError as exc:
         _fail(exc)
         return

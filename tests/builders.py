@@ -9,9 +9,16 @@ from typing import Any
 from flask import Flask
 
 from marketplace.domain.models import Booking, Programme, Provider, TrainingSession, Voucher
+from marketplace.domain.people import NewEntrepreneur
 from marketplace.extensions import db
-from marketplace.services import access, bookings, programmes, providers, sessions, vouchers
-from marketplace.services.entrepreneurs import NewEntrepreneur
+from marketplace.services import (
+    access,
+    bookings,
+    issuance,
+    programmes,
+    providers,
+    sessions,
+)
 from marketplace.services.programmes import NewProgramme
 from marketplace.services.providers import NewProvider
 from marketplace.services.sessions import NewSession
@@ -75,7 +82,7 @@ class Builders:
         self, programme: Programme | None = None, now: datetime | None = None, **person: Any
     ) -> Voucher:
         programme = programme or self.programme()
-        return vouchers.issue_voucher(programme.id, self.person(**person), "test", now=now)
+        return issuance.issue_voucher(programme.id, self.person(**person), "test", now=now)
 
     def booking(
         self,

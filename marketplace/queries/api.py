@@ -61,15 +61,6 @@ def entrepreneur_by_phone(phone: str) -> Entrepreneur | None:
     return db.session.scalar(sa.select(Entrepreneur).where(Entrepreneur.phone == phone))
 
 
-def voucher_issued_for(programme_id: int, import_key: str) -> Voucher | None:
-    """The voucher a programme issued under this key (a client's `ref`), if any."""
-    return db.session.scalar(
-        sa.select(Voucher).where(
-            Voucher.programme_id == programme_id, Voucher.import_key == import_key
-        )
-    )
-
-
 def vouchers(
     *,
     after_id: int,

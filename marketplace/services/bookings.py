@@ -30,8 +30,7 @@ from ..domain.models import (
     provider_trades,
 )
 from ..extensions import db
-from . import audit, outbox, providers, reference, unit
-from .vouchers import lock_voucher
+from . import lookups, outbox, reference, unit
 
 PAGE_SIZE = 3
 
@@ -176,8 +175,8 @@ def find_providers(
         page * page_size,
     )
     if record and cards:
-        record_impressions(impressions(listing, entrepreneur_id, channel, now))
-        unit.commit()
+        with unit.of_work(f"entrepreneur:{entrepreneur_id}", now):
+            record_impressions(impressions(listing, entrepreneur_id, channel, now))
     return listing
 
 
@@ -244,21 +243,50 @@ def book_provider(
     Safe under concurrency: the voucher row is locked, the provider's place is taken with a
     conditional UPDATE, and a partial unique index allows one active booking per voucher.
     """
-    now = now or utcnow()
-    person = db.session.get(Entrepreneur, entrepreneur_id)
-    if person is None:
-        raise errors.NotFound("No such entrepreneur.")
+    with unit.of_work(f"entrepreneur:{entrepreneur_id}", now) as uow:
+        person = lookups.entrepreneur(entrepreneur_id)
+        voucher = _voucher_to_book(person, voucher_id, provider_id, uow.now)
+        provider = _provider_to_book(person, voucher, provider_id)
+        before = {"status": voucher.status}
+        voucher.book(uow.now)
+        if not lookups.take_place(provider.id):
+            raise errors.ProviderFull(provider=provider.name)
+        booking = _new_booking(voucher, provider, channel, listing_id, uow.now)
+        uow.flush_or(errors.VoucherAlreadyBooked())
+        uow.audit(
+            "voucher.booked",
+            voucher,
+            before,
+            {
+                "status": voucher.status,
+                "provider_id": provider.id,
+                "booking_id": booking.id,
+                "switched_from": booking.switched_from_id,
+            },
+        )
+        _tell_booked(uow, person, provider, voucher)
+    return booking
+
+
+def _voucher_to_book(
+    person: Entrepreneur, voucher_id: int | None, provider_id: int, now: datetime
+) -> Voucher:
+    """The person's voucher, locked: the one named, else the first to expire."""
     if voucher_id is None:
-        candidates = bookable_vouchers(entrepreneur_id, now)
+        candidates = bookable_vouchers(person.id, now)
         if not candidates:
             raise errors.VoucherNotUsable("You have no voucher free to book with.")
         voucher_id = candidates[0].id
-    voucher = lock_voucher(voucher_id)
-    if voucher.entrepreneur_id != entrepreneur_id:
+    voucher = lookups.lock_voucher(voucher_id)
+    if voucher.entrepreneur_id != person.id:
         raise errors.NotFound("No such voucher.")
     if voucher.status == VoucherStatus.BOOKED and _booked_with(voucher.id) == provider_id:
         # Booked with this very provider meanwhile (another channel, or this answer's first run).
         raise errors.AlreadyBookedWithProvider()
+    return voucher
+
+
+def _provider_to_book(person: Entrepreneur, voucher: Voucher, provider_id: int) -> Provider:
     provider = db.session.get(Provider, provider_id)
     if provider is None:
         raise errors.NotFound("No such provider.")
@@ -267,12 +295,13 @@ def book_provider(
         raise errors.ProviderNotBookable(
             "This provider is not part of your voucher's programme.", provider=provider.name
         )
-    before = {"status": voucher.status}
-    voucher.book(now)
-    if not providers.take_place(provider.id):
-        full = errors.ProviderFull(provider=provider.name)
-        unit.rollback()
-        raise full
+    return provider
+
+
+def _new_booking(
+    voucher: Voucher, provider: Provider, channel: str, listing_id: str | None, now: datetime
+) -> Booking:
+    """The voucher's new booking, which names the booking it replaces (a switch)."""
     switched_from = db.session.scalar(
         sa.select(Booking.id)
         .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.CANCELLED)
@@ -291,46 +320,31 @@ def book_provider(
         created_at=now,
     )
     db.session.add(booking)
-    unit.flush_or(errors.VoucherAlreadyBooked())
-    actor = f"entrepreneur:{person.id}"
-    audit.record(
-        db.session(),
-        actor,
-        "voucher.booked",
-        "voucher",
-        voucher.id,
-        before,
-        {
-            "status": voucher.status,
-            "provider_id": provider.id,
-            "booking_id": booking.id,
-            "switched_from": switched_from,
-        },
-        now,
-    )
-    outbox.queue(
+    return booking
+
+
+def _tell_booked(
+    uow: unit.UnitOfWork, person: Entrepreneur, provider: Provider, voucher: Voucher
+) -> None:
+    uow.sms(
         person.phone,
         "booking_made_entrepreneur",
         person.language,
-        now=now,
         provider=provider.name,
         number=provider.number,
         phone=provider.phone,
         code=format_voucher_code(voucher.code),
     )
-    provider_language = outbox.provider_language(provider)
-    outbox.queue(
+    language = outbox.provider_language(provider)
+    uow.sms(
         provider.phone,
         "booking_made_provider",
-        provider_language,
-        now=now,
+        language,
         name=person.first_name,
         phone=person.phone,
-        trade=reference.trade_name(person.trade_code, provider_language),
+        trade=reference.trade_name(person.trade_code, language),
         sessions=voucher.sessions_total,
     )
-    unit.commit()
-    return booking
 
 
 def active_booking(entrepreneur_id: int) -> Booking | None:
@@ -370,53 +384,51 @@ def cancel_booking(
     booking is no longer that one (cancelled meanwhile, and perhaps another mentor booked since),
     nothing is cancelled (`BookingChanged`): an answer never acts on a booking it did not show.
     """
-    now = now or utcnow()
-    if voucher_id is None:
-        current = active_booking(entrepreneur_id)
-        if current is None:
-            raise errors.CannotCancel("You have no booking that can be cancelled.")
-        voucher_id = current.voucher_id
-    voucher = lock_voucher(voucher_id)
-    if voucher.entrepreneur_id != entrepreneur_id:
-        raise errors.NotFound("No such voucher.")
-    booking = db.session.scalar(
+    with unit.of_work(f"entrepreneur:{entrepreneur_id}", now) as uow:
+        if voucher_id is None:
+            current = active_booking(entrepreneur_id)
+            if current is None:
+                raise errors.CannotCancel("You have no booking that can be cancelled.")
+            voucher_id = current.voucher_id
+        voucher = lookups.lock_voucher(voucher_id)
+        if voucher.entrepreneur_id != entrepreneur_id:
+            raise errors.NotFound("No such voucher.")
+        booking = _active_booking_locked(voucher)
+        if booking_id is not None and (booking is None or booking.id != booking_id):
+            raise errors.BookingChanged(booking_id=booking_id)
+        if booking is None:
+            raise errors.CannotCancel("This voucher has no booking.")
+        # A session the mentor recorded is answered first (a NO sends it to review), so that a
+        # session that happened is never left unpaid by a switch, nor paid to a mentor left behind.
+        waiting = _unanswered_session(booking.id)
+        if waiting is not None:
+            raise errors.SessionAwaitsAnswer(ref=waiting, provider=booking.provider.name)
+        before = {"status": voucher.status, "booking_id": booking.id}
+        voucher.cancel_booking(uow.now)
+        booking.cancel(uow.now)
+        lookups.free_place(booking.provider_id)
+        uow.audit(
+            "voucher.booking_cancelled",
+            voucher,
+            before,
+            {"status": voucher.status, "channel": channel},
+        )
+        provider = booking.provider
+        uow.sms(
+            provider.phone,
+            "booking_cancelled_provider",
+            outbox.provider_language(provider),
+            name=voucher.entrepreneur.first_name,
+        )
+    return booking
+
+
+def _active_booking_locked(voucher: Voucher) -> Booking | None:
+    return db.session.scalar(
         sa.select(Booking)
         .where(Booking.voucher_id == voucher.id, Booking.status == BookingStatus.ACTIVE)
         .with_for_update(of=Booking)
     )
-    if booking_id is not None and (booking is None or booking.id != booking_id):
-        raise errors.BookingChanged(booking_id=booking_id)
-    if booking is None:
-        raise errors.CannotCancel("This voucher has no booking.")
-    # A session the mentor recorded is answered first (a NO sends it to review), so that a
-    # session that happened is never left unpaid by a switch, nor paid to a mentor left behind.
-    waiting = _unanswered_session(booking.id)
-    if waiting is not None:
-        raise errors.SessionAwaitsAnswer(ref=waiting, provider=booking.provider.name)
-    before = {"status": voucher.status, "booking_id": booking.id}
-    voucher.cancel_booking(now)
-    booking.cancel(now)
-    providers.free_place(booking.provider_id)
-    audit.record(
-        db.session(),
-        f"entrepreneur:{entrepreneur_id}",
-        "voucher.booking_cancelled",
-        "voucher",
-        voucher.id,
-        before,
-        {"status": voucher.status, "channel": channel},
-        now,
-    )
-    provider = booking.provider
-    outbox.queue(
-        provider.phone,
-        "booking_cancelled_provider",
-        outbox.provider_language(provider),
-        now=now,
-        name=voucher.entrepreneur.first_name,
-    )
-    unit.commit()
-    return booking
 
 
 def _unanswered_session(booking_id: int) -> str | None:

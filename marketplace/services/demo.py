@@ -1,4 +1,8 @@
-"""Deterministic demo data, made through the real services (nothing is written around them)."""
+"""Deterministic demo data, made through the real services (nothing is written around them).
+
+An orchestrator: it calls the use cases one after another, as people would, which use cases never
+do to each other; `scheduler` is the only other (tests/test_architecture.py holds both rules).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,12 @@ from ..domain.models import (
     StaffUser,
     TrainingSession,
 )
+from ..domain.people import NewEntrepreneur
 from ..extensions import db
 from . import (
     access,
     bookings,
+    issuance,
     payouts,
     programmes,
     providers,
@@ -29,7 +35,6 @@ from . import (
     sessions,
     vouchers,
 )
-from .entrepreneurs import NewEntrepreneur
 from .programmes import NewProgramme
 from .providers import NewProvider
 from .sessions import NewSession
@@ -181,7 +186,7 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
     ]
     issued_at[40:44] = [now - timedelta(days=200)] * 4  # these will expire
     demo_vouchers = [
-        vouchers.issue_voucher(programme.id, p, ACTOR, at)
+        issuance.issue_voucher(programme.id, p, ACTOR, at)
         for p, at in zip(people, issued_at, strict=True)
     ]
 

@@ -22,7 +22,7 @@ from ..domain.codes import hash_secret, new_otp, same_hash
 from ..domain.models import Language, LoginCode, LoginCodeGuess, ProviderStaff
 from ..domain.phones import normalise_phone, try_normalise
 from ..extensions import db
-from . import audit, outbox, settings, unit
+from . import settings, unit
 
 CODE_LENGTH = 6
 CODE_TTL_MINUTES = 10
@@ -68,63 +68,63 @@ def request_login_code(raw_phone: str, address: str, now: datetime | None = None
         >= MAX_CODES_PER_ADDRESS
     ):
         raise TooManyCodes()
-    staff = db.session.scalar(
-        sa.select(ProviderStaff).where(ProviderStaff.phone == phone, ProviderStaff.active)
-    )
-    # One live code per phone: asking again retires the earlier one.
-    db.session.execute(
-        sa.update(LoginCode)
-        .where(LoginCode.phone == phone, LoginCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    code = new_otp(CODE_LENGTH)
-    db.session.add(
-        LoginCode(
-            phone=phone,
-            code_hash=hash_secret(settings.secret_key(), code),
-            created_at=now,
-            expires_at=now + timedelta(minutes=CODE_TTL_MINUTES),
-            attempts=0,
-            requested_from=address,
+    with unit.of_work(f"web:{address or 'unknown'}", now) as uow:
+        staff = db.session.scalar(
+            sa.select(ProviderStaff).where(ProviderStaff.phone == phone, ProviderStaff.active)
         )
-    )
-    if staff is not None:
-        outbox.queue(
-            phone, "login_code", staff.language, now=now, code=code, minutes=CODE_TTL_MINUTES
+        # One live code per phone: asking again retires the earlier one.
+        db.session.execute(
+            sa.update(LoginCode)
+            .where(LoginCode.phone == phone, LoginCode.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
         )
-    unit.commit()
+        code = new_otp(CODE_LENGTH)
+        db.session.add(
+            LoginCode(
+                phone=phone,
+                code_hash=hash_secret(settings.secret_key(), code),
+                created_at=now,
+                expires_at=now + timedelta(minutes=CODE_TTL_MINUTES),
+                attempts=0,
+                requested_from=address,
+            )
+        )
+        if staff is not None:
+            uow.sms(phone, "login_code", staff.language, code=code, minutes=CODE_TTL_MINUTES)
     return phone
 
 
-def _guess_from(address: str, now: datetime) -> LoginCodeGuess | None:
+def _guess_from(uow: unit.UnitOfWork, address: str) -> LoginCodeGuess | None:
     """Count this guess against its address, committed before any code is looked at; raises
     TooManyAttempts when the address's wrong guesses (this one included) exceed the limit."""
     if not address:
         return None
-    guess = LoginCodeGuess(address=address, attempted_at=now, refused=False)
+    guess = LoginCodeGuess(address=address, attempted_at=uow.now, refused=False)
     db.session.add(guess)
-    unit.commit()  # visible to every server before the code is looked at
+    uow.commit()  # visible to every server before the code is looked at
     counted = db.session.scalar(
         sa.select(sa.func.count()).where(
             LoginCodeGuess.address == address,
-            LoginCodeGuess.attempted_at > now - FAILURE_WINDOW,
+            LoginCodeGuess.attempted_at > uow.now - FAILURE_WINDOW,
             LoginCodeGuess.refused.is_(False),
         )
     )
     if (counted or 0) > MAX_FAILURES_PER_ADDRESS:
         guess.refused = True
-        unit.commit()
+        uow.commit()
         raise errors.TooManyAttempts()
     return guess
 
 
-def _not_looked_at(guess: LoginCodeGuess | None, error: errors.DomainError) -> errors.DomainError:
+def _not_looked_at(
+    uow: unit.UnitOfWork, guess: LoginCodeGuess | None, error: errors.DomainError
+) -> errors.DomainError:
     """No code was compared (none is live, or its phone or code is locked already): the guess
     does not count against its address."""
     if guess is not None:
         guess.refused = True
-        unit.commit()
+        uow.commit()
     return error
 
 
@@ -134,11 +134,18 @@ def verify_login_code(
     """The mentor types the code from the SMS; returns their account, or raises CodeInvalid /
     TooManyAttempts. Each guess is counted against its client address, and each wrong guess
     against its code and phone, committed before the answer."""
-    now = now or utcnow()
     phone = try_normalise(raw_phone, settings.phone_region())
     if phone is None:
         raise errors.CodeInvalid()
-    guess = _guess_from(text.clean(address)[:64], now)
+    with unit.of_work(f"web:{address or 'unknown'}", now) as uow:
+        staff = _signed_in(uow, phone, code, _guess_from(uow, text.clean(address)[:64]))
+    return staff
+
+
+def _signed_in(
+    uow: unit.UnitOfWork, phone: str, code: str, guess: LoginCodeGuess | None
+) -> ProviderStaff:
+    now = uow.now
     failures = (
         db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(LoginCode.attempts), 0)).where(
@@ -148,7 +155,7 @@ def verify_login_code(
         or 0
     )
     if failures >= MAX_FAILURES_PER_PHONE:
-        raise _not_looked_at(guess, errors.TooManyAttempts())
+        raise _not_looked_at(uow, guess, errors.TooManyAttempts())
     live = db.session.scalar(
         sa.select(LoginCode)
         .where(
@@ -161,9 +168,9 @@ def verify_login_code(
         .with_for_update()
     )
     if live is None:
-        raise _not_looked_at(guess, errors.CodeInvalid())
+        raise _not_looked_at(uow, guess, errors.CodeInvalid())
     if live.attempts >= MAX_ATTEMPTS_PER_CODE:
-        raise _not_looked_at(guess, errors.TooManyAttempts())
+        raise _not_looked_at(uow, guess, errors.TooManyAttempts())
     digits = "".join(ch for ch in code if ch.isdigit())[:12]
     if not same_hash(live.code_hash, hash_secret(settings.secret_key(), digits)):
         live.attempts += 1
@@ -173,52 +180,37 @@ def verify_login_code(
             .where(LoginCodeGuess.attempted_at < now - KEEP_GUESSES)
             .execution_options(synchronize_session=False)
         )
-        unit.commit()
+        uow.commit()
         raise errors.TooManyAttempts() if exhausted else errors.CodeInvalid()
     staff = db.session.scalar(
         sa.select(ProviderStaff).where(ProviderStaff.phone == phone, ProviderStaff.active)
     )
     if staff is None:  # the account was closed after the code was sent
-        unit.rollback()
         raise errors.CodeInvalid()
     live.used_at = now
     if guess is not None:
         db.session.delete(guess)  # a right guess does not count against the address
-    audit.record(
-        db.session(),
-        f"mentor:{staff.id}",
+    uow.audit(
         "mentor.signed_in",
-        "provider_staff",
-        staff.id,
+        staff,
         None,
         {"provider_id": staff.provider_id},
-        now,
+        actor=f"mentor:{staff.id}",
     )
-    unit.commit()
     return staff
 
 
 def set_language(staff_id: int, language: str, now: datetime | None = None) -> ProviderStaff:
-    now = now or utcnow()
     if language not in set(Language):
         raise errors.InvalidInput("Language must be en or sw.", field="language")
     staff = db.session.get(ProviderStaff, staff_id)
     if staff is None or not staff.active:
         raise errors.NotFound("No such account.")
     if staff.language != language:
-        before = {"language": staff.language}
-        staff.language = language
-        audit.record(
-            db.session(),
-            f"mentor:{staff.id}",
-            "mentor.language_set",
-            "provider_staff",
-            staff.id,
-            before,
-            {"language": language},
-            now,
-        )
-        unit.commit()
+        with unit.of_work(f"mentor:{staff.id}", now) as uow:
+            before = {"language": staff.language}
+            staff.language = language
+            uow.audit("mentor.language_set", staff, before, {"language": language})
     return staff
 
 
@@ -227,15 +219,6 @@ def sign_out(staff_id: int, now: datetime | None = None) -> None:
     staff = db.session.get(ProviderStaff, staff_id)
     if staff is None:
         return
-    staff.session_epoch += 1
-    audit.record(
-        db.session(),
-        f"mentor:{staff.id}",
-        "mentor.signed_out",
-        "provider_staff",
-        staff.id,
-        None,
-        None,
-        now or utcnow(),
-    )
-    unit.commit()
+    with unit.of_work(f"mentor:{staff.id}", now) as uow:
+        staff.session_epoch += 1
+        uow.audit("mentor.signed_out", staff)

@@ -75,27 +75,3 @@ def provider_language(provider: Provider) -> str:
     provider's phone, else of its first staff member, else English."""
     staff = sorted(provider.staff, key=lambda s: (s.phone != provider.phone, s.id))
     return staff[0].language if staff else "en"
-
-
-def queue(
-    to_phone: str,
-    kind: str,
-    language: str,
-    /,
-    *,
-    opted_out: bool = False,
-    now: datetime | None = None,
-    **params: Any,
-) -> OutboxMessage | None:
-    """Render a template and add it to the current transaction at once; None when the person
-    opted out of this kind."""
-    if opted_out and not essential(kind):
-        return None
-    return queue_text(to_phone, render(kind, language, **params), kind, now=now)
-
-
-def outbox_row(
-    to_phone: str, kind: str, language: str, now: datetime, /, **params: Any
-) -> dict[str, Any]:
-    """A row for bulk insert, same rendering as `queue`."""
-    return row(to_phone, render(kind, language, **params), kind, now)

@@ -7,12 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..domain import errors, text
-from ..domain.base import utcnow
 from ..domain.models import Payout, PayoutRun, Provider, TrainingSession
 from ..domain.money import exponent, format_minor
 from ..domain.spreadsheet import csv_text
 from ..extensions import db
-from . import audit, outbox, unit
+from . import outbox, unit
 
 
 def run_payout(
@@ -24,8 +23,29 @@ def run_payout(
     there is nothing to pay. Sessions are claimed with a conditional UPDATE, so two
     runs at once never put one session in two statements.
     """
-    now = now or utcnow()
     currency = currency.upper()
+    with unit.of_work(actor, now) as uow:
+        run = _claim_unpaid(currency, period_end, actor, uow.now)
+        if run is None:
+            uow.rollback()
+            return None
+        uow.audit(
+            "payout.run",
+            run,
+            None,
+            {
+                "currency": currency,
+                "total_minor": run.total_minor,
+                "period_end": period_end.isoformat(),
+            },
+        )
+    return run
+
+
+def _claim_unpaid(
+    currency: str, period_end: datetime, actor: str, now: datetime
+) -> PayoutRun | None:
+    """A run with a statement per provider, each claiming its sessions; None when none is left."""
     unpaid = (
         sa.select(
             TrainingSession.provider_id,
@@ -89,52 +109,34 @@ def run_payout(
         payout.sessions_count = len(claimed)
         total += payout.amount_minor
     if total == 0:
-        unit.rollback()
         return None
     run.total_minor = total
-    audit.record(
-        db.session(),
-        actor,
-        "payout.run",
-        "payout_run",
-        run.id,
-        None,
-        {"currency": currency, "total_minor": total, "period_end": period_end.isoformat()},
-        now,
-    )
-    unit.commit()
     return run
 
 
 def mark_paid(payout_id: int, reference: str, actor: str, now: datetime | None = None) -> Payout:
-    now = now or utcnow()
     text.check(reference, "reference")
-    payout = db.session.scalar(
-        sa.select(Payout).where(Payout.id == payout_id).with_for_update(of=Payout)
-    )
-    if payout is None:
-        raise errors.NotFound("No such payout.")
-    payout.mark_paid(reference, now)
-    audit.record(
-        db.session(),
-        actor,
-        "payout.paid",
-        "payout",
-        payout.id,
-        {"status": "pending"},
-        {"status": payout.status, "reference": payout.reference},
-        now,
-    )
-    outbox.queue(
-        payout.provider.phone,
-        "payout_made",
-        outbox.provider_language(payout.provider),
-        now=now,
-        value=format_minor(payout.amount_minor, payout.currency),
-        sessions=payout.sessions_count,
-        reference=payout.reference,
-    )
-    unit.commit()
+    with unit.of_work(actor, now) as uow:
+        payout = db.session.scalar(
+            sa.select(Payout).where(Payout.id == payout_id).with_for_update(of=Payout)
+        )
+        if payout is None:
+            raise errors.NotFound("No such payout.")
+        payout.mark_paid(reference, uow.now)
+        uow.audit(
+            "payout.paid",
+            payout,
+            {"status": "pending"},
+            {"status": payout.status, "reference": payout.reference},
+        )
+        uow.sms(
+            payout.provider.phone,
+            "payout_made",
+            outbox.provider_language(payout.provider),
+            value=format_minor(payout.amount_minor, payout.currency),
+            sessions=payout.sessions_count,
+            reference=payout.reference,
+        )
     return payout
 
 

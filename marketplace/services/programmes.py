@@ -8,11 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..domain import errors, limits
-from ..domain.base import utcnow
 from ..domain.models import Programme
 from ..domain.text import check_fields
 from ..extensions import db
-from . import audit, reference, unit
+from . import reference, unit
 
 # What a programme may be (`domain/limits.py`). The officers' form and the API both come through
 # `create_programme`, which refuses anything outside these bounds, naming the field and the bound.
@@ -81,7 +80,6 @@ def _check_bounds(cmd: NewProgramme) -> None:
 
 def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None) -> Programme:
     """Set up a programme; anything outside the bounds above is refused and nothing is written."""
-    now = now or utcnow()
     check_fields(cmd)
     _check_bounds(cmd)
     unknown_trades = set(cmd.eligible_trades) - reference.trade_codes()
@@ -100,6 +98,14 @@ def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None)
         )
     if db.session.scalar(sa.select(Programme.id).where(Programme.name == cmd.name)):
         raise errors.AlreadyExists("A programme with that name exists.", field="name")
+    with unit.of_work(actor, now) as uow:
+        programme = _new_programme(cmd, uow.now)
+        uow.flush_or(errors.AlreadyExists("A programme with that name exists."))
+        uow.audit("programme.created", programme, None, snapshot(programme))
+    return programme
+
+
+def _new_programme(cmd: NewProgramme, now: datetime) -> Programme:
     programme = Programme(
         name=cmd.name,
         funder=cmd.funder,
@@ -116,18 +122,6 @@ def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None)
         created_at=now,
     )
     db.session.add(programme)
-    unit.flush_or(errors.AlreadyExists("A programme with that name exists."))
-    audit.record(
-        db.session(),
-        actor,
-        "programme.created",
-        "programme",
-        programme.id,
-        None,
-        snapshot(programme),
-        now,
-    )
-    unit.commit()
     return programme
 
 

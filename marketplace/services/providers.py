@@ -8,12 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..domain import errors, limits, text
-from ..domain.base import utcnow
 from ..domain.codes import new_provider_number
-from ..domain.models import Provider, ProviderKind, ProviderStaff, ProviderStatus, Trade
+from ..domain.models import Provider, ProviderKind, ProviderStaff, Trade
 from ..domain.phones import normalise_phone
 from ..extensions import db
-from . import audit, outbox, reference, settings, unit
+from . import lookups, reference, settings, unit
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,6 @@ def _unique_number() -> str:
 
 
 def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None) -> Provider:
-    now = now or utcnow()
     text.check_fields(cmd)
     if cmd.kind not in set(ProviderKind):
         raise errors.InvalidInput("kind must be craft_worker or institute", field="kind")
@@ -79,6 +77,16 @@ def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None)
         raise errors.AlreadyExists(
             "That phone number already signs in for a provider.", field="phone"
         )
+    with unit.of_work(actor, now) as uow:
+        provider = _new_provider(cmd, phone, staff, uow.now)
+        uow.flush_or(errors.AlreadyExists("That provider already exists."))
+        uow.audit("provider.registered", provider, None, snapshot(provider))
+    return provider
+
+
+def _new_provider(
+    cmd: NewProvider, phone: str, staff: list[tuple[str, str]], now: datetime
+) -> Provider:
     trades = db.session.scalars(sa.select(Trade).where(Trade.code.in_(cmd.trades))).all()
     provider = Provider(
         number=_unique_number(),
@@ -107,131 +115,56 @@ def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None)
                 created_at=now,
             )
         )
-    unit.flush_or(errors.AlreadyExists("That provider already exists."))
-    audit.record(
-        db.session(),
-        actor,
-        "provider.registered",
-        "provider",
-        provider.id,
-        None,
-        snapshot(provider),
-        now,
-    )
-    unit.commit()
-    return provider
-
-
-def get_provider(provider_id: int, *, lock: bool = False) -> Provider:
-    stmt = sa.select(Provider).where(Provider.id == provider_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    provider = db.session.scalar(stmt)
-    if provider is None:
-        raise errors.NotFound("No such provider.")
     return provider
 
 
 def approve_provider(provider_id: int, actor: str, now: datetime | None = None) -> Provider:
-    now = now or utcnow()
-    provider = get_provider(provider_id, lock=True)
-    before = snapshot(provider)
-    provider.approve(now)
-    audit.record(
-        db.session(),
-        actor,
-        "provider.approved",
-        "provider",
-        provider.id,
-        before,
-        snapshot(provider),
-        now,
-    )
-    outbox.queue(
-        provider.phone,
-        "provider_approved",
-        _language(provider),
-        now=now,
-        provider=provider.name,
-        number=provider.number,
-    )
-    unit.commit()
+    with unit.of_work(actor, now) as uow:
+        provider = lookups.provider(provider_id, lock=True)
+        before = snapshot(provider)
+        provider.approve(uow.now)
+        uow.audit("provider.approved", provider, before, snapshot(provider))
+        uow.sms(
+            provider.phone,
+            "provider_approved",
+            _language(provider),
+            provider=provider.name,
+            number=provider.number,
+        )
     return provider
 
 
 def suspend_provider(provider_id: int, actor: str, now: datetime | None = None) -> Provider:
-    now = now or utcnow()
-    provider = get_provider(provider_id, lock=True)
-    before = snapshot(provider)
-    provider.suspend()
-    audit.record(
-        db.session(),
-        actor,
-        "provider.suspended",
-        "provider",
-        provider.id,
-        before,
-        snapshot(provider),
-        now,
-    )
-    unit.commit()
+    with unit.of_work(actor, now) as uow:
+        provider = lookups.provider(provider_id, lock=True)
+        before = snapshot(provider)
+        provider.suspend()
+        uow.audit("provider.suspended", provider, before, snapshot(provider))
     return provider
 
 
 def add_staff(
     provider_id: int, name: str, phone: str, actor: str, now: datetime | None = None
 ) -> ProviderStaff:
-    now = now or utcnow()
     text.check(name, "name")
-    provider = get_provider(provider_id)
-    staff = ProviderStaff(
-        provider_id=provider.id,
-        name=name.strip(),
-        phone=normalise_phone(phone, settings.phone_region()),
-        created_at=now,
-    )
-    db.session.add(staff)
-    unit.flush_or(
-        errors.AlreadyExists("That phone number already signs in for a provider.", field="phone")
-    )
-    audit.record(
-        db.session(),
-        actor,
-        "provider.staff_added",
-        "provider",
-        provider.id,
-        None,
-        {"staff_id": staff.id, "name": staff.name},
-        now,
-    )
-    unit.commit()
-    return staff
-
-
-def take_place(provider_id: int) -> bool:
-    """Take one of an approved provider's free places in the current transaction; False when none
-    is left. One conditional UPDATE, so concurrent bookings can never pass the capacity."""
-    taken = db.session.execute(
-        sa.update(Provider)
-        .where(
-            Provider.id == provider_id,
-            Provider.status == ProviderStatus.APPROVED,
-            Provider.active_bookings < Provider.capacity,
+    with unit.of_work(actor, now) as uow:
+        provider = lookups.provider(provider_id)
+        staff = ProviderStaff(
+            provider_id=provider.id,
+            name=name.strip(),
+            phone=normalise_phone(phone, settings.phone_region()),
+            created_at=uow.now,
         )
-        .values(active_bookings=Provider.active_bookings + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return taken.rowcount == 1  # type: ignore[attr-defined]
-
-
-def free_place(provider_id: int) -> None:
-    """Give a place back when a booking ends (cancelled, completed, or its voucher ended)."""
-    db.session.execute(
-        sa.update(Provider)
-        .where(Provider.id == provider_id)
-        .values(active_bookings=Provider.active_bookings - 1)
-        .execution_options(synchronize_session=False)
-    )
+        db.session.add(staff)
+        uow.flush_or(
+            errors.AlreadyExists(
+                "That phone number already signs in for a provider.", field="phone"
+            )
+        )
+        uow.audit(
+            "provider.staff_added", provider, None, {"staff_id": staff.id, "name": staff.name}
+        )
+    return staff
 
 
 def _language(provider: Provider) -> str:

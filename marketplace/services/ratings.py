@@ -7,10 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..domain import errors
-from ..domain.base import utcnow
 from ..domain.models import Provider, Rating, SessionStatus, TrainingSession, VoucherStatus
 from ..extensions import db
-from . import audit, unit
+from . import unit
 
 
 def rate(
@@ -21,50 +20,48 @@ def rate(
     The last session of a completed voucher rates the whole training (one per voucher); an earlier
     session rates that session (one per session).
     """
-    now = now or utcnow()
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise errors.InvalidInput("Give a rating from 1 to 5.", field="stars")
-    session = db.session.scalar(
-        sa.select(TrainingSession).where(
-            TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref.strip()
+    with unit.of_work(f"entrepreneur:{entrepreneur_id}", now) as uow:
+        session = db.session.scalar(
+            sa.select(TrainingSession).where(
+                TrainingSession.entrepreneur_id == entrepreneur_id,
+                TrainingSession.ref == ref.strip(),
+            )
         )
-    )
-    if session is None:
-        raise errors.UnknownSession(ref=ref.strip())
-    if session.status != SessionStatus.CONFIRMED:
-        raise errors.SessionNotRateable(ref=session.ref)
-    voucher = session.voucher
-    whole = voucher.status == VoucherStatus.COMPLETED and session.sequence == voucher.sessions_total
-    rating = Rating(
-        voucher_id=voucher.id,
-        session_id=None if whole else session.id,
-        provider_id=session.provider_id,
-        entrepreneur_id=entrepreneur_id,
-        programme_id=voucher.programme_id,
-        provider_kind=session.provider.kind,
-        stars=stars,
-        channel=channel,
-        created_at=now,
-    )
-    db.session.add(rating)
-    unit.flush_or(errors.AlreadyRated())
-    db.session.execute(
-        sa.update(Provider)
-        .where(Provider.id == session.provider_id)
-        .values(rating_sum=Provider.rating_sum + stars, rating_count=Provider.rating_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(
-        db.session(),
-        f"entrepreneur:{entrepreneur_id}",
-        "provider.rated",
-        "provider",
-        session.provider_id,
-        None,
-        {"stars": stars, "rating_id": rating.id, "whole_voucher": whole},
-        now,
-    )
-    unit.commit()
+        if session is None:
+            raise errors.UnknownSession(ref=ref.strip())
+        if session.status != SessionStatus.CONFIRMED:
+            raise errors.SessionNotRateable(ref=session.ref)
+        voucher = session.voucher
+        whole = (
+            voucher.status == VoucherStatus.COMPLETED and session.sequence == voucher.sessions_total
+        )
+        rating = Rating(
+            voucher_id=voucher.id,
+            session_id=None if whole else session.id,
+            provider_id=session.provider_id,
+            entrepreneur_id=entrepreneur_id,
+            programme_id=voucher.programme_id,
+            provider_kind=session.provider.kind,
+            stars=stars,
+            channel=channel,
+            created_at=uow.now,
+        )
+        db.session.add(rating)
+        uow.flush_or(errors.AlreadyRated())
+        db.session.execute(
+            sa.update(Provider)
+            .where(Provider.id == session.provider_id)
+            .values(rating_sum=Provider.rating_sum + stars, rating_count=Provider.rating_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+        uow.audit(
+            "provider.rated",
+            ("provider", session.provider_id),
+            None,
+            {"stars": stars, "rating_id": rating.id, "whole_voucher": whole},
+        )
     return rating
 
 

@@ -27,18 +27,18 @@ def load_reference_data(country: str | None = None) -> tuple[int, int]:
     if not regions_file.exists():
         raise FileNotFoundError(f"no region list for country {country}: add {regions_file.name}")
     regions = json.loads(regions_file.read_text())["regions"]
-    for t in trades:
-        db.session.merge(
-            Trade(
-                code=t["code"],
-                name_en=t["name_en"],
-                name_sw=t["name_sw"],
-                aliases=t.get("aliases", ""),
+    with unit.of_work("system"):
+        for t in trades:
+            db.session.merge(
+                Trade(
+                    code=t["code"],
+                    name_en=t["name_en"],
+                    name_sw=t["name_sw"],
+                    aliases=t.get("aliases", ""),
+                )
             )
-        )
-    for r in regions:
-        db.session.merge(Region(code=r["code"], name=r["name"], country=country))
-    unit.commit()
+        for r in regions:
+            db.session.merge(Region(code=r["code"], name=r["name"], country=country))
     current_app.extensions.pop(_CACHE, None)
     return len(trades), len(regions)
 

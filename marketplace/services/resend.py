@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..domain import errors
-from ..domain.base import utcnow
 from ..domain.models import (
     OUTBOX_QUEUED,
     OUTBOX_WENT_OUT,
@@ -27,7 +26,7 @@ from ..domain.models import (
     outbox_resendable_states,
 )
 from ..extensions import db
-from . import audit, unit
+from . import unit
 
 MAX_IDS = 10_000
 
@@ -123,7 +122,12 @@ def resend(
     selection: Selection, actor: str, *, force: bool = False, now: datetime | None = None
 ) -> Resend:
     """Requeue what the selection matches (see the module's docstring); one commit."""
-    now = now or utcnow()
+    with unit.of_work(actor, now) as uow:
+        return _requeue(uow, selection, force)
+
+
+def _requeue(uow: unit.UnitOfWork, selection: Selection, force: bool) -> Resend:
+    now = uow.now
     s = db.session()
     states = [st.value for st in outbox_resendable_states(force)]
     stmt = (
@@ -169,7 +173,6 @@ def resend(
                 "gateway_message_id": row.gateway_message_id,
                 "delivery_status": row.delivery_status,
             }
-            audit.record(s, actor, "sms.resent", "sms", message_id, before, after, now)
+            uow.audit("sms.resent", ("sms", message_id), before, after)
             done.requeued[(str(row.status), str(row.kind))] += 1
-    unit.commit()
     return done

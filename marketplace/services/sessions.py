@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from ..domain import errors, text
-from ..domain.base import utcnow
 from ..domain.codes import format_voucher_code, hash_secret, new_otp, same_hash
 from ..domain.models import (
     Booking,
@@ -30,8 +29,7 @@ from ..domain.models import (
 )
 from ..domain.money import format_minor, session_share
 from ..extensions import db
-from . import audit, outbox, providers, settings, unit
-from .vouchers import lock_voucher
+from . import lookups, outbox, settings, unit
 
 TOPIC_MAX = 200
 NOTES_MAX = 2000
@@ -50,13 +48,6 @@ class NewSession:
     action_points: str = ""
 
 
-def _staff(staff_id: int) -> ProviderStaff:
-    staff = db.session.get(ProviderStaff, staff_id)
-    if staff is None or not staff.active:
-        raise errors.Forbidden()
-    return staff
-
-
 def _new_ref(entrepreneur_id: int) -> str:
     for _ in range(20):
         ref = str(secrets.randbelow(9000) + 1000)
@@ -72,15 +63,60 @@ def _new_ref(entrepreneur_id: int) -> str:
 
 def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) -> TrainingSession:
     """The mentor records a session they gave; the entrepreneur is asked to confirm it by SMS."""
-    now = now or utcnow()
     text.check_fields(cmd, multiline=("outcomes", "action_points"))
-    staff = _staff(staff_id)
-    booking = db.session.get(Booking, cmd.booking_id)
+    with unit.of_work(f"mentor:{staff_id}", now) as uow:
+        staff = lookups.active_staff(staff_id)
+        booking = _active_booking_of(staff, cmd.booking_id)
+        topic = _checked_topic(cmd, uow.now)
+        voucher = lookups.lock_voucher(booking.voucher_id)
+        # Read again under the voucher's lock: a cancellation may have committed since.
+        db.session.refresh(booking)
+        if booking.status != BookingStatus.ACTIVE:
+            raise errors.BookingNotActive("This booking is no longer active.")
+        voucher.ensure_can_record_session(uow.now)
+        repeat = _same_session_just_recorded(booking.id, cmd, topic, uow.now)
+        if (
+            repeat is not None
+        ):  # the form sent twice (a double tap, a reload): recorded once, one SMS
+            return repeat
+        _ensure_a_session_is_left(voucher)
+        session = _new_session(staff, booking, voucher, cmd, topic, uow.now)
+        uow.flush_or(errors.AlreadyExists("Try again."))
+        uow.audit(
+            "session.recorded",
+            session,
+            None,
+            {
+                "status": session.status,
+                "voucher_id": voucher.id,
+                "ref": session.ref,
+                "flags": session.flags,
+            },
+        )
+        uow.sms(
+            voucher.entrepreneur.phone,
+            "session_recorded",
+            voucher.entrepreneur.language,
+            provider=booking.provider.name,
+            date=cmd.delivered_on.strftime("%d/%m"),
+            topic=topic[:40],
+            ref=session.ref,
+        )
+    return session
+
+
+def _active_booking_of(staff: ProviderStaff, booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
     # A booking of another provider is reported as missing, never as someone else's.
     if booking is None or booking.provider_id != staff.provider_id:
         raise errors.NotFound("No such booking.")
     if booking.status != BookingStatus.ACTIVE:
         raise errors.IllegalTransition("This booking is no longer active.")
+    return booking
+
+
+def _checked_topic(cmd: NewSession, now: datetime) -> str:
+    """The topic with its spaces tidied, once every field is within its bounds."""
     topic = " ".join(cmd.topic.split())
     if not topic:
         raise errors.InvalidInput("Say what the session covered.", field="topic")
@@ -96,16 +132,11 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         )
     if cmd.delivered_on > now.date() or cmd.delivered_on < now.date() - timedelta(days=30):
         raise errors.InvalidInput("The date must be within the last 30 days.", field="delivered_on")
-    voucher = lock_voucher(booking.voucher_id)
-    # Read again under the voucher's lock: a cancellation may have committed since.
-    db.session.refresh(booking)
-    if booking.status != BookingStatus.ACTIVE:
-        raise errors.BookingNotActive("This booking is no longer active.")
-    voucher.ensure_can_record_session(now)
-    repeat = _same_session_just_recorded(booking.id, cmd, topic, now)
-    if repeat is not None:  # the form sent twice (a double tap, a reload): recorded once, one SMS
-        unit.commit()  # nothing changed: this ends the transaction and lets go of the voucher
-        return repeat
+    return topic
+
+
+def _ensure_a_session_is_left(voucher: Voucher) -> None:
+    """Sessions recorded and not yet answered count against the voucher's sessions."""
     open_count = (
         db.session.scalar(
             sa.select(sa.func.count()).where(
@@ -119,6 +150,16 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         raise errors.VoucherFullyUsed(
             "Every session of this voucher is recorded; wait for the trainee to confirm."
         )
+
+
+def _new_session(
+    staff: ProviderStaff,
+    booking: Booking,
+    voucher: Voucher,
+    cmd: NewSession,
+    topic: str,
+    now: datetime,
+) -> TrainingSession:
     person = voucher.entrepreneur
     session = TrainingSession(
         ref=_new_ref(person.id),
@@ -142,33 +183,6 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         review_note="",
     )
     db.session.add(session)
-    unit.flush_or(errors.AlreadyExists("Try again."))
-    audit.record(
-        db.session(),
-        f"mentor:{staff.id}",
-        "session.recorded",
-        "session",
-        session.id,
-        None,
-        {
-            "status": session.status,
-            "voucher_id": voucher.id,
-            "ref": session.ref,
-            "flags": session.flags,
-        },
-        now,
-    )
-    outbox.queue(
-        person.phone,
-        "session_recorded",
-        person.language,
-        now=now,
-        provider=booking.provider.name,
-        date=cmd.delivered_on.strftime("%d/%m"),
-        topic=topic[:40],
-        ref=session.ref,
-    )
-    unit.commit()
     return session
 
 
@@ -229,51 +243,35 @@ def _record_flags(
 
 def issue_confirmation_code(entrepreneur_id: int, now: datetime | None = None) -> str:
     """A fresh one-time code for the entrepreneur to tell the mentor (shown by USSD)."""
-    now = now or utcnow()
     ttl = int(settings.get("CONFIRMATION_CODE_TTL_MINUTES", 15))
-    # One live code at a time: older ones stop working.
-    db.session.execute(
-        sa.update(ConfirmationCode)
-        .where(
-            ConfirmationCode.entrepreneur_id == entrepreneur_id, ConfirmationCode.used_at.is_(None)
+    with unit.of_work(f"entrepreneur:{entrepreneur_id}", now) as uow:
+        # One live code at a time: older ones stop working.
+        db.session.execute(
+            sa.update(ConfirmationCode)
+            .where(
+                ConfirmationCode.entrepreneur_id == entrepreneur_id,
+                ConfirmationCode.used_at.is_(None),
+            )
+            .values(used_at=uow.now)
+            .execution_options(synchronize_session=False)
         )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    code = new_otp(6)
-    db.session.add(
-        ConfirmationCode(
-            entrepreneur_id=entrepreneur_id,
-            code_hash=hash_secret(settings.secret_key(), code),
-            created_at=now,
-            expires_at=now + timedelta(minutes=ttl),
-            attempts=0,
+        code = new_otp(6)
+        db.session.add(
+            ConfirmationCode(
+                entrepreneur_id=entrepreneur_id,
+                code_hash=hash_secret(settings.secret_key(), code),
+                created_at=uow.now,
+                expires_at=uow.now + timedelta(minutes=ttl),
+                attempts=0,
+            )
         )
-    )
-    audit.record(
-        db.session(),
-        f"entrepreneur:{entrepreneur_id}",
-        "confirmation_code.issued",
-        "entrepreneur",
-        entrepreneur_id,
-        None,
-        {"ttl_minutes": ttl},
-        now,
-    )
-    unit.commit()
+        uow.audit(
+            "confirmation_code.issued",
+            ("entrepreneur", entrepreneur_id),
+            None,
+            {"ttl_minutes": ttl},
+        )
     return code
-
-
-def _lock_session(session_id: int) -> TrainingSession:
-    session = db.session.scalar(
-        sa.select(TrainingSession)
-        .where(TrainingSession.id == session_id)
-        .with_for_update(of=TrainingSession)
-        .execution_options(populate_existing=True)
-    )
-    if session is None:
-        raise errors.NotFound("No such session.")
-    return session
 
 
 def confirm_with_code(
@@ -281,51 +279,41 @@ def confirm_with_code(
 ) -> TrainingSession:
     """The mentor types the code the entrepreneur told them. Codes are single-use, short-lived and
     attempt-limited, per code and per session."""
-    now = now or utcnow()
-    staff = _staff(staff_id)
     max_attempts = int(settings.get("CONFIRMATION_CODE_MAX_ATTEMPTS", 5))
-    session = _lock_session(session_id)
-    if session.provider_id != staff.provider_id:
-        raise errors.NotFound("No such session.")
-    if session.status != SessionStatus.RECORDED:
-        raise errors.IllegalTransition(f"This session is already {session.status}.")
-    _ensure_within_window(session, now)
-    if session.code_attempts >= max_attempts:
-        raise errors.TooManyAttempts()
-    digits = "".join(ch for ch in code if ch.isdigit())[:12]
-    wanted = hash_secret(settings.secret_key(), digits)
-    live = db.session.scalars(
-        sa.select(ConfirmationCode)
-        .where(
-            ConfirmationCode.entrepreneur_id == session.entrepreneur_id,
-            ConfirmationCode.used_at.is_(None),
-            ConfirmationCode.expires_at > now,
-            ConfirmationCode.attempts < max_attempts,
-        )
-        .with_for_update()
-    ).all()
-    match = next((c for c in live if same_hash(c.code_hash, wanted)), None)
-    if match is None:
-        session.code_attempts += 1
-        for c in live:
-            c.attempts += 1
-        audit.record(
-            db.session(),
-            f"mentor:{staff.id}",
-            "session.code_rejected",
-            "session",
-            session.id,
-            None,
-            {"attempts": session.code_attempts},
-            now,
-        )
-        unit.commit()
+    with unit.of_work(f"mentor:{staff_id}", now) as uow:
+        staff = lookups.active_staff(staff_id)
+        session = lookups.lock_session(session_id)
+        if session.provider_id != staff.provider_id:
+            raise errors.NotFound("No such session.")
+        if session.status != SessionStatus.RECORDED:
+            raise errors.IllegalTransition(f"This session is already {session.status}.")
+        _ensure_within_window(uow, session)
         if session.code_attempts >= max_attempts:
             raise errors.TooManyAttempts()
-        raise errors.CodeInvalid()
-    match.used_at = now
-    _confirm(session, now, "code", f"mentor:{staff.id}")
-    unit.commit()
+        digits = "".join(ch for ch in code if ch.isdigit())[:12]
+        wanted = hash_secret(settings.secret_key(), digits)
+        live = db.session.scalars(
+            sa.select(ConfirmationCode)
+            .where(
+                ConfirmationCode.entrepreneur_id == session.entrepreneur_id,
+                ConfirmationCode.used_at.is_(None),
+                ConfirmationCode.expires_at > uow.now,
+                ConfirmationCode.attempts < max_attempts,
+            )
+            .with_for_update()
+        ).all()
+        match = next((c for c in live if same_hash(c.code_hash, wanted)), None)
+        if match is None:
+            session.code_attempts += 1
+            for c in live:
+                c.attempts += 1
+            uow.audit("session.code_rejected", session, None, {"attempts": session.code_attempts})
+            uow.commit()  # the wrong guess counts, though it is refused
+            if session.code_attempts >= max_attempts:
+                raise errors.TooManyAttempts()
+            raise errors.CodeInvalid()
+        match.used_at = uow.now
+        _confirm(uow, session, "code")
     return session
 
 
@@ -333,57 +321,53 @@ def answer_session(
     entrepreneur_id: int, ref: str, accept: bool, via: str, now: datetime | None = None
 ) -> TrainingSession:
     """The entrepreneur answers YES/NO to a recorded session by SMS reply or USSD."""
-    now = now or utcnow()
-    session_id = db.session.scalar(
-        sa.select(TrainingSession.id).where(
-            TrainingSession.entrepreneur_id == entrepreneur_id, TrainingSession.ref == ref.strip()
+    with unit.of_work(f"entrepreneur:{entrepreneur_id}", now) as uow:
+        session_id = db.session.scalar(
+            sa.select(TrainingSession.id).where(
+                TrainingSession.entrepreneur_id == entrepreneur_id,
+                TrainingSession.ref == ref.strip(),
+            )
         )
-    )
-    if session_id is None:
-        raise errors.UnknownSession(ref=ref.strip())
-    session = _lock_session(session_id)
-    actor = f"entrepreneur:{entrepreneur_id}"
-    # The ref names one session of this person for good (unique): what an answer was shown. Its
-    # state may have moved on since (answered on another channel, lapsed): said, nothing done.
-    if session.status == SessionStatus.LAPSED:
-        raise errors.SessionLapsed(ref=session.ref)
-    if session.status != SessionStatus.RECORDED:
-        raise errors.SessionAlreadyAnswered(ref=session.ref, status=session.status)
-    _ensure_within_window(session, now)
-    if accept:
-        _confirm(session, now, via, actor)
-    else:
-        before = {"status": session.status}
-        session.dispute(now, via)
-        audit.record(
-            db.session(),
-            actor,
-            "session.disputed",
-            "session",
-            session.id,
-            before,
-            {"status": session.status, "via": via},
-            now,
-        )
-        person = db.session.get(Entrepreneur, entrepreneur_id)
-        assert person is not None
-        outbox.queue(
-            session.provider.phone,
-            "session_disputed_mentor",
-            outbox.provider_language(session.provider),
-            now=now,
-            name=person.first_name,
-            date=session.delivered_on.strftime("%d/%m"),
-            ref=session.ref,
-        )
-    unit.commit()
+        if session_id is None:
+            raise errors.UnknownSession(ref=ref.strip())
+        session = lookups.lock_session(session_id)
+        # The ref names one session of this person for good (unique): what an answer was shown.
+        # Its state may have moved on since (answered on another channel, lapsed): said, nothing
+        # done.
+        if session.status == SessionStatus.LAPSED:
+            raise errors.SessionLapsed(ref=session.ref)
+        if session.status != SessionStatus.RECORDED:
+            raise errors.SessionAlreadyAnswered(ref=session.ref, status=session.status)
+        _ensure_within_window(uow, session)
+        if accept:
+            _confirm(uow, session, via)
+        else:
+            _dispute(uow, session, via, lookups.entrepreneur(entrepreneur_id))
     return session
 
 
-def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> None:
+def _dispute(
+    uow: unit.UnitOfWork, session: TrainingSession, via: str, person: Entrepreneur
+) -> None:
+    before = {"status": session.status}
+    session.dispute(uow.now, via)
+    uow.audit("session.disputed", session, before, {"status": session.status, "via": via})
+    uow.sms(
+        session.provider.phone,
+        "session_disputed_mentor",
+        outbox.provider_language(session.provider),
+        name=person.first_name,
+        date=session.delivered_on.strftime("%d/%m"),
+        ref=session.ref,
+    )
+
+
+def _confirm(uow: unit.UnitOfWork, session: TrainingSession, via: str) -> None:
+    """Both sides said the session took place: it counts, and is paid its share of the voucher."""
+    now = uow.now
     if session.status != SessionStatus.RECORDED:
         raise errors.IllegalTransition(f"This session is already {session.status}.")
-    voucher = lock_voucher(session.voucher_id)
+    voucher = lookups.lock_voucher(session.voucher_id)
     # Under the voucher's lock, as cancelling takes it: a session of a booking the entrepreneur
     # cancelled is never paid to the mentor left behind.
     booking = db.session.get(Booking, session.booking_id, populate_existing=True)
@@ -401,13 +385,10 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
         session.flags = [*session.flags, "burst_confirmation"]
     if voucher.status == VoucherStatus.COMPLETED:
         _finish_booking(session, now)
-    unit.flush_or(errors.VoucherFullyUsed())
-    audit.record(
-        db.session(),
-        actor,
+    uow.flush_or(errors.VoucherFullyUsed())
+    uow.audit(
         "session.confirmed",
-        "session",
-        session.id,
+        session,
         before,
         {
             "status": session.status,
@@ -416,16 +397,15 @@ def _confirm(session: TrainingSession, now: datetime, via: str, actor: str) -> N
             "voucher_status": voucher.status,
             "via": via,
         },
-        now,
     )
-    _tell_counted(session, voucher, value, now)
+    _tell_counted(uow, session, voucher, value)
 
 
 def _tell_counted(
+    uow: unit.UnitOfWork,
     session: TrainingSession,
     voucher: Voucher,
     value: int,
-    now: datetime,
     *,
     by_officer: bool = False,
 ) -> None:
@@ -433,11 +413,10 @@ def _tell_counted(
     entrepreneur what is left on the voucher, or that the training is finished. `by_officer`: an
     officer found that a session the entrepreneur disputed took place, which both are told."""
     person = voucher.entrepreneur
-    outbox.queue(
+    uow.sms(
         session.provider.phone,
         "session_overturned_mentor" if by_officer else "session_confirmed_mentor",
         outbox.provider_language(session.provider),
-        now=now,
         name=person.first_name,
         date=session.delivered_on.strftime("%d/%m"),
         ref=session.ref,
@@ -445,22 +424,20 @@ def _tell_counted(
     )
     completed = voucher.status == VoucherStatus.COMPLETED
     if by_officer or not completed:
-        outbox.queue(
+        uow.sms(
             person.phone,
             "session_overturned_entrepreneur" if by_officer else "session_confirmed_entrepreneur",
             person.language,
-            now=now,
             ref=session.ref,
             left=voucher.sessions_left,
             total=voucher.sessions_total,
             code=format_voucher_code(voucher.code),
         )
     if completed:
-        outbox.queue(
+        uow.sms(
             person.phone,
             "voucher_completed",
             person.language,
-            now=now,
             provider=session.provider.name,
             ref=session.ref,
         )
@@ -472,12 +449,16 @@ def _finish_booking(session: TrainingSession, now: datetime) -> None:
     )
     if booking is not None and booking.status == BookingStatus.ACTIVE:
         booking.complete(now)
-        providers.free_place(booking.provider_id)
+        lookups.free_place(booking.provider_id)
 
 
 def lapse_sessions(now: datetime | None = None) -> int:
     """Sessions nobody answered within the programme's confirmation window lapse."""
-    now = now or utcnow()
+    with unit.of_work("system", now) as uow:
+        return _lapse_due(uow)
+
+
+def _lapse_due(uow: unit.UnitOfWork) -> int:
     candidates = db.session.execute(
         sa.select(
             TrainingSession.id, TrainingSession.recorded_at, Programme.confirmation_window_hours
@@ -487,41 +468,37 @@ def lapse_sessions(now: datetime | None = None) -> int:
     ).all()
     lapsed = 0
     for session_id, recorded_at, hours in candidates:
-        if recorded_at + timedelta(hours=hours) > now:
+        if recorded_at + timedelta(hours=hours) > uow.now:
             continue
-        session = _lock_session(session_id)
+        session = lookups.lock_session(session_id)
         if session.status != SessionStatus.RECORDED:
             continue
-        _lapse(session, now)
+        _lapse(uow, session)
         lapsed += 1
-    unit.commit()
     return lapsed
 
 
-def _lapse(session: TrainingSession, now: datetime) -> None:
-    session.lapse(now)
-    audit.record(
-        db.session(),
-        "system",
+def _lapse(uow: unit.UnitOfWork, session: TrainingSession) -> None:
+    session.lapse(uow.now)
+    uow.audit(
         "session.lapsed",
-        "session",
-        session.id,
+        session,
         {"status": "recorded"},
         {"status": session.status},
-        now,
+        actor="system",
     )
 
 
-def _ensure_within_window(session: TrainingSession, now: datetime) -> None:
+def _ensure_within_window(uow: unit.UnitOfWork, session: TrainingSession) -> None:
     """An answer after the programme's confirmation window comes too late: the session lapses
     then and there (as `lapse_sessions` would have lapsed it) and the answer is refused."""
     hours = db.session.scalar(
         sa.select(Programme.confirmation_window_hours).where(Programme.id == session.programme_id)
     )
-    if hours is None or session.recorded_at + timedelta(hours=hours) > now:
+    if hours is None or session.recorded_at + timedelta(hours=hours) > uow.now:
         return
-    _lapse(session, now)
-    unit.commit()
+    _lapse(uow, session)
+    uow.commit()  # lapsed for good, though the answer is refused
     raise errors.SessionLapsed(ref=session.ref)
 
 
@@ -539,52 +516,51 @@ def review_session(
     overturn: the disputed session did happen and counts; uphold: the dispute stands (never paid);
     clear: the fraud flags on a session were checked and are unfounded.
     """
-    now = now or utcnow()
     if decision not in REVIEW_DECISIONS:
         raise errors.InvalidInput("Decision must be overturn, uphold or clear.", field="decision")
     text.check(note, "note", multiline=True)
-    session = _lock_session(session_id)
-    before = {"status": session.status, "flags": session.flags}
-    if decision == "overturn":
-        session.check_overturnable()  # before the voucher or the booking can say anything else
-        voucher = lock_voucher(session.voucher_id)
-        # Under the voucher's lock, as in `_confirm`: once the entrepreneur cancelled the booking
-        # (a NO lets them switch), its session is never paid to the mentor left behind, nor
-        # counted on the voucher now booked with someone else.
-        booking = db.session.get(Booking, session.booking_id, populate_existing=True)
-        if booking is None or booking.status == BookingStatus.CANCELLED:
-            raise errors.BookingNotActive(
-                "The trainee cancelled this booking and chose again: the session cannot be paid.",
+    with unit.of_work(actor, now) as uow:
+        session = lookups.lock_session(session_id)
+        before = {"status": session.status, "flags": session.flags}
+        if decision == "overturn":
+            _overturn(uow, session, note)
+        elif decision == "uphold":
+            session.uphold_dispute(uow.now, note[:500])
+            uow.sms(
+                session.provider.phone,
+                "session_upheld_mentor",
+                outbox.provider_language(session.provider),
+                date=session.delivered_on.strftime("%d/%m"),
                 ref=session.ref,
             )
-        sequence = voucher.confirm_session(now)
-        value = session_share(voucher.value_minor, voucher.sessions_total, sequence)
-        session.overturn_dispute(now, sequence, value, note[:500])
-        if voucher.status == VoucherStatus.COMPLETED:
-            _finish_booking(session, now)
-        unit.flush_or(errors.VoucherFullyUsed())
-        _tell_counted(session, voucher, value, now, by_officer=True)
-    elif decision == "uphold":
-        session.uphold_dispute(now, note[:500])
-        outbox.queue(
-            session.provider.phone,
-            "session_upheld_mentor",
-            outbox.provider_language(session.provider),
-            now=now,
-            date=session.delivered_on.strftime("%d/%m"),
+        else:
+            session.clear_flags(uow.now, note[:500])
+        uow.audit(
+            f"session.review_{decision}",
+            session,
+            before,
+            {"status": session.status, "flags": session.flags, "note": note[:200]},
+        )
+    return session
+
+
+def _overturn(uow: unit.UnitOfWork, session: TrainingSession, note: str) -> None:
+    """The disputed session did take place: it counts and is paid, and both sides are told."""
+    session.check_overturnable()  # before the voucher or the booking can say anything else
+    voucher = lookups.lock_voucher(session.voucher_id)
+    # Under the voucher's lock, as in `_confirm`: once the entrepreneur cancelled the booking
+    # (a NO lets them switch), its session is never paid to the mentor left behind, nor
+    # counted on the voucher now booked with someone else.
+    booking = db.session.get(Booking, session.booking_id, populate_existing=True)
+    if booking is None or booking.status == BookingStatus.CANCELLED:
+        raise errors.BookingNotActive(
+            "The trainee cancelled this booking and chose again: the session cannot be paid.",
             ref=session.ref,
         )
-    else:
-        session.clear_flags(now, note[:500])
-    audit.record(
-        db.session(),
-        actor,
-        f"session.review_{decision}",
-        "session",
-        session.id,
-        before,
-        {"status": session.status, "flags": session.flags, "note": note[:200]},
-        now,
-    )
-    unit.commit()
-    return session
+    sequence = voucher.confirm_session(uow.now)
+    value = session_share(voucher.value_minor, voucher.sessions_total, sequence)
+    session.overturn_dispute(uow.now, sequence, value, note[:500])
+    if voucher.status == VoucherStatus.COMPLETED:
+        _finish_booking(session, uow.now)
+    uow.flush_or(errors.VoucherFullyUsed())
+    _tell_counted(uow, session, voucher, value, by_officer=True)

@@ -14,15 +14,17 @@ audit log (the e-mail address and the client address, never the password).
 from __future__ import annotations
 
 import math
+import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain import errors, text
-from ..domain.base import utcnow
 from ..domain.models import StaffSignInAttempt, StaffUser
 from ..extensions import db
-from . import access, audit, unit
+from . import unit
 
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_ADDRESS = 20  # an office or a cyber café shares one address
@@ -75,76 +77,73 @@ def _lock_lifts_at(condition: sa.ColumnElement[bool], limit: int, now: datetime)
     return times[limit] + WINDOW
 
 
-def _audit(actor: str, action: str, email: str, address: str, now: datetime) -> None:
-    audit.record(
-        db.session(),
-        actor,
-        action,
-        "staff_signin",
-        email,
-        None,
-        {"email": email, "address": address},
-        now,
-    )
+def _audit(uow: unit.UnitOfWork, action: str, email: str, address: str) -> None:
+    uow.audit(action, ("staff_signin", email), None, {"email": email, "address": address})
 
 
 def sign_in(email: str, password: str, address: str, now: datetime | None = None) -> StaffUser:
     """Check a staff user's password. Returns the account, or raises WrongPassword, or
     SignInLocked (with the minutes to wait) when too many attempts failed recently."""
-    now = now or utcnow()
     email = email_key(email)
     address = text.clean(address)[:64]
     if not email or not password or text.has_control_characters(email):
         raise WrongPassword()  # no account has such an e-mail address
-    attempt = StaffSignInAttempt(email=email, address=address, attempted_at=now, refused=False)
-    db.session.add(attempt)
-    unit.commit()  # visible to every server before the password is looked at
+    with unit.of_work(f"web:{address or 'unknown'}", now) as uow:
+        now = uow.now
+        attempt = StaffSignInAttempt(email=email, address=address, attempted_at=now, refused=False)
+        db.session.add(attempt)
+        uow.commit()  # visible to every server before the password is looked at
 
-    limits = [(StaffSignInAttempt.email == email, MAX_FAILURES_PER_EMAIL)]
-    if address:
-        limits.append((StaffSignInAttempt.address == address, MAX_FAILURES_PER_ADDRESS))
-    lifts = [_lock_lifts_at(condition, limit, now) for condition, limit in limits]
-    locked_until = max((t for t in lifts if t is not None), default=None)
-    actor = f"web:{address or 'unknown'}"
-    if locked_until is not None:
-        attempt.refused = True
-        _audit(actor, "staff.signin_refused", email, address, now)
-        unit.commit()
-        raise SignInLocked(locked_until - now)
+        limits = [(StaffSignInAttempt.email == email, MAX_FAILURES_PER_EMAIL)]
+        if address:
+            limits.append((StaffSignInAttempt.address == address, MAX_FAILURES_PER_ADDRESS))
+        lifts = [_lock_lifts_at(condition, limit, now) for condition, limit in limits]
+        locked_until = max((t for t in lifts if t is not None), default=None)
+        if locked_until is not None:
+            attempt.refused = True
+            _audit(uow, "staff.signin_refused", email, address)
+            uow.commit()
+            raise SignInLocked(locked_until - now)
 
-    user = access.check_staff_password(email, password)
-    if user is None:
-        _audit(actor, "staff.signin_failed", email, address, now)
+        user = check_staff_password(email, password)
+        if user is None:
+            _audit(uow, "staff.signin_failed", email, address)
+            db.session.execute(
+                sa.delete(StaffSignInAttempt)
+                .where(StaffSignInAttempt.attempted_at < now - KEEP)
+                .execution_options(synchronize_session=False)
+            )
+            uow.commit()
+            # This failure may be the one that reaches a limit: say so now rather than on the
+            # next try.
+            reached = [_lock_lifts_at(condition, limit - 1, now) for condition, limit in limits]
+            next_allowed = max((t for t in reached if t is not None), default=None)
+            if next_allowed is not None:
+                raise SignInLocked(next_allowed - now)
+            raise WrongPassword()
+
         db.session.execute(
             sa.delete(StaffSignInAttempt)
-            .where(StaffSignInAttempt.attempted_at < now - KEEP)
+            .where(StaffSignInAttempt.email == email)
             .execution_options(synchronize_session=False)
         )
-        unit.commit()
-        # This failure may be the one that reaches a limit: say so now rather than on the next try.
-        reached = [_lock_lifts_at(condition, limit - 1, now) for condition, limit in limits]
-        next_allowed = max((t for t in reached if t is not None), default=None)
-        if next_allowed is not None:
-            raise SignInLocked(next_allowed - now)
-        raise WrongPassword()
-
-    db.session.execute(
-        sa.delete(StaffSignInAttempt)
-        .where(StaffSignInAttempt.email == email)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(
-        db.session(),
-        f"staff:{user.email}",
-        "staff.signed_in",
-        "staff_user",
-        user.id,
-        None,
-        {"address": address},
-        now,
-    )
-    unit.commit()
+        uow.audit("staff.signed_in", user, None, {"address": address}, actor=f"staff:{user.email}")
     return user
+
+
+def check_staff_password(email: str, password: str) -> StaffUser | None:
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None or not user.active:
+        # Same work whether or not the account exists, so timing does not tell.
+        check_password_hash(_stand_in_hash(), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+@lru_cache(maxsize=1)
+def _stand_in_hash() -> str:
+    """A hash to check against when there is no account (made once, on first need)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def sign_out(user_id: int, now: datetime | None = None) -> None:
@@ -152,15 +151,6 @@ def sign_out(user_id: int, now: datetime | None = None) -> None:
     user = db.session.get(StaffUser, user_id)
     if user is None:
         return
-    user.session_epoch += 1
-    audit.record(
-        db.session(),
-        f"staff:{user.email}",
-        "staff.signed_out",
-        "staff_user",
-        user.id,
-        None,
-        None,
-        now or utcnow(),
-    )
-    unit.commit()
+    with unit.of_work(f"staff:{user.email}", now) as uow:
+        user.session_epoch += 1
+        uow.audit("staff.signed_out", user)

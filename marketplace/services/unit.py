@@ -29,6 +29,7 @@ The contract:
 - `uow.commit()` makes the work so far stand even if the use case refuses next (a wrong code is
   counted, then refused): it writes, seals and commits at once, and the unit goes on in a new
   transaction. In a joined unit it commits the shared transaction, the outer unit's work included.
+  `uow.rollback()` undoes the work so far in the same way.
 """
 
 from __future__ import annotations
@@ -161,6 +162,11 @@ class UnitOfWork:
     def commit(self) -> None:
         """Make the work so far stand, even if the use case then refuses (see the docstring)."""
         commit()
+
+    def rollback(self) -> None:
+        """Undo the work so far, its events and SMS, and go on (a use case that found nothing to
+        do after all); in a joined unit the outer unit's work is undone too."""
+        rollback()
 
 
 @contextmanager

@@ -128,7 +128,7 @@ class RegionCode(_Code):
     codes = staticmethod(reference.region_codes)
 
 
-# The ages the service registers (`services.entrepreneurs.validate`), in years.
+# The ages the service registers (`domain.people.validate`), in years.
 YOUNGEST, OLDEST = 14, 100
 
 

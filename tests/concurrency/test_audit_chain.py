@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.services import audit, entrepreneurs, vouchers
+from marketplace.services import audit, entrepreneurs, issuance
 from tests.builders import Builders
 from tests.concurrency.racing import Race, winners
 
@@ -21,7 +21,7 @@ def test_concurrent_writers_keep_one_unbroken_audit_chain(build: Builders, race:
     before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) or 0
 
     def writer(programme_id: int, person: object) -> int:
-        voucher = vouchers.issue_voucher(programme_id, person, "officer")  # type: ignore[arg-type]
+        voucher = issuance.issue_voucher(programme_id, person, "officer")  # type: ignore[arg-type]
         for i in range(CHANGES_EACH):
             entrepreneurs.set_language(voucher.entrepreneur_id, "sw" if i % 2 == 0 else "en")
         return voucher.id
@@ -47,7 +47,7 @@ def test_verifications_running_while_writers_append_checkpoint_what_they_saw(
     people = [build.person() for _ in range(WRITERS)]
 
     def writer(programme_id: int, person: object) -> int:
-        voucher = vouchers.issue_voucher(programme_id, person, "officer")  # type: ignore[arg-type]
+        voucher = issuance.issue_voucher(programme_id, person, "officer")  # type: ignore[arg-type]
         for i in range(CHANGES_EACH):
             entrepreneurs.set_language(voucher.entrepreneur_id, "sw" if i % 2 == 0 else "en")
         return voucher.id

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import Entrepreneur, Voucher
 from marketplace.extensions import db
-from marketplace.services import entrepreneurs, vouchers
+from marketplace.services import entrepreneurs, issuance
 from tests.builders import Builders, next_phone
 from tests.concurrency.racing import Race, winners
 
@@ -28,7 +28,7 @@ def test_a_trade_change_racing_an_issuance_never_leaves_a_voucher_its_holder_is_
             lambda pid=person_id: entrepreneurs.change_trade_region(
                 pid, "officer", trade="carpentry"
             ),
-            lambda phone=phone: vouchers.issue_voucher(
+            lambda phone=phone: issuance.issue_voucher(
                 tailoring_only, build.person(phone=phone, trade="tailoring"), "officer"
             ),
         )

@@ -21,7 +21,7 @@ from marketplace.domain.models import (
     VoucherStatus,
 )
 from marketplace.extensions import db
-from marketplace.services import bookings, sessions, vouchers
+from marketplace.services import bookings, issuance, sessions, vouchers
 from tests.builders import Builders
 from tests.concurrency.racing import Race, refusals, winners
 
@@ -299,7 +299,7 @@ def test_concurrent_issuance_racing_a_budget_issues_exactly_what_it_holds(
     pid = programme.id
     people = [build.person() for _ in range(CONTENDERS)]
 
-    outcomes = race(*[(lambda p=p: vouchers.issue_voucher(pid, p, "officer").id) for p in people])
+    outcomes = race(*[(lambda p=p: issuance.issue_voucher(pid, p, "officer").id) for p in people])
 
     assert len(winners(outcomes)) == 5
     assert set(refusals(outcomes)) == {"budget_exceeded"}
@@ -323,7 +323,7 @@ def test_concurrent_csv_imports_racing_a_budget_never_issue_past_it(
     files = [_csv([build.person() for _ in range(3)]) for _ in range(4)]  # 12 rows, room for 7
 
     outcomes = race(
-        *[(lambda f=f: len(vouchers.import_vouchers(pid, f, "officer").issued)) for f in files]
+        *[(lambda f=f: len(issuance.import_vouchers(pid, f, "officer").issued)) for f in files]
     )
 
     assert sum(o.value for o in winners(outcomes)) == 7
@@ -339,7 +339,7 @@ def test_the_same_csv_sent_by_two_officers_at_once_issues_each_row_once(
     pid = programme.id
     data = _csv([build.person() for _ in range(20)])
 
-    outcomes = race(*[(lambda: len(vouchers.import_vouchers(pid, data, "officer").issued))] * 4)
+    outcomes = race(*[(lambda: len(issuance.import_vouchers(pid, data, "officer").issued))] * 4)
 
     assert sorted(o.value for o in outcomes) == [0, 0, 0, 20]
     assert _count(Voucher, Voucher.programme_id == pid) == 20

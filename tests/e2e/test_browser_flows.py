@@ -17,10 +17,17 @@ import sqlalchemy as sa
 from flask import Flask
 
 from marketplace.domain.models import OutboxMessage
+from marketplace.domain.people import NewEntrepreneur
 from marketplace.extensions import db
-from marketplace.services import access, bookings, programmes, providers, reference, sessions
-from marketplace.services import vouchers as voucher_service
-from marketplace.services.entrepreneurs import NewEntrepreneur
+from marketplace.services import (
+    access,
+    bookings,
+    issuance,
+    programmes,
+    providers,
+    reference,
+    sessions,
+)
 from marketplace.services.programmes import NewProgramme
 from marketplace.services.providers import NewProvider
 from tests.e2e.conftest import browser_app, require_chromium, screenshot, serving
@@ -72,7 +79,7 @@ def _prepare(app: Flask) -> tuple[int, int]:
             "setup",
         )
         providers.approve_provider(provider.id, "setup")
-        voucher = voucher_service.issue_voucher(
+        voucher = issuance.issue_voucher(
             programme.id,
             NewEntrepreneur(
                 phone=TRAINEE_PHONE,

@@ -24,6 +24,7 @@ from marketplace.services import (
     audit,
     bookings,
     entrepreneurs,
+    issuance,
     payouts,
     providers,
     sessions,
@@ -59,7 +60,7 @@ def test_issuing_a_voucher_records_the_registration_and_the_issue(build: Builder
     programme = build.programme()
     person = build.person()
 
-    events = _changes(lambda: vouchers.issue_voucher(programme.id, person, "officer:7"))
+    events = _changes(lambda: issuance.issue_voucher(programme.id, person, "officer:7"))
 
     assert [e.action for e in events] == ["entrepreneur.registered", "voucher.issued"]
     issued = events[1]

@@ -9,7 +9,7 @@ from marketplace.db import dialect
 from marketplace.domain.models import AuditEvent, Entrepreneur, OutboxMessage, Voucher
 from marketplace.extensions import db
 from marketplace.messages import outbound as texts
-from marketplace.services import audit, vouchers
+from marketplace.services import audit, issuance
 from tests.builders import Builders
 
 
@@ -29,7 +29,7 @@ def test_awkward_text_survives_bulk_issuance_unchanged(build: Builders) -> None:
         for i, n in enumerate(names)
     ]
 
-    report = vouchers.import_vouchers(programme.id, "\n".join(lines) + "\n", "officer")
+    report = issuance.import_vouchers(programme.id, "\n".join(lines) + "\n", "officer")
 
     assert len(report.issued) == len(names)
     db.session.expire_all()
@@ -46,7 +46,7 @@ def test_bulk_issued_sms_read_exactly_as_a_single_issue_would(app: Flask, build:
         "0722200002,Baraka O,male,1988,tailoring,nairobi,sw\n"
     )
 
-    report = vouchers.import_vouchers(programme.id, data, "officer")
+    report = issuance.import_vouchers(programme.id, data, "officer")
 
     db.session.expire_all()
     for row in report.issued:
@@ -82,7 +82,7 @@ def test_the_garbage_collector_runs_again_after_an_import_even_a_refused_one(
     from marketplace.domain import errors
 
     programme = build.programme()
-    vouchers.import_vouchers(
+    issuance.import_vouchers(
         programme.id,
         "phone,name,gender,birth_year,trade,region\n"
         "0722300001,Amina W,female,1990,tailoring,nairobi\n",
@@ -90,7 +90,7 @@ def test_the_garbage_collector_runs_again_after_an_import_even_a_refused_one(
     )
     assert gc.isenabled()
     with pytest.raises(errors.InvalidInput):
-        vouchers.import_vouchers(
+        issuance.import_vouchers(
             programme.id, "phone,name,gender,birth_year,trade,region\n", "officer"
         )
     assert gc.isenabled()

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from marketplace.domain import errors
 from marketplace.domain.models import AuditEvent, Entrepreneur, Programme, Voucher
 from marketplace.extensions import db
-from marketplace.services import entrepreneurs, vouchers
+from marketplace.services import entrepreneurs, issuance
 from tests.api.test_bad_input import API, assert_error, nothing_written
 from tests.builders import Builders, next_phone
 from tests.web.conftest import Web, csrf_from
@@ -89,7 +89,7 @@ def test_a_registered_tailor_in_mombasa_is_not_issued_a_carpentry_nairobi_vouche
     build: Builders, tailor_in_mombasa: str, carpentry_in_nairobi: Programme
 ) -> None:
     with pytest.raises(errors.NotEligible) as refused:
-        vouchers.issue_voucher(
+        issuance.issue_voucher(
             carpentry_in_nairobi.id, build.person(phone=tailor_in_mombasa, trade="carpentry"), "o"
         )
 
@@ -105,7 +105,7 @@ def test_a_row_that_gives_a_registered_person_another_trade_is_reported_not_issu
     everyone = build.programme()  # covers every trade and region
 
     with pytest.raises(errors.RegisteredDifferently) as refused:
-        vouchers.issue_voucher(everyone.id, build.person(phone=tailor_in_mombasa), "o")
+        issuance.issue_voucher(everyone.id, build.person(phone=tailor_in_mombasa), "o")
 
     assert refused.value.message.startswith(
         "The person with this phone is registered as Tailoring in Mombasa, not Tailoring in Nairobi"
@@ -118,7 +118,7 @@ def test_a_registered_person_whose_row_agrees_is_issued_a_voucher(
     build: Builders, tailor_in_mombasa: str
 ) -> None:
     everyone = build.programme()
-    voucher = vouchers.issue_voucher(
+    voucher = issuance.issue_voucher(
         everyone.id,
         build.person(phone=tailor_in_mombasa, trade="tailoring", region="mombasa"),
         "o",
@@ -200,7 +200,7 @@ def test_a_file_that_registers_a_new_phone_twice_with_different_trades_issues_th
     everyone = build.programme()
     phone = next_phone()
 
-    report = vouchers.import_vouchers(
+    report = issuance.import_vouchers(
         everyone.id, _csv(_row(phone, "tailoring"), _row(phone, "carpentry")), "o"
     )
 

@@ -71,9 +71,9 @@ def report(client, message_id: str, status: str, number: str, reason: str = "") 
 
 
 def _kinds_queued_in_the_code() -> set[str]:
-    """Every kind written literally where the code queues an SMS (`queue`, `queue_text`,
-    `outbox_row`, and a unit of work's `sms` and `sms_text`, positionally or by keyword)."""
-    position = {"queue": 1, "queue_text": 2, "outbox_row": 1, "sms": 1, "sms_text": 2}
+    """Every kind written literally where the code queues an SMS (`uow.sms`, `uow.sms_text`,
+    `queue_text`, the bulk `outbox.row`), positionally or by keyword."""
+    position = {"sms": 1, "sms_text": 2, "queue_text": 2, "row": 2}
     found = set()
     for folder in ("marketplace", "sms"):
         for path in (ROOT / folder).rglob("*.py"):

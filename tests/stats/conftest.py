@@ -27,6 +27,7 @@ from marketplace.db import reading
 from marketplace.domain.models import Programme, Provider
 from marketplace.services import (
     bookings,
+    issuance,
     payouts,
     ratings,
     sessions,
@@ -79,7 +80,7 @@ def dataset(build: Builders) -> Dataset:
         p = build.person(name=name, **person)
         data.phones.append(p.phone)
         data.names.append(name)
-        return vouchers.issue_voucher(programme.id, p, "test", now=when)
+        return issuance.issue_voucher(programme.id, p, "test", now=when)
 
     def session(booking: object, when: datetime, *, confirm: bool = True) -> object:
         s = build.recorded_session(booking, now=when)  # type: ignore[arg-type]

@@ -47,6 +47,7 @@ from marketplace.extensions import db
 from marketplace.queries import stats
 from marketplace.services import (
     bookings,
+    issuance,
     payouts,
     ratings,
     sessions,
@@ -114,7 +115,7 @@ def _build(build: Builders, seed: int = SEED) -> World:
             trade=trade,
             birth_year=rng.randint(1958, 2006),
         )
-        voucher = vouchers.issue_voucher(programme.id, person, "test", now=issued)
+        voucher = issuance.issue_voucher(programme.id, person, "test", now=issued)
         now = issued
         for _ in range(rng.choice((0, 1, 1, 2))):  # lists shown before picking
             now += _jitter(rng, 0.01, 1.5)

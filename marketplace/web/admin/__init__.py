@@ -46,7 +46,16 @@ from ...domain.money import format_minor
 from ...messages.pages import admin as t
 from ...queries import admin as queries
 from ...queries import outbox as outbox_queries
-from ...services import payouts, programmes, providers, reference, resend, sessions, vouchers
+from ...services import (
+    issuance,
+    lookups,
+    payouts,
+    programmes,
+    providers,
+    reference,
+    resend,
+    sessions,
+)
 from ..auth import signed_in_staff, staff_required
 from ..errors import Show, refusals
 from ..i18n import current_language
@@ -295,14 +304,14 @@ def _staff_refused(exc: errors.DomainError, provider_id: int) -> Page | None:
     if isinstance(exc, errors.NotFound):
         return None
     errs = {str(exc.context.get("field") or "phone"): _problem(exc)}
-    return _provider_page(providers.get_provider(provider_id), _form("name", "phone"), errs)
+    return _provider_page(lookups.provider(provider_id), _form("name", "phone"), errs)
 
 
 @bp.route("/providers/<int:provider_id>", methods=["GET", "POST"])
 @refusals(_staff_refused)
 def provider_detail(provider_id: int) -> Page:
     """One provider, the people who sign in for it, and adding another (an institute's staff)."""
-    provider = providers.get_provider(provider_id)
+    provider = lookups.provider(provider_id)
     form = {"name": "", "phone": ""}
     errs: dict[str, str] = {}
     if request.method == "POST":
@@ -363,7 +372,7 @@ def _vouchers_page(
         errs=errs,
         report=report,
         filename=filename,
-        columns=vouchers.CSV_COLUMNS,
+        columns=issuance.CSV_COLUMNS,
     ), (422 if errs else 200)
 
 
@@ -382,7 +391,7 @@ def issue() -> Page:
         loaded, errs = _load(VoucherForm(), form)
         if not errs:
             programme_id, person = loaded
-            voucher = vouchers.issue_voucher(programme_id, person, _actor())
+            voucher = issuance.issue_voucher(programme_id, person, _actor())
             flash(_say("voucher_issued", code=voucher.code, name=voucher.entrepreneur.name), "ok")
             return redirect(url_for(".issue", programme=form["programme_id"]))
     return _vouchers_page(form, errs)
@@ -419,7 +428,7 @@ def import_csv() -> Page:
         if len(data) > MAX_UPLOAD:
             errs["file"] = _say("file_too_large")
         else:
-            report = vouchers.import_vouchers(int(programme_id), data, _actor())
+            report = issuance.import_vouchers(int(programme_id), data, _actor())
     return _import_page(errs, report)
 
 

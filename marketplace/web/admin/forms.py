@@ -25,7 +25,7 @@ from marshmallow import (
 
 from ...domain import limits
 from ...domain.money import exponent
-from ...services.entrepreneurs import NewEntrepreneur
+from ...domain.people import NewEntrepreneur
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from ..fields import within

@@ -13,11 +13,21 @@ from flask import Response, request
 
 from ...domain import errors
 from ...domain.models import Entrepreneur, Programme, Role
+from ...domain.people import NewEntrepreneur
 from ...domain.phones import try_normalise
 from ...extensions import db
 from ...queries import api as lists
-from ...services import entrepreneurs, payouts, programmes, providers, sessions, settings, vouchers
-from ...services.entrepreneurs import NewEntrepreneur
+from ...services import (
+    entrepreneurs,
+    issuance,
+    lookups,
+    payouts,
+    programmes,
+    providers,
+    sessions,
+    settings,
+    vouchers,
+)
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from . import actor, bp, error_response, funder_scope, openapi, requires
@@ -102,7 +112,7 @@ def create_provider(data: dict[str, Any]) -> Any:
 @bp.response(200, s.ProviderOut)
 def get_provider(provider_id: int) -> Any:
     """One provider"""
-    return providers.get_provider(provider_id)
+    return lookups.provider(provider_id)
 
 
 @bp.post("/providers/<int:provider_id>/approve")
@@ -171,12 +181,11 @@ def change_entrepreneur(data: dict[str, Any], entrepreneur_id: int) -> Any:
 def issue_voucher(data: dict[str, Any], programme_id: int) -> Any:
     """Issue one voucher (registers the entrepreneur when new)"""
     ref = data.pop("ref", None)
-    key = vouchers.import_key_for_ref(ref) if ref else None
-    if key is not None:
-        existing = lists.voucher_issued_for(programme_id, key)
-        if existing is not None:  # the same request again: answer as before, issue nothing
-            return existing, 200
-    return vouchers.issue_voucher(programme_id, NewEntrepreneur(**data), actor(), import_key=key)
+    person = NewEntrepreneur(**data)
+    if not ref:
+        return issuance.issue_voucher(programme_id, person, actor())
+    issued = issuance.issue_voucher_for_ref(programme_id, person, actor(), ref)
+    return issued.voucher, 201 if issued.new else 200
 
 
 @bp.post("/programmes/<int:programme_id>/vouchers/import")
@@ -214,7 +223,7 @@ def import_vouchers(programme_id: int) -> Any:
         raise errors.InvalidInput("Send the CSV as the request body or as a 'file' upload.")
     if len(data) > MAX_CSV_BYTES:
         raise errors.InvalidInput("The file is larger than 20 MB; split it.")
-    report = vouchers.import_vouchers(programme_id, data, actor())
+    report = issuance.import_vouchers(programme_id, data, actor())
     if report.errors and not report.issued:
         # Nothing issued: an error, in the one error shape, naming every bad row.
         return error_response(
@@ -253,7 +262,7 @@ def list_vouchers(q: dict[str, Any]) -> Any:
 @bp.response(200, s.VoucherOut)
 def get_voucher(code: str) -> Any:
     """One voucher"""
-    return vouchers.find_voucher(code)
+    return lookups.find_voucher(code)
 
 
 @bp.post("/vouchers/<code>/revoke")
