@@ -1,6 +1,7 @@
 """Dependencies point inwards: the domain knows nothing of Flask, the web or the gateway, the
-services nothing of the channels nor which database they run on, and every text a person reads is in
-the one message catalogue."""
+services nothing of the channels nor which database they run on, every text a person reads is in
+the one message catalogue, and a use case never imports another (the services' infrastructure is
+shared; orchestrators run use cases)."""
 
 from __future__ import annotations
 
@@ -264,6 +265,60 @@ def test_the_database_question_is_seen_however_it_is_asked(
     probe = tmp_path / "probe.py"
     probe.write_text(source)
     assert bool(_database_questions(probe)) == asks
+
+
+# The services' own infrastructure: the one transaction of a use case (`unit`), what it writes
+# beside its change (`audit`, the `outbox` row), the rows it loads and locks (`lookups`), settings
+# and reference data. Every use case may import these (and `marketplace/db/`); they import nothing
+# else of the services.
+SERVICE_INFRASTRUCTURE = frozenset({"unit", "audit", "outbox", "lookups", "settings", "reference"})
+# Orchestrators run other use cases one after another: the scheduler's jobs, the demo data.
+ORCHESTRATORS = frozenset({"scheduler", "demo"})
+
+
+def _service_imports() -> dict[str, list[tuple[int, str]]]:
+    """Each module of the services -> the other modules of the services it imports."""
+    found = {}
+    for path in sorted((ROOT / "marketplace" / "services").glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        found[path.stem] = [
+            (line, name.split(".")[2])
+            for line, name in _imports(path)
+            if name.startswith("marketplace.services.") and name.split(".")[2] != path.stem
+        ]
+    return found
+
+
+def _use_cases_importing_use_cases() -> list[str]:
+    modules = _service_imports()
+    return [
+        f"marketplace/services/{module}.py:{line} imports {other}"
+        for module in sorted(set(modules) - ORCHESTRATORS)
+        for line, other in modules[module]
+        if other not in SERVICE_INFRASTRUCTURE
+    ]
+
+
+def test_use_cases_do_not_import_each_other_only_the_services_infrastructure() -> None:
+    """A use case shares what it needs through the infrastructure modules, never by calling
+    another use case; only the orchestrators run other use cases."""
+    modules = _service_imports()
+    assert set(modules) >= {"unit", "audit", "outbox", "lookups"} | ORCHESTRATORS
+    assert {"bookings", "sessions", "vouchers", "issuance"} <= (
+        set(modules) - SERVICE_INFRASTRUCTURE - ORCHESTRATORS
+    )
+    assert _use_cases_importing_use_cases() == []
+
+
+def test_the_rule_on_use_cases_sees_one_importing_another() -> None:
+    probe = ROOT / "marketplace" / "services" / "_probe_for_test.py"
+    try:
+        probe.write_text("from . import lookups, unit\nfrom .bookings import book_provider\n")
+        found = _use_cases_importing_use_cases()
+    finally:
+        probe.unlink()
+    assert found == ["marketplace/services/_probe_for_test.py:2 imports bookings"]
 
 
 def test_the_domain_declares_no_http_status() -> None:

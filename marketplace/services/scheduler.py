@@ -14,6 +14,9 @@ returned, and the error if any.
 
 Schedules come from `SCHEDULE_<JOB>` settings (`SCHEDULE_LAPSE_SESSIONS=15m`, `off` to switch a job
 off), with the defaults in `JOBS`.
+
+An orchestrator: it calls other use cases (each job is one), which use cases never do to each other;
+`demo` is the only other (tests/test_architecture.py holds both rules).
 """
 
 from __future__ import annotations
