@@ -309,6 +309,28 @@ def test_concurrent_issuance_racing_a_budget_issues_exactly_what_it_holds(
     assert _count(OutboxMessage, OutboxMessage.kind == "voucher_issued") == 5
 
 
+def test_the_same_ref_sent_at_once_issues_one_voucher_and_every_request_gets_it(
+    build: Builders, race: Race
+) -> None:
+    """A client retries a request whose answer it lost while the first is still running: every
+    copy answers with the one voucher, which only one of them issued."""
+    pid = build.programme().id
+    person = build.person()
+
+    outcomes = race(
+        *[
+            (lambda: issuance.issue_voucher_for_ref(pid, person, "api", "order-17"))
+            for _ in range(CONTENDERS)
+        ]
+    )
+
+    assert all(o.ok for o in outcomes)
+    assert len({o.value.voucher.id for o in outcomes}) == 1
+    assert sorted(o.value.new for o in outcomes) == [False] * (CONTENDERS - 1) + [True]
+    assert _count(Voucher, Voucher.programme_id == pid) == 1
+    assert _count(OutboxMessage, OutboxMessage.kind == "voucher_issued") == 1
+
+
 def _csv(rows: list[Any]) -> bytes:
     lines = ["phone,name,gender,birth_year,trade,region"]
     lines += [f"{p.phone},{p.name},{p.gender},{p.birth_year},{p.trade},{p.region}" for p in rows]
