@@ -59,12 +59,11 @@ from ...services import (
 from ..auth import signed_in_staff, staff_required
 from ..errors import Show, refusals
 from ..i18n import current_language
-from .forms import PayoutForm, ProgrammeForm, ProviderForm, StaffForm, VoucherForm
+from .forms import ImportForm, PayoutForm, ProgrammeForm, ProviderForm, StaffForm, VoucherForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 Page = str | tuple[str, int] | Response
-MAX_UPLOAD = 16 * 1024 * 1024
 
 
 @bp.before_request
@@ -414,21 +413,13 @@ def _import_page(errs: dict[str, str], report: Any = None) -> Page:
 @bp.post("/vouchers/import")
 @refusals(_import_refused)
 def import_csv() -> Page:
-    programme_id = request.form.get("programme_id", "")
-    upload = request.files.get("file")
-    errs: dict[str, str] = {}
+    upload = {"file": request.files.get("file")} if "file" in request.files else {}
+    form = {"import_programme": request.form.get("programme_id", ""), **upload}
+    loaded, errs = _load(ImportForm(), form)
     report = None
-    if not programme_id.isdigit():
-        errs["import_programme"] = _say("choose_programme")
-    if upload is None or not upload.filename:
-        errs["file"] = _say("choose_file")
     if not errs:
-        assert upload is not None
-        data = upload.stream.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            errs["file"] = _say("file_too_large")
-        else:
-            report = issuance.import_vouchers(int(programme_id), data, _actor())
+        programme_id, content = loaded
+        report = issuance.import_vouchers(programme_id, content, _actor())
     return _import_page(errs, report)
 
 

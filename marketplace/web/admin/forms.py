@@ -30,6 +30,7 @@ from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from ..fields import within
 
+MAX_UPLOAD = 16 * 1024 * 1024  # a CSV of people, read whole
 _WHOLE = re.compile(r"-?[0-9]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _DIGITS = re.compile(r"[0-9]+")
@@ -249,6 +250,27 @@ class VoucherForm(_Form):
             region=data["region"],
             language=data["language"] or "en",
         )
+
+
+class ImportForm(_Form):
+    """A CSV of people for one programme; loads to (programme id, the file's bytes). The
+    programme's field is `import_programme` on the page (the single voucher's is beside it)."""
+
+    import_programme = Digits("choose_programme")
+    file = fields.Raw(required=True, error_messages={"required": "choose_file"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _chosen(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        upload = data.get("file")
+        if upload is None or not getattr(upload, "filename", ""):
+            raise ValidationError({"file": ["choose_file"]})
+
+    @post_load
+    def _read(self, data: dict[str, Any], **_kwargs: Any) -> tuple[int, bytes]:
+        content = data["file"].stream.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            raise ValidationError({"file": ["file_too_large"]})
+        return data["import_programme"], content
 
 
 class PayoutForm(_Form):
