@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -17,6 +18,8 @@ NAMING_CONVENTION = {
 }
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: no row has a larger one
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -107,7 +107,7 @@ def _listing(with_region: bool, with_programme: bool) -> Prepared:
     )
     if with_region:
         stmt = stmt.where(Provider.region_code == sa.bindparam("region"))
-    # The order of the listing indexes (models.py): a page reads a few rows, not the whole trade.
+    # The order of the listing indexes (domain/models/providers.py): a page reads a few rows, not the whole trade.
     return Prepared(
         stmt.order_by(Provider.rating_rank.desc(), Provider.id)
         .offset(sa.bindparam("offset"))

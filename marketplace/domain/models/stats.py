@@ -1,0 +1,83 @@
+"""Statistics roll-ups: aggregates only, rebuilt per programme by `services.stats_rollup.refresh`
+(never edited by hand). Each row is one cell: issue month, region, trade and gender of the vouchers
+it sums ("*" in a dimension: every value of it), so a filtered dashboard reads a handful of rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..base import Base
+
+
+class StatsVoucherCell(Base):
+    """Voucher counters of one cell, also broken down by age band (age in the year of issue)."""
+
+    __tablename__ = "stats_voucher_cells"
+
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True
+    )
+    issue_month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    trade_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    gender: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    age_band: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    vouchers: Mapped[int] = mapped_column(sa.BigInteger)
+    people: Mapped[int] = mapped_column(sa.BigInteger)
+    value_issued: Mapped[int] = mapped_column(sa.BigInteger)
+    value_redeemed: Mapped[int] = mapped_column(sa.BigInteger)
+    ever_booked: Mapped[int] = mapped_column(sa.BigInteger)
+    status_issued: Mapped[int] = mapped_column(sa.BigInteger)
+    status_booked: Mapped[int] = mapped_column(sa.BigInteger)
+    status_in_progress: Mapped[int] = mapped_column(sa.BigInteger)
+    status_completed: Mapped[int] = mapped_column(sa.BigInteger)
+    status_expired: Mapped[int] = mapped_column(sa.BigInteger)
+    status_revoked: Mapped[int] = mapped_column(sa.BigInteger)
+    sessions_confirmed: Mapped[int] = mapped_column(sa.BigInteger)
+    sessions_awaiting: Mapped[int] = mapped_column(sa.BigInteger)
+    sessions_disputed: Mapped[int] = mapped_column(sa.BigInteger)
+    sessions_lapsed: Mapped[int] = mapped_column(sa.BigInteger)
+    switches: Mapped[int] = mapped_column(sa.BigInteger)
+    sessions_paid: Mapped[int] = mapped_column(sa.BigInteger)
+    paid_people: Mapped[int] = mapped_column(sa.BigInteger)
+    paid_days_sum: Mapped[float] = mapped_column(sa.Float)
+    paid_days_max: Mapped[float | None] = mapped_column(sa.Float)
+
+
+class StatsEventCell(Base):
+    """Counts of one subject in one cell, keyed further by `key`.
+
+    Subjects: issued/booked/confirmed/paid (key: event month), booking/switch/impression/rating
+    (key: provider kind), completed (key: provider id), days_to_booking/days_to_completion/
+    payment_days (key: days in tenths, a histogram for exact medians of the rounded days).
+    """
+
+    __tablename__ = "stats_event_cells"
+
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    trade_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    gender: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    issue_month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger)
+    total: Mapped[int] = mapped_column(sa.BigInteger)
+    people: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class StatsRefresh(Base):
+    """When a programme's roll-ups were last rebuilt."""
+
+    __tablename__ = "stats_refreshes"
+
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True
+    )
+    refreshed_at: Mapped[datetime]
+    seconds: Mapped[float] = mapped_column(sa.Float)
