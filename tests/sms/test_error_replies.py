@@ -55,3 +55,25 @@ def test_the_sms_commands_touch_the_database_only_through_queries_and_services()
                 imported |= {alias.name for alias in node.names}
     assert "marketplace.queries.sms" in imported
     assert not {m for m in imported if m.startswith(("sqlalchemy", "marketplace.extensions"))}
+
+
+def test_a_reply_that_cannot_be_written_takes_its_change_with_it(build, sms, monkeypatch) -> None:
+    """The change a command's service makes and its reply commit together: when the reply
+    fails after the service agreed, nothing changed, and the person is told to try again."""
+    from marketplace.domain.models import Entrepreneur
+    from marketplace.extensions import db
+
+    voucher = build.voucher()
+    person_id, phone = voucher.entrepreneur_id, voucher.entrepreneur.phone
+    real = replies.reply
+
+    def broken(key: str, lang: str, **params: object) -> str:
+        if key == "stopped":
+            raise RuntimeError("the reply could not be written")
+        return real(key, lang, **params)
+
+    monkeypatch.setattr(replies, "reply", broken)
+    (reply,) = sms(phone, "STOP")
+    assert "sorry" in reply and "try again later" in reply
+    person = db.session.get(Entrepreneur, person_id)
+    assert person is not None and person.sms_opt_out is False
