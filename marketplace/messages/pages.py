@@ -15,3 +15,4 @@ mentor = Scope(SHARED, "mentor")  # the mentor pages
 phone = Scope(SHARED, "phone")  # the phone simulator
 signin = Scope(SHARED, "signin")  # the staff sign-in page
 errors = Scope(SHARED, "errors")  # the error pages of every page set
+funder = Scope(SHARED, "funder")  # the funder dashboard

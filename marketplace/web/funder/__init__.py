@@ -7,24 +7,28 @@ other programme answers 404, as if it did not exist.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask_login import current_user
+from markupsafe import Markup, escape
 from marshmallow import ValidationError
 
 from ...domain.models import Programme, Role
 from ...domain.money import format_minor
 from ...extensions import db
+from ...messages import pages
 from ...queries import stats
 from ...services import reference
 from ..api.schemas import StatsQuery
 from ..auth import staff_required
+from ..i18n import current_language
 
 bp = Blueprint("funder", __name__, url_prefix="/funder")
 
-_KIND_LABELS = {"craft_worker": "Craft worker", "institute": "Training institute"}
+words = pages.funder
 
 
 def _visible() -> sa.Select[Any]:
@@ -58,43 +62,99 @@ def _filters() -> tuple[stats.StatsFilter, dict[str, Any]]:
     ), {}
 
 
-def chart_payload(table: stats.Table) -> dict[str, Any] | None:
-    """What the chart draws: the table's own numbers (a `<5` or `hidden` figure is a gap)."""
+def say(key: str, lang: str, **params: Any) -> str:
+    """A word of the dashboard in `lang` (the catalogue's `funder.` section)."""
+    return words(key, lang, **params)
+
+
+def title(table: stats.Table, lang: str) -> str:
+    if table.key == "top_providers":
+        return say("top_providers.title", lang, n=stats.TOP_PROVIDERS)
+    return say(f"{table.key}.title", lang)
+
+
+def note(table: stats.Table, lang: str) -> str:
+    """The table's note in `lang` (the breakdowns share one), or nothing when it has none."""
+    if not table.note:
+        return ""
+    return say("breakdown.note" if table.key.startswith("by_") else f"{table.key}.note", lang)
+
+
+def column_label(table: stats.Table, column: stats.Column, lang: str) -> str:
+    """A column's heading: the table's own word for it, else the word every table uses."""
+    for key in (f"{table.key}.{column.key}", f"column.{column.key}"):
+        if key in words:
+            return say(key, lang)
+    if column.key == "group":
+        return say(f"{table.key}.group", lang)
+    raise KeyError(f"{table.key}.{column.key}: no heading in the catalogue")
+
+
+def group_label(table_key: str, value: Any, lang: str = "en") -> str:
+    """What a row is about, by name: a trade's or region's name, a provider kind or gender in
+    words; anything else (a month, an age band, a provider's name) as it is."""
+    if value is None:
+        return ""
+    if table_key == "by_trade":
+        return reference.trade_name(str(value), lang)
+    if table_key == "by_region":
+        return reference.region_name(str(value))
+    if table_key == "by_gender" and f"gender_{value}" in words:
+        return say(f"gender_{value}", lang)
+    if table_key in ("provider_choice", "ratings", "kind") and f"kind_{value}" in words:
+        return say(f"kind_{value}", lang)
+    return str(value)
+
+
+def _row_label(table: stats.Table, column: str, value: Any, lang: str) -> str:
+    if column == "kind":
+        return group_label("kind", value, lang)
+    return group_label(table.key, value, lang) if column == "group" else group_label("", value)
+
+
+def chart_payload(table: stats.Table, lang: str = "en") -> dict[str, Any] | None:
+    """What the chart draws: the table's own numbers (a `<5` or `hidden` figure is a gap), each
+    row by its name in `lang`."""
     if table.chart is None or not table.rows:
         return None
-    labels = [
-        _label(table.chart.label_column, row.get(table.chart.label_column)) for row in table.rows
-    ]
+    label_column = table.chart.label_column
+    labels = [_row_label(table, label_column, row.get(label_column), lang) for row in table.rows]
     datasets = []
     for key in table.chart.series:
         column = table.column(key)
         values = [
             v if isinstance(v, int | float) else None for v in (row.get(key) for row in table.rows)
         ]
-        datasets.append({"label": column.label, "data": values, "kind": column.kind})
-    return {"type": table.chart.type, "labels": labels, "datasets": datasets, "title": table.title}
+        datasets.append(
+            {"label": column_label(table, column, lang), "data": values, "kind": column.kind}
+        )
+    return {
+        "type": table.chart.type,
+        "labels": labels,
+        "datasets": datasets,
+        "title": title(table, lang),
+    }
 
 
-def _label(column: str, value: Any) -> str:
-    if column == "kind":
-        return _KIND_LABELS.get(str(value), str(value))
-    return "" if value is None else str(value)
+def chart_gap(table: stats.Table) -> str | None:
+    """Why a table's chart would draw nothing, as a key of the catalogue: every figure it draws is
+    withheld (`<5` or `hidden`), or there is no figure yet. None when there is something to draw."""
+    if table.chart is None or not table.rows:
+        return None
+    figures = [row.get(key) for key in table.chart.series for row in table.rows]
+    if any(isinstance(v, int | float) and not isinstance(v, bool) for v in figures):
+        return None
+    if any(v in (stats.SUPPRESSED, stats.HIDDEN) for v in figures):
+        return "chart_suppressed"
+    return "nothing_yet"
 
 
-def _group_label(table_key: str, value: Any) -> str:
-    if table_key == "by_trade":
-        return reference.trade_name(str(value))
-    if table_key == "by_region":
-        return reference.region_name(str(value))
-    if table_key == "by_gender":
-        return str(value).capitalize()
-    return _label("kind", value) if table_key in ("provider_choice", "ratings") else str(value)
-
-
-def show(value: Any, kind: str, currency: str) -> str:
-    """A figure as the page prints it; `<5`, `hidden` and missing figures are printed as they are."""
+def show(value: Any, kind: str, currency: str, lang: str = "en") -> str:
+    """A figure as the page prints it: `<5` as it is, `hidden` and a missing figure in words."""
     if value is None:
-        return "n/a"
+        return say("not_available", lang)
+    if value == stats.HIDDEN:
+        return say("hidden", lang)
     if isinstance(value, str):
         return value
     if kind == "money":
@@ -110,6 +170,30 @@ def show(value: Any, kind: str, currency: str) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def issue_months(filters: stats.StatsFilter, lang: str) -> str:
+    """What the date filter covers, in words of `lang`: it works by whole issue months."""
+    first, last = filters.months
+    if first and last:
+        return say("months_from_to", lang, first=first, last=last)
+    if first:
+        return say("months_from", lang, first=first)
+    if last:
+        return say("months_to", lang, last=last)
+    return say("months_any", lang)
+
+
+def complement_rule(lang: str) -> Markup:
+    """The second privacy rule in words, its marker word emphasised as the tables print it."""
+    text = escape(say("complement_rule", lang, hidden="{hidden}"))
+    return Markup(text).format(hidden=Markup("<em>{}</em>").format(say("hidden", lang)))
+
+
+def _when(moment: datetime | None, lang: str) -> str:
+    if moment is None:
+        return ""
+    return moment.strftime("%d/%m/%Y %H:%M" if lang == "sw" else "%d %b %Y %H:%M")
+
+
 def _csv(text: str, filename: str) -> Response:
     return Response(
         text,
@@ -121,11 +205,17 @@ def _csv(text: str, filename: str) -> Response:
     )
 
 
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    lang = current_language()
+    return {"lang": lang, "_": lambda key, **params: say(key, lang, **params)}
+
+
 @bp.get("")
 @staff_required(Role.FUNDER, Role.ADMIN)
 def home() -> str:
     programmes = db.session.scalars(_visible()).all()
-    return render_template("funder/home.html", programmes=programmes)
+    return render_template("funder/home.html", programmes=programmes, small=stats.SMALL_GROUP)
 
 
 @bp.get("/programmes/<int:programme_id>")
@@ -134,22 +224,29 @@ def dashboard(programme_id: int) -> tuple[str, int] | str:
     programme = _programme(programme_id)
     filters, errors = _filters()
     report = stats.programme_stats(programme, filters)
+    lang = current_language()
     page = render_template(
         "funder/dashboard.html",
         programme=programme,
         report=report,
         errors=errors,
         args={k: v for k, v in request.args.items() if v.strip()},
-        charts={t.key: chart_payload(t) for t in report.tables},
-        show=show,
-        group_label=_group_label,
+        charts={t.key: chart_payload(t, lang) for t in report.tables},
+        gaps={t.key: chart_gap(t) for t in report.tables},
+        show=lambda value, kind: show(value, kind, report.currency, lang),
+        title=lambda table: title(table, lang),
+        note=lambda table: note(table, lang),
+        heading=lambda table, column: column_label(table, column, lang),
+        group_label=lambda table_key, value: group_label(table_key, value, lang),
         rows=stats.table_rows,
-        trades=reference.trades(),
+        trades=[(code, reference.trade_name(code, lang)) for code, *_rest in reference.trades()],
         regions=reference.regions(),
         genders=["female", "male", "other"],
         small=stats.SMALL_GROUP,
         as_of=stats.as_of_text(report),
-        issue_months=stats.issue_months_text(report.filters),
+        as_of_words=_when(report.as_of, lang),
+        complement=complement_rule(lang),
+        issue_months=issue_months(report.filters, lang),
     )
     return (page, 422) if errors else page
 
