@@ -7,6 +7,8 @@ The order use cases take them in is voucher, then booking, then session rows of 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import sqlalchemy as sa
 
 from ..domain import errors
@@ -20,6 +22,8 @@ from ..domain.models import (
     Voucher,
 )
 from ..extensions import db
+
+_Locked = TypeVar("_Locked", Voucher, TrainingSession)
 
 
 def entrepreneur(entrepreneur_id: int) -> Entrepreneur:
@@ -63,28 +67,25 @@ def find_voucher(code: str, *, lock: bool = False) -> Voucher:
 
 def lock_voucher(voucher_id: int) -> Voucher:
     """The voucher, locked: every change to a voucher, its bookings and its sessions takes it."""
-    voucher = db.session.scalar(
-        sa.select(Voucher)
-        .where(Voucher.id == voucher_id)
-        .with_for_update(of=Voucher)
-        .execution_options(populate_existing=True)
-    )
-    if voucher is None:
-        raise errors.NotFound("No such voucher.")
-    return voucher
+    return _locked(Voucher, voucher_id, "No such voucher.")
 
 
 def lock_session(session_id: int) -> TrainingSession:
     """A training session, locked (an answer, a code or a review decides it once)."""
-    session = db.session.scalar(
-        sa.select(TrainingSession)
-        .where(TrainingSession.id == session_id)
-        .with_for_update(of=TrainingSession)
+    return _locked(TrainingSession, session_id, "No such session.")
+
+
+def _locked(model: type[_Locked], row_id: int, missing: str) -> _Locked:
+    """A row locked for this transaction, read afresh (not what the session held before)."""
+    row = db.session.scalar(
+        sa.select(model)
+        .where(model.id == row_id)
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
     )
-    if session is None:
-        raise errors.NotFound("No such session.")
-    return session
+    if row is None:
+        raise errors.NotFound(missing)
+    return row
 
 
 def take_place(provider_id: int) -> bool:
