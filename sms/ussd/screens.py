@@ -17,9 +17,9 @@ from typing import Any
 from marketplace.domain.codes import format_voucher_code
 from marketplace.domain.models import Channel, VoucherStatus
 from marketplace.messages.ussd import t
+from marketplace.queries import ussd as reads
 from marketplace.services import bookings, entrepreneurs, ratings, reference, sessions, settings
 
-from . import reads
 from .flow import (
     MORE,
     Ctx,

@@ -43,8 +43,8 @@ from marketplace.db.session import commits_allowed, commits_refused
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.extensions import db
+from marketplace.queries import ussd as reads
 
-from . import reads
 from .flow import Caller
 
 # A hop's mark written this long ago and its reply still not stored: its worker is taken as dead

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import UssdSession
 from marketplace.extensions import db
-from sms.ussd import reads
+from marketplace.queries import ussd as reads
 from tests.dialer import SECRET, check_body
 
 from .conftest import counts

@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marketplace.db import reading
-from marketplace.db.prepared import Prepared
-from marketplace.domain.codes import format_voucher_code
-from marketplace.domain.models import (
+from ..db import reading
+from ..db.prepared import Prepared
+from ..domain.codes import format_voucher_code
+from ..domain.models import (
     ACTIVE_VOUCHER_STATUSES,
     Booking,
     BookingStatus,
@@ -21,8 +21,8 @@ from marketplace.domain.models import (
     VoucherStatus,
     provider_trades,
 )
-from marketplace.domain.money import format_minor
-from marketplace.services import reference
+from ..domain.money import format_minor
+from ..services import reference
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 
