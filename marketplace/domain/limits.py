@@ -35,6 +35,5 @@ CO_PAYMENT_PERCENT = Bounds(0, 100)
 VALIDITY_DAYS = Bounds(1, 3650)  # ten years
 CONFIRMATION_WINDOW_HOURS = Bounds(1, 24 * 60)  # sixty days
 
-# Places: bookings a provider takes at once (the API takes at most 1000; the officers' form and
-# the service hold the least only, as they always have).
+# Places: bookings a provider takes at once (the database's constraint holds the least).
 PROVIDER_CAPACITY = Bounds(1, 1000)

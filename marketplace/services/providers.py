@@ -62,9 +62,10 @@ def register_provider(cmd: NewProvider, actor: str, now: datetime | None = None)
         raise errors.InvalidInput(f"Unknown trades: {', '.join(sorted(unknown))}", field="trades")
     if cmd.region not in reference.region_codes():
         raise errors.InvalidInput(f"Unknown region: {cmd.region}", field="region")
-    if cmd.capacity < limits.PROVIDER_CAPACITY.low:
+    if cmd.capacity not in limits.PROVIDER_CAPACITY:
+        bounds = limits.PROVIDER_CAPACITY
         raise errors.InvalidInput(
-            f"Capacity must be at least {limits.PROVIDER_CAPACITY.low}.", field="capacity"
+            f"Capacity must be from {bounds.low} to {bounds.high}.", field="capacity"
         )
     staff = [
         (cmd.contact_name or cmd.name, phone),

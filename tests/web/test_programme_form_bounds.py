@@ -103,3 +103,33 @@ def test_the_bounds_are_declared_once_for_the_database_the_api_and_the_form() ->
     for schema in (ProgrammeIn(), ProgrammeForm()):
         (bound,) = schema.fields["sessions_per_voucher"].validators
         assert (bound.min, bound.max) == (1, limits.SESSIONS_PER_VOUCHER.high)
+
+
+@pytest.mark.parametrize("capacity", ["0", "1001"])
+def test_a_provider_with_too_few_or_too_many_places_is_refused_by_form_and_service_alike(
+    web: Web, build: Builders, capacity: str
+) -> None:
+    """The officers' form and the service hold the same bounds the API does (domain/limits.py)."""
+    from marketplace.domain import errors
+    from marketplace.domain.models import Provider
+    from tests.builders import next_phone
+
+    web.staff_signin(build.staff_user("admin").email)
+    provider = {
+        "kind": "craft_worker",
+        "name": "Otieno Metalwork",
+        "phone": next_phone(),
+        "trades": ["metalwork"],
+        "region": "nairobi",
+        "town": "Kariobangi",
+        "capacity": capacity,
+        "language": "en",
+    }
+    answer = web.post("/admin/providers", provider)
+    assert answer.status_code == 422
+    assert "Capacity must be from 1 to 1000." in answer.get_data(as_text=True)
+    with pytest.raises(errors.InvalidInput) as refused:
+        build.provider(capacity=int(capacity))
+    assert refused.value.context == {"field": "capacity"}
+    assert refused.value.message == "Capacity must be from 1 to 1000."
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Provider)) == 0

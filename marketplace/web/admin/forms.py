@@ -197,7 +197,11 @@ class ProviderForm(_Form):
     region = _text()
     town = _text()
     capacity = WholeNumber(
-        validate=validate.Range(min=limits.PROVIDER_CAPACITY.low, error="bad_capacity")
+        validate=validate.Range(
+            min=limits.PROVIDER_CAPACITY.low,
+            max=limits.PROVIDER_CAPACITY.high,
+            error="bad_capacity",
+        )
     )
     payout_account = _text()
     contact_name = _text()
