@@ -11,7 +11,7 @@ Privacy, in two steps applied to every table the funder sees:
 
 1. `suppress()`: every figure about 1-4 entrepreneurs reads `<5`.
 2. `complementary()`: in a breakdown (rows that add up to a total: by trade, region, gender, age
-   band, provider kind, month, provider; ratings too, though no total of them is shown today), a
+   band, provider kind (choice and redemption), month, provider; ratings too, though no total of them is shown today), a
    hidden row could be worked out by subtraction, the total less the rows shown. So while the hidden rows of a breakdown cover
    fewer than five entrepreneurs together (one hidden row always does), the smallest row still
    shown is hidden too, every figure of it, and reads `hidden`. Whatever is subtracted then
@@ -56,6 +56,20 @@ MARKERS = {
     HIDDEN: "withheld so that a <5 figure of the same table cannot be worked out from the totals",
 }
 TOP_PROVIDERS = 10
+# The tables the JSON API answers with, as its document declares them (`web/api/schemas.py`); the
+# dashboard shows every table, the redemption by provider kind too, and each table's own CSV file;
+# the one-file CSV of every table carries the JSON's figures.
+API_TABLES = (
+    "provider_choice",
+    "monthly",
+    "by_trade",
+    "by_region",
+    "by_gender",
+    "by_age_band",
+    "payment_speed",
+    "ratings",
+    "top_providers",
+)
 
 Cell = int | float | str | None
 
@@ -455,6 +469,39 @@ def _provider_choice(scope: _Scope) -> Table:
     return table
 
 
+def _redemption_by_kind(scope: _Scope) -> Table:
+    found = scope.events(rollup.REDEEMED)
+    total_value = sum(total for _n, total, _p in found.values())
+    table = Table(
+        "redemption_by_kind",
+        "Redemption by provider kind",
+        [
+            Column("kind", "Provider kind", "text"),
+            Column("entrepreneurs", "Entrepreneurs"),
+            Column("sessions_confirmed", "Sessions confirmed"),
+            Column("value_redeemed_minor", "Value redeemed", "money"),
+            Column("redeemed_share_pct", "Share of value redeemed", "percent"),
+        ],
+        chart=Chart("bar", "kind", ("redeemed_share_pct",)),
+        note="The value of the sessions confirmed with each kind of provider (the kind booked).",
+    )
+    people_by_row: list[int] = []
+    for kind in ProviderKind:
+        n, value, people = found.get(kind.value, (0, 0, 0))
+        people_by_row.append(people)
+        figures: dict[str, Cell] = {
+            "entrepreneurs": people,
+            "sessions_confirmed": n,
+            "value_redeemed_minor": value,
+            "redeemed_share_pct": _percent(value, total_value),
+        }
+        table.rows.append(
+            {"kind": kind.value, **{k: suppress(v, people) for k, v in figures.items()}}
+        )
+    _hide_complements(table, people_by_row)
+    return table
+
+
 def _monthly(scope: _Scope) -> Table:
     issued, booked, confirmed, paid = (scope.events(s) for s in rollup.MONTHLY)
     table = Table(
@@ -618,6 +665,7 @@ def programme_stats(
     sums = _voucher_sums(scope)[0]
     tables = [
         _provider_choice(scope),
+        _redemption_by_kind(scope),
         _monthly(scope),
         _breakdown(scope, "by_trade", "By trade", "Trade", "trade_code"),
         _breakdown(scope, "by_region", "By region", "Region", "region_code"),
@@ -682,6 +730,7 @@ def to_json(report: Report) -> dict[str, Any]:
                 "rows": table_rows(t),
             }
             for t in report.tables
+            if t.key in API_TABLES
         },
     }
 
@@ -737,6 +786,8 @@ def report_csv(report: Report) -> str:
     context = csv_context(report)
     rows: list[list[object]] = [["programme_id", "table", "row", "column", "value", *context]]
     for table in report.all_tables:
+        if table.key not in ("headline", *API_TABLES):
+            continue  # the same figures as the JSON; a newer table has its own file
         label_key = "key" if table.key == "headline" else table.columns[0].key
         for row in table_rows(table):
             for key, value in row.items():

@@ -82,6 +82,7 @@ VOUCHER_DIMS = (*EVENT_DIMS, "age_band")
 MONTHLY = ("issued", "booked", "confirmed", "paid")
 BOOKING, SWITCH, IMPRESSION, RATING = "booking", "switch", "impression", "rating"
 COMPLETED = "completed"
+REDEEMED = "redeemed"  # confirmed sessions and their value, by the kind of provider booked
 DAYS_TO_BOOKING, DAYS_TO_COMPLETION, PAYMENT_DAYS = (
     "days_to_booking",
     "days_to_completion",
@@ -420,6 +421,15 @@ def _insert_event_cells(programme_id: int) -> None:
             Rating.provider_kind.label("key"),
             Rating.stars.label("total"),
         ).where(Rating.programme_id == pid),
+    )
+
+    # Redemption by provider kind: each confirmed session's value, by the kind of provider booked.
+    _insert_events(
+        pid,
+        REDEEMED,
+        confirmed.add_columns(
+            Booking.provider_kind.label("key"), ts.value_minor.label("total")
+        ).join(Booking, Booking.id == ts.booking_id),
     )
 
     # Top providers: completed vouchers per provider.

@@ -99,7 +99,7 @@ def test_a_funder_reads_the_dashboard_with_every_chart_drawn(site: Site, browser
 
     canvases = page.locator("canvas")
     assert canvases.count() >= 3
-    assert canvases.count() + page.locator("p.chart-gap").count() == 8  # every chart of a table
+    assert canvases.count() + page.locator("p.chart-gap").count() == 9  # every chart of a table
     for i in range(canvases.count()):
         canvas = canvases.nth(i)
         assert canvas.get_attribute("data-drawn") == "true", canvas.get_attribute("id")

@@ -190,3 +190,30 @@ def test_the_page_puts_words_where_a_withheld_chart_would_be(
     drawn = [t.key for t in report.tables if t.chart and t.rows and not funder.chart_gap(t)]
     for key in drawn:
         assert f'id="chart-{key}"' in body
+
+
+def test_redemption_by_provider_kind_on_the_page_in_both_languages(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    path = f"/funder/programmes/{dataset.programme.id}"
+    report = stats.programme_stats(dataset.programme)
+    table = report.table("redemption_by_kind")
+    assert [row["kind"] for row in table.rows] == ["craft_worker", "institute"]
+    confirmed = [row["sessions_confirmed"] for row in table.rows]
+    assert any(isinstance(n, int) and n > 0 for n in confirmed)
+    parsed = Tables()
+    parsed.feed(client.get(path).get_data(as_text=True))
+    on_page = parsed.tables["redemption_by_kind"]
+    assert on_page[0][0] == "Provider kind"
+    assert [row[0] for row in on_page[1:]] == ["Craft worker", "Training institute"]
+    assert [row[2] for row in on_page[1:]] == [funder.show(n, "count", "KES") for n in confirmed]
+    _choose(client, "sw", path)
+    sw = client.get(path).get_data(as_text=True)
+    assert "Matumizi ya vocha kwa aina ya mtoa mafunzo" in _visible(sw)
+    parsed = Tables()
+    parsed.feed(sw)
+    assert [row[0] for row in parsed.tables["redemption_by_kind"][1:]] == [
+        "Fundi",
+        "Chuo cha mafunzo",
+    ]

@@ -364,6 +364,24 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
     _hide_complements(choice, choosers, list(row))
     tables["provider_choice"] = choice
 
+    # Redemption by the kind of provider each confirmed session was booked with.
+    kind_booked = {b.id: b.provider_kind for b in raw.bookings}
+    redeemed_value = sum(s.value_minor for s in confirmed)
+    redeemed, redeemers = [], []
+    for kind in ("craft_worker", "institute"):
+        mine = [s for s in confirmed if kind_booked[s.booking_id] == kind]
+        who = owners(mine, lambda s: s.voucher_id)
+        row = {
+            "entrepreneurs": who,
+            "sessions_confirmed": len(mine),
+            "value_redeemed_minor": sum(s.value_minor for s in mine),
+            "redeemed_share_pct": _pct(sum(s.value_minor for s in mine), redeemed_value),
+        }
+        redeemed.append({"kind": kind, **{k: _hide(v, who) for k, v in row.items()}})
+        redeemers.append(who)
+    _hide_complements(redeemed, redeemers, list(row))
+    tables["redemption_by_kind"] = redeemed
+
     # Monthly trend: the month each thing happened.
     def per_month(items: list[Any], when: Callable[[Any], Any]) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = defaultdict(list)
@@ -490,10 +508,11 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
 
 
 def _reported(programme: Programme, f: stats.StatsFilter) -> dict[str, Any]:
-    body = stats.to_json(stats.programme_stats(programme, f))
+    report = stats.programme_stats(programme, f)
+    body = stats.to_json(report)
     return {
         "headline": body["headline"],
-        "tables": {key: table["rows"] for key, table in body["tables"].items()},
+        "tables": {t.key: stats.table_rows(t) for t in report.tables},
     }
 
 

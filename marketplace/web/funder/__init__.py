@@ -101,7 +101,10 @@ def group_label(table_key: str, value: Any, lang: str = "en") -> str:
         return reference.region_name(str(value))
     if table_key == "by_gender" and f"gender_{value}" in words:
         return say(f"gender_{value}", lang)
-    if table_key in ("provider_choice", "ratings", "kind") and f"kind_{value}" in words:
+    if (
+        table_key in ("provider_choice", "redemption_by_kind", "ratings", "kind")
+        and f"kind_{value}" in words
+    ):
         return say(f"kind_{value}", lang)
     return str(value)
 
