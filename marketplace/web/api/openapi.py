@@ -50,49 +50,44 @@ def _as_configured(_converter: Any, field: Any, **_: Any) -> dict[str, Any]:
 # Answered by every operation that takes a body, before any rule looks at it.
 TOO_LARGE = "The body is larger than the server takes (MAX_CONTENT_LENGTH, 16 MB by default)."
 
+
+def _follow(parameter: str, source: str, **operations: str) -> dict[str, dict[str, Any]]:
+    """OpenAPI links: each named operation takes `parameter` from the response body's `source`."""
+    return {
+        name: {"operationId": operation, "parameters": {parameter: f"$response.body#/{source}"}}
+        for name, operation in operations.items()
+    }
+
+
 # Where a created object's id leads (OpenAPI links; schemathesis' stateful tests follow them).
 LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
-    ("post", "/programmes"): {
-        "GetProgramme": {
-            "operationId": "get_programmes_programme_id",
-            "parameters": {"programme_id": "$response.body#/id"},
-        },
-        "IssueVoucher": {
-            "operationId": "post_programmes_programme_id_vouchers",
-            "parameters": {"programme_id": "$response.body#/id"},
-        },
-    },
-    ("post", "/providers"): {
-        name: {
-            "operationId": operation,
-            "parameters": {"provider_id": "$response.body#/id"},
-        }
-        for name, operation in (
-            ("GetProvider", "get_providers_provider_id"),
-            ("ApproveProvider", "post_providers_provider_id_approve"),
-            ("SuspendProvider", "post_providers_provider_id_suspend"),
-        )
-    },
+    ("post", "/programmes"): _follow(
+        "programme_id",
+        "id",
+        GetProgramme="get_programmes_programme_id",
+        IssueVoucher="post_programmes_programme_id_vouchers",
+    ),
+    ("post", "/providers"): _follow(
+        "provider_id",
+        "id",
+        GetProvider="get_providers_provider_id",
+        ApproveProvider="post_providers_provider_id_approve",
+        SuspendProvider="post_providers_provider_id_suspend",
+    ),
     ("post", "/programmes/{programme_id}/vouchers"): {
-        "GetVoucher": {
-            "operationId": "get_vouchers_code",
-            "parameters": {"code": "$response.body#/code"},
-        },
-        "RevokeVoucher": {
-            "operationId": "post_vouchers_code_revoke",
-            "parameters": {"code": "$response.body#/code"},
-        },
-        "GetEntrepreneur": {
-            "operationId": "get_entrepreneurs_entrepreneur_id",
-            "parameters": {"entrepreneur_id": "$response.body#/entrepreneur_id"},
-        },
+        **_follow(
+            "code",
+            "code",
+            GetVoucher="get_vouchers_code",
+            RevokeVoucher="post_vouchers_code_revoke",
+        ),
+        **_follow(
+            "entrepreneur_id",
+            "entrepreneur_id",
+            GetEntrepreneur="get_entrepreneurs_entrepreneur_id",
+        ),
     },
-    ("post", "/payouts"): {
-        "GetPayoutRun": {
-            "operationId": "get_payouts_run_id",
-            "parameters": {"run_id": "$response.body#/id"},
-        },
-    },
+    ("post", "/payouts"): _follow("run_id", "id", GetPayoutRun="get_payouts_run_id"),
 }
 
 
