@@ -40,14 +40,14 @@ SELECT i AS id, (i::bigint * 2654435761) % 100 AS bucket,
 FROM generate_series(1, :n) AS i;
 
 INSERT INTO providers (id, number, kind, name, phone, region_code, town, capacity,
-                       active_bookings, status, rating_sum, rating_count, payout_account,
+                       active_bookings, status, rating_sum, rating_count,
                        created_at, approved_at)
 SELECT i, lpad(i::text, 5, '0'),
        CASE WHEN i % 10 < 7 THEN 'craft_worker' ELSE 'institute' END,
        CASE WHEN i % 10 < 7 THEN 'Fundi Workshop ' ELSE 'Training Institute ' END || i,
        '+2547' || lpad(i::text, 8, '0'),
        (SELECT array_agg(code ORDER BY code) FROM regions)[1 + i % (SELECT count(*) FROM regions)],
-       'Town', 1000, 0, 'approved', 0, 0, '', timestamp '2023-12-01', timestamp '2023-12-02'
+       'Town', 1000, 0, 'approved', 0, 0, timestamp '2023-12-01', timestamp '2023-12-02'
 FROM generate_series(1, :providers) AS i;
 
 INSERT INTO entrepreneurs (id, phone, name, gender, birth_year, trade_code, region_code,

@@ -143,7 +143,6 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
                     "status": "approved",
                     "rating_sum": sum(rnd.randint(1, 5) for _ in range(counts[i])),
                     "rating_count": counts[i],
-                    "payout_account": "",
                     "created_at": now,
                     "approved_at": now,
                 }

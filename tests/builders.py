@@ -8,17 +8,26 @@ from typing import Any
 
 from flask import Flask
 
-from marketplace.domain.models import Booking, Programme, Provider, TrainingSession, Voucher
+from marketplace.domain.models import (
+    Booking,
+    PayoutAccount,
+    Programme,
+    Provider,
+    TrainingSession,
+    Voucher,
+)
 from marketplace.domain.people import NewEntrepreneur
 from marketplace.extensions import db
 from marketplace.services import (
     access,
     bookings,
     issuance,
+    payout_account_changes,
     programmes,
     providers,
     sessions,
 )
+from marketplace.services.payout_account_changes import NewPayoutAccount
 from marketplace.services.programmes import NewProgramme
 from marketplace.services.providers import NewProvider
 from marketplace.services.sessions import NewSession
@@ -64,6 +73,17 @@ class Builders:
         if approved:
             providers.approve_provider(provider.id, "test")
         return provider
+
+    def payout_account(self, provider: Provider, **fields: Any) -> PayoutAccount:
+        """An approved payout account (M-Pesa at the provider's phone unless told otherwise),
+        proposed by one officer and approved by another."""
+        fields = {"kind": "mpesa", "msisdn": provider.phone, **fields}
+        proposed = payout_account_changes.propose_payout_account(
+            provider.id, NewPayoutAccount(**fields), "staff:proposer@example.org"
+        )
+        return payout_account_changes.approve_payout_account(
+            proposed.id, "staff:approver@example.org"
+        )
 
     def person(self, **overrides: Any) -> NewEntrepreneur:
         fields: dict[str, Any] = {

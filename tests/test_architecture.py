@@ -271,7 +271,11 @@ def test_the_database_question_is_seen_however_it_is_asked(
 # beside its change (`audit`, the `outbox` row), the rows it loads and locks (`lookups`), settings
 # and reference data. Every use case may import these (and `marketplace/db/`); they import nothing
 # else of the services.
-SERVICE_INFRASTRUCTURE = frozenset({"unit", "audit", "outbox", "lookups", "settings", "reference"})
+# `payout_accounts` reads where a provider's money goes, as approved: every use case that pays
+# asks it, and it only reads.
+SERVICE_INFRASTRUCTURE = frozenset(
+    {"unit", "audit", "outbox", "lookups", "settings", "reference", "payout_accounts"}
+)
 # Orchestrators run other use cases one after another: the scheduler's jobs, the demo data.
 ORCHESTRATORS = frozenset({"scheduler", "demo"})
 

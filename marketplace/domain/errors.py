@@ -194,3 +194,9 @@ def most_specific(table: Mapping[type[DomainError], T], exc: DomainError) -> T |
         if cls in table:
             return table[cls]
     return None
+
+
+class SecondOfficerRequired(Forbidden):
+    """Whoever proposed a change of where money goes cannot also approve it."""
+
+    code = "second_officer_required"

@@ -148,3 +148,24 @@ def example_mobile_number(region: str) -> str:
     number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     assert number is not None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+MPESA_REGION = "KE"
+
+
+def kenyan_mobile(raw: str | None) -> str:
+    """A number M-Pesa can pay, in E.164: a valid Kenyan mobile number ('0711 000111',
+    '254711000111', '+254 711 000111' -> '+254711000111'); InvalidInput for anything else (a
+    landline, another country's number)."""
+    try:
+        e164 = normalise_phone(raw, MPESA_REGION)
+    except InvalidInput as exc:
+        raise InvalidInput("Enter a Kenyan mobile number.", field="msisdn") from exc
+    number = phonenumbers.parse(e164, MPESA_REGION)
+    kind = phonenumbers.number_type(number)
+    if phonenumbers.region_code_for_number(number) != MPESA_REGION or kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise InvalidInput("Enter a Kenyan mobile number.", field="msisdn")
+    return e164

@@ -54,6 +54,7 @@ ESSENTIAL = frozenset(
         "reply",
         "provider_approved",
         "booking_cancelled_provider",
+        "payout_account_changed",  # where money goes: a change nobody asked for must be heard
     }
 )
 
@@ -89,6 +90,7 @@ ON_UNKNOWN_OUTCOME: dict[str, IfOutcomeUnknown] = {
     "voucher_revoked": IfOutcomeUnknown.RESEND,
     "login_code": IfOutcomeUnknown.RESEND,  # the same code, still valid
     "provider_approved": IfOutcomeUnknown.RESEND,
+    "payout_account_changed": IfOutcomeUnknown.RESEND,  # the same notice twice misleads no one
     "reply": IfOutcomeUnknown.RESEND,
     # "{value} added to your balance" twice reads as two sessions paid.
     "session_confirmed_mentor": IfOutcomeUnknown.HOLD,
@@ -107,6 +109,7 @@ PARAM_LIMITS = {
     "area": 16,
     "text": 20,
     "example": 30,
+    "account": 32,  # an account as shown: 'M-Pesa +2547*****111', a bank's name and last digits
 }
 
 

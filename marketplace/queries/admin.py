@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from ..domain.models import (
     Entrepreneur,
     Payout,
+    PayoutAccount,
+    PayoutAccountStatus,
     PayoutRun,
     Programme,
     Provider,
@@ -237,3 +239,32 @@ def unpaid_by_currency() -> list[tuple[str, int, int]]:
             .order_by(TrainingSession.currency)
         ).all()
     ]
+
+
+@dataclass(frozen=True)
+class WaitingAccount:
+    """A change of payout account waiting for a second officer, beside the account it replaces."""
+
+    account: PayoutAccount
+    provider: Provider
+    current: PayoutAccount | None
+
+
+def payout_accounts_waiting(limit: int = PAGE) -> list[WaitingAccount]:
+    """Changes of payout account waiting for approval, oldest first."""
+    current = sa.orm.aliased(PayoutAccount)
+    rows = db.session.execute(
+        sa.select(PayoutAccount, Provider, current)
+        .join(Provider, Provider.id == PayoutAccount.provider_id)
+        .outerjoin(
+            current,
+            sa.and_(
+                current.provider_id == PayoutAccount.provider_id,
+                current.status == PayoutAccountStatus.APPROVED,
+            ),
+        )
+        .where(PayoutAccount.status == PayoutAccountStatus.PENDING)
+        .order_by(PayoutAccount.proposed_at, PayoutAccount.id)
+        .limit(limit)
+    ).all()
+    return [WaitingAccount(account, provider, old) for account, provider, old in rows]

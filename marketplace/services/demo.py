@@ -27,6 +27,7 @@ from . import (
     access,
     bookings,
     issuance,
+    payout_account_changes,
     payouts,
     programmes,
     providers,
@@ -35,11 +36,14 @@ from . import (
     sessions,
     vouchers,
 )
+from .payout_account_changes import NewPayoutAccount
 from .programmes import NewProgramme
 from .providers import NewProvider
 from .sessions import NewSession
 
 ACTOR = "seed-demo"
+# A change of payout account needs a second officer's approval: the demo's second pair of hands.
+SECOND_ACTOR = "seed-demo-second-officer"
 DEMO_PASSWORD = "demo-password-change-me"
 FIRST = [
     "Wanjiru",
@@ -135,7 +139,6 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
                         region=region,
                         town=town,
                         capacity=rng.choice([3, 4, 6]),
-                        payout_account="M-PESA",
                     ),
                     ACTOR,
                     now - timedelta(days=390),
@@ -152,11 +155,18 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
                     town=town,
                     capacity=30,
                     contact_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                    payout_account="KCB 1100",
                 ),
                 ACTOR,
                 now - timedelta(days=390),
             )
+        )
+    # Every provider is paid by M-Pesa at its own phone, proposed and approved by two people.
+    for p in made:
+        account = payout_account_changes.propose_payout_account(
+            p.id, NewPayoutAccount(kind="mpesa", msisdn=p.phone), ACTOR, now - timedelta(days=389)
+        )
+        payout_account_changes.approve_payout_account(
+            account.id, SECOND_ACTOR, now - timedelta(days=388)
         )
     for p in made[:-3]:
         providers.approve_provider(p.id, ACTOR, now - timedelta(days=385))

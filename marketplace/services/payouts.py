@@ -11,7 +11,7 @@ from ..domain.models import Payout, PayoutRun, Provider, TrainingSession
 from ..domain.money import exponent, format_minor
 from ..domain.spreadsheet import csv_text
 from ..extensions import db
-from . import outbox, unit
+from . import outbox, payout_accounts, unit
 
 
 def run_payout(
@@ -178,13 +178,18 @@ def run_csv(run_id: int) -> str:
         "reference",
     ]
     exp = exponent(run.currency)
+    statements = db.session.scalars(
+        sa.select(Payout).join(Provider).where(Payout.run_id == run.id).order_by(Payout.id)
+    ).all()
+    # Only an account a second officer approved is where money may go.
+    accounts = payout_accounts.approved_payout_accounts(p.provider_id for p in statements)
     rows = [
         [
             p.id,
             p.provider.number,
             p.provider.name,
             p.provider.phone,
-            p.provider.payout_account,
+            accounts[p.provider_id].in_full if p.provider_id in accounts else "",
             p.currency,
             f"{p.amount_minor / 10**exp:.{exp}f}" if exp else str(p.amount_minor),
             p.amount_minor,
@@ -192,9 +197,7 @@ def run_csv(run_id: int) -> str:
             p.status,
             p.reference or "",
         ]
-        for p in db.session.scalars(
-            sa.select(Payout).join(Provider).where(Payout.run_id == run.id).order_by(Payout.id)
-        )
+        for p in statements
     ]
     return csv_text([header, *rows])
 

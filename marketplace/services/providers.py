@@ -24,7 +24,6 @@ class NewProvider:
     region: str
     town: str = ""
     capacity: int = 5
-    payout_account: str = ""
     contact_name: str = ""  # the first staff account's name; defaults to the provider's name
     language: str = "en"
     extra_staff: list[tuple[str, str]] = field(default_factory=list)  # (name, phone)
@@ -99,7 +98,6 @@ def _new_provider(
         capacity=cmd.capacity,
         active_bookings=0,
         status="pending",
-        payout_account=cmd.payout_account,
         created_at=now,
         trades=list(trades),
         rating_sum=0,

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from marketplace.domain.models import Payout, Provider
+from marketplace.domain.models import Payout, PayoutAccount, Provider
 from marketplace.domain.spreadsheet import FORMULA_STARTS, csv_text, safe_cell
 from marketplace.extensions import db
 from marketplace.queries import stats
@@ -105,11 +105,11 @@ def _hostile_payout_run(build: Builders, hostile: str) -> int:
     run = payouts.run_payout("KES", datetime.now(UTC), "test")
     assert run is not None
     run_id = run.id
+    account = build.payout_account(provider, kind="bank", bank_name="KCB", bank_account="1100")
     # Whatever the forms let through today or let through once: names, accounts, references.
+    db.session.execute(sa.update(Provider).where(Provider.id == provider.id).values(name=hostile))
     db.session.execute(
-        sa.update(Provider)
-        .where(Provider.id == provider.id)
-        .values(name=hostile, payout_account=hostile)
+        sa.update(PayoutAccount).where(PayoutAccount.id == account.id).values(bank_name=hostile)
     )
     db.session.execute(sa.update(Payout).where(Payout.run_id == run_id).values(reference=hostile))
     db.session.commit()
@@ -135,7 +135,8 @@ def test_the_payout_csv_escapes_every_cell_wherever_it_is_downloaded(
     for text in (from_service, from_api.get_data(as_text=True), from_admin.get_data(as_text=True)):
         _assert_no_cell_can_start_a_formula(text)
         row = next(csv.DictReader(io.StringIO(text, newline="")))
-        assert row["provider_name"] == row["payout_account"] == row["reference"] == "'" + hostile
+        assert row["provider_name"] == row["reference"] == "'" + hostile
+        assert row["payout_account"] == "'" + hostile + " 1100"
 
 
 # --------------------------------------------------------------------------- funder statistics

@@ -43,6 +43,7 @@ LONG = {
     "kind": "institute",
     "rating": ", 4.5*",
     "tcode": "motor-mechanics",
+    "account": "Kenya Commercial Bank Lim ...1234",
 }
 # Templates that may take more than one part, and how many at most.
 MULTIPART: dict[str, int] = {}

@@ -196,7 +196,6 @@ def page_register_provider(client: FlaskClient, build: Builders, bad: str) -> No
         "region": "nairobi",
         "town": f"Gik{bad}omba",
         "capacity": "3",
-        "payout_account": "",
         "contact_name": "",
         "language": "en",
     }

@@ -6,7 +6,7 @@ constraints (partial unique indexes, check constraints), which the services turn
 
 The aggregates: `people` (entrepreneurs, staff), `reference` (trades, regions), `programmes`,
 `providers`, `vouchers` (with bookings and impressions), `sessions` (with confirmation codes and
-ratings), `payouts`. The infrastructure tables, each in its own module: `signin` (API keys, login
+ratings), `payouts` (with the payout accounts money goes to, `payout_accounts`). The infrastructure tables, each in its own module: `signin` (API keys, login
 codes), `audit`, `outbox`, `inbound_sms`, `ussd_sessions`, `stats` (roll-ups). Every name is
 importable from here as well, and importing this package declares every table (Alembic's
 autogenerate and `db.metadata` see them all).
@@ -30,6 +30,7 @@ from .outbox import (
     outbox_backlog_states,
     outbox_resendable_states,
 )
+from .payout_accounts import PayoutAccount, PayoutAccountKind, PayoutAccountStatus
 from .payouts import Payout, PayoutRun, PayoutStatus
 from .people import Entrepreneur, Gender, Language, Role, StaffUser, first_name
 from .programmes import Programme
@@ -73,6 +74,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Payout",
+    "PayoutAccount",
+    "PayoutAccountKind",
+    "PayoutAccountStatus",
     "PayoutRun",
     "PayoutStatus",
     "Programme",

@@ -65,7 +65,6 @@ class Provider(Base):
             persisted=True,
         ),
     )
-    payout_account: Mapped[str] = mapped_column(sa.String(60), default="")
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
 

@@ -49,6 +49,8 @@ from ...queries import outbox as outbox_queries
 from ...services import (
     issuance,
     lookups,
+    payout_account_changes,
+    payout_accounts,
     payouts,
     programmes,
     providers,
@@ -59,7 +61,15 @@ from ...services import (
 from ..auth import signed_in_staff, staff_required
 from ..errors import Show, refusals
 from ..i18n import current_language
-from .forms import ImportForm, PayoutForm, ProgrammeForm, ProviderForm, StaffForm, VoucherForm
+from .forms import (
+    ImportForm,
+    PayoutAccountForm,
+    PayoutForm,
+    ProgrammeForm,
+    ProviderForm,
+    StaffForm,
+    VoucherForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -118,6 +128,10 @@ _PROBLEMS = {
     ("already_exists", None): "already_exists",
     ("voucher_fully_used", None): "voucher_full",
     ("booking_not_active", None): "booking_switched",
+    ("invalid_input", "msisdn"): "bad_mpesa_number",
+    ("invalid_input", "bank_name"): "need_bank_name",
+    ("invalid_input", "bank_account"): "bad_bank_account",
+    ("second_officer_required", None): "second_officer_required",
 }
 
 
@@ -249,7 +263,6 @@ PROVIDER_FIELDS = (
     "region",
     "town",
     "capacity",
-    "payout_account",
     "contact_name",
     "language",
 )
@@ -293,10 +306,25 @@ def provider_list() -> Page:
     return _providers_page(form, chosen, errs)
 
 
-def _provider_page(provider: Any, form: dict[str, str], errs: dict[str, str]) -> Page:
-    return render_template("admin/provider.html", provider=provider, form=form, errs=errs), (
-        422 if errs else 200
-    )
+ACCOUNT_FIELDS = ("kind", "msisdn", "bank_name", "bank_account")
+
+
+def _provider_page(
+    provider: Any,
+    form: dict[str, str],
+    errs: dict[str, str],
+    account_form: dict[str, str] | None = None,
+) -> Page:
+    return render_template(
+        "admin/provider.html",
+        provider=provider,
+        form=form,
+        errs=errs,
+        account_form=account_form or {"kind": "mpesa"},
+        approved=payout_accounts.approved_payout_account(provider.id),
+        pending=payout_accounts.pending_payout_account(provider.id),
+        me=_actor(),
+    ), (422 if errs else 200)
 
 
 def _staff_refused(exc: errors.DomainError, provider_id: int) -> Page | None:
@@ -354,6 +382,63 @@ def provider_action(provider_id: int, action: str) -> Response:
         "ok",
     )
     return redirect(_back_from_provider())
+
+
+# --------------------------------------------------------------------------- payout accounts
+# A change of where a provider's money goes is proposed on the provider's page and approved by a
+# second officer, on the provider's page or in the list of changes waiting.
+
+
+def _account_refused(exc: errors.DomainError, provider_id: int) -> Page | None:
+    if isinstance(exc, errors.NotFound):
+        return None
+    field = str(exc.context.get("field") or "account")
+    errs = {field: _problem(exc)}
+    form = _form(*ACCOUNT_FIELDS)
+    return _provider_page(lookups.provider(provider_id), {}, errs, form)
+
+
+@bp.post("/providers/<int:provider_id>/payout-account")
+@refusals(_account_refused)
+def payout_account_propose(provider_id: int) -> Page:
+    """Propose a payout account (or a change of it): it waits for a second officer."""
+    provider = lookups.provider(provider_id)
+    form = _form(*ACCOUNT_FIELDS)
+    command, errs = _load(PayoutAccountForm(), form)
+    if errs:
+        return _provider_page(provider, {}, errs, form)
+    account = payout_account_changes.propose_payout_account(provider.id, command, _actor())
+    flash(_say("payout_account_proposed", account=account.in_full, name=provider.name), "ok")
+    return redirect(url_for(".provider_detail", provider_id=provider.id, _anchor="payout-account"))
+
+
+@bp.get("/payout-accounts")
+def payout_accounts_waiting() -> Page:
+    """Every change of payout account waiting for a second officer, oldest first."""
+    return render_template(
+        "admin/payout_accounts.html", waiting=queries.payout_accounts_waiting(), me=_actor()
+    )
+
+
+def _back_from_account(**_args: Any) -> str:
+    back = request.form.get("back", "")
+    return back if back.startswith("/admin/") else url_for(".payout_accounts_waiting")
+
+
+@bp.post("/payout-accounts/<int:account_id>/<any(approve, refuse):decision>")
+@refusals(_flashed(_back_from_account, lambda **_: "account_already_decided"))
+def payout_account_decide(account_id: int, decision: str) -> Response:
+    decide = (
+        payout_account_changes.approve_payout_account
+        if decision == "approve"
+        else payout_account_changes.refuse_payout_account
+    )
+    account = decide(account_id, _actor())
+    flash(
+        _say(f"payout_account_{decision}d", account=account.in_full, name=account.provider.name),
+        "ok",
+    )
+    return redirect(_back_from_account())
 
 
 # --------------------------------------------------------------------------- vouchers
@@ -469,6 +554,7 @@ def payout_list() -> Page:
         runs=queries.payout_runs(),
         unpaid=queries.unpaid_by_currency(),
         held=queries.held_for_review(),
+        accounts_waiting=len(queries.payout_accounts_waiting()),
         form=form,
         errs=errs,
     ), (422 if errs else 200)
@@ -477,7 +563,9 @@ def payout_list() -> Page:
 @bp.get("/payouts/<int:run_id>")
 def payout_run(run_id: int) -> Page:
     run = payouts.get_run(run_id)
-    return render_template("admin/payout_run.html", run=run, rows=queries.run_payouts(run_id))
+    rows = queries.run_payouts(run_id)
+    accounts = payout_accounts.approved_payout_accounts(p.provider_id for p in rows)
+    return render_template("admin/payout_run.html", run=run, rows=rows, accounts=accounts)
 
 
 @bp.get("/payouts/<int:run_id>.csv")

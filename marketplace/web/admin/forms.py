@@ -26,6 +26,7 @@ from marshmallow import (
 from ...domain import limits
 from ...domain.money import exponent
 from ...domain.people import NewEntrepreneur
+from ...services.payout_account_changes import NewPayoutAccount
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from ..fields import within
@@ -203,7 +204,6 @@ class ProviderForm(_Form):
             error="bad_capacity",
         )
     )
-    payout_account = _text()
     contact_name = _text()
     language = _text()
     trades = _choices()
@@ -218,7 +218,6 @@ class ProviderForm(_Form):
             region=data["region"],
             town=data["town"],
             capacity=data["capacity"],
-            payout_account=data["payout_account"].strip(),
             contact_name=_words(data["contact_name"]),
             language=data["language"] if data["language"] in ("en", "sw") else "en",
         )
@@ -229,6 +228,28 @@ class StaffForm(_Form):
 
     name = Filled("need_person_name")
     phone = _text()
+
+
+class PayoutAccountForm(_Form):
+    """A change of payout account: an M-Pesa number, or a bank's name and account number (the
+    service checks the number is a Kenyan mobile and the account's characters)."""
+
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["mpesa", "bank"], error="choose_account_kind"),
+        error_messages={"required": "choose_account_kind"},
+    )
+    msisdn = _text()
+    bank_name = _text()
+    bank_account = _text()
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_kwargs: Any) -> NewPayoutAccount:
+        if data["kind"] == "mpesa":
+            return NewPayoutAccount(kind="mpesa", msisdn=data["msisdn"])
+        return NewPayoutAccount(
+            kind="bank", bank_name=_words(data["bank_name"]), bank_account=data["bank_account"]
+        )
 
 
 class VoucherForm(_Form):

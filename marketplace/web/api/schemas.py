@@ -83,7 +83,6 @@ class ProviderIn(Schema):
     region = RegionCode(required=True)
     town = Line(load_default="", validate=validate.Length(max=80))
     capacity = fields.Integer(required=True, strict=True, validate=within(limits.PROVIDER_CAPACITY))
-    payout_account = Line(load_default="", validate=validate.Length(max=60))
     contact_name = Line(load_default="", validate=validate.Length(max=120))
     language = Line(load_default="en", validate=validate.OneOf([x.value for x in Language]))
 
