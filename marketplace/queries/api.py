@@ -9,6 +9,8 @@ import sqlalchemy as sa
 
 from ..domain.models import (
     Entrepreneur,
+    PayoutAccount,
+    PayoutAccountStatus,
     PayoutRun,
     Programme,
     Provider,
@@ -114,4 +116,33 @@ def payout_runs() -> Sequence[PayoutRun]:
     """The latest runs, newest first."""
     return db.session.scalars(
         sa.select(PayoutRun).order_by(PayoutRun.id.desc()).limit(LATEST_PAYOUT_RUNS)
+    ).all()
+
+
+def payout_accounts_of(provider_id: int) -> dict[str, PayoutAccount | None]:
+    """A provider's approved payout account and the change waiting, each or None."""
+    found = {
+        account.status: account
+        for account in db.session.scalars(
+            sa.select(PayoutAccount).where(
+                PayoutAccount.provider_id == provider_id,
+                PayoutAccount.status.in_(
+                    [PayoutAccountStatus.APPROVED, PayoutAccountStatus.PENDING]
+                ),
+            )
+        )
+    }
+    return {
+        "approved": found.get(PayoutAccountStatus.APPROVED),
+        "pending": found.get(PayoutAccountStatus.PENDING),
+    }
+
+
+def payout_accounts_waiting(limit: int = 200) -> Sequence[PayoutAccount]:
+    """Changes of payout account waiting for approval, oldest first."""
+    return db.session.scalars(
+        sa.select(PayoutAccount)
+        .where(PayoutAccount.status == PayoutAccountStatus.PENDING)
+        .order_by(PayoutAccount.proposed_at, PayoutAccount.id)
+        .limit(limit)
     ).all()

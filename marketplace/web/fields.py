@@ -102,6 +102,27 @@ class Phone(Line):
         }
 
 
+class MpesaNumber(Line):
+    """A Kenyan mobile number M-Pesa can pay, with or without the country code, whatever country
+    the app serves otherwise: `+254712123456`, `254712123456` or `0712123456`."""
+
+    REGION = "KE"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if re.fullmatch(mobile_number_pattern(self.REGION), raw) is None:
+            example = example_mobile_number(self.REGION)
+            raise ValidationError(f"Enter a Kenyan mobile number such as {example}.")
+        return raw
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "pattern": mobile_number_pattern(self.REGION),
+            "example": example_mobile_number(self.REGION),
+            "description": "A Kenyan mobile number, with or without the country code.",
+        }
+
+
 class _Code(Line):
     """One of the reference data's codes (loaded with `flask load-reference-data`)."""
 

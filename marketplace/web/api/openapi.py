@@ -73,7 +73,19 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         GetProvider="get_providers_provider_id",
         ApproveProvider="post_providers_provider_id_approve",
         SuspendProvider="post_providers_provider_id_suspend",
+        GetPayoutAccount="get_providers_provider_id_payout-account",
+        ProposeMpesaAccount="post_providers_provider_id_payout-account_mpesa",
+        ProposeBankAccount="post_providers_provider_id_payout-account_bank",
     ),
+    **{
+        ("post", f"/providers/{{provider_id}}/payout-account/{kind}"): _follow(
+            "account_id",
+            "id",
+            ApprovePayoutAccount="post_payout-accounts_account_id_approve",
+            RefusePayoutAccount="post_payout-accounts_account_id_refuse",
+        )
+        for kind in ("mpesa", "bank")
+    },
     ("post", "/programmes/{programme_id}/vouchers"): {
         **_follow(
             "code",

@@ -7,7 +7,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ...domain import limits
 from ...domain.base import MAX_ID
 from ...domain.models import Gender, Language, ProviderKind, VoucherStatus
-from ..fields import BirthYear, Line, Lines, Phone, RegionCode, TradeCode, within
+from ...domain.models.payout_accounts import BANK_ACCOUNT_MAX, BANK_NAME_MAX
+from ..fields import BirthYear, Line, Lines, MpesaNumber, Phone, RegionCode, TradeCode, within
 
 _NAME = validate.Length(min=1, max=120)
 
@@ -102,6 +103,63 @@ class ProviderOut(Schema):
     rating = fields.Float(allow_none=True)
     rating_count = fields.Integer()
     created_at = fields.DateTime()
+
+
+class MpesaAccountIn(Schema):
+    msisdn = MpesaNumber(required=True)
+
+
+class BankAccountIn(Schema):
+    bank_name = Line(required=True, nonblank=True, validate=validate.Length(max=BANK_NAME_MAX))
+    bank_account = Line(
+        required=True,
+        validate=[
+            validate.Length(max=BANK_ACCOUNT_MAX),
+            validate.Regexp(
+                r"^[0-9A-Za-z /-]*[0-9][0-9A-Za-z /-]*$",
+                error="Digits and letters (spaces, - and / between them), at least one digit.",
+            ),
+        ],
+    )
+
+
+class PayoutAccountOut(Schema):
+    id = fields.Integer()
+    provider_id = fields.Integer()
+    kind = fields.String(metadata={"description": "mpesa or bank"})
+    msisdn = fields.String(allow_none=True, metadata={"description": "E.164, for mpesa"})
+    bank_name = fields.String(allow_none=True)
+    bank_account = fields.String(allow_none=True)
+    status = fields.String(
+        metadata={"description": "pending, approved, refused, withdrawn or superseded"}
+    )
+    proposed_by = fields.String()
+    proposed_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class ProviderPayoutAccounts(Schema):
+    approved = fields.Nested(
+        PayoutAccountOut,
+        allow_none=True,
+        required=True,
+        metadata={"description": "where payments go now (none: nothing is paid)"},
+    )
+    pending = fields.Nested(
+        PayoutAccountOut,
+        allow_none=True,
+        required=True,
+        metadata={"description": "a change waiting for a second officer's approval"},
+    )
+
+
+class PayoutAccountList(Schema):
+    items = fields.List(
+        fields.Nested(PayoutAccountOut),
+        required=True,
+        metadata={"description": "changes waiting for approval, oldest first (at most 200)"},
+    )
 
 
 class ProviderQuery(Schema):

@@ -21,6 +21,7 @@ from ...services import (
     entrepreneurs,
     issuance,
     lookups,
+    payout_account_changes,
     payouts,
     programmes,
     providers,
@@ -28,6 +29,7 @@ from ...services import (
     settings,
     vouchers,
 )
+from ...services.payout_account_changes import NewPayoutAccount
 from ...services.programmes import NewProgramme
 from ...services.providers import NewProvider
 from . import actor, bp, error_response, funder_scope, openapi, requires
@@ -129,6 +131,63 @@ def approve_provider(provider_id: int) -> Any:
 def suspend_provider(provider_id: int) -> Any:
     """Suspend a provider"""
     return providers.suspend_provider(provider_id, actor())
+
+
+# --------------------------------------------------------------------------- payout accounts
+# Where a provider's money goes: proposed with one key, approved with another (the same actor is
+# refused, 403 second_officer_required); only the approved account is paid.
+
+
+@bp.get("/providers/<int:provider_id>/payout-account")
+@requires(Role.ADMIN)
+@bp.response(200, s.ProviderPayoutAccounts)
+def get_payout_account(provider_id: int) -> Any:
+    """A provider's approved payout account and the change waiting, if any"""
+    return lists.payout_accounts_of(lookups.provider(provider_id).id)
+
+
+@bp.post("/providers/<int:provider_id>/payout-account/mpesa")
+@requires(Role.ADMIN)
+@bp.arguments(s.MpesaAccountIn)
+@bp.response(201, s.PayoutAccountOut)
+def propose_mpesa_account(data: dict[str, Any], provider_id: int) -> Any:
+    """Propose an M-Pesa number as the provider's payout account (waits for approval)"""
+    account = NewPayoutAccount(kind="mpesa", msisdn=data["msisdn"])
+    return payout_account_changes.propose_payout_account(provider_id, account, actor())
+
+
+@bp.post("/providers/<int:provider_id>/payout-account/bank")
+@requires(Role.ADMIN)
+@bp.arguments(s.BankAccountIn)
+@bp.response(201, s.PayoutAccountOut)
+def propose_bank_account(data: dict[str, Any], provider_id: int) -> Any:
+    """Propose a bank account as the provider's payout account (waits for approval)"""
+    account = NewPayoutAccount(kind="bank", **data)
+    return payout_account_changes.propose_payout_account(provider_id, account, actor())
+
+
+@bp.get("/payout-accounts")
+@requires(Role.ADMIN)
+@bp.response(200, s.PayoutAccountList)
+def list_payout_accounts_waiting() -> Any:
+    """Changes of payout account waiting for approval"""
+    return {"items": lists.payout_accounts_waiting()}
+
+
+@bp.post("/payout-accounts/<int:account_id>/approve")
+@requires(Role.ADMIN)
+@bp.response(200, s.PayoutAccountOut)
+def approve_payout_account(account_id: int) -> Any:
+    """Approve a change of payout account (not by whoever proposed it)"""
+    return payout_account_changes.approve_payout_account(account_id, actor())
+
+
+@bp.post("/payout-accounts/<int:account_id>/refuse")
+@requires(Role.ADMIN)
+@bp.response(200, s.PayoutAccountOut)
+def refuse_payout_account(account_id: int) -> Any:
+    """Refuse a change of payout account"""
+    return payout_account_changes.refuse_payout_account(account_id, actor())
 
 
 # --------------------------------------------------------------------------- entrepreneurs
