@@ -21,6 +21,8 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"
 DEFAULT_CALLBACK_SECRET = "dev-callback"
 DEFAULT_AUDIT_KEY = "dev-only-audit-key"
 SMS_BACKENDS = ("console", "fake", "africastalking")
+PAYMENTS_BACKENDS = ("console", "fake", "csv", "mpesa")
+MPESA_SANDBOX_URL = "https://sandbox.safaricom.co.ke"
 
 
 class ConfigError(RuntimeError):
@@ -110,6 +112,21 @@ def load_config(environ_name: str | None = None) -> dict[str, object]:
         # /metrics asks for `Authorization: Bearer <METRICS_TOKEN>`; required in production.
         "METRICS_TOKEN": _env("METRICS_TOKEN", ""),
         # The scheduler (`flask scheduler`): SCHEDULE_<JOB> intervals such as 15m, 1h, 1d or off.
+        # Paying providers: `console` prints, `fake` records (tests), `csv` the bank file an
+        # officer pays, `mpesa` Daraja B2C (README: Paying providers).
+        "PAYMENTS_BACKEND": _env("PAYMENTS_BACKEND", "console"),
+        "MPESA_BASE_URL": _env("MPESA_BASE_URL", MPESA_SANDBOX_URL),
+        "MPESA_CONSUMER_KEY": _env("MPESA_CONSUMER_KEY", ""),
+        "MPESA_CONSUMER_SECRET": _env("MPESA_CONSUMER_SECRET", ""),
+        "MPESA_SHORTCODE": _env("MPESA_SHORTCODE", ""),
+        "MPESA_INITIATOR_NAME": _env("MPESA_INITIATOR_NAME", ""),
+        "MPESA_INITIATOR_PASSWORD": _env("MPESA_INITIATOR_PASSWORD", ""),
+        "MPESA_CERT_PATH": _env("MPESA_CERT_PATH", ""),
+        "MPESA_CALLBACK_SECRET": _env("MPESA_CALLBACK_SECRET", ""),
+        "MPESA_READ_TIMEOUT": _float("MPESA_READ_TIMEOUT", 30.0),
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "PAYMENTS_CONCURRENCY": _int("PAYMENTS_CONCURRENCY", 4),
+        "PAYMENTS_TICK_SECONDS": _float("PAYMENTS_TICK_SECONDS", 5.0),
         "SCHEDULES": {k: v for k, v in os.environ.items() if k.startswith("SCHEDULE_") and v},
         "SCHEDULER_TICK_SECONDS": _float("SCHEDULER_TICK_SECONDS", 5.0),
         "SCHEDULER_LEASE_SECONDS": _int("SCHEDULER_LEASE_SECONDS", 600),
@@ -164,5 +181,40 @@ def check_production(cfg: dict[str, object]) -> None:
         raise ConfigError("AUDIT_KEY must differ from SECRET_KEY and AT_CALLBACK_SECRET")
     if len(str(cfg.get("METRICS_TOKEN") or "")) < 16:
         raise ConfigError("METRICS_TOKEN must be set (at least 16 characters) to protect /metrics")
+    check_payments_production(cfg)
     if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+
+
+def check_payments_production(cfg: dict[str, object]) -> None:
+    """Production pays through M-Pesa (or the bank file alone), never the sandbox, and takes
+    callbacks only under a secret path."""
+    backend = cfg.get("PAYMENTS_BACKEND")
+    if backend not in ("mpesa", "csv"):
+        raise ConfigError("PAYMENTS_BACKEND must be 'mpesa' or 'csv' in production")
+    if backend != "mpesa":
+        return
+    base = str(cfg.get("MPESA_BASE_URL") or "")
+    if not base.startswith("https://") or "sandbox" in base:
+        raise ConfigError("MPESA_BASE_URL must be the live Daraja API (https, not the sandbox)")
+    for name in (
+        "MPESA_CONSUMER_KEY",
+        "MPESA_CONSUMER_SECRET",
+        "MPESA_SHORTCODE",
+        "MPESA_INITIATOR_NAME",
+        "MPESA_INITIATOR_PASSWORD",
+        "MPESA_CERT_PATH",
+    ):
+        if not cfg.get(name):
+            raise ConfigError(f"{name} must be set")
+    if str(cfg.get("MPESA_SHORTCODE")) in ("600000", "600992", "600997", "600782"):
+        raise ConfigError("MPESA_SHORTCODE must be your live B2C shortcode, not a sandbox one")
+    if not Path(str(cfg.get("MPESA_CERT_PATH"))).is_file():
+        raise ConfigError("MPESA_CERT_PATH must name M-Pesa's production certificate file")
+    secret = str(cfg.get("MPESA_CALLBACK_SECRET") or "")
+    if len(secret) < 16:
+        raise ConfigError("MPESA_CALLBACK_SECRET must be a random value of at least 16 characters")
+    if secret in (str(cfg.get("AT_CALLBACK_SECRET")), str(cfg.get("SECRET_KEY"))):
+        raise ConfigError("MPESA_CALLBACK_SECRET must differ from the other secrets")
+    if not str(cfg.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL must be the service's public https address")

@@ -70,6 +70,9 @@ def register_gateway(app: Flask) -> None:
     from sms.backends import gateway_from_config
 
     app.extensions["sms_gateway"] = gateway_from_config(app.config)
+    from payments.backends import gateways_from_config
+
+    app.extensions["payments"] = gateways_from_config(app.config)
 
 
 def _up_to(limit: int) -> str:
@@ -107,6 +110,7 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from payments import routes as payment_routes
     from sms import routes as gateway_routes
 
     from . import simulator
@@ -114,17 +118,19 @@ def register_blueprints(app: Flask) -> None:
     from .web.api import openapi
 
     openapi.init_app(app)  # the API's blueprint, and its document from the routes' decorators
-    for channel in (gateway_routes, security, mentor, admin, funder, simulator):
+    for channel in (gateway_routes, payment_routes, security, mentor, admin, funder, simulator):
         channel.register(app)
 
 
 def register_cli(app: Flask) -> None:
+    from payments import cli as payments_cli
     from sms import worker
 
     from .cli import register
 
     register(app)
     worker.register_cli(app)
+    payments_cli.register(app)
 
 
 def register_observability(app: Flask) -> None:

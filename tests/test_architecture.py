@@ -199,6 +199,31 @@ def test_the_sms_gateway_interface_knows_no_backend_and_only_its_backend_knows_t
     assert sdk and all(found.startswith("sms/africastalking.py:") for found in sdk), sdk
 
 
+def test_only_the_mpesa_backend_speaks_daraja_and_the_payment_interface_knows_no_backend() -> None:
+    """`payments/gateway.py` knows no backend (`payments/backends.py` picks one by name); the
+    M-Pesa backend alone imports `cryptography` (the SecurityCredential) and names Daraja's
+    paths; the services and the web know no payment channel."""
+    interface = [name for _, name in _imports(ROOT / "payments" / "gateway.py")]
+    assert [n for n in interface if n.startswith(("payments.", "cryptography", "requests"))] == []
+    files = [*_modules(), *sorted((ROOT / "payments").rglob("*.py"))]
+    crypto = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in files
+        for line, name in _imports(path)
+        if name.split(".")[0] == "cryptography"
+    ]
+    assert crypto and all(found.startswith("payments/mpesa.py:") for found in crypto), crypto
+    daraja = [
+        str(path.relative_to(ROOT))
+        for path in files
+        if "/mpesa/b2c/" in path.read_text() or "safaricom.co.ke" in path.read_text()
+    ]
+    assert "payments/mpesa.py" in daraja and set(daraja) <= {"config.py", "payments/mpesa.py"}
+    assert _violations("marketplace/services", ("payments",)) == []
+    assert _violations("marketplace/web", ("payments",)) == []
+    assert _violations("marketplace/domain", ("payments", "requests", "cryptography")) == []
+
+
 _DIALECTS = ("postgresql", "postgres", "sqlite")
 _DRIVERS = ("psycopg", "sqlalchemy.dialects")
 

@@ -49,6 +49,7 @@ ESSENTIAL = frozenset(
         "session_overturned_entrepreneur",
         "session_upheld_mentor",
         "payout_made",
+        "payment_received",
         "login_code",
         "voucher_revoked",
         "reply",
@@ -96,6 +97,7 @@ ON_UNKNOWN_OUTCOME: dict[str, IfOutcomeUnknown] = {
     "session_confirmed_mentor": IfOutcomeUnknown.HOLD,
     "session_overturned_mentor": IfOutcomeUnknown.HOLD,
     "payout_made": IfOutcomeUnknown.HOLD,  # "{value} paid": twice reads as two payments
+    "payment_received": IfOutcomeUnknown.HOLD,  # "{value} sent to your M-Pesa": as above
 }
 
 

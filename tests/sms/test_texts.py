@@ -31,6 +31,7 @@ LONG = {
     "left": "12",
     "total": "12",
     "reference": "MPESA-QWERTY12345",
+    "receipt": "SG632NMUAB",  # M-Pesa receipts are 10 characters
     "minutes": "15",
     "text": "please can you tell me what this service is about",
     "area": "Elgeyo Marakwet",

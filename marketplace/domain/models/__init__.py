@@ -30,6 +30,17 @@ from .outbox import (
     outbox_backlog_states,
     outbox_resendable_states,
 )
+from .payments import (
+    FINAL_STATES,
+    OPEN_STATES,
+    FailureClass,
+    PayeeCheck,
+    PayeeCheckStatus,
+    Payment,
+    PaymentCallback,
+    PaymentChannel,
+    PaymentState,
+)
 from .payout_accounts import PayoutAccount, PayoutAccountKind, PayoutAccountStatus
 from .payouts import Payout, PayoutRun, PayoutStatus
 from .people import Entrepreneur, Gender, Language, Role, StaffUser, first_name
@@ -52,6 +63,8 @@ from .vouchers import (
 
 __all__ = [
     "ACTIVE_VOUCHER_STATUSES",
+    "FINAL_STATES",
+    "OPEN_STATES",
     "OUTBOX_QUEUED",
     "OUTBOX_WENT_OUT",
     "ApiKey",
@@ -62,6 +75,7 @@ __all__ = [
     "ConfirmationCode",
     "EarlyDeliveryReport",
     "Entrepreneur",
+    "FailureClass",
     "Gender",
     "Heartbeat",
     "Impression",
@@ -73,6 +87,12 @@ __all__ = [
     "LoginCodeGuess",
     "OutboxMessage",
     "OutboxStatus",
+    "PayeeCheck",
+    "PayeeCheckStatus",
+    "Payment",
+    "PaymentCallback",
+    "PaymentChannel",
+    "PaymentState",
     "Payout",
     "PayoutAccount",
     "PayoutAccountKind",

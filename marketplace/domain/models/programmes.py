@@ -25,6 +25,7 @@ class Programme(Base):
             limits.CO_PAYMENT_PERCENT.between("co_payment_percent"), name="co_payment_range"
         ),
         sa.CheckConstraint("validity_days > 0", name="validity_positive"),
+        sa.CheckConstraint("payout_schedule IN ('daily', 'weekly')", name="payout_schedule"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +43,10 @@ class Programme(Base):
     eligible_trades: Mapped[list[str]] = mapped_column(JSONType, default=list)
     eligible_regions: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime]
+    # How often its providers are paid for their confirmed sessions: every day, or on Mondays.
+    payout_schedule: Mapped[str] = mapped_column(
+        sa.String(10), default="daily", server_default="daily"
+    )
 
     @property
     def available_minor(self) -> int:
