@@ -181,9 +181,9 @@ def check_production(cfg: dict[str, object]) -> None:
         raise ConfigError("AUDIT_KEY must differ from SECRET_KEY and AT_CALLBACK_SECRET")
     if len(str(cfg.get("METRICS_TOKEN") or "")) < 16:
         raise ConfigError("METRICS_TOKEN must be set (at least 16 characters) to protect /metrics")
-    check_payments_production(cfg)
     if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+    check_payments_production(cfg)
 
 
 def check_payments_production(cfg: dict[str, object]) -> None:

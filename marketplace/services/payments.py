@@ -53,7 +53,7 @@ from ..domain.payments import (
     originator_id,
 )
 from ..extensions import db
-from . import outbox, settings, unit
+from . import outbox, payout_accounts, settings, unit
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,11 @@ def _wait(name: str) -> timedelta:
 class Account(Protocol):
     """A provider's approved payout account (`services/payout_accounts.py`)."""
 
-    kind: str  # 'mpesa' | 'bank'
-    msisdn: str | None
+    @property
+    def kind(self) -> str: ...  # 'mpesa' | 'bank'
+
+    @property
+    def msisdn(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -130,14 +133,15 @@ def _hold_if_checked(payment: Payment) -> None:
 
 def queue_run(
     run_id: int,
-    accounts: Mapping[int, Account | None],
     mobile_channel: str,
+    accounts: Mapping[int, Account | None] | None = None,
     actor: str = SYSTEM,
     now: datetime | None = None,
 ) -> int:
     """A payment for every pending statement of the run that has none: by `mobile_channel` to an
-    approved M-Pesa number, by the bank file (`csv`) to a bank account; a provider with no
-    approved account is held (`no_account`) until one is approved. Returns how many."""
+    approved M-Pesa number, by the bank file (`csv`) to a bank account (`accounts`, by default
+    the approved payout accounts); a provider with no approved account is held (`no_account`)
+    until one is approved. Returns how many."""
     made = 0
     with unit.of_work(actor, now) as uow:
         payouts = db.session.scalars(
@@ -146,8 +150,13 @@ def queue_run(
             .where(~sa.exists().where(Payment.payout_id == Payout.id))
             .order_by(Payout.id)
         ).all()
+        found: Mapping[int, Account | None] = (
+            accounts
+            if accounts is not None
+            else payout_accounts.approved_payout_accounts(p.provider_id for p in payouts)
+        )
         for payout in payouts:
-            account = accounts.get(payout.provider_id)
+            account = found.get(payout.provider_id)
             if account is None:
                 payment = _payment(payout, 1, mobile_channel, None, uow.now)
                 payment.state = PaymentState.HELD
@@ -163,9 +172,7 @@ def queue_run(
     return made
 
 
-def release_held_without_account(
-    accounts: Mapping[int, Account | None], actor: str = SYSTEM, now: datetime | None = None
-) -> int:
+def release_held_without_account(actor: str = SYSTEM, now: datetime | None = None) -> int:
     """Payments held for want of an approved account, whose provider has one now: queued."""
     released = 0
     with unit.of_work(actor, now) as uow:
@@ -174,6 +181,7 @@ def release_held_without_account(
             .where(Payment.state == PaymentState.HELD, Payment.hold_reason == "no_account")
             .with_for_update()
         ).all()
+        accounts = payout_accounts.approved_payout_accounts(p.provider_id for p in held)
         for payment in held:
             account = accounts.get(payment.provider_id)
             if account is None:

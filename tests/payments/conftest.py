@@ -152,7 +152,7 @@ def statements(
 
 
 def pay(app: Flask, run_id: int, accounts: dict[int, Account]) -> None:
-    payments.queue_run(run_id, accounts, "mpesa")
+    payments.queue_run(run_id, "mpesa", accounts)
 
 
 def settle(app: Flask, timeout: float = 15.0, *, concurrency: int = 4) -> None:
