@@ -49,6 +49,12 @@ class RegisteredDifferently(InvalidInput):
     code = "registered_differently"
 
 
+class ForeignNumber(InvalidInput):
+    """A phone number of another country than the one the service serves."""
+
+    code = "foreign_number"
+
+
 class IllegalTransition(DomainError):
     """That change of state is not allowed."""
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from . import errors, text
 from .models import Gender, Language
-from .phones import normalise_phone
+from .phones import check_country, normalise_phone
 
 NAME_MAX = 120
 
@@ -50,6 +50,7 @@ def validate(
     (looked up once by a caller that validates thousands of rows)."""
     text.check_fields(person)
     phone = normalise_phone(person.phone, phone_region)
+    check_country(phone, phone_region)
     name = " ".join((person.name or "").split())
     if not name:
         raise errors.InvalidInput("Name is required.", field="name")

@@ -8,8 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from phonenumbers import geocoder
 
-from .errors import InvalidInput
+from .errors import ForeignNumber, InvalidInput
 
 MAX_RAW_LENGTH = 32
 
@@ -107,6 +108,36 @@ def _national_validator(region: str) -> Callable[[str], bool]:
     if general is None:
         return lambda n: False
     return lambda n: general(n) and any(m(n) for m in types)
+
+
+def country_of(e164: str) -> str:
+    """The two-letter country a normalised number belongs to ('+255712000111' -> 'TZ')."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+
+
+def country_name(region: str, language: str = "en") -> str:
+    """A country's name in English or Kiswahili ('TZ' -> 'Tanzania'); the code when unknown."""
+    example = phonenumbers.example_number(region)
+    if example is None:
+        return region
+    return geocoder.country_name_for_number(example, language) or region
+
+
+def check_country(e164: str, region: str) -> None:
+    """Refuse a number of another country than `region`'s: the service's SMS and USSD reach the
+    numbers of its own country."""
+    simple = _simple_region(region)  # a country code of this country alone: the quick answer
+    if simple is not None and e164.startswith("+" + simple[0]):
+        return
+    country = country_of(e164)
+    if country != region:
+        raise ForeignNumber(
+            f"{e164} is a number of {country_name(country) if country else 'another country'},"
+            f" and this programme reaches numbers of {country_name(region)} only (its SMS and"
+            " USSD)",
+            field="phone",
+            country=country,
+        )
 
 
 def try_normalise(raw: str | None, region: str = "KE") -> str | None:

@@ -169,7 +169,8 @@ def import_vouchers(
     """Issue a voucher per good CSV row; report every bad row with its line number and reason.
 
     Sending the same file again issues nothing twice: each row has an import key (its `ref` column,
-    or a digest of its content and how many identical rows came before it).
+    or a digest of the person it names). Two identical rows without a ref are one voucher and a
+    reported repeat, never two vouchers.
     """
     report = ImportReport()
     with _cyclic_gc_paused(), unit.of_work(actor, now) as uow:
@@ -283,8 +284,8 @@ def _parse_csv(
         raise errors.InvalidInput(f"Line 1: missing columns: {', '.join(missing)}")
     index = {name: header.index(name) for name in header}
     rows: list[_Row] = []
-    seen: dict[str, int] = {}
     refs: dict[str, int] = {}  # ref -> the line that holds it
+    identical: dict[str, int] = {}  # a row without ref, as a key -> the first line that holds it
     names = _Names()
     line = 1
     while True:
@@ -328,13 +329,28 @@ def _parse_csv(
             report.errors.append(RowError(line, exc.message, _field(exc), exc.code))
             continue
         ref = cells.get("ref", "")
+        basis = _basis(cells, person)
+        if not ref:
+            # The same person twice, word for word: a slip (a row pasted twice) far more often
+            # than a second voucher meant; a second voucher is asked for with a ref per row.
+            first = identical.setdefault(basis, line)
+            if first != line:
+                report.errors.append(
+                    RowError(
+                        line,
+                        f"the same as line {first}, which issues this person's voucher; to"
+                        " issue them a second one, give each of the two rows its own ref",
+                        code="repeated_row",
+                    )
+                )
+                continue
         if ref:
             # A ref names one issuance: a second row with it is a mistake, never a second voucher.
             first = refs.setdefault(ref, line)
             if first != line:
                 report.errors.append(RowError(line, f"ref {ref} is already on line {first}", "ref"))
                 continue
-        rows.append(_Row(line, person, _row_key(cells, person, seen)))
+        rows.append(_Row(line, person, _row_key(basis)))
     return rows
 
 
@@ -389,23 +405,26 @@ def import_key_for_ref(ref: str) -> str:
     return hashlib.sha256(f"ref:{ref}#0".encode()).hexdigest()
 
 
-def _row_key(cells: dict[str, str], person: CleanEntrepreneur, seen: dict[str, int]) -> str:
+def _basis(cells: dict[str, str], person: CleanEntrepreneur) -> str:
+    """What makes a row the row it is: its ref, or (without one) the person it names."""
     if cells.get("ref"):
-        basis = "ref:" + cells["ref"]
-    else:
-        basis = "|".join(
-            [
-                person.phone,
-                person.name.lower(),
-                person.gender,
-                str(person.birth_year),
-                person.trade,
-                person.region,
-            ]
-        )
-    occurrence = seen.get(basis, 0)
-    seen[basis] = occurrence + 1
-    return hashlib.sha256(f"{basis}#{occurrence}".encode()).hexdigest()
+        return "ref:" + cells["ref"]
+    return "|".join(
+        [
+            person.phone,
+            person.name.lower(),
+            person.gender,
+            str(person.birth_year),
+            person.trade,
+            person.region,
+        ]
+    )
+
+
+def _row_key(basis: str) -> str:
+    """A row's import key. (The `#0` is the count of identical rows before it, from when a file's
+    identical rows each issued a voucher: keys issued then keep their meaning.)"""
+    return hashlib.sha256(f"{basis}#0".encode()).hexdigest()
 
 
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
@@ -445,14 +464,10 @@ def _issue_rows(
     value = programme.voucher_value_minor
     affordable = max(programme.available_minor, 0) // value
     if len(fresh) > affordable:
-        for r in fresh[affordable:]:
-            report.errors.append(
-                RowError(
-                    r.line,
-                    f"over budget: {format_minor(programme.available_minor, programme.currency)}"
-                    " left in the programme",
-                )
-            )
+        reason = _over_budget(programme, affordable)
+        report.errors.extend(
+            RowError(r.line, reason, code="budget_exceeded") for r in fresh[affordable:]
+        )
         fresh = fresh[:affordable]
     if not fresh:
         return
@@ -503,6 +518,16 @@ def _issue_rows(
     report.issued.extend(
         IssuedRow(r.line, code, r.person.phone) for r, code in zip(fresh, codes, strict=True)
     )
+
+
+def _over_budget(programme: Programme, issuing: int) -> str:
+    """Why a row past the budget is refused: what is left once the rows before it are issued
+    (not what was left before them), beside what one voucher costs."""
+    left = max(programme.available_minor - issuing * programme.voucher_value_minor, 0)
+    shown = format_minor(left, programme.currency)
+    value = format_minor(programme.voucher_value_minor, programme.currency)
+    after = f" once the {issuing} vouchers above are issued" if issuing else ""
+    return f"over budget: {shown} left in the programme{after}; a voucher is {value}"
 
 
 class _IssuedSms:

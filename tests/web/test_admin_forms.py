@@ -60,3 +60,25 @@ def test_a_payout_run_ending_in_the_future_is_refused(web: Web, build: Builders)
     assert words("future_period_end", "en") in page.get_data(as_text=True)
     wrong = web.post("/admin/payouts", {"currency": "K1S", "period_end": "2020-01-01"})
     assert wrong.status_code == 422
+
+
+def test_a_voucher_for_a_number_of_another_country_says_so(web: Web, build: Builders) -> None:
+    programme = build.programme()
+    web.staff_signin(build.staff_user("admin").email)
+    page = web.post(
+        "/admin/vouchers",
+        {
+            "programme_id": str(programme.id),
+            "phone": "+255712345678",
+            "name": "Neema Mushi",
+            "gender": "female",
+            "birth_year": "1990",
+            "trade": "tailoring",
+            "region": "nairobi",
+            "language": "en",
+        },
+    )
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert words("foreign_phone_number", "en").replace("'", "&#39;") in text
+    assert _vouchers() == 0

@@ -113,6 +113,7 @@ def _day(d: date | datetime | None) -> str:
 # What a service's refusal is called on these pages, by (error code, field); then by code alone.
 _PROBLEMS = {
     ("invalid_input", "phone"): "bad_phone_number",
+    ("foreign_number", "phone"): "foreign_phone_number",
     ("already_exists", "phone"): "phone_taken",
     ("already_exists", "name"): "programme_name_taken",
     ("invalid_input", "budget_minor"): "budget_below_voucher",
