@@ -35,5 +35,8 @@ CO_PAYMENT_PERCENT = Bounds(0, 100)
 VALIDITY_DAYS = Bounds(1, 3650)  # ten years
 CONFIRMATION_WINDOW_HOURS = Bounds(1, 24 * 60)  # sixty days
 
+# Why an officer revoked a voucher, as the audit event keeps it.
+REASON_MAX = 200
+
 # Places: bookings a provider takes at once (the database's constraint holds the least).
 PROVIDER_CAPACITY = Bounds(1, 1000)

@@ -8,8 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..domain.codes import format_voucher_code, normalise_voucher_code
 from ..domain.models import (
+    ACTIVE_VOUCHER_STATUSES,
+    AuditEvent,
+    Booking,
     Entrepreneur,
+    OutboxMessage,
     Payout,
     PayoutAccount,
     PayoutAccountStatus,
@@ -21,6 +26,7 @@ from ..domain.models import (
     TrainingSession,
     Voucher,
 )
+from ..domain.phones import try_normalise
 from ..extensions import db
 
 PAGE = 200
@@ -268,3 +274,240 @@ def payout_accounts_waiting(limit: int = PAGE) -> list[WaitingAccount]:
         .limit(limit)
     ).all()
     return [WaitingAccount(account, provider, old) for account, provider, old in rows]
+
+
+# --------------------------------------------------------------------------- one person
+
+FOUND = 50  # people a search lists
+TRAIL = 200  # audit events and SMS a person's page lists
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    id: int
+    name: str
+    phone: str
+    trade: str
+    region: str
+    vouchers: int
+    matched_code: str | None  # the voucher code searched for, when the search was one
+
+
+def find_people(term: str, phone_region: str) -> list[PersonHit]:
+    """Entrepreneurs by voucher code, by phone (any spelling a person types it in) or by name
+    (every word of the search in the name, any case)."""
+    term = " ".join(term.split())
+    if not term:
+        return []
+    code = normalise_voucher_code(term)
+    if code is not None:
+        owner = db.session.scalar(sa.select(Voucher.entrepreneur_id).where(Voucher.code == code))
+        return [] if owner is None else _hits(Entrepreneur.id == owner, code)
+    phone = try_normalise(term, phone_region) if not any(c.isalpha() for c in term) else None
+    if phone is not None:
+        return _hits(Entrepreneur.phone == phone)
+    words = [w.lower() for w in term.split() if any(c.isalnum() for c in w)][:6]
+    if not words:
+        return []
+    return _hits(
+        sa.and_(
+            *(sa.func.lower(Entrepreneur.name).like(f"%{_escaped(w)}%", escape="\\") for w in words)
+        )
+    )
+
+
+def _escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _hits(where: Any, code: str | None = None) -> list[PersonHit]:
+    vouchers = (
+        sa.select(sa.func.count())
+        .where(Voucher.entrepreneur_id == Entrepreneur.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Entrepreneur, vouchers)
+        .where(where)
+        .order_by(Entrepreneur.name, Entrepreneur.id)
+        .limit(FOUND)
+    ).all()
+    return [
+        PersonHit(e.id, e.name, e.phone, e.trade_code, e.region_code, int(n), code) for e, n in rows
+    ]
+
+
+@dataclass(frozen=True)
+class VoucherLine:
+    code: str
+    status: str
+    programme_id: int
+    programme_name: str
+    value_minor: int
+    currency: str
+    sessions_total: int
+    sessions_confirmed: int
+    issued_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    sms_id: int | None  # the SMS that gave the code, to send again
+
+    @property
+    def revocable(self) -> bool:
+        return self.status in ACTIVE_VOUCHER_STATUSES
+
+
+@dataclass(frozen=True)
+class BookingLine:
+    voucher_code: str
+    provider_id: int
+    provider_name: str
+    provider_number: str
+    status: str
+    channel: str
+    created_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    id: int
+    ref: str
+    voucher_code: str
+    provider_name: str
+    delivered_on: date
+    duration_minutes: int
+    topic: str
+    status: str
+    value_minor: int
+    currency: str
+    answered_via: str | None
+
+
+@dataclass(frozen=True)
+class TrailLine:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    person: Entrepreneur
+    vouchers: list[VoucherLine]
+    bookings: list[BookingLine]
+    sessions: list[SessionLine]
+    sms: list[OutboxMessage]
+    trail: list[TrailLine]
+
+
+def person(entrepreneur_id: int) -> PersonPage | None:
+    """One entrepreneur as an officer helping them needs them: their vouchers, bookings, sessions,
+    the SMS written to them (newest first, with their state) and the audit trail of the person,
+    their vouchers, their sessions and those SMS (newest first)."""
+    found = db.session.get(Entrepreneur, entrepreneur_id)
+    if found is None:
+        return None
+    sms = list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.to_phone == found.phone)
+            .order_by(OutboxMessage.id.desc())
+            .limit(TRAIL)
+        )
+    )
+    vouchers = [
+        _voucher_line(v, sms)
+        for v in db.session.scalars(
+            sa.select(Voucher)
+            .where(Voucher.entrepreneur_id == found.id)
+            .order_by(Voucher.issued_at.desc(), Voucher.id.desc())
+        )
+    ]
+    bookings = [
+        BookingLine(
+            b.voucher.code,
+            b.provider_id,
+            b.provider.name,
+            b.provider.number,
+            b.status,
+            b.channel,
+            b.created_at,
+            b.ended_at,
+        )
+        for b in db.session.scalars(
+            sa.select(Booking)
+            .join(Voucher, Voucher.id == Booking.voucher_id)
+            .where(Voucher.entrepreneur_id == found.id)
+            .order_by(Booking.created_at.desc(), Booking.id.desc())
+        )
+    ]
+    sessions = [
+        SessionLine(
+            s.id,
+            s.ref,
+            s.voucher.code,
+            s.provider.name,
+            s.delivered_on,
+            s.duration_minutes,
+            s.topic,
+            s.status,
+            s.value_minor,
+            s.currency,
+            s.answered_via,
+        )
+        for s in db.session.scalars(
+            sa.select(TrainingSession)
+            .where(TrainingSession.entrepreneur_id == found.id)
+            .order_by(TrainingSession.delivered_on.desc(), TrainingSession.id.desc())
+        )
+    ]
+    voucher_ids = db.session.scalars(
+        sa.select(Voucher.id).where(Voucher.entrepreneur_id == found.id)
+    ).all()
+    entities = {
+        "entrepreneur": [found.id],
+        "voucher": list(voucher_ids),
+        "session": [s.id for s in sessions],
+        "sms": [m.id for m in sms],
+    }
+    return PersonPage(found, vouchers, bookings, sessions, sms, _trail(entities))
+
+
+def _voucher_line(v: Voucher, sms: list[OutboxMessage]) -> VoucherLine:
+    shown = format_voucher_code(v.code)
+    sms_id = next((m.id for m in sms if m.kind == "voucher_issued" and shown in m.body), None)
+    return VoucherLine(
+        v.code,
+        v.status,
+        v.programme_id,
+        v.programme.name,
+        v.value_minor,
+        v.currency,
+        v.sessions_total,
+        v.sessions_confirmed,
+        v.issued_at,
+        v.expires_at,
+        v.ended_at,
+        sms_id,
+    )
+
+
+def _trail(entities: dict[str, list[int]]) -> list[TrailLine]:
+    which = [
+        sa.and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_([str(i) for i in ids]))
+        for kind, ids in entities.items()
+        if ids
+    ]
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(sa.or_(*which)).order_by(AuditEvent.seq.desc()).limit(TRAIL)
+    )
+    return [
+        TrailLine(e.seq, e.at, e.actor, e.action, e.entity_type, e.entity_id, e.before, e.after)
+        for e in events
+    ]

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..domain import errors
+from ..domain.codes import format_voucher_code
 from ..domain.models import (
     OUTBOX_QUEUED,
     OUTBOX_WENT_OUT,
@@ -26,7 +27,7 @@ from ..domain.models import (
     outbox_resendable_states,
 )
 from ..extensions import db
-from . import unit
+from . import lookups, unit
 
 MAX_IDS = 10_000
 
@@ -124,6 +125,36 @@ def resend(
     """Requeue what the selection matches (see the module's docstring); one commit."""
     with unit.of_work(actor, now) as uow:
         return _requeue(uow, selection, force)
+
+
+VOUCHER_SMS = "voucher_issued"
+
+
+def resend_voucher(code: str, actor: str, now: datetime | None = None) -> Resend:
+    """Send a voucher's SMS again (the person lost it, or it never arrived): the message that
+    told them the code, with the same text, whatever state it is in but queued already (then
+    it is left alone, and the answer says so). Only for a voucher that can still be used."""
+    with unit.of_work(actor, now) as uow:
+        voucher = lookups.find_voucher(code)
+        voucher.ensure_usable(uow.now)
+        message_id = voucher_sms(voucher.entrepreneur.phone, voucher.code)
+        if message_id is None:
+            raise errors.NotFound("No SMS of this voucher is in the outbox.", field="sms")
+        return _requeue(uow, Selection(ids=frozenset({message_id})), force=True)
+
+
+def voucher_sms(phone: str, code: str) -> int | None:
+    """The id of the latest SMS that gave `phone` the voucher `code`."""
+    return db.session.scalar(
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.to_phone == phone,
+            OutboxMessage.kind == VOUCHER_SMS,
+            OutboxMessage.body.contains(format_voucher_code(code), autoescape=True),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
 
 
 def _requeue(uow: unit.UnitOfWork, selection: Selection, force: bool) -> Resend:

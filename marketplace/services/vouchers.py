@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from ..domain import limits
 from ..domain.base import utcnow
 from ..domain.codes import format_voucher_code
 from ..domain.models import (
@@ -64,7 +65,11 @@ def revoke_voucher(code: str, actor: str, reason: str = "", now: datetime | None
             "voucher.revoked",
             voucher,
             before,
-            {**snapshot(voucher), "returned_minor": returned, "reason": reason[:200]},
+            {
+                **snapshot(voucher),
+                "returned_minor": returned,
+                "reason": reason[: limits.REASON_MAX],
+            },
         )
         person = voucher.entrepreneur
         uow.sms(

@@ -15,6 +15,8 @@ class AuditEvent(Base):
     """Append-only, hash-chained: each row's hash covers its content and the previous row's hash."""
 
     __tablename__ = "audit_events"
+    # The trail of one entity (a person's page): its events by type and id.
+    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
 
     seq: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False

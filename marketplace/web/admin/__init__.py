@@ -96,6 +96,8 @@ def _helpers() -> dict[str, Any]:
         "genders": list(Gender),
         "languages": list(Language),
         "kinds": list(ProviderKind),
+        "trade_name": lambda code: reference.trade_name(code, lang),
+        "region_name": reference.region_name,
     }
 
 
@@ -709,6 +711,13 @@ def jobs() -> Page:
         job=job,
         beats=heartbeat.last_beats(),
     )
+
+
+# The pages of one person and their vouchers, and the edits of a programme or a provider, are
+# views of this blueprint kept in their own modules.
+from . import people  # noqa: E402
+
+__all__ = ["bp", "people", "register"]
 
 
 def register(app: Flask) -> None:

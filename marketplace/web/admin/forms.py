@@ -60,7 +60,9 @@ class Filled(fields.String):
     """Text with something in it besides spaces; `error` names the words when it has not."""
 
     def __init__(self, error: str, **kwargs: Any) -> None:
-        super().__init__(required=True, error_messages={"required": error, "blank": error})
+        super().__init__(
+            required=True, error_messages={"required": error, "blank": error}, **kwargs
+        )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -250,6 +252,18 @@ class PayoutAccountForm(_Form):
         return NewPayoutAccount(
             kind="bank", bank_name=_words(data["bank_name"]), bank_account=data["bank_account"]
         )
+
+
+class RevokeForm(_Form):
+    """Why a voucher is revoked (the audit event keeps it), at most as long as the API takes."""
+
+    reason = Filled(
+        "need_reason", validate=validate.Length(max=limits.REASON_MAX, error="reason_too_long")
+    )
+
+    @post_load
+    def _reason(self, data: dict[str, Any], **_kwargs: Any) -> str:
+        return str(data["reason"]).strip()
 
 
 class VoucherForm(_Form):

@@ -246,7 +246,7 @@ class VoucherQuery(Schema):
 
 
 class RevokeIn(Schema):
-    reason = Lines(load_default="", validate=validate.Length(max=200))
+    reason = Lines(load_default="", validate=validate.Length(max=limits.REASON_MAX))
 
 
 class ImportRowError(Schema):

@@ -1,0 +1,27 @@
+"""audit_events: an index by entity, for the trail of one person, voucher or session
+
+The officers' page of one entrepreneur shows the audit events of the person, their vouchers and
+their sessions; without this index each look would read the whole log.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-07
+
+"""
+
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index(
+        "ix_audit_events_entity", "audit_events", ["entity_type", "entity_id"], unique=False
+    )
+
+
+def downgrade():
+    op.drop_index("ix_audit_events_entity", table_name="audit_events")
