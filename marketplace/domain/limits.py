@@ -38,5 +38,8 @@ CONFIRMATION_WINDOW_HOURS = Bounds(1, 24 * 60)  # sixty days
 # Why an officer revoked a voucher, as the audit event keeps it.
 REASON_MAX = 200
 
+# A provider's town, as its column holds it.
+TOWN_MAX = 80
+
 # Places: bookings a provider takes at once (the database's constraint holds the least).
 PROVIDER_CAPACITY = Bounds(1, 1000)

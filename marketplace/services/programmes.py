@@ -67,7 +67,14 @@ def _check_bounds(cmd: NewProgramme) -> None:
             )
     if len(cmd.currency) != 3 or not cmd.currency.isalpha():
         raise errors.InvalidInput("The currency is a three-letter code.", field="currency")
+    _check_ranges(cmd)
+
+
+def _check_ranges(cmd: object) -> None:
+    """Refuse the first of the command's fields (those it has) outside its bounds."""
     for field_name, label, unit_name, bounds in _RANGES:
+        if not hasattr(cmd, field_name):
+            continue
         value = getattr(cmd, field_name)
         low, high = bounds.low, bounds.high
         if value not in bounds:
@@ -78,20 +85,24 @@ def _check_bounds(cmd: NewProgramme) -> None:
             )
 
 
-def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None) -> Programme:
-    """Set up a programme; anything outside the bounds above is refused and nothing is written."""
-    check_fields(cmd)
-    _check_bounds(cmd)
-    unknown_trades = set(cmd.eligible_trades) - reference.trade_codes()
+def _check_codes(trades: list[str], regions: list[str]) -> None:
+    unknown_trades = set(trades) - reference.trade_codes()
     if unknown_trades:
         raise errors.InvalidInput(
             f"Unknown trades: {', '.join(sorted(unknown_trades))}", field="eligible_trades"
         )
-    unknown_regions = set(cmd.eligible_regions) - reference.region_codes()
+    unknown_regions = set(regions) - reference.region_codes()
     if unknown_regions:
         raise errors.InvalidInput(
             f"Unknown regions: {', '.join(sorted(unknown_regions))}", field="eligible_regions"
         )
+
+
+def create_programme(cmd: NewProgramme, actor: str, now: datetime | None = None) -> Programme:
+    """Set up a programme; anything outside the bounds above is refused and nothing is written."""
+    check_fields(cmd)
+    _check_bounds(cmd)
+    _check_codes(cmd.eligible_trades, cmd.eligible_regions)
     if cmd.voucher_value_minor > cmd.budget_minor:
         raise errors.InvalidInput(
             "The budget must cover at least one voucher.", field="budget_minor"
@@ -122,6 +133,70 @@ def _new_programme(cmd: NewProgramme, now: datetime) -> Programme:
         created_at=now,
     )
     db.session.add(programme)
+    return programme
+
+
+@dataclass(frozen=True)
+class ProgrammeChange:
+    """What may change once a programme runs: how long vouchers issued from now on last, a larger
+    budget, who is eligible for vouchers issued from now on, and the window to answer a session.
+    (What a voucher is worth, its sessions and currency stay: vouchers out there hold them.)"""
+
+    validity_days: int
+    budget_minor: int
+    confirmation_window_hours: int
+    eligible_trades: list[str] = field(default_factory=list)
+    eligible_regions: list[str] = field(default_factory=list)
+
+
+def terms(p: Programme) -> dict[str, object]:
+    """What `change_programme` may change, as the audit log records it."""
+    return {
+        "validity_days": p.validity_days,
+        "budget_minor": p.budget_minor,
+        "confirmation_window_hours": p.confirmation_window_hours,
+        "eligible_trades": sorted(p.eligible_trades or []),
+        "eligible_regions": sorted(p.eligible_regions or []),
+    }
+
+
+def change_programme(
+    programme_id: int, cmd: ProgrammeChange, actor: str, now: datetime | None = None
+) -> Programme:
+    """Change a running programme within the same bounds as its creation; the budget only goes
+    up. One audit event with what changed (before and after); nothing changed, no event."""
+    check_fields(cmd)
+    _check_ranges(cmd)
+    _check_codes(cmd.eligible_trades, cmd.eligible_regions)
+    with unit.of_work(actor, now) as uow:
+        # Locked as issuance locks it: the budget read here is the one the change raises.
+        programme = db.session.scalar(
+            sa.select(Programme).where(Programme.id == programme_id).with_for_update()
+        )
+        if programme is None:
+            raise errors.NotFound("No such programme.")
+        db.session.refresh(programme)
+        if cmd.budget_minor < programme.budget_minor:
+            raise errors.InvalidInput(
+                "The budget can only go up: vouchers were issued against it.",
+                field="budget_minor",
+                minimum=programme.budget_minor,
+            )
+        before = terms(programme)
+        programme.validity_days = cmd.validity_days
+        programme.budget_minor = cmd.budget_minor
+        programme.confirmation_window_hours = cmd.confirmation_window_hours
+        programme.eligible_trades = sorted(set(cmd.eligible_trades))
+        programme.eligible_regions = sorted(set(cmd.eligible_regions))
+        after = terms(programme)
+        changed = [k for k in after if after[k] != before[k]]
+        if changed:
+            uow.audit(
+                "programme.changed",
+                programme,
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
     return programme
 
 

@@ -50,7 +50,7 @@ class Provider(Base):
     name: Mapped[str] = mapped_column(sa.String(120))
     phone: Mapped[str] = mapped_column(sa.String(20), index=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
-    town: Mapped[str] = mapped_column(sa.String(80), default="")
+    town: Mapped[str] = mapped_column(sa.String(limits.TOWN_MAX), default="")
     capacity: Mapped[int]
     active_bookings: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(sa.String(20), default=ProviderStatus.PENDING)

@@ -715,9 +715,9 @@ def jobs() -> Page:
 
 # The pages of one person and their vouchers, and the edits of a programme or a provider, are
 # views of this blueprint kept in their own modules.
-from . import people  # noqa: E402
+from . import edits, people  # noqa: E402
 
-__all__ = ["bp", "people", "register"]
+__all__ = ["bp", "edits", "people", "register"]
 
 
 def register(app: Flask) -> None:

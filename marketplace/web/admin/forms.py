@@ -27,8 +27,8 @@ from ...domain import limits
 from ...domain.money import exponent
 from ...domain.people import NewEntrepreneur
 from ...services.payout_account_changes import NewPayoutAccount
-from ...services.programmes import NewProgramme
-from ...services.providers import NewProvider
+from ...services.programmes import NewProgramme, ProgrammeChange
+from ...services.providers import NewProvider, ProviderChange
 from ..fields import within
 
 MAX_UPLOAD = 16 * 1024 * 1024  # a CSV of people, read whole
@@ -141,16 +141,10 @@ class _Form(Schema):
         unknown = EXCLUDE
 
 
-class ProgrammeForm(_Form):
-    name = Filled("need_programme_name")
-    funder = Filled("need_funder")
-    currency = Currency()
-    voucher_value = _text()
+class _ProgrammeTerms(_Form):
+    """What a programme's creation and its change both read."""
+
     budget = _text()
-    sessions_per_voucher = WholeNumber(
-        validate=within(limits.SESSIONS_PER_VOUCHER, "bad_sessions_per_voucher")
-    )
-    co_payment_percent = WholeNumber(validate=within(limits.CO_PAYMENT_PERCENT, "bad_co_payment"))
     # Too long a validity or window is the service's to refuse, saying the bound.
     validity_days = WholeNumber(
         validate=validate.Range(min=limits.VALIDITY_DAYS.low, error="bad_validity")
@@ -160,6 +154,17 @@ class ProgrammeForm(_Form):
     )
     trades = _choices()
     regions = _choices()
+
+
+class ProgrammeForm(_ProgrammeTerms):
+    name = Filled("need_programme_name")
+    funder = Filled("need_funder")
+    currency = Currency()
+    voucher_value = _text()
+    sessions_per_voucher = WholeNumber(
+        validate=within(limits.SESSIONS_PER_VOUCHER, "bad_sessions_per_voucher")
+    )
+    co_payment_percent = WholeNumber(validate=within(limits.CO_PAYMENT_PERCENT, "bad_co_payment"))
 
     @validates_schema(skip_on_field_errors=False)
     def _amounts(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -193,12 +198,40 @@ class ProgrammeForm(_Form):
         )
 
 
-class ProviderForm(_Form):
-    kind = _text()
-    name = Filled("need_business_name")
+class ProgrammeChangeForm(_ProgrammeTerms):
+    """A running programme's change; the budget in the programme's currency."""
+
+    def __init__(self, currency: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.currency = currency
+
+    @validates_schema(skip_on_field_errors=False)
+    def _amount(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not parse_money(data["budget"], self.currency):
+            raise ValidationError({"budget": ["bad_budget"]})
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_kwargs: Any) -> ProgrammeChange:
+        budget = parse_money(data["budget"], self.currency)
+        assert budget is not None
+        return ProgrammeChange(
+            validity_days=data["validity_days"],
+            budget_minor=budget,
+            confirmation_window_hours=data["confirmation_window_hours"],
+            eligible_trades=data["trades"],
+            eligible_regions=data["regions"],
+        )
+
+
+class _ProviderPlace(_Form):
+    """Where a provider is, what it teaches and how many it takes: registration and change."""
+
     phone = _text()
     region = _text()
-    town = _text()
+    town = fields.String(
+        load_default="",
+        validate=validate.Length(max=limits.TOWN_MAX, error="town_too_long"),
+    )
     capacity = WholeNumber(
         validate=validate.Range(
             min=limits.PROVIDER_CAPACITY.low,
@@ -206,9 +239,26 @@ class ProviderForm(_Form):
             error="bad_capacity",
         )
     )
+    trades = _choices()
+
+
+class ProviderChangeForm(_ProviderPlace):
+    @post_load
+    def _command(self, data: dict[str, Any], **_kwargs: Any) -> ProviderChange:
+        return ProviderChange(
+            phone=data["phone"],
+            trades=data["trades"],
+            region=data["region"],
+            town=_words(data["town"]),
+            capacity=data["capacity"],
+        )
+
+
+class ProviderForm(_ProviderPlace):
+    kind = _text()
+    name = Filled("need_business_name")
     contact_name = _text()
     language = _text()
-    trades = _choices()
 
     @post_load
     def _command(self, data: dict[str, Any], **_kwargs: Any) -> NewProvider:
