@@ -3,16 +3,16 @@
 The officers' page of one entrepreneur shows the audit events of the person, their vouchers and
 their sessions; without this index each look would read the whole log.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 
 """
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
