@@ -206,3 +206,22 @@ class SecondOfficerRequired(Forbidden):
     """Whoever proposed a change of where money goes cannot also approve it."""
 
     code = "second_officer_required"
+
+
+class CoPaymentDue(DomainError):
+    """The programme takes the entrepreneur's co-payment before the first session: record it
+    received first. `share` names the amount."""
+
+    code = "co_payment_due"
+
+
+class NoCoPayment(IllegalTransition):
+    """This voucher's programme asks no co-payment."""
+
+    code = "no_co_payment"
+
+
+class CoPaymentAlreadyRecorded(AlreadyExists):
+    """The co-payment was recorded received already."""
+
+    code = "co_payment_already_recorded"

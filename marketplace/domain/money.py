@@ -77,3 +77,9 @@ def session_share(value_minor: int, sessions: int, sequence: int) -> int:
     """Value released by confirmed session number `sequence` (1-based) of a voucher."""
     share, rest = divmod(value_minor, sessions)
     return share + (rest if sequence == sessions else 0)
+
+
+def co_payment_share(value_minor: int, percent: int) -> int:
+    """The entrepreneur's share of a voucher's value, paid to the provider directly: `percent` of
+    it in whole minor units, rounded down (never asks a cent more than the percentage)."""
+    return value_minor * percent // 100

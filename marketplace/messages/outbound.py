@@ -38,6 +38,7 @@ _words = Scope("sms_word")
 ESSENTIAL = frozenset(
     {
         "voucher_issued",
+        "voucher_issued_co_payment",
         "booking_made_entrepreneur",
         "booking_made_provider",
         "session_recorded",
@@ -55,6 +56,7 @@ ESSENTIAL = frozenset(
         "reply",
         "provider_approved",
         "booking_cancelled_provider",
+        "co_payment_recorded",  # money the entrepreneur is said to have paid
         "payout_account_changed",  # where money goes: a change nobody asked for must be heard
     }
 )
@@ -78,6 +80,7 @@ class IfOutcomeUnknown(StrEnum):
 
 ON_UNKNOWN_OUTCOME: dict[str, IfOutcomeUnknown] = {
     "voucher_issued": IfOutcomeUnknown.RESEND,  # the code again: nothing new is granted
+    "voucher_issued_co_payment": IfOutcomeUnknown.RESEND,  # (the template with the share)
     "booking_made_entrepreneur": IfOutcomeUnknown.RESEND,
     "booking_made_provider": IfOutcomeUnknown.RESEND,
     "booking_cancelled_provider": IfOutcomeUnknown.RESEND,
@@ -91,6 +94,7 @@ ON_UNKNOWN_OUTCOME: dict[str, IfOutcomeUnknown] = {
     "voucher_revoked": IfOutcomeUnknown.RESEND,
     "login_code": IfOutcomeUnknown.RESEND,  # the same code, still valid
     "provider_approved": IfOutcomeUnknown.RESEND,
+    "co_payment_recorded": IfOutcomeUnknown.RESEND,  # recorded once: twice says the same
     "payout_account_changed": IfOutcomeUnknown.RESEND,  # the same notice twice misleads no one
     "reply": IfOutcomeUnknown.RESEND,
     # "{value} added to your balance" twice reads as two sessions paid.

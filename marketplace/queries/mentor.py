@@ -19,6 +19,7 @@ from ..domain.models import (
     Payout,
     PayoutRun,
     PayoutStatus,
+    Programme,
     SessionStatus,
     Trade,
     TrainingSession,
@@ -43,15 +44,37 @@ class BookingRow:
     sessions_waiting: int  # recorded, not yet answered
     expires_on: date
     booked_on: date
+    # The trainee's co-payment (0: none asked), whether it was recorded received, and whether the
+    # programme takes it before the first session.
+    co_payment_minor: int = 0
+    currency: str = ""
+    co_payment_recorded: bool = False
+    co_payment_required: bool = False
 
     @property
     def sessions_left(self) -> int:
         return self.sessions_total - self.sessions_confirmed
 
     @property
+    def co_payment_due(self) -> bool:
+        """No session can be recorded until the co-payment is."""
+        return (
+            self.co_payment_required and self.co_payment_minor > 0 and not self.co_payment_recorded
+        )
+
+    @property
+    def can_record_co_payment(self) -> bool:
+        return (
+            self.co_payment_minor > 0
+            and not self.co_payment_recorded
+            and self.status in (BookingStatus.ACTIVE, BookingStatus.COMPLETED)
+        )
+
+    @property
     def can_record(self) -> bool:
         return (
             self.status == BookingStatus.ACTIVE
+            and not self.co_payment_due
             and self.sessions_confirmed + self.sessions_waiting < self.sessions_total
         )
 
@@ -127,9 +150,14 @@ def _bookings_query(provider_id: int, language: str) -> Any:
             waiting,
             Voucher.expires_at,
             Booking.created_at,
+            Voucher.co_payment_minor,
+            Voucher.currency,
+            Voucher.co_payment_recorded_at.is_not(None),
+            Programme.co_payment_required,
         )
         .select_from(Booking)
         .join(Voucher, Voucher.id == Booking.voucher_id)
+        .join(Programme, Programme.id == Voucher.programme_id)
         .join(Entrepreneur, Entrepreneur.id == Voucher.entrepreneur_id)
         .join(Trade, Trade.code == Entrepreneur.trade_code)
         .where(Booking.provider_id == provider_id)
@@ -137,7 +165,8 @@ def _bookings_query(provider_id: int, language: str) -> Any:
 
 
 def _booking_row(row: Any) -> BookingRow:
-    (bid, name, phone, trade, status, total, confirmed, waiting, expires, created) = row
+    (bid, name, phone, trade, status, total, confirmed, waiting, expires, created) = row[:10]
+    share, currency, share_recorded, share_required = row[10:]
     return BookingRow(
         id=bid,
         first_name=first_name(str(name)),
@@ -149,6 +178,10 @@ def _booking_row(row: Any) -> BookingRow:
         sessions_waiting=int(waiting or 0),
         expires_on=expires.date(),
         booked_on=created.date(),
+        co_payment_minor=int(share or 0),
+        currency=str(currency),
+        co_payment_recorded=bool(share_recorded),
+        co_payment_required=bool(share_required),
     )
 
 

@@ -60,6 +60,9 @@ class HeldVoucher:
     expires_at: datetime
     free: bool  # not booked with anyone
     provider: str | None  # the mentor it is booked with
+    co_payment_minor: int = 0  # the entrepreneur's share, paid to the mentor (0: none asked)
+    currency: str = ""
+    co_payment_recorded: bool = False  # the mentor recorded it received
 
 
 def vouchers_held(entrepreneur_id: int, now: datetime) -> list[HeldVoucher]:
@@ -86,6 +89,9 @@ def vouchers_held(entrepreneur_id: int, now: datetime) -> list[HeldVoucher]:
             expires_at=v.expires_at,
             free=v.status == VoucherStatus.ISSUED,
             provider=name,
+            co_payment_minor=v.co_payment_minor,
+            currency=v.currency,
+            co_payment_recorded=v.co_payment_recorded,
         )
         for v, name in rows
     ]

@@ -60,6 +60,8 @@ _VOUCHERS = Prepared(
         Voucher.expires_at,
         Voucher.ended_at,
         _BOOKED_WITH.label("provider"),
+        Voucher.co_payment_minor,
+        Voucher.co_payment_recorded_at,
     )
     .where(Voucher.entrepreneur_id == sa.bindparam("entrepreneur_id"))
     .order_by(
@@ -86,6 +88,9 @@ def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
             "expires": day(r.expires_at),
             "ended": day(r.ended_at),
             "provider": r.provider or "",
+            # The entrepreneur's share ("" when none is asked) and whether it was recorded paid.
+            "share": format_minor(r.co_payment_minor, r.currency) if r.co_payment_minor else "",
+            "share_paid": r.co_payment_recorded_at is not None,
         }
         for r in rows
     ]

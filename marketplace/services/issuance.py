@@ -32,7 +32,7 @@ from ..domain.models import (
     Voucher,
     VoucherStatus,
 )
-from ..domain.money import format_minor
+from ..domain.money import co_payment_share, format_minor
 from ..domain.people import CleanEntrepreneur, NewEntrepreneur, validate
 from ..domain.text import MESSAGE as CONTROL_CHARACTERS
 from ..domain.text import has_control_characters
@@ -495,6 +495,7 @@ def _issue_rows(
             "entrepreneur_id": people[r.person.phone][0],
             "status": VoucherStatus.ISSUED.value,
             "value_minor": value,
+            "co_payment_minor": co_payment_share(value, programme.co_payment_percent),
             "currency": programme.currency,
             "sessions_total": programme.sessions_per_voucher,
             "sessions_confirmed": 0,
@@ -545,6 +546,12 @@ class _IssuedSms:
             "ussd": settings.ussd_code(),
             "short": settings.short_code(),
         }
+        # The entrepreneur's share, when the programme asks one, is said in the same SMS.
+        share = co_payment_share(programme.voucher_value_minor, programme.co_payment_percent)
+        self.template = "voucher_issued"
+        if share:
+            self.template = "voucher_issued_co_payment"
+            self.params["share"] = format_minor(share, programme.currency)
         self.templates: dict[str, tuple[str, int] | None] = {}
 
     def row(self, phone: str, language: str, code: str, now: datetime) -> dict[str, Any]:
@@ -553,7 +560,7 @@ class _IssuedSms:
             self.templates[language] = self._template(language, shown, now)
         template = self.templates[language]
         if template is None:
-            body = outbox.render("voucher_issued", language, code=shown, **self.params)
+            body = outbox.render(self.template, language, code=shown, **self.params)
             return outbox.row(phone, body, "voucher_issued", now)
         body, parts = template
         return outbox.row(
@@ -563,13 +570,13 @@ class _IssuedSms:
     def _template(self, language: str, shown: str, now: datetime) -> tuple[str, int] | None:
         whole = outbox.row(
             "",
-            outbox.render("voucher_issued", language, code=shown, **self.params),
+            outbox.render(self.template, language, code=shown, **self.params),
             "voucher_issued",
             now,
         )
         marked = outbox.row(
             "",
-            outbox.render("voucher_issued", language, code=self._MARK, **self.params),
+            outbox.render(self.template, language, code=self._MARK, **self.params),
             "voucher_issued",
             now,
         )["body"]

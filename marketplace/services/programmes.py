@@ -36,6 +36,7 @@ class NewProgramme:
     validity_days: int
     budget_minor: int
     co_payment_percent: int = 0
+    co_payment_required: bool = False  # recorded received before the first session
     confirmation_window_hours: int = 72
     eligible_trades: list[str] = field(default_factory=list)
     eligible_regions: list[str] = field(default_factory=list)
@@ -51,6 +52,8 @@ def snapshot(p: Programme) -> dict[str, object]:
         "budget_minor": p.budget_minor,
         "committed_minor": p.committed_minor,
         "validity_days": p.validity_days,
+        "co_payment_percent": p.co_payment_percent,
+        "co_payment_required": p.co_payment_required,
     }
 
 
@@ -124,6 +127,7 @@ def _new_programme(cmd: NewProgramme, now: datetime) -> Programme:
         voucher_value_minor=cmd.voucher_value_minor,
         sessions_per_voucher=cmd.sessions_per_voucher,
         co_payment_percent=cmd.co_payment_percent,
+        co_payment_required=cmd.co_payment_required,
         validity_days=cmd.validity_days,
         budget_minor=cmd.budget_minor,
         committed_minor=0,

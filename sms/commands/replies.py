@@ -13,6 +13,7 @@ from typing import Any
 
 from marketplace.domain import errors
 from marketplace.domain.codes import format_voucher_code
+from marketplace.domain.money import format_minor
 from marketplace.messages import outbound as texts
 from marketplace.messages.gsm import cut, gsm7_length, to_gsm7
 from marketplace.queries.sms import ActiveBooking, HeldVoucher
@@ -88,10 +89,11 @@ def balance_text(lang: str, held: list[HeldVoucher], ussd: str) -> str:
                 "expiry": v.expires_at.strftime("%d/%m/%y"),
             }
             if v.free:
-                out.append(reply("balance_free", lang, **params))
+                line = reply("balance_free", lang, **params)
             else:
                 name = short(v.provider or "?", name_limit)
-                out.append(reply("balance_booked", lang, provider=name, **params))
+                line = reply("balance_booked", lang, provider=name, **params)
+            out.append(line + _share(lang, v))
         return out
 
     for limit in range(LIST_NAME_MAX, BALANCE_NAME_MIN - 1, -1):
@@ -99,6 +101,16 @@ def balance_text(lang: str, held: list[HeldVoucher], ussd: str) -> str:
         if gsm7_length(to_gsm7("\n".join([head, *shown]))) <= SMS_PART:
             break
     return one_part(head, shown, lambda more: reply("balance_more", lang, count=more, ussd=ussd))
+
+
+def _share(lang: str, v: HeldVoucher) -> str:
+    """The entrepreneur's co-payment after a voucher's line: to pay, or recorded paid."""
+    if not v.co_payment_minor:
+        return ""
+    share = format_minor(v.co_payment_minor, v.currency)
+    return reply(
+        "balance_share_paid" if v.co_payment_recorded else "balance_share_due", lang, share=share
+    )
 
 
 def which_booking_text(lang: str, chosen: list[ActiveBooking]) -> str:

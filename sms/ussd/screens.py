@@ -15,13 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.domain.codes import format_voucher_code
-from marketplace.domain.models import Channel, VoucherStatus
+from marketplace.domain.models import ACTIVE_VOUCHER_STATUSES, Channel, VoucherStatus
+from marketplace.messages.gsm import gsm7_length
 from marketplace.messages.ussd import t
 from marketplace.queries import ussd as reads
 from marketplace.services import bookings, entrepreneurs, ratings, reference, sessions, settings
 
 from .flow import (
     MORE,
+    SCREEN_LIMIT,
     Ctx,
     Data,
     End,
@@ -101,8 +103,19 @@ def _load_vouchers(ctx: Ctx, data: Data) -> Params:
     return {"items": reads.vouchers_of(ctx.person.id), "page": int(data.get("page", 0))}
 
 
-def _voucher_status(lang: str, v: Params) -> str:
-    return t(f"vstatus.{v['status']}", lang, provider=fit(v["provider"] or "-", 24))
+def _voucher_status(lang: str, v: Params, width: int = 24) -> str:
+    return t(f"vstatus.{v['status']}", lang, provider=fit(v["provider"] or "-", width))
+
+
+def _share_line(lang: str, v: Params) -> str:
+    """The entrepreneur's co-payment, while the voucher is in use: to pay, or recorded paid."""
+    if not v.get("share") or v["status"] not in ACTIVE_VOUCHER_STATUSES:
+        return ""
+    return t(
+        "vouchers.share_paid" if v.get("share_paid") else "vouchers.share_due",
+        lang,
+        share=v["share"],
+    )
 
 
 def _vouchers_view(lang: str, p: Params) -> str:
@@ -117,20 +130,28 @@ def _vouchers_view(lang: str, p: Params) -> str:
         if ended and v["ended"]
         else t("vouchers.valid_to", lang, date=v["expires"])
     )
-    text = t(
-        "vouchers.item",
-        lang,
-        code=v["code"],
-        n=page + 1,
-        of=len(items),
-        status=_voucher_status(lang, v),
-        value=v["value"],
-        used=v["used"],
-        total=v["total"],
-        left=v["left"],
-        dates=dates,
-    )
-    return lines(text, footer(lang, more=page < len(items) - 1))
+    share = _share_line(lang, v)
+    # With a co-payment to state, the sessions are said shorter, and the mentor's name gives way
+    # to it when both do not fit on one screen.
+    for width in (24, 20, 16, 12, 8):
+        text = t(
+            "vouchers.item_share" if share else "vouchers.item",
+            lang,
+            code=v["code"],
+            n=page + 1,
+            of=len(items),
+            status=_voucher_status(lang, v, width),
+            value=v["value"],
+            used=v["used"],
+            total=v["total"],
+            left=v["left"],
+            dates=dates,
+            share=share,
+        )
+        screen = lines(text, footer(lang, more=page < len(items) - 1))
+        if gsm7_length(screen) <= SCREEN_LIMIT:
+            break
+    return screen
 
 
 def _vouchers_handle(_ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
@@ -150,6 +171,8 @@ _SAMPLE_VOUCHER = {
     "expires": "31/12/2030",
     "ended": "31/12/2030",
     "provider": LONG,
+    "share": "KES 1,000,000.50",  # a programme may ask the whole value
+    "share_paid": False,
 }
 
 VOUCHERS = Screen(
@@ -161,6 +184,8 @@ VOUCHERS = Screen(
     samples=(
         {"items": [], "page": 0},
         *({"items": [{**_SAMPLE_VOUCHER, "status": s}] * 12, "page": 3} for s in VoucherStatus),
+        {"items": [{**_SAMPLE_VOUCHER, "share_paid": True}] * 12, "page": 3},
+        {"items": [{**_SAMPLE_VOUCHER, "share": ""}] * 12, "page": 3},
     ),
 )
 

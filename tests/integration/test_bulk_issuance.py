@@ -57,10 +57,11 @@ def test_bulk_issued_sms_read_exactly_as_a_single_issue_would(app: Flask, build:
         )
         assert message is not None
         expected = texts.render(
-            "voucher_issued",
+            "voucher_issued_co_payment",  # the programme asks 10%: the share is said
             voucher.entrepreneur.language,
             code=f"{row.code[:3]} {row.code[3:6]} {row.code[6:]}",
             value="KES 4,000",
+            share="KES 400",
             sessions=4,
             expiry=voucher.expires_at.strftime("%d/%m/%Y"),
             ussd=app.config["USSD_SERVICE_CODE"],

@@ -142,10 +142,14 @@ def test_balance_of_many_vouchers_fits_one_part_and_counts_those_left_out(
 
 
 def test_balance_of_three_vouchers_shows_them_all(build, sms):
-    first = build.voucher(build.programme(validity_days=30))
+    # Programmes without a co-payment: a voucher's line is then its shortest.
+    first = build.voucher(build.programme(validity_days=30, co_payment_percent=0))
     person = person_of(first)
     held = [first] + [
-        build.voucher(build.programme(validity_days=40 + i), phone=person.phone) for i in range(2)
+        build.voucher(
+            build.programme(validity_days=40 + i, co_payment_percent=0), phone=person.phone
+        )
+        for i in range(2)
     ]
     (reply,) = sms(person.phone, "BAL")
     assert segments(reply) == 1, (len(reply), reply)
@@ -155,9 +159,9 @@ def test_balance_of_three_vouchers_shows_them_all(build, sms):
 
 
 def test_balance_of_one_or_two_vouchers_keeps_mentors_names_whole(build, sms):
-    first = build.voucher(build.programme())
+    first = build.voucher(build.programme(co_payment_percent=0))
     person = person_of(first)
-    second = build.voucher(build.programme(), phone=person.phone)
+    second = build.voucher(build.programme(co_payment_percent=0), phone=person.phone)
     build.booking(first, build.provider(name="Mama Njeri Tailors"))
     build.booking(second, build.provider(name="Chuo cha Ushonaji"))
     (reply,) = sms(person.phone, "BAL")

@@ -45,6 +45,7 @@ LONG = {
     "rating": ", 4.5*",
     "tcode": "motor-mechanics",
     "account": "Kenya Commercial Bank Lim ...1234",
+    "share": "KES 1,000,000.00",
 }
 # Templates that may take more than one part, and how many at most.
 MULTIPART: dict[str, int] = {}

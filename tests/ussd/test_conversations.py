@@ -75,7 +75,7 @@ def test_the_main_menu_speaks_kiswahili_to_a_kiswahili_speaker(build, dialer, ph
 
 def test_my_vouchers_shows_status_value_sessions_expiry_and_provider(build, dialer, phone_of):
     provider = build.provider(name="Mama Zawadi Tailors")
-    voucher = build.voucher()
+    voucher = build.voucher(build.programme(co_payment_percent=0))  # no co-payment to state
     build.confirmed_session(build.booking(voucher, provider))
     phone = dialer(phone_of(voucher))
     phone.dial()

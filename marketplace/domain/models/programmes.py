@@ -35,6 +35,8 @@ class Programme(Base):
     voucher_value_minor: Mapped[int] = mapped_column(sa.BigInteger)
     sessions_per_voucher: Mapped[int]
     co_payment_percent: Mapped[int] = mapped_column(default=0)
+    # The co-payment is recorded received before the first session can be recorded.
+    co_payment_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     validity_days: Mapped[int]
     budget_minor: Mapped[int] = mapped_column(sa.BigInteger)
     # Face value of vouchers issued, less what expiry and revocation returned.

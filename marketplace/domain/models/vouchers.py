@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import errors
 from ..base import Base, enum_check
-from ..money import session_share
+from ..money import format_minor, session_share
 from .people import Entrepreneur
 from .programmes import Programme
 from .providers import Provider
@@ -65,6 +65,11 @@ class Voucher(Base):
     currency: Mapped[str] = mapped_column(sa.String(3))
     sessions_total: Mapped[int]
     sessions_confirmed: Mapped[int] = mapped_column(default=0)
+    # The entrepreneur's share, paid to the provider directly (the programme's co-payment percent
+    # of the value when issued), and when and by whom it was recorded received.
+    co_payment_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    co_payment_recorded_at: Mapped[datetime | None]
+    co_payment_recorded_by: Mapped[str | None] = mapped_column(sa.String(120))
     import_key: Mapped[str | None] = mapped_column(sa.String(64))
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
@@ -91,6 +96,19 @@ class Voucher(Base):
     @property
     def unspent_minor(self) -> int:
         return self.value_minor - self.redeemed_minor
+
+    @property
+    def co_payment_recorded(self) -> bool:
+        return self.co_payment_recorded_at is not None
+
+    @property
+    def co_payment_due(self) -> bool:
+        """The programme takes the co-payment before the first session, and it is not recorded."""
+        return (
+            self.programme.co_payment_required
+            and self.co_payment_minor > 0
+            and not self.co_payment_recorded
+        )
 
     def is_past_expiry(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -122,6 +140,27 @@ class Voucher(Base):
         self.ensure_usable(now)
         if self.status not in (VoucherStatus.BOOKED, VoucherStatus.IN_PROGRESS):
             raise errors.IllegalTransition("The voucher is not booked.")
+        if self.co_payment_due:
+            raise errors.CoPaymentDue(
+                "Record the trainee's co-payment received before the first session.",
+                share=format_minor(self.co_payment_minor, self.currency),
+            )
+
+    def record_co_payment(self, actor: str, now: datetime) -> None:
+        """The provider says the entrepreneur paid their share: once, while the voucher is in
+        use (booked, in training) or just completed."""
+        if self.co_payment_minor <= 0:
+            raise errors.NoCoPayment()
+        if self.co_payment_recorded:
+            raise errors.CoPaymentAlreadyRecorded()
+        if self.status not in (
+            VoucherStatus.BOOKED,
+            VoucherStatus.IN_PROGRESS,
+            VoucherStatus.COMPLETED,
+        ):
+            raise errors.IllegalTransition("The voucher is not booked.")
+        self.co_payment_recorded_at = now
+        self.co_payment_recorded_by = actor
 
     def confirm_session(self, now: datetime) -> int:
         """Count one more confirmed session; returns its sequence number (1-based)."""

@@ -214,6 +214,7 @@ PROGRAMME_FIELDS = (
     "voucher_value",
     "sessions_per_voucher",
     "co_payment_percent",
+    "co_payment_required",
     "validity_days",
     "budget",
     "confirmation_window_hours",

@@ -165,6 +165,7 @@ class ProgrammeForm(_ProgrammeTerms):
         validate=within(limits.SESSIONS_PER_VOUCHER, "bad_sessions_per_voucher")
     )
     co_payment_percent = WholeNumber(validate=within(limits.CO_PAYMENT_PERCENT, "bad_co_payment"))
+    co_payment_required = _text()  # a checkbox: "1" when ticked
 
     @validates_schema(skip_on_field_errors=False)
     def _amounts(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -192,6 +193,7 @@ class ProgrammeForm(_ProgrammeTerms):
             validity_days=data["validity_days"],
             budget_minor=budget,
             co_payment_percent=data["co_payment_percent"],
+            co_payment_required=data["co_payment_required"] == "1",
             confirmation_window_hours=data["confirmation_window_hours"],
             eligible_trades=data["trades"],
             eligible_regions=data["regions"],

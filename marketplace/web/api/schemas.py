@@ -39,6 +39,13 @@ class ProgrammeIn(Schema):
     co_payment_percent = fields.Integer(
         load_default=0, strict=True, validate=within(limits.CO_PAYMENT_PERCENT)
     )
+    co_payment_required = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "the co-payment is recorded received before the first session "
+            "can be recorded"
+        },
+    )
     validity_days = fields.Integer(
         required=True, strict=True, validate=within(limits.VALIDITY_DAYS)
     )
@@ -66,6 +73,7 @@ class ProgrammeOut(Schema):
     voucher_value_minor = fields.Integer()
     sessions_per_voucher = fields.Integer()
     co_payment_percent = fields.Integer()
+    co_payment_required = fields.Boolean()
     validity_days = fields.Integer()
     budget_minor = fields.Integer()
     committed_minor = fields.Integer()

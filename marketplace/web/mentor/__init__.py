@@ -32,7 +32,7 @@ from ...domain.money import format_minor
 from ...domain.phones import mask_phone
 from ...messages.pages import mentor as t
 from ...queries import mentor as queries
-from ...services import mentor_auth
+from ...services import co_payments, mentor_auth
 from ...services import sessions as session_service
 from ..auth import SignedInMentor, mentor_required, signed_in_mentor, start_session
 from ..errors import page_status_of, refusals
@@ -180,6 +180,8 @@ def _record_refused(exc: errors.DomainError, booking_id: int) -> Page | None:
         field = str(exc.context.get("field") or "topic")
         key = _FIELD_ERRORS.get(field, "bad_notes")
         errs = {field: _say("control_characters" if exc.code == "control_characters" else key)}
+    elif isinstance(exc, errors.CoPaymentDue):
+        errs = {"form": _say("co_payment_due", share=exc.context.get("share", ""))}
     else:
         known = exc.code in _DOMAIN_MESSAGES
         errs = {"form": _say(_DOMAIN_MESSAGES[exc.code]) if known else exc.message}
@@ -227,6 +229,36 @@ def record(booking_id: int) -> Page:
         flash(_say("recorded_ok", ref=recorded.ref, name=booking.first_name), "ok")
         return redirect(url_for(".session_detail", session_id=recorded.id))
     return _record_page(booking, form, errs)
+
+
+_CO_PAYMENT_WORDS = {
+    errors.CoPaymentAlreadyRecorded: "co_payment_already",
+    errors.NoCoPayment: "no_co_payment",
+    errors.IllegalTransition: "not_active",
+}
+
+
+def _co_payment_refused(exc: errors.DomainError, booking_id: int) -> Page | None:
+    key = errors.most_specific(_CO_PAYMENT_WORDS, exc)
+    if key is None:
+        return None
+    flash(_say(key), "error")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/bookings/<int:booking_id>/co-payment")
+@refusals(_co_payment_refused)
+@mentor_required
+def record_co_payment(booking_id: int) -> Page:
+    """The trainee paid their share: recorded once (the trainee is told by SMS)."""
+    me = signed_in_mentor()
+    booking = queries.booking(me.provider_id, booking_id, me.language)
+    if booking is None:
+        abort(404)
+    voucher = co_payments.record_co_payment(me.id, booking.id)
+    share = format_minor(voucher.co_payment_minor, voucher.currency)
+    flash(_say("co_payment_recorded_ok", share=share, name=booking.first_name), "ok")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/sessions")
