@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,6 +281,241 @@ def refresh(url: str) -> float:
     return seconds
 
 
+# The dashboard's main questions asked plainly of the raw rows: the yardstick of the rebuild.
+RAW_QUERIES = {
+    "vouchers by status": "SELECT status, count(*) FROM vouchers WHERE programme_id = :p "
+    "GROUP BY status",
+    "bookings by provider kind": "SELECT provider_kind, count(*), count(DISTINCT voucher_id) "
+    "FROM bookings WHERE programme_id = :p GROUP BY provider_kind",
+    "impressions by provider kind": "SELECT provider_kind, count(*) FROM impressions "
+    "WHERE programme_id = :p GROUP BY provider_kind",
+    "gender by status": "SELECT e.gender, v.status, count(*) FROM vouchers v "
+    "JOIN entrepreneurs e ON e.id = v.entrepreneur_id WHERE v.programme_id = :p "
+    "GROUP BY e.gender, v.status",
+    "issued per month": "SELECT to_char(issued_at, 'YYYY-MM'), count(*), "
+    "count(DISTINCT entrepreneur_id) FROM vouchers WHERE programme_id = :p GROUP BY 1",
+    "confirmed value per month": "SELECT to_char(confirmed_at, 'YYYY-MM'), count(*), "
+    "sum(value_minor) FROM training_sessions WHERE programme_id = :p AND status = 'confirmed' "
+    "GROUP BY 1",
+    "median days to booking": "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY "
+    "extract(epoch FROM booked_at - issued_at) / 86400) FROM vouchers "
+    "WHERE programme_id = :p AND booked_at IS NOT NULL",
+}
+
+
+def raw_queries(url: str) -> float:
+    """The seven plain GROUP BY queries, one after the other; seconds taken in all."""
+    import sqlalchemy as sa
+
+    from marketplace.domain.models import Programme
+    from marketplace.extensions import db
+
+    app = _app(url)
+    with app.app_context():
+        pid = db.session.scalar(sa.select(Programme.id).where(Programme.funder == FUNDER))
+        started = time.perf_counter()
+        for label, sql in RAW_QUERIES.items():
+            t = time.perf_counter()
+            db.session.execute(sa.text(sql), {"p": pid}).all()
+            print(f"  {label:<30} {time.perf_counter() - t:6.2f} s")
+        seconds = time.perf_counter() - started
+        db.session.rollback()
+    print(f"seven raw GROUP BY queries: {seconds:.1f} s")
+    return seconds
+
+
+def lag(url: str, seconds: float, confirms_per_second: float, traffic_threads: int) -> None:
+    """Sessions confirmed through the services while listing pages are shown (each writes its
+    impressions and names its cells, as a USSD hop does) and a drainer runs (`flask drain-stats
+    --every 0.2`, its own process); the lag from each confirmation's commit to the moment the
+    dashboard's roll-up row counts it."""
+    import random as rnd
+    import threading
+
+    import sqlalchemy as sa
+
+    from marketplace.domain.models import (
+        Booking,
+        Programme,
+        Provider,
+        ProviderStaff,
+        StatsChange,
+        StatsVoucherCell,
+        Voucher,
+    )
+    from marketplace.extensions import db
+    from marketplace.services import bookings, unit
+    from marketplace.services import sessions as session_service
+    from marketplace.services.sessions import NewSession
+
+    app = _app(url)
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi", "SMS_BACKEND": "console"}
+    with app.app_context():
+        pid = db.session.scalar(sa.select(Programme.id).where(Programme.funder == FUNDER))
+        db.session.execute(sa.delete(StatsChange))
+        db.session.commit()
+        # Active bookings whose provider has a staff member to record with (made if missing).
+        rows = db.session.execute(
+            sa.select(Booking.id, Booking.provider_id, Voucher.entrepreneur_id)
+            .join(Voucher, Voucher.id == Booking.voucher_id)
+            .where(
+                Booking.status == "active",
+                Voucher.status == "in_progress",
+                # not the last session: no voucher completes (the synthetic providers' counts
+                # of active bookings are not kept)
+                Voucher.sessions_confirmed < Voucher.sessions_total - 1,
+            )
+            .limit(int(seconds * confirms_per_second) + 10)
+        ).all()
+        # The synthetic vouchers' dates are in the past: these ones are still valid today.
+        db.session.execute(
+            sa.update(Voucher)
+            .where(
+                Voucher.id.in_(
+                    sa.select(Booking.voucher_id).where(Booking.id.in_([r.id for r in rows]))
+                )
+            )
+            .values(expires_at=datetime.now(UTC) + timedelta(days=30))
+        )
+        for provider_id in sorted({r.provider_id for r in rows}):
+            if not db.session.scalar(
+                sa.select(ProviderStaff.id).where(ProviderStaff.provider_id == provider_id)
+            ):
+                provider = db.session.get(Provider, provider_id)
+                assert provider is not None
+                db.session.add(
+                    ProviderStaff(
+                        provider_id=provider_id,
+                        name="Bench Mentor",
+                        phone="+2549" + str(provider_id).zfill(8),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        db.session.commit()
+        staff = dict(
+            db.session.execute(sa.select(ProviderStaff.provider_id, ProviderStaff.id)).all()
+        )
+        people = [
+            r
+            for (r,) in db.session.execute(
+                sa.select(Voucher.entrepreneur_id).where(Voucher.status == "issued").limit(5000)
+            ).all()
+        ]
+        all_star = sa.select(StatsVoucherCell.sessions_confirmed).where(
+            StatsVoucherCell.programme_id == pid,
+            *(
+                getattr(StatsVoucherCell, d) == "*"
+                for d in ("issue_month", "region_code", "trade_code", "gender", "age_band")
+            ),
+        )
+        base = db.session.scalar(all_star) or 0
+        db.session.rollback()
+
+    stop = threading.Event()
+    committed: list[float] = []  # commit time of the n-th confirmation
+    seen: list[tuple[float, int]] = []  # (time, figure) as the dashboard's row reads
+    listings = [0]
+
+    def traffic(k: int) -> None:
+        rng = rnd.Random(k)
+        with app.app_context():
+            while not stop.is_set():
+                # A listing page of three providers, written as a USSD hop's list is.
+                person, first = rng.choice(people), rng.randint(1, PROVIDERS - 3)
+                when = datetime.now(UTC)
+                with unit.of_work(f"entrepreneur:{person}", when):
+                    bookings.record_impressions(
+                        [
+                            {
+                                "listing_id": f"bench-{k}-{listings[0]}",
+                                "entrepreneur_id": person,
+                                "programme_id": pid,
+                                "provider_id": first + i,
+                                "provider_kind": "craft_worker",
+                                "trade_code": "tailoring",
+                                "region_code": None,
+                                "position": i,
+                                "channel": "ussd",
+                                "shown_at": when,
+                            }
+                            for i in range(3)
+                        ]
+                    )
+                listings[0] += 1
+            db.session.remove()
+
+    def confirmer() -> None:
+        with app.app_context():
+            for booking_id, provider_id, person in rows:
+                if stop.is_set():
+                    break
+                started = time.monotonic()
+                s = session_service.record_session(
+                    staff[provider_id],
+                    NewSession(
+                        booking_id=booking_id,
+                        delivered_on=time_date(),
+                        duration_minutes=60,
+                        topic=f"Bench lag {booking_id}",
+                    ),
+                )
+                session_service.answer_session(person, s.ref, True, "sms")
+                committed.append(time.monotonic())
+                time.sleep(max(0.0, 1 / confirms_per_second - (time.monotonic() - started)))
+            db.session.remove()
+
+    def watcher() -> None:
+        with app.app_context():
+            while not stop.is_set() or (seen and seen[-1][1] - base < len(committed)):
+                figure = db.session.scalar(all_star) or 0
+                db.session.rollback()
+                seen.append((time.monotonic(), figure - base))
+                time.sleep(0.05)
+                if len(seen) > 10 and time.monotonic() - committed_last(committed) > 60:
+                    break
+            db.session.remove()
+
+    drainer = subprocess.Popen(
+        [str(ROOT / ".venv/bin/flask"), "drain-stats", "--every", "0.2"], cwd=ROOT, env=env
+    )
+    threads = [threading.Thread(target=traffic, args=(k,)) for k in range(traffic_threads)]
+    threads += [threading.Thread(target=confirmer), threading.Thread(target=watcher)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        drainer.terminate()
+        drainer.wait(timeout=30)
+    lags = []
+    for n, at in enumerate(committed, start=1):
+        shown = next((when for when, figure in seen if figure >= n and when >= at), None)
+        if shown is not None:
+            lags.append(shown - at)
+    lags.sort()
+    if not lags:
+        print("lag: no confirmation was seen on the dashboard")
+        return
+    p99 = lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))]
+    print(
+        f"lag from a confirmed session to the dashboard's figure: median "
+        f"{statistics.median(lags):.2f} s, p99 {p99:.2f} s, max {lags[-1]:.2f} s "
+        f"({len(lags)} of {len(committed)} confirmations seen; {listings[0]} listing pages "
+        f"with impressions in {seconds:.0f} s from {traffic_threads} threads)"
+    )
+
+
+def committed_last(committed: list[float]) -> float:
+    return committed[-1] if committed else time.monotonic()
+
+
+def time_date():  # type: ignore[no-untyped-def]
+    return datetime.now(UTC).date()
+
+
 def time_endpoint(url: str, calls: int) -> list[tuple[str, float, float]]:
     import sqlalchemy as sa
 
@@ -327,14 +563,21 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=15)
     parser.add_argument("--reload", action="store_true")
     parser.add_argument("--no-refresh", action="store_true", help="Time the last refresh's data.")
+    parser.add_argument("--lag-seconds", type=float, default=60.0, help="0: no lag run.")
+    parser.add_argument("--confirms-per-second", type=float, default=5.0)
+    parser.add_argument("--traffic-threads", type=int, default=2)
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     if args.reload or not is_loaded(url, args.vouchers):
         print(f"loading {args.vouchers:,} vouchers into {url}")
         load(url, args.vouchers)
+    raw = raw_queries(url)
     if not args.no_refresh:
-        refresh(url)
+        rebuilt = refresh(url)
+        print(f"rebuild / raw queries: {rebuilt / raw:.1f}x")
     time_endpoint(url, args.calls)
+    if args.lag_seconds:
+        lag(url, args.lag_seconds, args.confirms_per_second, args.traffic_threads)
 
 
 if __name__ == "__main__":

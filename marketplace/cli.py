@@ -60,6 +60,8 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(ops)
     app.cli.add_command(stats_rollup.refresh_stats_command)
+    app.cli.add_command(stats_rollup.drain_stats_command)
+    app.cli.add_command(stats_rollup.check_stats_command)
 
 
 ops = AppGroup("ops", help="Housekeeping.")

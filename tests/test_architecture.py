@@ -293,13 +293,13 @@ def test_the_database_question_is_seen_however_it_is_asked(
 
 
 # The services' own infrastructure: the one transaction of a use case (`unit`), what it writes
-# beside its change (`audit`, the `outbox` row), the rows it loads and locks (`lookups`), settings
-# and reference data. Every use case may import these (and `marketplace/db/`); they import nothing
-# else of the services.
+# beside its change (`audit`, the `outbox` row, the statistics' change log `stats_log`), the rows it
+# loads and locks (`lookups`), settings and reference data. Every use case may import these (and
+# `marketplace/db/`); they import nothing else of the services.
 # `payout_accounts` reads where a provider's money goes, as approved: every use case that pays
 # asks it, and it only reads.
 SERVICE_INFRASTRUCTURE = frozenset(
-    {"unit", "audit", "outbox", "lookups", "settings", "reference", "payout_accounts"}
+    {"unit", "audit", "outbox", "stats_log", "lookups", "settings", "reference", "payout_accounts"}
 )
 # Orchestrators run other use cases one after another: the scheduler's jobs, the demo data.
 ORCHESTRATORS = frozenset({"scheduler", "demo"})

@@ -40,9 +40,9 @@ def any_of(column: Any, values: Sequence[str]) -> ColumnElement[bool]:
     return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.String)))
 
 
-def month_of(column: Any) -> ColumnElement[str]:
-    """The month of a datetime column as `YYYY-MM`."""
-    if is_postgres():
+def month_of(column: Any, dialect: str | None = None) -> ColumnElement[str]:
+    """The month of a datetime column as `YYYY-MM` (`dialect` as in `insert`)."""
+    if (dialect or name()) == POSTGRESQL:
         return sa.func.to_char(column, "YYYY-MM")
     return sa.func.strftime("%Y-%m", column)
 

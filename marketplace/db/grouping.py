@@ -9,7 +9,7 @@ scan of the finest rows; elsewhere one INSERT ... SELECT per combination.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,14 +26,10 @@ def insert_rollups(
     keys: Sequence[str],
     measures: Mapping[str, str],
     wild: str,
-    trim: Callable[[sa.Subquery], sa.Select[Any]] | None = None,
 ) -> None:
     """Add the rows of every combination of `wild` dimensions within `scope` (a column and its
     value, say the programme), grouped by the other dimensions and the `keys`, with each of the
-    `measures` (column: "sum" or "max") aggregated. A scope without finest rows adds none.
-
-    `trim`, on PostgreSQL, selects which of the statement's rows to keep (its columns: the
-    scope's, the dimensions, the keys and the measures); elsewhere every row is kept."""
+    `measures` (column: "sum" or "max") aggregated. A scope without finest rows adds none."""
     scope_column, scope_value = scope
     finest = [table.c[scope_column] == scope_value, *(table.c[d] != wild for d in dims)]
     columns = [scope_column, *dims, *keys, *measures]
@@ -69,8 +65,7 @@ def insert_rollups(
             .group_by(sa.func.grouping_sets(*sets))
             .having(sa.func.count() > 0)
         )
-        kept = grouped if trim is None else trim(grouped.subquery("grouped"))
-        session.execute(sa.insert(table).from_select(columns, kept))
+        session.execute(sa.insert(table).from_select(columns, grouped))
         return
     for wilds in combinations:
         kept_columns = [table.c[d] for d in dims if d not in wilds] + [table.c[k] for k in keys]

@@ -59,3 +59,20 @@ def transaction_lock(session: Session, key: int) -> None:
     anyway.)"""
     if dialect.is_postgres():
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def shared_transaction_lock(session: Session, key: int) -> None:
+    """Hold `key` beside other holders of it in shared mode, until the transaction ends: only a
+    `transaction_lock` of the same key waits for them (and they for it). (PostgreSQL.)"""
+    if dialect.is_postgres():
+        session.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": key})
+
+
+def transaction_locks(session: Session, keys: list[int]) -> None:
+    """`transaction_lock` on each key, in ascending order (so that two holders of overlapping
+    sets never wait for each other crosswise)."""
+    if dialect.is_postgres() and keys:
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ks AS bigint[])) AS k"),
+            {"ks": sorted(set(keys))},
+        )

@@ -1,8 +1,8 @@
 """Redemption statistics for funders: aggregates of one programme, never personal data.
 
 Every figure is summed by the database from the programme's roll-ups (`services.stats_rollup`,
-rebuilt by `flask refresh-stats`), so a report reads a few rows whatever the programme's size; a
-report says which refresh it shows (`as_of`). Date filters work by issue month. Python only
+kept live by `flask drain-stats` as changes happen), so a report reads a few rows whatever the
+programme's size; a report says the time of the latest change it holds (`as_of`). Date filters work by issue month. Python only
 arranges the few aggregated rows into tables. The dashboard page, its CSV files and the JSON endpoint all render
 the same `Report`, and every figure passes through `suppress()` on its way in, so a group of fewer
 than five entrepreneurs reads `<5` the same way everywhere.
@@ -652,8 +652,9 @@ def programme_stats(
 ) -> Report:
     """Every statistic of one programme for the funder's dashboard, CSV and JSON.
 
-    Read from the roll-ups as of their last refresh; a programme never refreshed (a new one) is
-    rolled up on the spot first, so the figures always come from the same place.
+    Read from the roll-ups as of the latest change applied to them (`as_of`); a programme never
+    rolled up (one from before the roll-ups were kept live) is rolled up on the spot first, so the
+    figures always come from the same place.
     """
     filters = filters or StatsFilter()
     refreshed = db.session.get(StatsRefresh, programme.id)
@@ -691,7 +692,7 @@ def programme_stats(
         now or datetime.now(UTC),
         _headline(scope, sums),
         tables,
-        as_of=refreshed.refreshed_at,
+        as_of=refreshed.applied_at or refreshed.refreshed_at,
     )
 
 

@@ -30,7 +30,7 @@ from ..domain.models import (
     provider_trades,
 )
 from ..extensions import db
-from . import lookups, outbox, reference, unit
+from . import lookups, outbox, reference, stats_log, unit
 
 PAGE_SIZE = 3
 
@@ -202,9 +202,15 @@ def impressions(
 
 
 def record_impressions(rows: list[dict[str, Any]]) -> None:
-    """Write impression rows (see `impressions`) in the current transaction."""
+    """Write impression rows (see `impressions`) in the current transaction, with the cells of
+    the funder statistics they move."""
     if rows:
         db.session.connection().execute(_RECORD_IMPRESSION, rows)
+        stats_log.mark_people(
+            db.session(),
+            ((r["programme_id"], r["entrepreneur_id"]) for r in rows if r["programme_id"]),
+            max(r["shown_at"] for r in rows),
+        )
 
 
 def provider_by_number(number: str) -> Provider:

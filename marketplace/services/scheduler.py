@@ -79,8 +79,15 @@ def _prune(now: datetime) -> Counts:
     return housekeeping.prune(now)
 
 
-def _refresh_stats(now: datetime) -> Counts:
-    return {"programmes": len(stats_rollup.refresh_all(now=now))}
+def _check_stats(now: datetime) -> Counts:
+    """What `flask check-stats --repair` does: the maintained statistics against a rebuild, cell
+    by cell; a difference is repaired and reported as a failure (a change that named no cell)."""
+    found = stats_rollup.check_all(repair=True)
+    counts = {"programmes": len(found), "differences": sum(len(f) for f in found.values())}
+    if counts["differences"]:
+        first = next(f[0] for f in found.values() if f)
+        raise JobFailed(f"statistics differed from a rebuild (repaired): {first}", counts)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,12 @@ JOBS: tuple[Job, ...] = (
     Job("lapse-sessions", _lapse, "15m", "lapse sessions left unanswered past the window"),
     Job("audit-verify", _audit_verify, "1d", "verify the audit chain and write a checkpoint"),
     Job("prune", _prune, "1h", "delete ended USSD sessions and old job runs"),
-    Job("refresh-stats", _refresh_stats, "60s", "rebuild the funder statistics roll-ups"),
+    Job(
+        "check-stats",
+        _check_stats,
+        "1d",
+        "compare the live funder statistics with a rebuild and repair any difference",
+    ),
 )
 JOB_NAMES = tuple(job.name for job in JOBS)
 

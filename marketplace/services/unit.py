@@ -12,8 +12,10 @@ A use case reads as the rule and one line per consequence:
 
 The contract:
 
-- **Clean exit** of the outermost unit: the SMS it queued are written to the outbox, its audit
-  events are sealed into the chain (`audit.seal`, once), and the transaction commits. The change,
+- **Clean exit** of the outermost unit: the SMS it queued are written to the outbox, the cells of
+  the funder statistics its events may have moved are written to the statistics' change log
+  (`stats_log.write`), its audit events are sealed into the chain (`audit.seal`, once), and the
+  transaction commits. The change,
   its events and its SMS land together or not at all; an SMS is never in the outbox before its
   change committed, so the worker cannot send it early.
 - **An exception** leaving a unit rolls the transaction back and discards the audit events and
@@ -60,7 +62,7 @@ from ..domain.models import (
     Voucher,
 )
 from ..extensions import db
-from . import audit, outbox
+from . import audit, outbox, stats_log
 
 _DEPTH = "unit_of_work_depth"  # session.info: how many units are open on this session
 _OUTBOX = "outbox_pending"  # session.info: the SMS queued, written to the outbox on commit
@@ -118,6 +120,7 @@ class UnitOfWork:
             after,
             self.now,
         )
+        stats_log.note(self.session, action, entity_type, entity_id, before, after, self.now)
 
     def audit_many(
         self,
@@ -128,7 +131,9 @@ class UnitOfWork:
         actor: str | None = None,
     ) -> None:
         """Many events of one action: (entity id, before, after) each (a bulk issuance)."""
-        audit.record_many(self.session, actor or self.actor, action, entity_type, entries, self.now)
+        listed = list(entries)
+        audit.record_many(self.session, actor or self.actor, action, entity_type, listed, self.now)
+        stats_log.note_many(self.session, entity_type, (i for i, _b, _a in listed), self.now)
 
     def sms(
         self,
@@ -209,6 +214,7 @@ def commit() -> None:
         queued: list[OutboxMessage] = s.info.pop(_OUTBOX, [])
         if queued:
             s.add_all(queued)
+        stats_log.write(s)
         audit.seal(s)
         s.commit()
     except BaseException:
@@ -221,6 +227,7 @@ def rollback() -> None:
     s.rollback()
     s.info.pop(_OUTBOX, None)
     audit.discard(s)
+    stats_log.discard(s)
 
 
 def flush_or(error: errors.DomainError) -> None:

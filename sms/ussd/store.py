@@ -44,6 +44,7 @@ from marketplace.domain.base import utcnow
 from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.extensions import db
 from marketplace.queries import ussd as reads
+from marketplace.services import stats_log
 
 from .flow import Caller
 
@@ -218,7 +219,22 @@ def _save_statement(database: str, with_impressions: bool = False) -> sa.Executa
             sa.bindparam("now", type_=IMPRESSIONS.c.shown_at.type),
         ).where(sa.exists(saved.select())),
     )
-    return sa.select(sa.func.count()).select_from(saved).add_cte(shown.cte("shown"))
+    # ... and the cells of the funder statistics those impressions move.
+    cells = stats_log.people_cells(
+        sa.bindparam("programme_id", type_=IMPRESSIONS.c.programme_id.type),
+        sa.bindparam("entrepreneur_id", type_=IMPRESSIONS.c.entrepreneur_id.type),
+        sa.bindparam("now", type_=IMPRESSIONS.c.shown_at.type),
+        database,
+    )
+    moved = sa.insert(stats_log.CHANGES).from_select(
+        stats_log.COLUMNS, cells.where(sa.exists(saved.select()))
+    )
+    return (
+        sa.select(sa.func.count())
+        .select_from(saved)
+        .add_cte(shown.cte("shown"))
+        .add_cte(moved.cte("moved"))
+    )
 
 
 def _unnest(name: str, item: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
@@ -266,6 +282,11 @@ def save(hop: Hop, reply: str, state: State, shown: list[dict[str, Any]]) -> boo
         if stored:
             if shown:
                 s.execute(_RECORD_IMPRESSIONS, shown)
+                stats_log.mark_people(
+                    s,
+                    ((r["programme_id"], r["entrepreneur_id"]) for r in shown if r["programme_id"]),
+                    hop.now,
+                )
             s.commit()
     finally:
         if s.in_transaction():

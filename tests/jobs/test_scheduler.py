@@ -61,11 +61,11 @@ def test_periods_start_at_midnight_utc_for_a_daily_job_and_on_the_hour_for_an_ho
 
 def test_schedules_come_from_settings_and_a_setting_naming_no_job_is_refused():
     schedule = jobs.schedule_from(
-        {"SCHEDULES": {"SCHEDULE_LAPSE_SESSIONS": "2m", "SCHEDULE_REFRESH_STATS": "off"}}
+        {"SCHEDULES": {"SCHEDULE_LAPSE_SESSIONS": "2m", "SCHEDULE_CHECK_STATS": "off"}}
     )
     by_name = {s.job.name: s.every for s in schedule}
     assert by_name["lapse-sessions"] == timedelta(minutes=2)
-    assert "refresh-stats" not in by_name
+    assert "check-stats" not in by_name
     assert by_name["audit-verify"] == timedelta(days=1)  # the default
     with pytest.raises(ValueError, match="SCHEDULE_LAPSE_SESION"):
         jobs.schedule_from({"SCHEDULES": {"SCHEDULE_LAPSE_SESION": "1h"}})
@@ -167,9 +167,9 @@ def test_a_failed_run_is_recorded_and_tried_again_after_a_pause_at_most_three_ti
 
 def test_a_job_that_runs_longer_than_its_period_is_not_started_again_meanwhile():
     minute = timedelta(minutes=1)
-    assert jobs.claim("refresh-stats", minute, "host-a:1", T0, POLICY) is not None
+    assert jobs.claim("check-stats", minute, "host-a:1", T0, POLICY) is not None
     # Three periods later host-a is still at it (its lease, renewed, has not run out).
-    assert jobs.claim("refresh-stats", minute, "host-b:1", T0 + 3 * minute, POLICY) is None
+    assert jobs.claim("check-stats", minute, "host-b:1", T0 + 3 * minute, POLICY) is None
     assert len(runs()) == 1
 
 

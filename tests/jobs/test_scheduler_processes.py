@@ -79,7 +79,7 @@ def test_two_schedulers_started_at_once_run_each_job_once_per_period(postgres, t
         expire_vouchers="2s",
         lapse_sessions="2s",
         audit_verify="3s",
-        refresh_stats="2s",
+        check_stats="2s",
         prune="2s",
     )
     with schedulers(env, 2) as procs:
@@ -94,7 +94,7 @@ def test_two_schedulers_started_at_once_run_each_job_once_per_period(postgres, t
     assert max(per_period.values()) == 1, per_period.most_common(3)
     assert {r.outcome for r in runs} == {"succeeded"}
     assert {r.attempt for r in runs} == {1}
-    for name in ("expire-vouchers", "lapse-sessions", "audit-verify", "refresh-stats", "prune"):
+    for name in ("expire-vouchers", "lapse-sessions", "audit-verify", "check-stats", "prune"):
         assert sum(1 for r in runs if r.job == name) >= 2, name
 
 

@@ -118,9 +118,9 @@ def test_a_list_page_records_its_impressions_with_the_store_of_the_hop(build, di
     phone.dial("2*1")
     with watching() as seen:
         assert "1 Fundi 0," in phone.press("1")
-    # the caller and session; the page; the reply stored with the impressions (one statement on
-    # PostgreSQL, two in one transaction on SQLite)
-    assert len(seen.statements) == (3 if _postgres() else 4), seen.statements
+    # the caller and session; the page; the reply stored with the impressions and the cells of
+    # the statistics they move (one statement on PostgreSQL, three in one transaction on SQLite)
+    assert len(seen.statements) == (3 if _postgres() else 5), seen.statements
     assert seen.commits == (0 if _postgres() else 1)
     shown = db.session.scalars(sa.select(Impression).order_by(Impression.position)).all()
     assert [i.position for i in shown] == [0, 1, 2]

@@ -49,7 +49,7 @@ from .providers import Provider, ProviderKind, ProviderStaff, ProviderStatus, pr
 from .reference import Region, Trade
 from .sessions import ConfirmationCode, Rating, SessionStatus, TrainingSession
 from .signin import ApiKey, LoginCode, LoginCodeGuess, StaffSignInAttempt
-from .stats import StatsEventCell, StatsRefresh, StatsVoucherCell
+from .stats import StatsChange, StatsEventCell, StatsRefresh, StatsVoucherCell
 from .ussd_sessions import UssdSession
 from .vouchers import (
     ACTIVE_VOUCHER_STATUSES,
@@ -111,6 +111,7 @@ __all__ = [
     "SessionStatus",
     "StaffSignInAttempt",
     "StaffUser",
+    "StatsChange",
     "StatsEventCell",
     "StatsRefresh",
     "StatsVoucherCell",

@@ -33,6 +33,8 @@ class Entrepreneur(Base):
         enum_check("gender", "gender", Gender),
         enum_check("language", "language", Language),
         sa.CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
+        # The statistics' cells: the people of one region, trade and gender.
+        sa.Index("ix_entrepreneurs_cell", "region_code", "trade_code", "gender"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -159,6 +159,7 @@ class Rating(Base):
             postgresql_where=sa.text("session_id IS NULL"),
         ),
         sa.UniqueConstraint("session_id", name="uq_ratings_session_id"),
+        sa.Index("ix_ratings_voucher", "voucher_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

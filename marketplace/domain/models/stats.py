@@ -1,6 +1,8 @@
-"""Statistics roll-ups: aggregates only, rebuilt per programme by `services.stats_rollup.refresh`
-(never edited by hand). Each row is one cell: issue month, region, trade and gender of the vouchers
-it sums ("*" in a dimension: every value of it), so a filtered dashboard reads a handful of rows."""
+"""Statistics roll-ups: aggregates only, kept by `services.stats_rollup` (never edited by hand):
+each change that moves a figure names its cells in `stats_changes`, and the drainer recounts those
+cells and adds the differences; `refresh` rebuilds a programme whole (the repair and the check).
+Each row is one cell: issue month, region, trade and gender of the vouchers it sums ("*" in a
+dimension: every value of it), so a filtered dashboard reads a handful of rows."""
 
 from __future__ import annotations
 
@@ -71,8 +73,27 @@ class StatsEventCell(Base):
     people: Mapped[int] = mapped_column(sa.BigInteger)
 
 
+class StatsChange(Base):
+    """One cell whose figures a committed change may have moved, waiting to be recounted: the
+    programme, issue month, region, trade and gender of a voucher the change touched. Written in
+    the change's own transaction (`services.stats_log`), deleted by the drainer that applied it."""
+
+    __tablename__ = "stats_changes"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    programme_id: Mapped[int]
+    issue_month: Mapped[str] = mapped_column(sa.String(7))
+    region_code: Mapped[str] = mapped_column(sa.String(40))
+    trade_code: Mapped[str] = mapped_column(sa.String(40))
+    gender: Mapped[str] = mapped_column(sa.String(10))
+    changed_at: Mapped[datetime]
+
+
 class StatsRefresh(Base):
-    """When a programme's roll-ups were last rebuilt."""
+    """When a programme's roll-ups were last rebuilt, and the time of the latest change they hold
+    (`applied_at`: the dashboard's "as of")."""
 
     __tablename__ = "stats_refreshes"
 
@@ -81,3 +102,4 @@ class StatsRefresh(Base):
     )
     refreshed_at: Mapped[datetime]
     seconds: Mapped[float] = mapped_column(sa.Float)
+    applied_at: Mapped[datetime | None]

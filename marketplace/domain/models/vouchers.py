@@ -210,6 +210,7 @@ class Booking(Base):
         ),
         sa.Index("ix_bookings_provider_status", "provider_id", "status"),
         sa.Index("ix_bookings_programme_created", "programme_id", "created_at"),
+        sa.Index("ix_bookings_voucher", "voucher_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -250,7 +251,10 @@ class Impression(Base):
     of rows just read, and no foreign key checks them on the way in (migration 0007 says why)."""
 
     __tablename__ = "impressions"
-    __table_args__ = (sa.Index("ix_impressions_programme_shown", "programme_id", "shown_at"),)
+    __table_args__ = (
+        sa.Index("ix_impressions_programme_shown", "programme_id", "shown_at"),
+        sa.Index("ix_impressions_entrepreneur", "entrepreneur_id"),
+    )
 
     id: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
