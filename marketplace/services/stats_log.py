@@ -9,9 +9,9 @@ too many is harmless (its recount finds nothing to add); naming one too few woul
 behind until the next check, so the rules below err on the side of naming.
 
 A new figure needs nothing here when the events that move it are about vouchers, sessions,
-payouts, payout runs, entrepreneurs or ratings: the rules already name their cells. An event about
-something else names where to look in `ACTIONS` (say `provider.rated`, whose rating names the
-voucher). Rows written outside a unit of work (impressions) name their cells with `mark_people`,
+payments, payouts, payout runs, entrepreneurs or ratings: the rules already name their cells. An
+event about something else names where to look in `ACTIONS` (say `provider.rated`, whose rating
+names the voucher); an event about a new kind of entity adds its rule to `RULES`. Rows written outside a unit of work (impressions) name their cells with `mark_people`,
 or with `people_cells` inside a statement of their own.
 """
 
@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..db import dialect
 from ..domain.models import (
     Entrepreneur,
+    Payment,
     Payout,
     Rating,
     StatsChange,
@@ -53,6 +54,9 @@ RULES: dict[str, Callable[[list[Any]], ColumnElement[bool]]] = {
     "voucher": lambda ids: Voucher.id.in_(ids),
     "session": lambda ids: _sessions_of(TrainingSession.id.in_(ids)),
     "payout": lambda ids: _sessions_of(TrainingSession.payout_id.in_(ids)),
+    "payment": lambda ids: _sessions_of(
+        TrainingSession.payout_id.in_(sa.select(Payment.payout_id).where(Payment.id.in_(ids)))
+    ),
     "payout_run": lambda ids: _sessions_of(
         TrainingSession.payout_id.in_(sa.select(Payout.id).where(Payout.run_id.in_(ids)))
     ),
