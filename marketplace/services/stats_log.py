@@ -65,10 +65,13 @@ RULES: dict[str, Callable[[list[Any]], ColumnElement[bool]]] = {
 }
 
 # Events recorded about one entity that move the figures of another: action -> (kind, id) to mark.
+# None: the event moves no figure by itself (a person registered counts once their voucher is
+# issued, and that event names the voucher's cells).
 ACTIONS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], tuple[str, Any] | None]] = {
     "provider.rated": lambda _id, _before, after: (
         ("rating", after["rating_id"]) if after.get("rating_id") is not None else None
     ),
+    "entrepreneur.registered": lambda _id, _before, _after: None,
 }
 
 
@@ -83,11 +86,11 @@ def note(
 ) -> None:
     """Remember the cells an audited event may move (written when the transaction commits)."""
     marks: dict[str, set[Any]] = session.info.setdefault(_MARKS, {})
-    found = ACTIONS.get(action)
-    if found is not None:
-        named = found(entity_id, before or {}, after or {})
-        if named is not None:
-            kind, entity_id = named
+    if action in ACTIONS:
+        named = ACTIONS[action](entity_id, before or {}, after or {})
+        if named is None:
+            return
+        kind, entity_id = named
     if kind not in RULES:
         return
     marks.setdefault(kind, set()).add(entity_id)
@@ -97,9 +100,9 @@ def note(
     _note_time(session, now)
 
 
-def note_many(session: Session, kind: str, ids: Iterable[Any], now: datetime) -> None:
-    """Many events of one kind (a bulk issuance)."""
-    if kind not in RULES:
+def note_many(session: Session, action: str, kind: str, ids: Iterable[Any], now: datetime) -> None:
+    """Many events of one action about one kind of entity (a bulk issuance)."""
+    if kind not in RULES or action in ACTIONS:  # (the actions named there concern one entity)
         return
     session.info.setdefault(_MARKS, {}).setdefault(kind, set()).update(ids)
     _note_time(session, now)

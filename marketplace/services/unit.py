@@ -133,7 +133,9 @@ class UnitOfWork:
         """Many events of one action: (entity id, before, after) each (a bulk issuance)."""
         listed = list(entries)
         audit.record_many(self.session, actor or self.actor, action, entity_type, listed, self.now)
-        stats_log.note_many(self.session, entity_type, (i for i, _b, _a in listed), self.now)
+        stats_log.note_many(
+            self.session, action, entity_type, (i for i, _b, _a in listed), self.now
+        )
 
     def sms(
         self,
