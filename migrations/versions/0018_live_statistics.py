@@ -5,8 +5,8 @@ those cells and adds the differences to the roll-ups. `stats_refreshes.applied_a
 the latest change the roll-ups hold (the dashboard's "as of"). The indexes let a cell's vouchers,
 bookings, ratings and impressions be found without scanning the programme.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
