@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..domain import errors, text
-from ..domain.models import Payout, PayoutRun, Provider, TrainingSession
+from ..domain.models import Payout, PayoutRun, Programme, Provider, TrainingSession
 from ..domain.money import exponent, format_minor
 from ..domain.spreadsheet import csv_text
 from ..extensions import db
@@ -15,7 +15,11 @@ from . import outbox, payout_accounts, unit
 
 
 def run_payout(
-    currency: str, period_end: datetime, actor: str, now: datetime | None = None
+    currency: str,
+    period_end: datetime,
+    actor: str,
+    now: datetime | None = None,
+    programme_ids: list[int] | None = None,
 ) -> PayoutRun | None:
     """Statements for every provider with confirmed, unpaid sessions confirmed before period_end.
 
@@ -25,7 +29,7 @@ def run_payout(
     """
     currency = currency.upper()
     with unit.of_work(actor, now) as uow:
-        run = _claim_unpaid(currency, period_end, actor, uow.now)
+        run = _claim_unpaid(currency, period_end, actor, uow.now, programme_ids)
         if run is None:
             uow.rollback()
             return None
@@ -43,9 +47,17 @@ def run_payout(
 
 
 def _claim_unpaid(
-    currency: str, period_end: datetime, actor: str, now: datetime
+    currency: str,
+    period_end: datetime,
+    actor: str,
+    now: datetime,
+    programme_ids: list[int] | None = None,
 ) -> PayoutRun | None:
-    """A run with a statement per provider, each claiming its sessions; None when none is left."""
+    """A run with a statement per provider, each claiming its sessions; None when none is left.
+    With `programme_ids`, only the sessions of those programmes."""
+    of_programmes = (
+        TrainingSession.programme_id.in_(programme_ids) if programme_ids is not None else sa.true()
+    )
     unpaid = (
         sa.select(
             TrainingSession.provider_id,
@@ -57,6 +69,7 @@ def _claim_unpaid(
             TrainingSession.payable(),
             TrainingSession.currency == currency,
             TrainingSession.confirmed_at < period_end,
+            of_programmes,
         )
         .group_by(TrainingSession.provider_id)
         .order_by(TrainingSession.provider_id)
@@ -95,6 +108,7 @@ def _claim_unpaid(
                     TrainingSession.payable(),
                     TrainingSession.currency == currency,
                     TrainingSession.confirmed_at < period_end,
+                    of_programmes,
                 )
                 .values(payout_id=payout.id)
                 .returning(TrainingSession.value_minor)
@@ -112,6 +126,34 @@ def _claim_unpaid(
         return None
     run.total_minor = total
     return run
+
+
+SCHEDULER = "system:scheduler"
+
+
+def programmes_due(now: datetime) -> dict[str, list[int]]:
+    """The programmes whose providers are paid at `now`, by currency: daily ones every day,
+    weekly ones on Mondays (UTC)."""
+    schedules = ["daily", "weekly"] if now.weekday() == 0 else ["daily"]
+    due: dict[str, list[int]] = {}
+    for programme_id, currency in db.session.execute(
+        sa.select(Programme.id, Programme.currency)
+        .where(Programme.payout_schedule.in_(schedules))
+        .order_by(Programme.id)
+    ):
+        due.setdefault(currency, []).append(programme_id)
+    return due
+
+
+def run_scheduled(now: datetime, actor: str = SCHEDULER) -> list[PayoutRun]:
+    """The scheduled payout: a run per currency for every provider's payable sessions (confirmed
+    and not held) of the programmes due, confirmed before `now`."""
+    runs = []
+    for currency, programme_ids in programmes_due(now).items():
+        run = run_payout(currency, now, actor, now, programme_ids)
+        if run is not None:
+            runs.append(run)
+    return runs
 
 
 def mark_paid(payout_id: int, reference: str, actor: str, now: datetime | None = None) -> Payout:

@@ -36,7 +36,17 @@ from ..db import dialect
 from ..domain.base import utcnow
 from ..domain.jobs import JobRun, RunOutcome, ScheduledJob, parse_every, period_start
 from ..extensions import db
-from . import audit, heartbeat, housekeeping, sessions, stats_rollup, vouchers
+from . import (
+    audit,
+    heartbeat,
+    housekeeping,
+    payments,
+    payouts,
+    sessions,
+    settings,
+    stats_rollup,
+    vouchers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +100,17 @@ def _check_stats(now: datetime) -> Counts:
     return counts
 
 
+def _pay_providers(now: datetime) -> Counts:
+    """The payout schedule: statements for the programmes due (daily ones every day, weekly ones
+    on Mondays), a payment queued for each (the payment worker sends them), and payments held
+    for want of an approved account released where one is approved now."""
+    runs = payouts.run_scheduled(now)
+    channel = str(settings.get("PAYMENTS_BACKEND", "console"))
+    queued = sum(payments.queue_run(run.id, channel, now=now) for run in runs)
+    released = payments.release_held_without_account(now=now)
+    return {"runs": len(runs), "payments": queued, "released": released}
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -110,6 +131,7 @@ JOBS: tuple[Job, ...] = (
         "1d",
         "compare the live funder statistics with a rebuild and repair any difference",
     ),
+    Job("pay-providers", _pay_providers, "1d", "pay providers for their confirmed sessions"),
 )
 JOB_NAMES = tuple(job.name for job in JOBS)
 
