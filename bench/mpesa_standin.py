@@ -523,7 +523,7 @@ class StandIn:
             return mapped.get(party_b[-3:], "success")
         r = self.random.random()
         if r < self.config.timeout_rate:
-            return "timeout_then_success"
+            return "timeout_only"  # a timeout notice and no result: reconciliation settles it
         if r < self.config.timeout_rate + self.config.lose_rate:
             return "lost_callback"
         return "success"
@@ -908,8 +908,18 @@ class StandIn:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--lose-rate", type=float, default=0.0)
+    parser.add_argument("--timeout-rate", type=float, default=0.0)
+    parser.add_argument("--result-delay", type=float, default=0.3)
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
-    standin = StandIn(port=args.port).start()
+    standin = StandIn(
+        port=args.port,
+        lose_rate=args.lose_rate,
+        timeout_rate=args.timeout_rate,
+        result_delay=args.result_delay,
+        seed=args.seed,
+    ).start()
     print(f"Daraja stand-in on {standin.url}; certificate {standin.cert_path}", flush=True)
     try:
         while True:

@@ -16,6 +16,8 @@ from ..domain.models import (
     Booking,
     BookingStatus,
     Entrepreneur,
+    Payment,
+    PaymentState,
     Payout,
     PayoutRun,
     PayoutStatus,
@@ -116,6 +118,7 @@ class PayoutRow:
     status: str
     reference: str | None
     paid_at: datetime | None
+    receipt: str | None = None  # the M-Pesa receipt, when it was paid by M-Pesa
 
 
 @dataclass(frozen=True)
@@ -294,10 +297,19 @@ def statement(provider_id: int) -> Statement:
             status=p.status,
             reference=p.reference,
             paid_at=p.paid_at,
+            receipt=receipt,
         )
-        for p, period_end in db.session.execute(
-            sa.select(Payout, PayoutRun.period_end)
+        for p, period_end, receipt in db.session.execute(
+            sa.select(Payout, PayoutRun.period_end, Payment.receipt)
             .join(PayoutRun, PayoutRun.id == Payout.run_id)
+            .outerjoin(
+                Payment,
+                sa.and_(
+                    Payment.payout_id == Payout.id,
+                    Payment.state == PaymentState.SUCCEEDED,
+                    Payment.channel != "csv",
+                ),
+            )
             .where(Payout.provider_id == provider_id)
             .order_by(Payout.id.desc())
             .limit(50)

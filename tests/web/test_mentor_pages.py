@@ -376,3 +376,24 @@ def test_every_mentor_page_renders_in_kiswahili(
         page = client.get(path)
         assert page.status_code == 200, path
         assert words in _text(page) and 'lang="sw"' in _text(page), path
+
+
+def test_the_statement_shows_the_mpesa_receipt_of_a_payout_paid_by_mpesa(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    from marketplace.services import payments
+    from payments import sender
+    from payments.gateway import FakeGateway
+
+    provider = build.provider()
+    build.payout_account(provider)
+    booking = build.booking(provider=provider)
+    build.confirmed_session(booking)
+    run = payouts.run_payout("KES", datetime.now(UTC) + timedelta(minutes=10), "test")
+    assert run is not None
+    payments.queue_run(run.id, "fake")
+    sender.send_due({"fake": FakeGateway()})
+    web.mentor_of(db.session.merge(provider))
+    page = _text(client.get("/mentor/statement"))
+    assert "M-Pesa receipt: FAKE000001" in page
+    assert re.search(r"Paid</dt><dd>KES 1,000", page)

@@ -14,9 +14,11 @@ from flask.testing import FlaskClient
 
 from marketplace.domain.models import (
     Channel,
+    FailureClass,
     Gender,
     Language,
     OutboxStatus,
+    PaymentState,
     Payout,
     PayoutStatus,
     ProviderKind,
@@ -180,6 +182,8 @@ def test_every_word_the_staff_templates_ask_for_is_defined() -> None:
         "decided_": ["uphold", "overturn", "clear"],
         "provider_now_": [ProviderStatus.APPROVED, ProviderStatus.SUSPENDED],
         "sms_state_": list(OutboxStatus),
+        "payment_": list(PaymentState),
+        "failure_": list(FailureClass),
     }
     missing = [p + v for p, values in by_value.items() for v in values]
     assert [k for k in missing if k not in pages.admin] == []
@@ -241,6 +245,7 @@ def test_every_officer_page_reads_in_kiswahili_with_no_english_left(
         "/admin/vouchers": "Toa vocha moja",
         "/admin/review": "Foleni ya ukaguzi",
         "/admin/payouts": "Fanya malipo",
+        "/admin/payments": "Malipo kwa hali",
         "/admin/sms": "Umezuiwa (tatizo la akaunti)",
         "/admin/sms?state=failed": "Tuma tena kila ujumbe wa kichujio hiki",
         run_page: "Imelipwa",

@@ -46,9 +46,11 @@ from ...domain.money import format_minor
 from ...messages.pages import admin as t
 from ...queries import admin as queries
 from ...queries import outbox as outbox_queries
+from ...queries import payments as payment_queries
 from ...services import (
     issuance,
     lookups,
+    payments,
     payout_account_changes,
     payout_accounts,
     payouts,
@@ -528,6 +530,43 @@ def decide(session_id: int) -> Response:
     decided = sessions.review_session(session_id, decision, note, _actor())
     flash(_say(f"decided_{decision}", ref=decided.ref), "ok")
     return redirect(url_for(".review"))
+
+
+# --------------------------------------------------------------------------- payments
+
+
+@bp.get("/payments")
+def payments_page() -> Page:
+    """Payments by state, the failures with their reasons, the names waiting, the balance."""
+    return render_template("admin/payments.html", view=payment_queries.overview())
+
+
+def _back_to_payments(**_args: Any) -> str:
+    return url_for(".payments_page")
+
+
+@bp.post("/payments/<int:payment_id>/retry")
+@refusals(_flashed(_back_to_payments))
+def payments_retry(payment_id: int) -> Response:
+    again = payments.retry(payment_id, _actor())
+    flash(_say("payments_retried", attempt=again.attempt), "ok")
+    return redirect(url_for(".payments_page"))
+
+
+@bp.post("/payments/names/<msisdn>")
+@refusals(_flashed(_back_to_payments))
+def payments_name(msisdn: str) -> Response:
+    accept = request.form.get("decision") == "accept"
+    n = payments.decide_name(msisdn[:16], accept, _actor())
+    flash(_say("payments_name_decided", n=n, number=msisdn[:16]), "ok")
+    return redirect(url_for(".payments_page"))
+
+
+@bp.post("/payments/channels/<channel>/resume")
+def payments_resume(channel: str) -> Response:
+    payments.resume(channel[:20], _actor())
+    flash(_say("payments_resumed", channel=channel[:20]), "ok")
+    return redirect(url_for(".payments_page"))
 
 
 # --------------------------------------------------------------------------- payouts
