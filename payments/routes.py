@@ -1,9 +1,10 @@
 """The routes M-Pesa posts results to, under `/mpesa/<MPESA_CALLBACK_SECRET>/`.
 
 Daraja signs nothing: the secret path segment authenticates (a wrong one is a plain 404), and an
-outcome counts only for an id we sent, with our amount. Every body is stored as it came first,
-then read; the answer is always `200 {"ResultCode": 0, "ResultDesc": "Accepted"}` at once,
-whatever the body holds (malformed JSON, an unknown shape, an id never sent, a duplicate). Only a
+outcome counts only for an id we sent, with our amount. Every body is stored as it came first; the
+answer is then always `200 {"ResultCode": 0, "ResultDesc": "Accepted"}` at once, whatever the body
+holds (malformed JSON, an unknown shape, an id never sent, a duplicate), and the body is applied
+once the answer has gone (a failure there leaves the stored body to reconciliation). Only a
 body that could not be stored is answered 503. A result may come before the acknowledgement
 (the payment's row was committed before the request went), more than once, or never
 (reconciliation asks); none of them moves a final state.
@@ -58,6 +59,7 @@ def _accepted() -> Response:
 
 
 def _receive(kind: str, originator: str | None = None) -> Response:
+    """Store the body, answer, then apply it (after the answer has gone)."""
     raw = request.get_data(cache=False, as_text=True)[:BODY_LIMIT]
     try:
         body: Any = json.loads(raw)
@@ -69,13 +71,25 @@ def _receive(kind: str, originator: str | None = None) -> Response:
     except Exception:
         log.exception("M-Pesa %s callback could not be stored", kind)
         return failure(503)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def apply() -> None:
+        with app.app_context():
+            _apply(kind, originator, body, callback_id)
+
+    answer = _accepted()
+    answer.call_on_close(apply)
+    return answer
+
+
+def _apply(kind: str, originator: str | None, body: Any, callback_id: int) -> None:
     try:
         if kind == "balance-result":
             balance = mpesa.parse_balance(body)
             if balance is not None:
                 payments.record_balance("mpesa", balance)
             payments.note_callback(callback_id, "balance" if balance is not None else "unread")
-            return _accepted()
+            return
         if kind == "b2c-result":
             result = mpesa.parse_b2c_result(body)
         elif kind == "b2c-timeout":
@@ -89,9 +103,8 @@ def _receive(kind: str, originator: str | None = None) -> Response:
         else:
             payments.record_result(result, callback_id)
     except Exception:
-        # Stored already: an officer (or a replay) can read it. The channel is answered anyway.
+        # Stored already: an officer (or a replay) can read it; reconciliation settles it.
         log.exception("M-Pesa %s callback %s not applied", kind, callback_id)
-    return _accepted()
 
 
 @bp.post("/b2c/result")
