@@ -80,18 +80,18 @@ FROM plan p;
 
 -- One in twenty booked vouchers switched: a cancelled booking of another provider first.
 INSERT INTO bookings (voucher_id, provider_id, programme_id, provider_kind, status, channel,
-                      listing_id, switched_from_id, created_at, ended_at)
-SELECT v.id, pr.id, :programme, pr.kind, 'cancelled', 'ussd', 'L' || v.id, NULL,
+                      listing_id, switched_from_id, trainee_no, created_at, ended_at)
+SELECT v.id, pr.id, :programme, pr.kind, 'cancelled', 'ussd', 'L' || v.id, NULL, 2 * v.id,
        v.booked_at - interval '2 days', v.booked_at - interval '1 day'
 FROM vouchers v JOIN providers pr ON pr.id = 1 + (v.id::bigint * 104729) % :providers
 WHERE v.booked_at IS NOT NULL AND v.id % 20 = 0;
 
 INSERT INTO bookings (voucher_id, provider_id, programme_id, provider_kind, status, channel,
-                      listing_id, switched_from_id, created_at, ended_at)
+                      listing_id, switched_from_id, trainee_no, created_at, ended_at)
 SELECT v.id, pr.id, :programme, pr.kind,
        CASE v.status WHEN 'completed' THEN 'completed' WHEN 'expired' THEN 'closed'
             ELSE 'active' END,
-       'ussd', 'L' || v.id, c.id, v.booked_at,
+       'ussd', 'L' || v.id, c.id, 2 * v.id + 1, v.booked_at,
        CASE WHEN v.status IN ('completed', 'expired') THEN coalesce(v.completed_at, v.ended_at) END
 FROM vouchers v JOIN providers pr ON pr.id = 1 + (v.id::bigint * 7919) % :providers
 LEFT JOIN bookings c ON c.voucher_id = v.id AND c.status = 'cancelled'

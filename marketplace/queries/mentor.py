@@ -1,7 +1,10 @@
-"""What a mentor sees: their provider's bookings, sessions and statement.
+"""What a mentor sees: their provider's bookings, sessions and statement, on the web page and on a
+basic phone (USSD and SMS).
 
-Every function takes the signed-in mentor's provider id and filters by it, so nothing of another
-provider can be read through these functions; a foreign id simply finds nothing.
+Every function takes the mentor's provider id and filters by it, so nothing of another provider
+can be read through these functions; a foreign id (or trainee number) simply finds nothing. The
+phone's reads go through `reading.connection()` (the USSD hop's autocommit connection on
+PostgreSQL, else the database session's).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..db import reading
 from ..domain.models import (
     Booking,
     BookingStatus,
@@ -22,6 +26,7 @@ from ..domain.models import (
     PayoutRun,
     PayoutStatus,
     Programme,
+    ProviderStaff,
     SessionStatus,
     Trade,
     TrainingSession,
@@ -37,9 +42,11 @@ RECENT_SESSIONS = 40  # a page small enough for 2G; older sessions count in the 
 @dataclass(frozen=True)
 class BookingRow:
     id: int
+    trainee_no: int  # the short number the mentor types for this trainee (per provider)
     first_name: str
     masked_phone: str
     trade: str
+    trade_code: str
     status: str
     sessions_total: int
     sessions_confirmed: int
@@ -144,9 +151,11 @@ def _bookings_query(provider_id: int, language: str) -> Any:
     return (
         sa.select(
             Booking.id,
+            Booking.trainee_no,
             Entrepreneur.name,
             Entrepreneur.phone,
             _trade_column(language),
+            Entrepreneur.trade_code,
             Booking.status,
             Voucher.sessions_total,
             Voucher.sessions_confirmed,
@@ -168,13 +177,15 @@ def _bookings_query(provider_id: int, language: str) -> Any:
 
 
 def _booking_row(row: Any) -> BookingRow:
-    (bid, name, phone, trade, status, total, confirmed, waiting, expires, created) = row[:10]
-    share, currency, share_recorded, share_required = row[10:]
+    (bid, number, name, phone, trade, trade_code, status, total, confirmed) = row[:9]
+    waiting, expires, created, share, currency, share_recorded, share_required = row[9:]
     return BookingRow(
         id=bid,
+        trainee_no=int(number),
         first_name=first_name(str(name)),
         masked_phone=mask_phone(str(phone)),
         trade=str(trade),
+        trade_code=str(trade_code),
         status=str(status),
         sessions_total=int(total),
         sessions_confirmed=int(confirmed),
@@ -257,10 +268,13 @@ def session(provider_id: int, session_id: int) -> SessionRow | None:
     return _session_row(row[0], row[1], row[2]) if row is not None else None
 
 
-def statement(provider_id: int) -> Statement:
-    # Confirmed and in no payout, yet not payable: flagged, waiting for an officer's check.
-    held = sa.and_(TrainingSession.payout_id.is_(None), sa.not_(TrainingSession.payable()))
-    earned = db.session.execute(
+# Confirmed and in no payout, yet not payable: flagged, waiting for an officer's check.
+_HELD = sa.and_(TrainingSession.payout_id.is_(None), sa.not_(TrainingSession.payable()))
+
+
+def _totals(conn: sa.Connection | Any, provider_id: int) -> list[Totals]:
+    held = _HELD
+    earned = conn.execute(
         sa.select(
             TrainingSession.currency,
             sa.func.sum(TrainingSession.value_minor),
@@ -287,6 +301,11 @@ def statement(provider_id: int) -> Statement:
         )
         for currency, total, paid, on_hold in earned
     ]
+    return totals
+
+
+def statement(provider_id: int) -> Statement:
+    totals = _totals(db.session, provider_id)
     payouts = [
         PayoutRow(
             id=p.id,
@@ -316,3 +335,204 @@ def statement(provider_id: int) -> Statement:
         ).all()
     ]
     return Statement(totals=totals, payouts=payouts)
+
+
+# --------------------------------------------------------------------------- on a basic phone
+
+PHONE_LIST = 40  # trainees a phone lists (paged on USSD, cut to one SMS part)
+PHONE_SESSIONS = 12  # sessions a phone lists
+
+
+@dataclass(frozen=True)
+class MentorCaller:
+    """A mentor's phone: the staff member it signs in as (a craft worker's own number, or an
+    institute's staff member), read once per USSD hop or SMS."""
+
+    id: int
+    provider_id: int
+    first_name: str
+    language: str
+
+
+MENTOR_CALLER = sa.select(
+    ProviderStaff.id,
+    ProviderStaff.provider_id,
+    ProviderStaff.name,
+    ProviderStaff.language,
+).where(ProviderStaff.phone == sa.bindparam("phone"), ProviderStaff.active)
+
+
+def caller(phone: str) -> MentorCaller | None:
+    """The active mentor account of this phone, or None."""
+    row = reading.connection().execute(MENTOR_CALLER, {"phone": phone}).first()
+    if row is None:
+        return None
+    return MentorCaller(row.id, row.provider_id, first_name(row.name), row.language)
+
+
+def trainees(provider_id: int, language: str = "en") -> list[BookingRow]:
+    """The provider's trainees now (active bookings), by their short number."""
+    rows = (
+        reading.connection()
+        .execute(
+            _bookings_query(provider_id, language)
+            .where(Booking.status == BookingStatus.ACTIVE)
+            .order_by(Booking.trainee_no)
+            .limit(PHONE_LIST)
+        )
+        .all()
+    )
+    return [_booking_row(r) for r in rows]
+
+
+def trainee(provider_id: int, trainee_no: int, language: str = "en") -> BookingRow | None:
+    """The provider's booking with this short number (another provider's number finds nothing)."""
+    row = (
+        reading.connection()
+        .execute(_bookings_query(provider_id, language).where(Booking.trainee_no == trainee_no))
+        .first()
+    )
+    return _booking_row(row) if row is not None else None
+
+
+@dataclass(frozen=True)
+class PhoneSession:
+    id: int
+    ref: str
+    trainee_no: int
+    first_name: str
+    delivered_on: date
+    status: str
+
+
+def _phone_sessions(provider_id: int) -> Any:
+    return (
+        sa.select(
+            TrainingSession.id,
+            TrainingSession.ref,
+            Booking.trainee_no,
+            Entrepreneur.name,
+            TrainingSession.delivered_on,
+            TrainingSession.status,
+        )
+        .join(Booking, Booking.id == TrainingSession.booking_id)
+        .join(Entrepreneur, Entrepreneur.id == TrainingSession.entrepreneur_id)
+        .where(TrainingSession.provider_id == provider_id)
+    )
+
+
+def _phone_session(r: Any) -> PhoneSession:
+    return PhoneSession(r.id, r.ref, r.trainee_no, first_name(r.name), r.delivered_on, r.status)
+
+
+def waiting_sessions(provider_id: int, trainee_no: int | None = None) -> list[PhoneSession]:
+    """Sessions waiting for the trainee's yes (oldest first): what a code typed confirms."""
+    stmt = _phone_sessions(provider_id).where(TrainingSession.status == SessionStatus.RECORDED)
+    if trainee_no is not None:
+        stmt = stmt.where(Booking.trainee_no == trainee_no)
+    rows = (
+        reading.connection()
+        .execute(stmt.order_by(TrainingSession.recorded_at, TrainingSession.id).limit(PHONE_LIST))
+        .all()
+    )
+    return [_phone_session(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    waiting: int
+    confirmed: int
+    disputed: int
+    lapsed: int
+    recent: list[PhoneSession]  # the latest few, newest first
+
+
+def session_counts(provider_id: int) -> SessionCounts:
+    """How many of the provider's sessions are in each state, and the latest few."""
+    conn = reading.connection()
+    by_status = dict(
+        conn.execute(
+            sa.select(TrainingSession.status, sa.func.count())
+            .where(TrainingSession.provider_id == provider_id)
+            .group_by(TrainingSession.status)
+        ).all()
+    )
+    recent = conn.execute(
+        _phone_sessions(provider_id)
+        .order_by(TrainingSession.recorded_at.desc(), TrainingSession.id.desc())
+        .limit(PHONE_SESSIONS)
+    ).all()
+    return SessionCounts(
+        waiting=int(by_status.get(SessionStatus.RECORDED, 0)),
+        confirmed=int(by_status.get(SessionStatus.CONFIRMED, 0)),
+        disputed=int(by_status.get(SessionStatus.DISPUTED, 0)),
+        lapsed=int(by_status.get(SessionStatus.LAPSED, 0)),
+        recent=[_phone_session(r) for r in recent],
+    )
+
+
+@dataclass(frozen=True)
+class Money:
+    """A mentor's money on one screen: earned, held for review (and why), paid, the last
+    payment and its reference."""
+
+    currency: str
+    earned_minor: int
+    held_minor: int
+    held_why: list[str]  # the flags of the sessions held, most frequent first
+    paid_minor: int
+    pending_minor: int
+    last_paid_minor: int | None
+    last_paid_at: datetime | None
+    last_reference: str | None
+
+
+def money(provider_id: int) -> Money:
+    """The provider's money in its (first) currency; zeros, in its trainees' vouchers' currency,
+    before the first confirmed session."""
+    conn = reading.connection()
+    totals = _totals(conn, provider_id)
+    if totals:
+        total = totals[0]
+    else:
+        currency = conn.scalar(
+            sa.select(Voucher.currency)
+            .join(Booking, Booking.voucher_id == Voucher.id)
+            .where(Booking.provider_id == provider_id)
+            .limit(1)
+        )
+        total = Totals(str(currency or ""), 0, 0, 0, 0)
+    reasons: dict[str, int] = {}
+    if total.held_minor:
+        for (flags,) in conn.execute(
+            sa.select(TrainingSession.flags)
+            .where(
+                TrainingSession.provider_id == provider_id,
+                TrainingSession.status == SessionStatus.CONFIRMED,
+                _HELD,
+            )
+            .limit(PHONE_LIST)
+        ):
+            for flag in flags or []:
+                reasons[str(flag)] = reasons.get(str(flag), 0) + 1
+    last = conn.execute(
+        sa.select(Payout.amount_minor, Payout.paid_at, Payout.reference)
+        .where(
+            Payout.provider_id == provider_id,
+            Payout.status == PayoutStatus.PAID,
+            Payout.currency == total.currency,
+        )
+        .order_by(Payout.paid_at.desc(), Payout.id.desc())
+        .limit(1)
+    ).first()
+    return Money(
+        currency=total.currency,
+        earned_minor=total.earned_minor,
+        held_minor=total.held_minor,
+        held_why=sorted(reasons, key=lambda f: (-reasons[f], f)),
+        paid_minor=total.paid_minor,
+        pending_minor=total.pending_minor,
+        last_paid_minor=int(last.amount_minor) if last is not None else None,
+        last_paid_at=last.paid_at if last is not None else None,
+        last_reference=last.reference if last is not None else None,
+    )

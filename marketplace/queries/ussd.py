@@ -15,6 +15,7 @@ from ..domain.models import (
     BookingStatus,
     Entrepreneur,
     Provider,
+    ProviderStaff,
     SessionStatus,
     TrainingSession,
     Voucher,
@@ -26,12 +27,16 @@ from ..services import reference
 
 LIST_LIMIT = 12  # a basic phone list is never longer than this
 
+# The entrepreneur dialling, and whether the phone is also a mentor's (one index probe).
 CALLER = sa.select(
     Entrepreneur.id,
     Entrepreneur.name,
     Entrepreneur.language,
     Entrepreneur.trade_code,
     Entrepreneur.region_code,
+    sa.exists()
+    .where(ProviderStaff.phone == Entrepreneur.phone, ProviderStaff.active)
+    .label("is_mentor"),
 ).where(Entrepreneur.phone == sa.bindparam("phone"))
 
 

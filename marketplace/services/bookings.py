@@ -323,10 +323,21 @@ def _new_booking(
         channel=channel,
         listing_id=listing_id,
         switched_from_id=switched_from,
+        trainee_no=_next_trainee_no(provider.id),
         created_at=now,
     )
     db.session.add(booking)
     return booking
+
+
+def _next_trainee_no(provider_id: int) -> int:
+    """The provider's next short trainee number (`REC 3 60`). Read after the provider's place was
+    taken (`take_place` updated its row): concurrent bookings of one provider wait for each
+    other's commit here, and the unique (provider, number) backs it."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(Booking.trainee_no)).where(Booking.provider_id == provider_id)
+    )
+    return int(last or 0) + 1
 
 
 def _tell_booked(

@@ -46,7 +46,7 @@ from marketplace.services import settings
 
 from . import store
 from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
-from .screens import HOME, SCREENS, render_end
+from .screens import HOME, SCREENS, render_end, start_of
 from .store import Hop, Overtaken, Row, State
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,10 @@ def _try(hop: Hop, row: Row) -> str:
     fresh = row.hops == 0 or not row.state or bool(row.state.get("ended"))
     inputs = _new_inputs(row.last_text, hop.text, row.hops == 0)
     # The state came from this hop's own read of the row: it is ours to change in place.
-    state: State = _fresh_state() if fresh or not row.state else row.state
-    ctx = Ctx(row.caller, row.language, hop.now)
+    state: State = _fresh_state(start_of(row.caller)) if fresh or not row.state else row.state
+    ctx = Ctx(row.caller, row.language, hop.now, phone=hop.phone, known_mentor=row.mentor)
+    if row.caller.is_mentor and state["screen"].startswith(MENTOR_SCREENS):
+        ctx.lang = ctx.mentor.language  # a phone that is both: the mentor menu in theirs
     try:
         with store.screens_only_read():
             reply, static = _run(ctx, state, inputs, fresh, hop)
@@ -230,8 +232,17 @@ def _new_inputs(previous: str, text: str, first: bool) -> list[str]:
     return [text.rsplit("*", 1)[-1]]  # the gateway did not accumulate: take the last segment
 
 
-def _fresh_state() -> State:
-    return {"screen": HOME, "data": {}, "params": {}, "stack": []}
+MENTOR_SCREENS = "mentor."
+
+
+def _fresh_state(home: str = HOME) -> State:
+    """A session's first state; `home` is where `00` leads (the caller's first screen: the
+    entrepreneur's menu, the mentor's, or the choice between them for a phone that is both)."""
+    return {"screen": home, "data": {}, "params": {}, "stack": [], "home": home}
+
+
+def _home(state: State) -> str:
+    return str(state.get("home") or HOME)
 
 
 def _enter(ctx: Ctx, state: State, screen_id: str, data: dict[str, Any]) -> None:
@@ -245,11 +256,11 @@ def _step(ctx: Ctx, state: State, entry: str, hop: Hop) -> Outcome:
     key = entry.strip()
     if screen.nav and key == "00":
         state["stack"] = []
-        _enter(ctx, state, HOME, {})
-        return Go(HOME)
+        _enter(ctx, state, _home(state), {})
+        return Go(_home(state))
     if screen.nav and key == "0":
         stack: list[dict[str, Any]] = state["stack"]
-        back: dict[str, Any] = stack.pop() if stack else {"screen": HOME, "data": {}}
+        back: dict[str, Any] = stack.pop() if stack else {"screen": _home(state), "data": {}}
         _enter(ctx, state, back["screen"], back["data"])
         return Go(back["screen"])
     if screen.writes:
@@ -273,7 +284,7 @@ def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: Hop) -> tu
     """The reply, and whether it is `static`: the hop started on a static screen and each of its
     inputs was a plain choice there that led to another one (no notice, nothing changed)."""
     if fresh:
-        _enter(ctx, state, HOME, {})
+        _enter(ctx, state, _home(state), {})
     static = SCREENS[state["screen"]].static
     notice: str | None = None
     for entry in inputs:

@@ -14,8 +14,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from marketplace.domain import errors
 from marketplace.messages.gsm import gsm7_length, to_gsm7
 from marketplace.messages.ussd import t
+from marketplace.queries import mentor as mentor_reads
+from marketplace.queries.mentor import MentorCaller
 
 SCREEN_LIMIT = 160  # characters after the CON/END prefix, in every language
 LABEL_LIMIT = 36  # one option line of a list, before its number
@@ -40,23 +43,37 @@ class Reply:
 
 @dataclass(frozen=True)
 class Caller:
-    """The entrepreneur dialling, read once per hop (a change committed mid-hop costs no reload)."""
+    """The entrepreneur dialling, read once per hop (a change committed mid-hop costs no reload).
+    `id` is 0 when the phone is only a mentor's: the session then opens on the mentor menu and
+    never reaches an entrepreneur's screen. `is_mentor`: the phone is also a mentor's."""
 
     id: int
     first_name: str
     trade_code: str
     region_code: str
+    is_mentor: bool = False
 
 
 @dataclass
 class Ctx:
     """Who is dialling, in which language, and when; and the impressions of the lists shown, which
-    the engine stores with the hop's reply."""
+    the engine stores with the hop's reply. A mentor's account is read when a mentor screen first
+    asks for it (`mentor`), or comes with the caller when the phone is only a mentor's."""
 
     person: Caller
     lang: str
     now: datetime
     impressions: list[dict[str, Any]] = field(default_factory=list)
+    phone: str = ""
+    known_mentor: MentorCaller | None = None
+
+    @property
+    def mentor(self) -> MentorCaller:
+        if self.known_mentor is None:
+            self.known_mentor = mentor_reads.caller(self.phone) if self.person.is_mentor else None
+            if self.known_mentor is None:
+                raise errors.Forbidden()  # deactivated since the session began
+        return self.known_mentor
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -746,3 +746,12 @@ SCREENS: dict[str, Screen] = {
         HELP,
     )
 }
+
+
+# The mentor's menus live beside these (`mentor.py`), in the one registry.
+from . import mentor as _mentor  # noqa: E402
+
+SCREENS.update(_mentor.SCREENS)
+ENDINGS.update(_mentor.ENDINGS)
+HOMES = _mentor.HOMES
+start_of = _mentor.start_of

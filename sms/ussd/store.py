@@ -43,7 +43,9 @@ from marketplace.db.session import commits_allowed, commits_refused
 from marketplace.domain.base import utcnow
 from marketplace.domain.models import Impression, UssdSession, first_name
 from marketplace.extensions import db
+from marketplace.queries import mentor as mentor_reads
 from marketplace.queries import ussd as reads
+from marketplace.queries.mentor import MentorCaller
 from marketplace.services import stats_log
 
 from .flow import Caller
@@ -100,6 +102,7 @@ class Row(NamedTuple):
     last_text: str
     last_reply: str
     hops: int
+    mentor: MentorCaller | None = None  # when the phone is only a mentor's
 
 
 # --------------------------------------------------------------------------- connections
@@ -144,17 +147,43 @@ _LOAD = Prepared(
 )
 
 
+_LOAD_MENTOR = Prepared(
+    mentor_reads.MENTOR_CALLER.add_columns(
+        SESSIONS.c.phone.label("session_phone"),
+        SESSIONS.c.state,
+        SESSIONS.c.last_text,
+        SESSIONS.c.last_reply,
+        SESSIONS.c.hops,
+    ).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
+)
+
+
 def load(conn: sa.Connection, session_id: str, phone: str) -> Row | None:
     """Who is dialling, in which language, and their session row; None for a phone we do not
-    know (and then no row is ever made)."""
-    found = next(iter(_LOAD.rows(conn, {"sid": session_id, "phone": phone})), None)
+    know (and then no row is ever made). An entrepreneur's phone is one statement; a phone that
+    is only a mentor's a second one, which reads the mentor's account with the row."""
+    params = {"sid": session_id, "phone": phone}
+    found = next(iter(_LOAD.rows(conn, params)), None)
     if found is None:
-        return None
-    person_id, name, language, trade, region, row_phone, state, last_text, last_reply, hops = found
-    caller = Caller(person_id, first_name(name), trade, region)
+        return _load_mentor(conn, params)
+    (person_id, name, language, trade, region, is_mentor, row_phone, state, last_text) = found[:9]
+    last_reply, hops = found[9:]
+    caller = Caller(person_id, first_name(name), trade, region, bool(is_mentor))
     if row_phone is None:
         return Row(caller, language, None, None, "", "", 0)
     return Row(caller, language, row_phone, state, last_text, last_reply, hops)
+
+
+def _load_mentor(conn: sa.Connection, params: dict[str, Any]) -> Row | None:
+    found = next(iter(_LOAD_MENTOR.rows(conn, params)), None)
+    if found is None:
+        return None
+    staff_id, provider_id, name, language, row_phone, state, last_text, last_reply, hops = found
+    mentor = MentorCaller(staff_id, provider_id, first_name(name), language)
+    caller = Caller(0, mentor.first_name, "", "", is_mentor=True)
+    if row_phone is None:
+        return Row(caller, language, None, None, "", "", 0, mentor)
+    return Row(caller, language, row_phone, state, last_text, last_reply, hops, mentor)
 
 
 # --------------------------------------------------------------------------- save

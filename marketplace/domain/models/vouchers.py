@@ -211,6 +211,10 @@ class Booking(Base):
         sa.Index("ix_bookings_provider_status", "provider_id", "status"),
         sa.Index("ix_bookings_programme_created", "programme_id", "created_at"),
         sa.Index("ix_bookings_voucher", "voucher_id"),
+        # The short number a mentor types for this trainee (REC 3 60, the USSD list's "#3"):
+        # numbered per provider in booking order, never reused.
+        sa.UniqueConstraint("provider_id", "trainee_no", name="uq_bookings_provider_trainee_no"),
+        sa.CheckConstraint("trainee_no > 0", name="trainee_no_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +226,7 @@ class Booking(Base):
     channel: Mapped[str] = mapped_column(sa.String(10))
     listing_id: Mapped[str | None] = mapped_column(sa.String(36))  # the list it was picked from
     switched_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id"))
+    trainee_no: Mapped[int]
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
