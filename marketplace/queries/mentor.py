@@ -26,6 +26,7 @@ from ..domain.models import (
     PayoutRun,
     PayoutStatus,
     Programme,
+    Provider,
     ProviderStaff,
     SessionStatus,
     Trade,
@@ -352,6 +353,7 @@ class MentorCaller:
     provider_id: int
     first_name: str
     language: str
+    answers_provider_phone: bool = True  # the provider's own number (its SMS come here)
 
 
 MENTOR_CALLER = sa.select(
@@ -360,14 +362,18 @@ MENTOR_CALLER = sa.select(
     ProviderStaff.name,
     ProviderStaff.language,
 ).where(ProviderStaff.phone == sa.bindparam("phone"), ProviderStaff.active)
+_PROVIDER_PHONE = (
+    sa.select(Provider.phone).where(Provider.id == ProviderStaff.provider_id).scalar_subquery()
+)
 
 
 def caller(phone: str) -> MentorCaller | None:
     """The active mentor account of this phone, or None."""
-    row = reading.connection().execute(MENTOR_CALLER, {"phone": phone}).first()
+    stmt = MENTOR_CALLER.add_columns((ProviderStaff.phone == _PROVIDER_PHONE).label("own"))
+    row = reading.connection().execute(stmt, {"phone": phone}).first()
     if row is None:
         return None
-    return MentorCaller(row.id, row.provider_id, first_name(row.name), row.language)
+    return MentorCaller(row.id, row.provider_id, first_name(row.name), row.language, bool(row.own))
 
 
 def trainees(provider_id: int, language: str = "en") -> list[BookingRow]:

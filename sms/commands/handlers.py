@@ -23,6 +23,7 @@ from marketplace.domain import errors
 from marketplace.domain.base import utcnow
 from marketplace.domain.codes import format_voucher_code, normalise_voucher_code
 from marketplace.domain.models import Entrepreneur, InboundSms
+from marketplace.queries import mentor as mentor_queries
 from marketplace.queries import sms as queries
 from marketplace.services import (
     bookings,
@@ -35,8 +36,16 @@ from marketplace.services import (
     unit,
 )
 
-from . import replies
-from .keywords import CHANGES, KEYWORDS, LANGUAGE_WORDS, Command, parse, trade_and_area
+from . import mentor, replies
+from .keywords import (
+    CHANGES,
+    KEYWORDS,
+    LANGUAGE_WORDS,
+    MENTOR_COMMANDS,
+    Command,
+    parse,
+    trade_and_area,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +119,7 @@ def _received(message: dict[str, Any], now: datetime) -> InboundSms | None:
 def _handle(message: dict[str, Any], now: datetime) -> None:
     row: InboundSms | None = None
     language = "en"
+    as_mentor = ""  # the command, when a mentor's phone sent it as a mentor
     try:
         with unit.of_work(ACTOR, now) as uow:
             row = _received(message, now)
@@ -118,17 +128,30 @@ def _handle(message: dict[str, Any], now: datetime) -> None:
             command = parse(row.text)
             person = entrepreneurs.by_phone(row.from_phone)
             language = person.language if person else ("sw" if command.swahili else "en")
+            # A mentor's phone: its mentor commands, and every command when it is no trainee's.
+            mentor_account = (
+                mentor_queries.caller(row.from_phone)
+                if person is None or command.name in MENTOR_COMMANDS
+                else None
+            )
             if queries.inbound_since(row.from_phone, now - timedelta(hours=1)) > (
                 REPLY_LIMIT_PER_HOUR
             ):
                 inbound_sms.answered(row, "throttled")
                 log.warning("inbound SMS from a number over its hourly limit; not answered")
+            elif mentor_account is not None and command.name != "stop":
+                language, as_mentor = mentor_account.language, command.name
+                mentor.answer(mentor.MentorContext(uow, row, command, mentor_account, language))
             elif person is None:
                 _stranger(uow, row, command, language)
             else:
                 HANDLERS[command.name](Context(uow, row, command, person, language))
     except errors.DomainError as exc:
-        key, params = replies.error_reply(exc, language)
+        if as_mentor:
+            found = mentor.refusal(exc, as_mentor)
+            key, params = found.key, found.params(exc, language)
+        else:
+            key, params = replies.error_reply(exc, language)
         # Still stored when a service committed it with a change it made before refusing (an
         # answer after the time to answer lapses the session, then is refused): reply on it.
         kept = row if row is not None and inbound_sms.stored(row) else None
@@ -392,4 +415,6 @@ HANDLERS: dict[str, Callable[[Context], None]] = {
     "stop": _stop,
     "start": _start,
     "lang": _language,
+    # A mentor's commands from a phone that is no mentor's: not understood.
+    **{name: _unknown for name in MENTOR_COMMANDS},
 }

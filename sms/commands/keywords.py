@@ -57,7 +57,23 @@ KEYWORDS: dict[str, tuple[str, bool]] = {
     "LANG": ("lang", False),
     "LANGUAGE": ("lang", False),
     "LUGHA": ("lang", True),
+    # A mentor's commands (a phone that is a mentor's: `handlers` sends these to `mentor.py`).
+    "TRAINEES": ("trainees", False),
+    "TRAINEE": ("trainees", False),
+    "WANAFUNZI": ("trainees", True),
+    "REC": ("rec", False),
+    "RECORD": ("rec", False),
+    "REKODI": ("rec", True),
+    "CODE": ("code", False),
+    "MSIMBO": ("code", True),
+    "SESSIONS": ("sessions", False),
+    "VIPINDI": ("sessions", True),
+    "PAY": ("pay", False),
+    "PAYMENTS": ("pay", False),
+    "STATEMENT": ("pay", False),
+    "MALIPO": ("pay", True),
 }
+MENTOR_COMMANDS = frozenset({"trainees", "rec", "code", "sessions", "pay"})
 LANGUAGE_WORDS = {
     "EN": "en",
     "ENG": "en",
@@ -72,7 +88,7 @@ ALL_AREAS = {"ALL", "YOTE", "KOTE", "ANY"}
 SLIP_MIN = 4  # keywords this long forgive one letter wrong, missing or swapped
 # Commands that change something: never read from a longer word, nor from a misspelt keyword
 # followed by more than their arguments.
-CHANGES = frozenset({"book", "cancel", "yes", "no", "rate", "stop", "start", "lang"})
+CHANGES = frozenset({"book", "cancel", "yes", "no", "rate", "stop", "start", "lang", "rec", "code"})
 # Everyday words one slip from a keyword (Kiswahili, English, names): never read as commands.
 NOT_KEYWORDS = frozenset(
     {
@@ -93,7 +109,8 @@ NOT_KEYWORDS = frozenset(
 @dataclass(frozen=True)
 class Command:
     name: str  # help, bal, find, more, book, cancel, yes, no, rate, stop, start, lang, unknown,
-    # unsure (a word like a keyword: asked about, not acted on)
+    # unsure (a word like a keyword: asked about, not acted on); a mentor's trainees, rec, code,
+    # sessions, pay
     words: list[str]  # what followed the keyword, as tokens (letters or digits)
     swahili: bool = False
     keyword: str = ""  # the keyword read (or meant, when unsure)

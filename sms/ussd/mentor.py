@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from marketplace.domain.days import typed_day
 from marketplace.domain.money import format_minor
 from marketplace.messages.gsm import gsm7_length
 from marketplace.messages.ussd import t
@@ -263,25 +264,6 @@ DAY = menu(
     also=("mentor.rec.minutes",),
     samples=(_SAMPLE_CHOSEN,),
 )
-
-
-def typed_day(text: str, today: date) -> date | None:
-    """A day typed on a keypad: DDMM (the latest such day not after today) or DDMMYYYY."""
-    digits = text.strip()
-    if not (digits.isascii() and digits.isdigit() and len(digits) in (4, 8)):
-        return None
-    try:
-        if len(digits) == 8:
-            return date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
-        day = date(today.year, int(digits[2:4]), int(digits[:2]))
-    except ValueError:
-        return None
-    if day > today:
-        try:
-            day = day.replace(year=today.year - 1)
-        except ValueError:
-            return None
-    return day
 
 
 def _date_handle(ctx: Ctx, data: Data, _p: Params, text: str) -> Outcome:

@@ -77,10 +77,10 @@ def test_stop_from_an_unknown_number_sends_nothing_back(sms):
     assert sms("+254799000113", "STOP") == []
 
 
-def test_a_mentor_texting_is_pointed_to_the_mentor_page(build, sms):
+def test_a_mentor_texting_a_trainees_command_gets_the_mentors_commands(build, sms):
     provider = build.provider()
     (reply,) = sms(provider.phone, "BAL")
-    assert "mentor page" in reply
+    assert reply.startswith("Ujuzi mentor SMS: TRAINEES. REC <no.> <minutes>")
 
 
 def test_unrecognised_text_gets_a_short_help_reply(build, sms):

@@ -46,6 +46,19 @@ LONG = {
     "tcode": "motor-mechanics",
     "account": "Kenya Commercial Bank Lim ...1234",
     "share": "KES 1,000,000.00",
+    # A mentor's replies (their lists and statements are also built long in test_mentor_commands)
+    "waiting": "9999",
+    "confirmed": "9999",
+    "disputed": "9999",
+    "lapsed": "9999",
+    "done": "12",
+    "currency": "KES",
+    "earned": "1,000,000.00",
+    "paid": "1,000,000.00",
+    "pending": "1,000,000.00",
+    "held": "1,000,000.00",
+    "amount": "1,000,000.00",
+    "why": "same phone as trainee",
 }
 # Templates that may take more than one part, and how many at most.
 MULTIPART: dict[str, int] = {}
