@@ -183,6 +183,11 @@ def check_production(cfg: dict[str, object]) -> None:
         raise ConfigError("METRICS_TOKEN must be set (at least 16 characters) to protect /metrics")
     if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+    public = str(cfg.get("PUBLIC_BASE_URL") or "")
+    if not public.startswith("https://") or "127.0.0.1" in public or "localhost" in public:
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be the https:// address people reach (SMS name the mentor page)"
+        )
     check_payments_production(cfg)
 
 

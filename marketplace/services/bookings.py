@@ -270,7 +270,7 @@ def book_provider(
                 "switched_from": booking.switched_from_id,
             },
         )
-        _tell_booked(uow, person, provider, voucher)
+        _tell_booked(uow, person, provider, voucher, booking.trainee_no)
     return booking
 
 
@@ -341,7 +341,11 @@ def _next_trainee_no(provider_id: int) -> int:
 
 
 def _tell_booked(
-    uow: unit.UnitOfWork, person: Entrepreneur, provider: Provider, voucher: Voucher
+    uow: unit.UnitOfWork,
+    person: Entrepreneur,
+    provider: Provider,
+    voucher: Voucher,
+    trainee_no: int,
 ) -> None:
     uow.sms(
         person.phone,
@@ -361,6 +365,7 @@ def _tell_booked(
         phone=person.phone,
         trade=reference.trade_name(person.trade_code, language),
         sessions=voucher.sessions_total,
+        no=trainee_no,  # the number the mentor's USSD menu and REC name the trainee by
     )
 
 

@@ -16,11 +16,16 @@ from ..extensions import db
 from ..messages import outbound as texts
 from ..messages.gsm import segments as count_segments
 from ..messages.gsm import to_gsm7
+from . import settings
 
 
 def render(kind: str, language: str, /, **params: Any) -> str:
-    """The text of a templated SMS (see `messages/outbound.py`)."""
-    return texts.render(kind, language, **params)
+    """The text of a templated SMS (see `messages/outbound.py`). Every template may name the USSD
+    code (`{ussd}`) and the mentor page's address (`{page}`): the SMS asking a mentor to act say
+    how, on any phone."""
+    return texts.render(
+        kind, language, **{"ussd": settings.ussd_code(), "page": settings.mentor_page(), **params}
+    )
 
 
 def essential(kind: str) -> bool:

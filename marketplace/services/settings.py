@@ -25,3 +25,9 @@ def ussd_code() -> str:
 
 def short_code() -> str:
     return str(get("AT_SHORT_CODE", ""))
+
+
+def mentor_page() -> str:
+    """The mentor page's address as an SMS gives it: no scheme, no trailing slash."""
+    base = str(get("PUBLIC_BASE_URL", "") or "").strip().rstrip("/")
+    return base.partition("://")[2] + "/mentor" if "://" in base else base + "/mentor"

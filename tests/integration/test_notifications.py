@@ -106,7 +106,7 @@ def test_a_kiswahili_speaking_mentor_hears_of_bookings_and_cancellations_in_kisw
 
     [booked] = _outbox(provider.phone, "booking_made_provider")
     [cancelled] = _outbox(provider.phone, "booking_cancelled_provider")
-    assert booked.startswith("Ujuzi: mwanafunzi mpya Amina") and "Ushonaji" in booked
+    assert booked.startswith("Ujuzi: mwanafunzi mpya #1 Amina") and "Rekodi kila kipindi" in booked
     assert cancelled.startswith("Ujuzi: Amina ameghairi")
 
 

@@ -59,6 +59,8 @@ LONG = {
     "held": "1,000,000.00",
     "amount": "1,000,000.00",
     "why": "same phone as trainee",
+    "no": "9999",  # a trainee's short number
+    "page": "ujuzi.example.go.ke/mentor",  # PUBLIC_BASE_URL's host and /mentor
 }
 # Templates that may take more than one part, and how many at most.
 MULTIPART: dict[str, int] = {}

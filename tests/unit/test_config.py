@@ -67,6 +67,8 @@ def test_production_starts_with_safe_settings(env):
         ("PUBLIC_BASE_URL", "http://ujuzi.example.org", "PUBLIC_BASE_URL"),
         ("METRICS_TOKEN", "short", "METRICS_TOKEN"),
         ("SCHEDULER_TICK_SECONDS", "soon", "SCHEDULER_TICK_SECONDS"),
+        ("PUBLIC_BASE_URL", "", "PUBLIC_BASE_URL"),
+        ("PUBLIC_BASE_URL", "http://127.0.0.1:8000", "PUBLIC_BASE_URL"),
     ],
 )
 def test_production_refuses_an_unsafe_setting_and_names_it(env, name, value, named):
