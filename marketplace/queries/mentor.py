@@ -542,3 +542,41 @@ def money(provider_id: int) -> Money:
         last_paid_at=last.paid_at if last is not None else None,
         last_reference=last.reference if last is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class DemoPair:
+    """A mentor to play in the phone simulator, and one of their trainees now."""
+
+    mentor_phone: str
+    mentor_name: str
+    trainee_phone: str
+    trainee_name: str
+
+
+def demo_pair() -> DemoPair | None:
+    """The approved provider with a trainee now and the most sessions recorded (so its menus show
+    trainees, sessions in several states and money), by its own phone, and its first trainee."""
+    conn = reading.connection()
+    active = sa.select(Booking.provider_id).where(Booking.status == BookingStatus.ACTIVE)
+    provider = conn.execute(
+        sa.select(Provider.id, Provider.phone, Provider.name)
+        .join(TrainingSession, TrainingSession.provider_id == Provider.id)
+        .where(Provider.status == "approved", Provider.id.in_(active))
+        .group_by(Provider.id, Provider.phone, Provider.name)
+        .order_by(sa.func.count(TrainingSession.id).desc(), Provider.id)
+        .limit(1)
+    ).first()
+    if provider is None:
+        return None
+    trainee = conn.execute(
+        sa.select(Entrepreneur.phone, Entrepreneur.name)
+        .join(Voucher, Voucher.entrepreneur_id == Entrepreneur.id)
+        .join(Booking, Booking.voucher_id == Voucher.id)
+        .where(Booking.provider_id == provider.id, Booking.status == BookingStatus.ACTIVE)
+        .order_by(Booking.trainee_no)
+        .limit(1)
+    ).first()
+    if trainee is None:
+        return None
+    return DemoPair(provider.phone, provider.name, trainee.phone, first_name(trainee.name))

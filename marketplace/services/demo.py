@@ -308,7 +308,9 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
             f"  {people[i].phone}  ({people[i].name}, voucher {demo_vouchers[i].status})"
             for i in (0, 1, 9, 18)
         ],
-        f"Mentor sign-in at /mentor: {mentor.staff[0].phone} ({mentor.name}).",
+        f"Dial the USSD menu or send SMS as this mentor, or sign in at /mentor: {mentor.phone}"
+        f" ({mentor.name}); the phone simulator (/dev/phone) switches between a trainee and"
+        " this mentor.",
         f"Officer sign-in at /admin: admin@example.org / {DEMO_PASSWORD}",
         f"Funder sign-in at /funder: funder@example.org / {DEMO_PASSWORD}",
     ]

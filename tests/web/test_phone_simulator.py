@@ -280,3 +280,21 @@ def test_the_page_speaks_kiswahili_when_asked(build: Builders, page):
     page.use(build.voucher().entrepreneur.phone)
     page.post("language", lang="sw", back=PAGE)
     assert "Simu ya majaribio" in page.html and "Tuma SMS" in page.html
+
+
+def test_the_page_switches_between_the_demo_trainee_and_their_mentor(app, page):
+    lines = demo.seed(7)
+    printed = next(line for line in lines if "as this mentor" in line)
+    mentor = re.search(r"(\+254\d{9})", printed).group(1)  # type: ignore[union-attr]
+    db.session.remove()
+    shown = page.client.get(PAGE).get_data(as_text=True)
+    buttons = re.findall(r'name="number" value="(\+254\d{9})"', shown)
+    assert len(buttons) == 2 and buttons[1] == mentor  # the trainee, then their mentor
+
+    page.use(mentor).dial()
+    assert page.screen[0].startswith(("Ujuzi mentor: hello", "Ujuzi mwalimu: habari"))
+    page.send("1")  # their trainees, by short numbers
+    assert any(line.startswith("1 #") for line in page.screen)
+
+    page.use(buttons[0]).dial()
+    assert page.screen[0].startswith("Ujuzi: ") and not page.screen[0].startswith("Ujuzi m")

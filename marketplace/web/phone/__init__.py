@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from ...domain.phones import try_normalise
 from ...messages.pages import phone as t
+from ...queries import mentor as mentor_queries
 from ...simulator.phone import InProcessTransport, NoAnswer, Phone, screen_lines
 from ..i18n import current_language, switch_language
 
@@ -111,6 +112,7 @@ def _page(error: str | None = None, status: int = 200, number: str | None = None
         ended=answer.startswith("END "),
         odd_answer=answer[:300] if answer and not is_screen else None,
         inbox=phone.latest_messages(INBOX_SIZE) if phone else [],
+        demo=mentor_queries.demo_pair(),  # a trainee and their mentor, to switch between
     ), status
 
 
