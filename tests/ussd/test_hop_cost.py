@@ -17,7 +17,7 @@ from marketplace.db import reading
 from marketplace.db.prepared import Prepared
 from marketplace.domain.models import Booking, Entrepreneur, Impression
 from marketplace.extensions import db
-from marketplace.services import bookings, entrepreneurs
+from marketplace.services import bookings, entrepreneurs, providers
 from sms.ussd import engine, store
 
 from .conftest import counts
@@ -447,3 +447,38 @@ def test_after_the_pools_are_disposed_no_thread_reuses_its_kept_connection(app):
     worker.join()
     assert pids[1] != pids[0]
     assert _loan(app) not in (kept, pids[0])
+
+
+def test_a_mentor_hop_is_the_two_loads_its_screens_read_and_the_store(build, dialer):
+    provider = build.provider()
+    for name in ("Amina Wanjiru", "Baraka Otieno"):
+        build.booking(build.voucher(name=name), provider)
+    phone = dialer(provider.phone)
+    phone.dial("1")  # the trainees: read from the database, so the session is stored from here
+    assert phone.press("0").startswith("Ujuzi mentor: hello")
+    with watching() as seen:
+        assert phone.press("1").startswith("Trainees")
+    # no trainee of that number, the mentor with their session row, the trainees, the reply stored
+    assert len(seen.statements) == 4, seen.statements
+    with watching() as seen:
+        assert phone.press("00").startswith("Ujuzi mentor: hello")
+    assert len(seen.statements) == 3, seen.statements  # the menu reads nothing more
+    if _postgres():
+        assert (seen.commits, seen.modes) == (0, {"AUTOCOMMIT"})
+
+
+def test_a_phone_that_is_both_pays_one_read_for_the_mentors_account(build, dialer):
+    voucher = build.voucher(name="Juma Mwangi")
+    provider = build.provider()
+    build.booking(build.voucher(name="Amina Wanjiru"), provider)
+    providers.add_staff(provider.id, "Juma Mwangi", voucher.entrepreneur.phone, "test")
+    phone = dialer(voucher.entrepreneur.phone)
+    phone.dial("2*1")  # the mentor menu, then the trainees
+    with watching() as seen:
+        assert phone.press("0").startswith("Ujuzi mentor: hello")
+    # who is dialling with the row (and that the phone is a mentor's), the mentor, the store
+    assert len(seen.statements) == 3, seen.statements
+    with watching() as seen:
+        phone.dial()
+        assert phone.press("1").startswith("Ujuzi: hello Juma")  # as a trainee: no mentor read
+    assert len(seen.statements) == 2, seen.statements  # who is dialling, once per request
