@@ -30,7 +30,7 @@ WORDS = {
         "list": "Ujuzi trainees",
         "recorded": "Ujuzi: recorded for #",
         "which": "several trainees' sessions wait",
-        "confirmed": "confirmed the session",
+        "confirmed": "confirmed session",
         "sessions": "waiting 0, confirmed 2, disputed 1, lapsed 0",
         "earned": "earned 2,000",
         "held": "Held for checks",
