@@ -5,7 +5,9 @@ voucher import) and providers (bulk inserts), starts gunicorn twice on 127.0.0.1
 settings (the app, and bench/bare_app.py), then drives realistic multi-hop sessions at 16 concurrent
 keep-alive connections for a bounded time, the two servers taking turns (bare, hop, hop, bare, ...)
 so that a machine whose speed drifts weighs on both alike: main menu -> my vouchers, and find ->
-trade -> area -> list -> next page. Prints requests/s of both, their ratio (target >= 0.4), the
+trade -> area -> list -> next page (`--mix mentor`: mentors' phones instead, each with trainees
+booked: my trainees, my sessions, my money, the codes waiting, and the steps of recording a session
+up to its duration). Prints requests/s of both, their ratio (target >= 0.4), the
 hop latency p50/p99 (target p99 < 50 ms) and the CPU each side used per request (app server,
 PostgreSQL backends, load generator), which shows where a hop's cost goes even when the machine is
 shared. Then it paces the hop alone at `--rate` requests a second (300 by default: DESIGN's "few
@@ -15,6 +17,7 @@ Loopback only; it stops its servers by itself.
     .venv/bin/python bench/ussd.py                  # 20 s per side, in 3 turns each
     .venv/bin/python bench/ussd.py --seconds 5      # a quicker look
     .venv/bin/python bench/ussd.py --reuse          # keep the database of the last run
+    .venv/bin/python bench/ussd.py --mix mentor     # mentors' menus instead of entrepreneurs'
     BENCH_USSD_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ujuzi_bench_ussd (default)
 """
 
@@ -53,6 +56,14 @@ SCRIPTS: tuple[tuple[str, ...], ...] = (
     ("", "1"),  # main menu -> my vouchers
     ("", "2", "2*1", "2*1*1", "2*1*1*9"),  # find -> own trade -> own area -> list -> next page
 )  # `--session` replaces them, to see what one kind of hop costs
+MENTOR_SCRIPTS: tuple[tuple[str, ...], ...] = (
+    ("", "1"),  # mentor menu -> my trainees
+    ("", "4"),  # my sessions
+    ("", "5"),  # my money
+    ("", "3"),  # the sessions waiting for a trainee's code
+    ("", "2", "2*1", "2*1*1"),  # record: a trainee -> the day -> today (the duration asked)
+)
+TRAINEES_PER_MENTOR = 3
 
 
 # --------------------------------------------------------------------------- database
@@ -158,6 +169,55 @@ def seed(url: str, entrepreneurs: int, providers: int) -> list[str]:
         db.session.execute(sa.text("ANALYZE providers, provider_trades, entrepreneurs, vouchers"))
         db.session.commit()
         return list(db.session.scalars(sa.select(Entrepreneur.phone)))
+
+
+def seed_mentors(url: str, mentors: int) -> list[str]:
+    """Give `mentors` providers their staff account (the provider's own phone) and three trainees
+    each (bookings of free vouchers, numbered 1-3), once; the mentors' phones."""
+    import sqlalchemy as sa
+
+    engine = _engine(url)
+    with engine.begin() as conn:
+        if not conn.scalar(sa.text("SELECT count(*) FROM provider_staff")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO provider_staff (provider_id, name, phone, language, active,"
+                    " session_epoch, created_at) SELECT id, name, phone, 'en', true, 0, now()"
+                    " FROM providers ORDER BY id LIMIT :n"
+                ),
+                {"n": mentors},
+            )
+            conn.execute(
+                sa.text(
+                    "WITH mentor AS (SELECT provider_id, row_number() OVER (ORDER BY"
+                    " provider_id) - 1 AS m FROM provider_staff),"
+                    " voucher AS (SELECT id, programme_id, row_number() OVER (ORDER BY id) - 1"
+                    " AS v FROM vouchers WHERE status = 'issued')"
+                    " INSERT INTO bookings (voucher_id, provider_id, programme_id, provider_kind,"
+                    " status, channel, trainee_no, created_at)"
+                    " SELECT voucher.id, mentor.provider_id, voucher.programme_id, p.kind,"
+                    " 'active', 'ussd', voucher.v % :k + 1, now()"
+                    " FROM mentor JOIN voucher ON voucher.v / :k = mentor.m"
+                    " JOIN providers p ON p.id = mentor.provider_id"
+                ),
+                {"k": TRAINEES_PER_MENTOR},
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE vouchers SET status = 'booked' WHERE id IN"
+                    " (SELECT voucher_id FROM bookings WHERE status = 'active')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE providers SET active_bookings = (SELECT count(*) FROM bookings b"
+                    " WHERE b.provider_id = providers.id AND b.status = 'active')"
+                )
+            )
+            conn.execute(sa.text("ANALYZE provider_staff, bookings, vouchers, providers"))
+        phones = list(conn.scalars(sa.text("SELECT phone FROM provider_staff")))
+    engine.dispose()
+    return phones
 
 
 def existing_phones(url: str) -> list[str]:
@@ -451,11 +511,17 @@ def main() -> int:
         "It shows what each kind of hop costs; the targets are for the default mix",
     )
     parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument(
+        "--mix",
+        choices=("entrepreneur", "mentor"),
+        default="entrepreneur",
+        help="whose phones dial: entrepreneurs (the targets are for this mix) or mentors",
+    )
+    parser.add_argument("--mentors", type=int, default=2_000, help="mentors with trainees")
     args = parser.parse_args()
-    global WORKER_CLASS
+    global WORKER_CLASS, SCRIPTS
     WORKER_CLASS = args.worker_class
     if args.session:
-        global SCRIPTS
         SCRIPTS = tuple(tuple(texts.split("|")) for texts in args.session)
         print(f"sessions driven: {SCRIPTS} (not the realistic mix: the targets do not apply)")
     if not args.url.startswith("postgres"):
@@ -473,6 +539,12 @@ def main() -> int:
             f"seeded {len(phones):,} entrepreneurs and {args.providers:,} providers "
             f"in {time.monotonic() - t0:.1f} s"
         )
+
+    if args.mix == "mentor":
+        phones = seed_mentors(args.url, args.mentors)
+        if not args.session:
+            SCRIPTS = MENTOR_SCRIPTS
+        print(f"mentors' menus: {len(phones):,} mentors, {TRAINEES_PER_MENTOR} trainees each")
 
     steady_state(args.url)
     env = server_env(args.url)

@@ -308,9 +308,9 @@ def seed(seed: int = 7, now: datetime | None = None) -> list[str]:
             f"  {people[i].phone}  ({people[i].name}, voucher {demo_vouchers[i].status})"
             for i in (0, 1, 9, 18)
         ],
-        f"Dial the USSD menu or send SMS as this mentor, or sign in at /mentor: {mentor.phone}"
-        f" ({mentor.name}); the phone simulator (/dev/phone) switches between a trainee and"
-        " this mentor.",
+        f"Mentor: {mentor.phone} ({mentor.name}): dial the USSD menu or send SMS as them, or"
+        " sign in at /mentor; the phone simulator (/dev/phone) switches between one of their"
+        " trainees and them.",
         f"Officer sign-in at /admin: admin@example.org / {DEMO_PASSWORD}",
         f"Funder sign-in at /funder: funder@example.org / {DEMO_PASSWORD}",
     ]

@@ -12,7 +12,7 @@ from tests.web.conftest import Web
 
 def test_the_demo_mentor_has_trainees_and_recorded_sessions(web: Web, client: FlaskClient) -> None:
     lines = demo.seed(7)
-    line = next(line for line in lines if line.startswith("Mentor sign-in"))
+    line = next(line for line in lines if line.startswith("Mentor: "))
     found = re.search(r"(\+254\d{9})", line)
     assert found, line
     web.mentor_signin(found.group(1))

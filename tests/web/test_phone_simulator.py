@@ -284,7 +284,7 @@ def test_the_page_speaks_kiswahili_when_asked(build: Builders, page):
 
 def test_the_page_switches_between_the_demo_trainee_and_their_mentor(app, page):
     lines = demo.seed(7)
-    printed = next(line for line in lines if "as this mentor" in line)
+    printed = next(line for line in lines if line.startswith("Mentor: "))
     mentor = re.search(r"(\+254\d{9})", printed).group(1)  # type: ignore[union-attr]
     db.session.remove()
     shown = page.client.get(PAGE).get_data(as_text=True)
