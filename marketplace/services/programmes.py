@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..domain import errors, limits
-from ..domain.models import Programme
+from ..domain.models import PayoutSchedule, Programme
 from ..domain.text import check_fields
 from ..extensions import db
 from . import reference, unit
@@ -143,7 +143,8 @@ def _new_programme(cmd: NewProgramme, now: datetime) -> Programme:
 @dataclass(frozen=True)
 class ProgrammeChange:
     """What may change once a programme runs: how long vouchers issued from now on last, a larger
-    budget, who is eligible for vouchers issued from now on, and the window to answer a session.
+    budget, who is eligible for vouchers issued from now on, the window to answer a session, and
+    how often its providers are paid.
     (What a voucher is worth, its sessions and currency stay: vouchers out there hold them.)"""
 
     validity_days: int
@@ -151,6 +152,7 @@ class ProgrammeChange:
     confirmation_window_hours: int
     eligible_trades: list[str] = field(default_factory=list)
     eligible_regions: list[str] = field(default_factory=list)
+    payout_schedule: str = PayoutSchedule.DAILY
 
 
 def terms(p: Programme) -> dict[str, object]:
@@ -161,6 +163,7 @@ def terms(p: Programme) -> dict[str, object]:
         "confirmation_window_hours": p.confirmation_window_hours,
         "eligible_trades": sorted(p.eligible_trades or []),
         "eligible_regions": sorted(p.eligible_regions or []),
+        "payout_schedule": p.payout_schedule,
     }
 
 
@@ -172,6 +175,10 @@ def change_programme(
     check_fields(cmd)
     _check_ranges(cmd)
     _check_codes(cmd.eligible_trades, cmd.eligible_regions)
+    if cmd.payout_schedule not in set(PayoutSchedule):
+        raise errors.InvalidInput(
+            f"The payout schedule is one of: {', '.join(PayoutSchedule)}.", field="payout_schedule"
+        )
     with unit.of_work(actor, now) as uow:
         # Locked as issuance locks it: the budget read here is the one the change raises.
         programme = db.session.scalar(
@@ -192,6 +199,7 @@ def change_programme(
         programme.confirmation_window_hours = cmd.confirmation_window_hours
         programme.eligible_trades = sorted(set(cmd.eligible_trades))
         programme.eligible_regions = sorted(set(cmd.eligible_regions))
+        programme.payout_schedule = cmd.payout_schedule
         after = terms(programme)
         changed = [k for k in after if after[k] != before[k]]
         if changed:

@@ -36,6 +36,7 @@ def _programme_form(**overrides: object) -> dict[str, object]:
         "confirmation_window_hours": "48",
         "trades": ["tailoring", "metalwork"],
         "regions": ["nairobi"],
+        "payout_schedule": "weekly",
     }
     form.update(overrides)
     return form
@@ -63,6 +64,7 @@ def test_an_officer_changes_a_programme_in_one_audited_step(
     )
     assert changed.eligible_trades == ["metalwork", "tailoring"]
     assert changed.eligible_regions == ["nairobi"]
+    assert changed.payout_schedule == "weekly"
     [event] = _events("programme.changed")
     assert event.before == {
         "budget_minor": 100_000_000,
@@ -70,6 +72,7 @@ def test_an_officer_changes_a_programme_in_one_audited_step(
         "confirmation_window_hours": 72,
         "eligible_trades": [],
         "eligible_regions": [],
+        "payout_schedule": "daily",
     }
     assert event.after is not None and event.after["budget_minor"] == 200_000_000
     assert words("programme_changed", "en", name=programme.name) in _text(
@@ -118,8 +121,10 @@ def test_a_programme_change_is_held_to_the_bounds_of_creation(web: Web, build: B
     zero = web.post(page, _programme_form(confirmation_window_hours="0"))
     huge = web.post(page, _programme_form(budget=str(limits.BUDGET_MINOR.high)))
     words_ = web.post(page, _programme_form(budget="a lot"))
+    monthly = web.post(page, _programme_form(payout_schedule="monthly"))
 
-    assert [r.status_code for r in (long, zero, huge, words_)] == [422] * 4
+    assert [r.status_code for r in (long, zero, huge, words_, monthly)] == [422] * 5
+    assert words("bad_payout_schedule", "en") in _text(monthly)
     assert words("validity_too_long", "en", maximum=limits.VALIDITY_DAYS.high) in _text(long)
     assert words("bad_window", "en") in _text(zero)
     assert "budget" in _text(huge) and words("bad_budget", "en") in _text(words_)

@@ -44,7 +44,7 @@ from .payments import (
 from .payout_accounts import PayoutAccount, PayoutAccountKind, PayoutAccountStatus
 from .payouts import Payout, PayoutRun, PayoutStatus
 from .people import Entrepreneur, Gender, Language, Role, StaffUser, first_name
-from .programmes import Programme
+from .programmes import PayoutSchedule, Programme
 from .providers import Provider, ProviderKind, ProviderStaff, ProviderStatus, provider_trades
 from .reference import Region, Trade
 from .sessions import ConfirmationCode, Rating, SessionStatus, TrainingSession
@@ -98,6 +98,7 @@ __all__ = [
     "PayoutAccountKind",
     "PayoutAccountStatus",
     "PayoutRun",
+    "PayoutSchedule",
     "PayoutStatus",
     "Programme",
     "Provider",

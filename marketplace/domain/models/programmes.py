@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .. import limits
 from ..base import Base, JSONType
 from ..money import Money
+
+
+class PayoutSchedule(StrEnum):
+    """How often a programme's providers are paid for their confirmed sessions."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"  # on Mondays
 
 
 class Programme(Base):
@@ -25,7 +33,10 @@ class Programme(Base):
             limits.CO_PAYMENT_PERCENT.between("co_payment_percent"), name="co_payment_range"
         ),
         sa.CheckConstraint("validity_days > 0", name="validity_positive"),
-        sa.CheckConstraint("payout_schedule IN ('daily', 'weekly')", name="payout_schedule"),
+        sa.CheckConstraint(
+            f"payout_schedule IN ({', '.join(repr(s.value) for s in PayoutSchedule)})",
+            name="payout_schedule",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...domain import errors, limits
-from ...domain.models import Programme, Provider
+from ...domain.models import PayoutSchedule, Programme, Provider
 from ...domain.money import exponent, format_minor
 from ...services import lookups, programmes, providers
 from ..errors import refusals
@@ -21,7 +21,12 @@ from .forms import ProgrammeChangeForm, ProviderChangeForm
 
 # --------------------------------------------------------------------------- a programme
 
-PROGRAMME_CHANGE_FIELDS = ("budget", "validity_days", "confirmation_window_hours")
+PROGRAMME_CHANGE_FIELDS = (
+    "budget",
+    "validity_days",
+    "confirmation_window_hours",
+    "payout_schedule",
+)
 
 
 def _major(minor: int, currency: str) -> str:
@@ -37,7 +42,12 @@ def _programme_page(
     errs: dict[str, str],
 ) -> Page:
     return render_template(
-        "admin/programme_edit.html", programme=programme, form=form, chosen=chosen, errs=errs
+        "admin/programme_edit.html",
+        programme=programme,
+        form=form,
+        chosen=chosen,
+        errs=errs,
+        schedules=list(PayoutSchedule),
     ), (422 if errs else 200)
 
 
@@ -74,6 +84,7 @@ def programme_edit(programme_id: int) -> Page:
         "budget": _major(programme.budget_minor, programme.currency),
         "validity_days": str(programme.validity_days),
         "confirmation_window_hours": str(programme.confirmation_window_hours),
+        "payout_schedule": programme.payout_schedule,
     }
     chosen = {
         "trades": list(programme.eligible_trades or []),

@@ -24,6 +24,7 @@ from marshmallow import (
 )
 
 from ...domain import limits
+from ...domain.models import PayoutSchedule
 from ...domain.money import exponent
 from ...domain.people import NewEntrepreneur
 from ...services.payout_account_changes import NewPayoutAccount
@@ -203,6 +204,12 @@ class ProgrammeForm(_ProgrammeTerms):
 class ProgrammeChangeForm(_ProgrammeTerms):
     """A running programme's change; the budget in the programme's currency."""
 
+    payout_schedule = fields.String(
+        required=True,
+        validate=validate.OneOf([s.value for s in PayoutSchedule], error="bad_payout_schedule"),
+        error_messages={"required": "bad_payout_schedule"},
+    )
+
     def __init__(self, currency: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.currency = currency
@@ -222,6 +229,7 @@ class ProgrammeChangeForm(_ProgrammeTerms):
             confirmation_window_hours=data["confirmation_window_hours"],
             eligible_trades=data["trades"],
             eligible_regions=data["regions"],
+            payout_schedule=data["payout_schedule"],
         )
 
 
