@@ -143,8 +143,8 @@ def _new_programme(cmd: NewProgramme, now: datetime) -> Programme:
 @dataclass(frozen=True)
 class ProgrammeChange:
     """What may change once a programme runs: how long vouchers issued from now on last, a larger
-    budget, who is eligible for vouchers issued from now on, the window to answer a session, and
-    how often its providers are paid.
+    budget, who is eligible for vouchers issued from now on and the co-payment they carry, the
+    window to answer a session, and how often its providers are paid.
     (What a voucher is worth, its sessions and currency stay: vouchers out there hold them.)"""
 
     validity_days: int
@@ -153,6 +153,8 @@ class ProgrammeChange:
     eligible_trades: list[str] = field(default_factory=list)
     eligible_regions: list[str] = field(default_factory=list)
     payout_schedule: str = PayoutSchedule.DAILY
+    co_payment_percent: int = 0  # of the vouchers issued from now on (each keeps its own share)
+    co_payment_required: bool = False
 
 
 def terms(p: Programme) -> dict[str, object]:
@@ -164,6 +166,8 @@ def terms(p: Programme) -> dict[str, object]:
         "eligible_trades": sorted(p.eligible_trades or []),
         "eligible_regions": sorted(p.eligible_regions or []),
         "payout_schedule": p.payout_schedule,
+        "co_payment_percent": p.co_payment_percent,
+        "co_payment_required": p.co_payment_required,
     }
 
 
@@ -200,6 +204,8 @@ def change_programme(
         programme.eligible_trades = sorted(set(cmd.eligible_trades))
         programme.eligible_regions = sorted(set(cmd.eligible_regions))
         programme.payout_schedule = cmd.payout_schedule
+        programme.co_payment_percent = cmd.co_payment_percent
+        programme.co_payment_required = cmd.co_payment_required
         after = terms(programme)
         changed = [k for k in after if after[k] != before[k]]
         if changed:

@@ -37,6 +37,8 @@ def _programme_form(**overrides: object) -> dict[str, object]:
         "trades": ["tailoring", "metalwork"],
         "regions": ["nairobi"],
         "payout_schedule": "weekly",
+        "co_payment_percent": "20",
+        "co_payment_required": "1",
     }
     form.update(overrides)
     return form
@@ -65,6 +67,7 @@ def test_an_officer_changes_a_programme_in_one_audited_step(
     assert changed.eligible_trades == ["metalwork", "tailoring"]
     assert changed.eligible_regions == ["nairobi"]
     assert changed.payout_schedule == "weekly"
+    assert (changed.co_payment_percent, changed.co_payment_required) == (20, True)
     [event] = _events("programme.changed")
     assert event.before == {
         "budget_minor": 100_000_000,
@@ -73,6 +76,8 @@ def test_an_officer_changes_a_programme_in_one_audited_step(
         "eligible_trades": [],
         "eligible_regions": [],
         "payout_schedule": "daily",
+        "co_payment_percent": 10,
+        "co_payment_required": False,
     }
     assert event.after is not None and event.after["budget_minor"] == 200_000_000
     assert words("programme_changed", "en", name=programme.name) in _text(
@@ -122,8 +127,10 @@ def test_a_programme_change_is_held_to_the_bounds_of_creation(web: Web, build: B
     huge = web.post(page, _programme_form(budget=str(limits.BUDGET_MINOR.high)))
     words_ = web.post(page, _programme_form(budget="a lot"))
     monthly = web.post(page, _programme_form(payout_schedule="monthly"))
+    share = web.post(page, _programme_form(co_payment_percent="101"))
 
-    assert [r.status_code for r in (long, zero, huge, words_, monthly)] == [422] * 5
+    assert [r.status_code for r in (long, zero, huge, words_, monthly, share)] == [422] * 6
+    assert words("bad_co_payment", "en") in _text(share)
     assert words("bad_payout_schedule", "en") in _text(monthly)
     assert words("validity_too_long", "en", maximum=limits.VALIDITY_DAYS.high) in _text(long)
     assert words("bad_window", "en") in _text(zero)

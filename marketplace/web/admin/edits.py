@@ -26,6 +26,8 @@ PROGRAMME_CHANGE_FIELDS = (
     "validity_days",
     "confirmation_window_hours",
     "payout_schedule",
+    "co_payment_percent",
+    "co_payment_required",
 )
 
 
@@ -85,6 +87,8 @@ def programme_edit(programme_id: int) -> Page:
         "validity_days": str(programme.validity_days),
         "confirmation_window_hours": str(programme.confirmation_window_hours),
         "payout_schedule": programme.payout_schedule,
+        "co_payment_percent": str(programme.co_payment_percent),
+        "co_payment_required": "1" if programme.co_payment_required else "",
     }
     chosen = {
         "trades": list(programme.eligible_trades or []),

@@ -155,6 +155,8 @@ class _ProgrammeTerms(_Form):
     )
     trades = _choices()
     regions = _choices()
+    co_payment_percent = WholeNumber(validate=within(limits.CO_PAYMENT_PERCENT, "bad_co_payment"))
+    co_payment_required = _text()  # a checkbox: "1" when ticked
 
 
 class ProgrammeForm(_ProgrammeTerms):
@@ -165,8 +167,6 @@ class ProgrammeForm(_ProgrammeTerms):
     sessions_per_voucher = WholeNumber(
         validate=within(limits.SESSIONS_PER_VOUCHER, "bad_sessions_per_voucher")
     )
-    co_payment_percent = WholeNumber(validate=within(limits.CO_PAYMENT_PERCENT, "bad_co_payment"))
-    co_payment_required = _text()  # a checkbox: "1" when ticked
 
     @validates_schema(skip_on_field_errors=False)
     def _amounts(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -230,6 +230,8 @@ class ProgrammeChangeForm(_ProgrammeTerms):
             eligible_trades=data["trades"],
             eligible_regions=data["regions"],
             payout_schedule=data["payout_schedule"],
+            co_payment_percent=data["co_payment_percent"],
+            co_payment_required=data["co_payment_required"] == "1",
         )
 
 
