@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from marketplace.domain.money import format_minor
 from marketplace.domain.payments import Outcome, PaymentOrder, Result, Sent, Submission
 
 
@@ -60,7 +61,8 @@ class ConsoleGateway:
             )
             self.paid[order.originator_id] = result
             self.stream.write(
-                f"[PAY {order.amount_minor} {order.currency} minor to +{order.msisdn}] {receipt}\n"
+                f"[PAY {format_minor(order.amount_minor, order.currency)} to {order.msisdn}] "
+                f"receipt {receipt}\n"
             )
             self.stream.flush()
         return Submission(Sent.ACCEPTED, receipt, result=result)
