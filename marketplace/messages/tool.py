@@ -10,7 +10,8 @@ a new entry there (its key as `msgctxt`, its English as `msgid`). From it this w
   the English meanwhile), a key gone from the English goes.
 
 Then it checks what `tests/test_messages.py` checks: every key in every language, nothing fuzzy,
-the same `{placeholders}` as the English. `--check` writes nothing and fails when a file is not
+the same `{placeholders}` as the English. A text that counts has plural forms (`msgid_plural`,
+one `msgstr[i]` per form of the language's `Plural-Forms`), each form checked the same way. `--check` writes nothing and fails when a file is not
 as it would write it. Keys are not extracted from the code (it asks for them by name); pybabel's
 extract has nothing to find, and this does what its update does, keyed by `msgctxt`.
 """
@@ -22,6 +23,7 @@ import io
 import string
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import write_po
@@ -37,9 +39,27 @@ def placeholders(text: str) -> set[str]:
 
 
 def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r}: the catalogue has no plural forms")
-    return value
+    """A text, or the plural forms of a text joined (what its placeholders are read from)."""
+    if isinstance(value, (tuple, list)):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def _forms(value: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else (str(value),)
+
+
+def _translation(english: Message, own: Message | None, forms: int) -> tuple[Any, bool]:
+    """The text a language's file keeps for `english` (its forms for a text that counts), and
+    whether it is fuzzy (the English changed since it was translated)."""
+    if own is None:
+        return (("",) * forms if english.pluralizable else ""), False
+    fuzzy = own.fuzzy or own.id != english.id
+    if not english.pluralizable:
+        return (_forms(own.string)[-1] if own.pluralizable else own.string), fuzzy
+    if own.pluralizable and len(_forms(own.string)) == forms:
+        return _forms(own.string), fuzzy
+    return (_forms(own.string)[-1],) * forms, True  # now counts: each form to check
 
 
 def _entries(catalog: Catalog) -> list[Message]:
@@ -68,22 +88,22 @@ def updated(language: str | None) -> Catalog:
     else:
         target = read_catalog(po_path(language), language)
     own = {message.context: message for message in _entries(target)}
+    forms = target.num_plurals if language is not None else 2
     messages = []
     for english in source:
-        key, text = english.context, _text(english.id)
+        key, text = english.context, english.id
+        translation: Any
         if language is None:
-            translation, fuzzy = "", False
+            translation, fuzzy = (("",) * forms if english.pluralizable else ""), False
         elif language == SOURCE_LANGUAGE:
             translation, fuzzy = text, False
-        elif key not in own:
-            translation, fuzzy = "", False
-        else:  # fuzzy when the English changed since this was translated
-            translation, fuzzy = _text(own[key].string), own[key].fuzzy or own[key].id != text
+        else:
+            translation, fuzzy = _translation(english, own.get(key), forms)
         messages.append(
             Message(
                 text,
                 translation,
-                flags=_flags(text, fuzzy),
+                flags=_flags(_text(text), fuzzy),
                 auto_comments=english.auto_comments,
                 user_comments=own[key].user_comments if key in own else (),
                 context=key,
@@ -121,15 +141,21 @@ def problems(source: Catalog, other: Catalog) -> list[str]:
             found.append(f"{SOURCE_LANGUAGE}: {english.id!r} has no msgctxt (its key)")
             continue
         message = theirs.get(key)
-        if message is None or not message.string:
+        if message is None or not all(_forms(message.string)) or not message.string:
             found.append(f"{language}: {key} has no text")
         elif message.fuzzy:
             found.append(f"{language}: {key} is fuzzy (its English changed): check the text")
-        elif placeholders(_text(message.string)) != placeholders(_text(english.id)):
-            found.append(
-                f"{language}: {key} has {sorted(placeholders(_text(message.string)))}, "
-                f"the English {sorted(placeholders(_text(english.id)))}"
-            )
+        elif english.pluralizable and len(_forms(message.string)) != other.num_plurals:
+            found.append(f"{language}: {key} has not the {other.num_plurals} plural forms")
+        else:
+            wanted = placeholders(_forms(english.id)[-1])
+            for form in _forms(message.string):
+                if placeholders(form) != wanted:
+                    found.append(
+                        f"{language}: {key} has {sorted(placeholders(form))}, "
+                        f"the English {sorted(wanted)}"
+                    )
+                    break
     keys = [english.context for english in _entries(source)]
     found += [f"{SOURCE_LANGUAGE}: {key} is defined twice" for key in keys if keys.count(key) > 1]
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,27 +79,40 @@ _VOUCHERS = Prepared(
 )
 
 
-def vouchers_of(entrepreneur_id: int) -> list[dict[str, Any]]:
+_CANNOT_BE_USED = (VoucherStatus.EXPIRED, VoucherStatus.REVOKED)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def vouchers_of(entrepreneur_id: int, now: datetime) -> list[dict[str, Any]]:
     """The entrepreneur's vouchers, usable ones first, with the provider each is (was) booked with:
-    one select."""
+    one select. A voucher past its date is expired, with no sessions left, from that moment (not
+    only once the scheduled expiry has marked it), and so is a revoked one."""
     rows = _VOUCHERS.rows(reading.connection(), {"entrepreneur_id": entrepreneur_id})
-    return [
-        {
-            "code": format_voucher_code(r.code),
-            "status": r.status,
-            "value": format_minor(r.value_minor, r.currency),
-            "used": r.sessions_confirmed,
-            "total": r.sessions_total,
-            "left": r.sessions_total - r.sessions_confirmed,
-            "expires": day(r.expires_at),
-            "ended": day(r.ended_at),
-            "provider": r.provider or "",
-            # The entrepreneur's share ("" when none is asked) and whether it was recorded paid.
-            "share": format_minor(r.co_payment_minor, r.currency) if r.co_payment_minor else "",
-            "share_paid": r.co_payment_recorded_at is not None,
-        }
-        for r in rows
-    ]
+    vouchers = []
+    for r in rows:
+        status, ended = r.status, r.ended_at
+        if status in ACTIVE_VOUCHER_STATUSES and _utc(r.expires_at) <= now:
+            status, ended = VoucherStatus.EXPIRED, r.expires_at
+        vouchers.append(
+            {
+                "code": format_voucher_code(r.code),
+                "status": status,
+                "value": format_minor(r.value_minor, r.currency),
+                "used": r.sessions_confirmed,
+                "total": r.sessions_total,
+                "left": 0 if status in _CANNOT_BE_USED else r.sessions_total - r.sessions_confirmed,
+                "expires": day(r.expires_at),
+                "ended": day(ended),
+                "provider": r.provider or "",
+                # The entrepreneur's share ("" when none is asked) and whether it was recorded paid.
+                "share": format_minor(r.co_payment_minor, r.currency) if r.co_payment_minor else "",
+                "share_paid": r.co_payment_recorded_at is not None,
+            }
+        )
+    return vouchers
 
 
 def provider_details(provider_id: int) -> dict[str, Any] | None:
@@ -210,10 +224,20 @@ def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def count_sessions_to_answer(entrepreneur_id: int) -> int:
-    return (
-        reading.connection().scalar(
-            sa.select(sa.func.count()).select_from(TrainingSession).where(_waiting(entrepreneur_id))
-        )
-        or 0
+def confirm_menu(entrepreneur_id: int) -> dict[str, Any]:
+    """What the "Confirm a session" menu shows: how many sessions wait for an answer, and whether
+    the person has a mentor booked (a code for the mentor is of use only then): one select."""
+    booked = sa.exists().where(
+        Booking.voucher_id == Voucher.id,
+        Booking.status == BookingStatus.ACTIVE,
+        Voucher.entrepreneur_id == entrepreneur_id,
+        Voucher.status.in_(ACTIVE_VOUCHER_STATUSES),
     )
+    waiting = (
+        sa.select(sa.func.count())
+        .select_from(TrainingSession)
+        .where(_waiting(entrepreneur_id))
+        .scalar_subquery()
+    )
+    row = reading.connection().execute(sa.select(waiting, booked)).one()
+    return {"count": row[0] or 0, "booked": bool(row[1])}

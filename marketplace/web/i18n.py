@@ -11,6 +11,8 @@ of every page set: it answers the small form at the foot of each page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from babel import Locale
@@ -70,3 +72,13 @@ def switch_language(default: str) -> Response:
     session["lang"] = lang
     refresh()  # Flask-Babel chose once for this request: the rest of it reads the new choice
     return redirect(local_path(request.form.get("back", ""), default))
+
+
+def counted_up_to(period_end: datetime, day: Callable[[datetime], str]) -> str:
+    """A payout period's end as it counts: sessions confirmed before `period_end` (its end is
+    exclusive). A period chosen by its last day ends at the next midnight, and is shown as that
+    last day (up to and including it); one cut short at the moment it ran (a last day of today)
+    is shown with that moment's time (UTC)."""
+    if period_end.time() == time.min:
+        return day(period_end - timedelta(days=1))
+    return f"{day(period_end)} {period_end:%H:%M} UTC"

@@ -54,7 +54,7 @@ ENDINGS: dict[str, dict[str, int]] = {
     "book.done": {"name": NAME, "number": 8},
     "cancel.done": {"name": NAME, "code": 12},
     "confirm.code": {"code": 6, "minutes": 3},
-    "confirm.yes": {"ref": 6, "left": 3, "total": 3},
+    "confirm.yes": {"ref": 6, "left": 3, "n": 3},
     "confirm.completed": {"ref": 6},
     "confirm.no": {"ref": 6},
     "rate.done": {"provider": NAME, "stars": 1},
@@ -100,7 +100,7 @@ MAIN = menu(
 
 
 def _load_vouchers(ctx: Ctx, data: Data) -> Params:
-    return {"items": reads.vouchers_of(ctx.person.id), "page": int(data.get("page", 0))}
+    return {"items": reads.vouchers_of(ctx.person.id, ctx.now), "page": int(data.get("page", 0))}
 
 
 def _voucher_status(lang: str, v: Params, width: int = 24) -> str:
@@ -365,7 +365,7 @@ def _bookable(p: Params) -> bool:
 
 def _details_view(lang: str, p: Params) -> str:
     rating = (
-        t("rating.some", lang, rating=p["rating"], count=p["rating_count"])
+        t("rating.some", lang, rating=p["rating"], n=p["rating_count"])
         if p["rating"] is not None
         else t("rating.none", lang)
     )
@@ -500,7 +500,7 @@ def _book(ctx: Ctx, data: Data, p: Params) -> Outcome:
 BOOK_CONFIRM = menu(
     "book.confirm",
     lambda lang, p: t(
-        "book.confirm.text", lang, name=fit(p["name"], NAME), code=p["code"], sessions=p["sessions"]
+        "book.confirm.text", lang, name=fit(p["name"], NAME), code=p["code"], n=p["sessions"]
     ),
     [Option("book.confirm.yes", act=_book)],
     load=_load_book_confirm,
@@ -570,11 +570,12 @@ CONFIRM = menu(
     "confirm",
     lambda lang, p: t("confirm.title", lang),
     [
-        Option("confirm.code_option", act=_show_code),
+        # A code for the mentor is of use only to someone with a mentor booked.
+        Option("confirm.code_option", act=_show_code, when=lambda p: p["booked"]),
         Option("confirm.list_option", "confirm.list", label_params=lambda p: {"count": p["count"]}),
     ],
-    load=lambda ctx, data: {"count": reads.count_sessions_to_answer(ctx.person.id)},
-    samples=({"count": 999},),
+    load=lambda ctx, data: reads.confirm_menu(ctx.person.id),
+    samples=({"count": 999, "booked": True}, {"count": 0, "booked": False}),
     writes=True,
 )
 
@@ -614,7 +615,7 @@ def _answer(accept: bool) -> Any:
             return End("confirm.completed", {"ref": session.ref})
         return End(
             "confirm.yes",
-            {"ref": session.ref, "left": voucher.sessions_left, "total": voucher.sessions_total},
+            {"ref": session.ref, "left": voucher.sessions_left, "n": voucher.sessions_total},
         )
 
     return act

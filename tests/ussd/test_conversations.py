@@ -442,7 +442,7 @@ def test_a_session_is_disputed_by_ussd_no_in_kiswahili(build, dialer, phone_of):
 def test_nothing_to_confirm_is_said_plainly(build, dialer, phone_of):
     voucher = build.voucher()
     phone = dialer(phone_of(voucher))
-    phone.dial("3*2")
+    phone.dial("3*1")
     assert phone.screen == "No session is waiting for your answer.\n0 Back 00 Menu"
 
 

@@ -310,8 +310,8 @@ def test_the_payouts_page_counts_flagged_sessions_apart_as_held_for_review(
 
     page = _text(client.get("/admin/payouts"))
 
-    assert "1 sessions, KES 1,000" in page
-    assert re.search(r'id="held-for-review"><a href="/admin/review">1 confirmed sessions', page)
+    assert "1 session, KES 1,000" in page  # one, not "1 sessions"
+    assert re.search(r'id="held-for-review"><a href="/admin/review">1 confirmed session with', page)
 
 
 def test_an_officer_runs_a_payout_downloads_it_and_marks_it_paid(
@@ -393,3 +393,22 @@ def test_an_officer_asked_to_sign_in_on_the_funder_page_returns_there(
         "/signin", {"email": user.email, "password": "correct horse battery", "next": "/funder"}
     )
     assert answer.location == "/funder"
+
+
+def test_a_payout_run_is_labelled_with_the_last_day_it_counts(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    provider = build.provider(name="Mama Njeri Tailors")
+    confirmed_at = datetime.now(UTC) - timedelta(days=3)
+    build.confirmed_session(
+        build.booking(provider=provider), now=confirmed_at - timedelta(minutes=5)
+    )
+    _officer(web, build)
+    last_day = (confirmed_at + timedelta(days=1)).date()  # its sessions: up to and including it
+    run = web.post("/admin/payouts", {"currency": "KES", "period_end": last_day.isoformat()})
+    shown = last_day.strftime("%d %b %Y")
+    # What the officer typed is what the run says it counts, not the exclusive end (the next day).
+    assert f"up to and including {shown}" in _text(client.get(run.location))
+    listing = _text(client.get("/admin/payouts"))
+    assert "Confirmed up to and including" in listing and shown in listing
+    assert (last_day + timedelta(days=1)).strftime("%d %b %Y") not in listing

@@ -222,6 +222,18 @@ def test_a_wrong_confirmation_code_is_refused_and_counted(
     assert "Waiting for confirmation" in _text(client.get(path))
 
 
+def test_a_wrong_confirmation_code_says_it_comes_from_the_trainees_phone(
+    web: Web, client: FlaskClient, build: Builders
+) -> None:
+    provider = build.provider()
+    recorded = build.recorded_session(build.booking(provider=provider))
+    web.mentor_of(provider)
+    path = f"/mentor/sessions/{recorded.id}"
+    page = _text(web.post(path + "/confirm", {"code": "123456"}, token_from=path))
+    assert "The code comes from the trainee" in page
+    assert "Check the SMS" not in page  # that is the sign-in code's advice, not this one's
+
+
 def test_bad_session_details_are_explained_and_nothing_is_saved(web: Web, build: Builders) -> None:
     provider = build.provider()
     booking = build.booking(provider=provider)

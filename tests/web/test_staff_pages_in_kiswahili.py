@@ -236,7 +236,7 @@ def test_every_officer_page_reads_in_kiswahili_with_no_english_left(
     web.post(f"{run_page}/paid/{payout.id}", {"reference": "MPESA-77"}, token_from=run_page)
 
     pages = {
-        "/admin": "Watoa mafunzo 1 wanasubiri kuidhinishwa",
+        "/admin": "Mtoa mafunzo 1 anasubiri kuidhinishwa",
         "/admin/programmes": "Unda programu",
         "/admin/providers": "Sajili mtoa mafunzo",
         "/admin/providers?status=pending": "Taasisi",

@@ -62,7 +62,7 @@ from ...services import (
 )
 from ..auth import signed_in_staff, staff_required
 from ..errors import Show, refusals
-from ..i18n import current_language
+from ..i18n import counted_up_to, current_language
 from .forms import (
     ImportForm,
     PayoutAccountForm,
@@ -93,6 +93,7 @@ def _helpers() -> dict[str, Any]:
         "has": lambda key: key in t,
         "money": format_minor,
         "day": _day,
+        "up_to": lambda end: counted_up_to(end, _day),
         "trades": reference.trades(),
         "regions": reference.regions(),
         "genders": list(Gender),

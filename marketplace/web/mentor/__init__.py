@@ -36,7 +36,7 @@ from ...services import co_payments, mentor_auth
 from ...services import sessions as session_service
 from ..auth import SignedInMentor, mentor_required, signed_in_mentor, start_session
 from ..errors import page_status_of, refusals
-from ..i18n import current_language, switch_language
+from ..i18n import counted_up_to, current_language, switch_language
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
 
@@ -55,8 +55,13 @@ def _helpers() -> dict[str, Any]:
         "lang": lang,
         "_": lambda key, **params: t(key, lang, **params),
         "money": format_minor,
-        "day": lambda d: d.strftime("%d/%m/%Y"),
+        "day": _day,
+        "up_to": lambda end: counted_up_to(end, _day),
     }
+
+
+def _day(d: date | datetime) -> str:
+    return d.strftime("%d/%m/%Y")
 
 
 def _say(key: str, **params: Any) -> str:
@@ -283,7 +288,7 @@ def session_detail(session_id: int) -> Page:
 
 _CONFIRM_WORDS = {
     errors.TooManyAttempts: "code_locked",
-    errors.CodeInvalid: "code_invalid",
+    errors.CodeInvalid: "trainee_code_invalid",  # not the sign-in code: the trainee's
     errors.IllegalTransition: "already_answered",
     errors.VoucherNotUsable: "not_active",
     errors.VoucherExpired: "voucher_expired",
