@@ -48,9 +48,9 @@ migrate: install
 # all, and so does any one of them ending.
 run: migrate
 	$(BIN)/flask init-if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)  (SMS printed below by the console backend)"
-	@echo "Phone simulator: http://127.0.0.1:$(PORT)/dev/phone, or in another terminal"
-	@echo "  $(BIN)/flask phone <a demo number above> --base-url http://127.0.0.1:$(PORT)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (the front door; SMS printed below by the console backend)"
+	@echo "Phone simulator: http://127.0.0.1:$(PORT)/dev/phone, or in another terminal, as a demo entrepreneur:"
+	@echo "  $(BIN)/flask --app wsgi phone +254706100362 --base-url http://127.0.0.1:$(PORT)"
 	PATH="$(abspath $(BIN)):$$PATH" HOST=127.0.0.1 WEB_CONCURRENCY=$(WORKERS) \
 	  $(BIN)/honcho start --port $(PORT) -f Procfile
 

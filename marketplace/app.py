@@ -114,11 +114,12 @@ def register_blueprints(app: Flask) -> None:
     from sms import routes as gateway_routes
 
     from . import simulator
-    from .web import admin, funder, mentor, security
+    from .web import admin, front, funder, mentor, security
     from .web.api import openapi
 
     openapi.init_app(app)  # the API's blueprint, and its document from the routes' decorators
-    for channel in (gateway_routes, payment_routes, security, mentor, admin, funder, simulator):
+    channels = (gateway_routes, payment_routes, security, front, mentor, admin, funder, simulator)
+    for channel in channels:
         channel.register(app)
 
 

@@ -16,3 +16,4 @@ phone = Scope(SHARED, "phone")  # the phone simulator
 signin = Scope(SHARED, "signin")  # the staff sign-in page
 errors = Scope(SHARED, "errors")  # the error pages of every page set
 funder = Scope(SHARED, "funder")  # the funder dashboard
+front = Scope(SHARED, "front")  # the front door, `/`
