@@ -157,6 +157,65 @@ def _fit(value: str, limit: int) -> str:
     return out.rstrip() + ".."
 
 
+def distinct_names(names: list[str], limit: int, towns: list[str] | None = None) -> list[str]:
+    """Names fitted to `limit` as `fit` does, never two alike unless the names are: where two cut
+    the same, each keeps the words that tell it apart ("Fundi..Kamau Workshop"); where the names
+    themselves are the same, the town is added ("Fundi Kipchoge, Gikomba"), cutting the name."""
+    labels = [fit(name, limit) for name in names]
+    for group in _alike(labels):
+        whole = [" ".join(to_gsm7(names[i]).split()) for i in group]
+        if len(set(whole)) == len(whole):
+            told = _telling(whole, limit)
+            for i, label in zip(group, told, strict=True):
+                labels[i] = label
+    if towns is not None:
+        for group in _alike(labels):
+            places = [" ".join(to_gsm7(towns[i]).split()) for i in group]
+            if len(set(places)) < 2:
+                continue  # the same town too: nothing more the list can tell
+            room = min(12, max(limit // 2, 4))
+            shown = distinct_names(places, room)
+            for i, town in zip(group, shown, strict=True):
+                name = fit(names[i], max(limit - gsm7_length(town) - 2, 3))
+                labels[i] = f"{name}, {town}" if town else name
+    return labels
+
+
+def _alike(labels: list[str]) -> list[list[int]]:
+    """The indices of the labels shown more than once, label by label."""
+    where: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        where.setdefault(label.casefold(), []).append(i)
+    return [group for group in where.values() if len(group) > 1]
+
+
+def _telling(names: list[str], limit: int) -> list[str]:
+    """Different names that cut alike, each as its beginning and, after "..", the words from the
+    first that differs (each name alone: the part others share is left out)."""
+    told = []
+    for name in names:
+        others = [other for other in names if other is not name]
+        shared = max(len(_common_prefix(name, other)) for other in others)
+        start = name.rfind(" ", 0, shared + 1) + 1  # the word where it differs
+        tail = name[start:]
+        room = limit - 2 - gsm7_length(tail)
+        if room >= 3:
+            told.append(name[:room].rstrip() + ".." + tail)
+        else:  # the first word's beginning, and the differing words cut
+            head = name.split(" ", 1)[0][: max(3, limit // 3)]
+            told.append(head + ".." + fit(tail, limit - len(head) - 2))
+    return told
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a.casefold(), b.casefold(), strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
 def lines(*parts: str) -> str:
     return "\n".join(p for p in parts if p)
 

@@ -35,6 +35,7 @@ from .flow import (
     Screen,
     choice,
     choice_list,
+    distinct_names,
     fit,
     footer,
     lines,
@@ -45,6 +46,7 @@ from .flow import (
 HOME = "main"
 NAME = 28  # a person's or provider's name on a detail screen
 SHORT_NAME = 17  # a provider's name in a list of three
+ALIKE_NAME = 26  # the most a name and its town take in that list, when two names are the same
 TOPIC = 40
 LONG = "Wanjiku-Nyambura Ochieng'-Kiprotich Mwangi Ëmmanuel Institute of Technology"
 LONG_TOPIC = "Cutting patterns for school uniforms, pricing, and keeping records of orders " * 2
@@ -285,7 +287,7 @@ def _load_list(ctx: Ctx, data: Data) -> Params:
     data["listing_id"], data["programme_id"] = listing.listing_id, listing.programme_id
     return {
         "cards": [
-            {"id": c.id, "name": c.name, "kind": c.kind, "rating": c.rating}
+            {"id": c.id, "name": c.name, "kind": c.kind, "rating": c.rating, "town": c.town}
             for c in listing.providers
         ],
         "more": listing.has_more,
@@ -293,20 +295,32 @@ def _load_list(ctx: Ctx, data: Data) -> Params:
     }
 
 
-def _card_label(lang: str, c: Params) -> str:
+def _card_label(lang: str, c: Params, name: str) -> str:
     rating = f"{c['rating']:.1f}*" if c["rating"] is not None else t("rating.new", lang)
-    return f"{fit(c['name'], SHORT_NAME)}, {t('kind.' + c['kind'], lang)}, {rating}"
+    return f"{name}, {t('kind.' + c['kind'], lang)}, {rating}"
 
 
 def _list_view(lang: str, p: Params) -> str:
     if not p["cards"]:
         anywhere = numbered([t("find.list.anywhere", lang)]) if p["region"] else ""
         return lines(t("find.list.empty", lang), anywhere, footer(lang))
-    return lines(
-        t("find.list.title", lang),
-        numbered([_card_label(lang, c) for c in p["cards"]]),
-        footer(lang, p["more"]),
-    )
+    cards = p["cards"]
+    names = [c["name"] for c in cards]
+    towns = [c.get("town") or "" for c in cards]
+    # Never two mentors shown alike: names that cut the same keep what tells them apart, and
+    # the town is added to the same names (with room for it: the names are cut as the screen needs).
+    alike = distinct_names(names, SHORT_NAME, towns) != distinct_names(names, SHORT_NAME)
+    body = ""
+    for limit in range(ALIKE_NAME if alike else SHORT_NAME, 5, -1):
+        shown = distinct_names(names, limit, towns)
+        body = lines(
+            t("find.list.title", lang),
+            numbered([_card_label(lang, c, n) for c, n in zip(cards, shown, strict=True)]),
+            footer(lang, p["more"]),
+        )
+        if gsm7_length(body) <= SCREEN_LIMIT:
+            break
+    return body
 
 
 def _list_handle(_ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
@@ -325,7 +339,7 @@ def _list_handle(_ctx: Ctx, data: Data, p: Params, text: str) -> Outcome:
     )
 
 
-_SAMPLE_CARD = {"id": 1, "name": LONG, "kind": "craft_worker", "rating": 4.5}
+_SAMPLE_CARD = {"id": 1, "name": LONG, "kind": "craft_worker", "rating": 4.5, "town": LONG}
 FIND_LIST = Screen(
     "find.list",
     _list_view,
@@ -340,6 +354,16 @@ FIND_LIST = Screen(
             "region": None,
         },
         {"cards": [], "more": False, "region": "x"},
+        {  # the same long names in long-named towns
+            "cards": [{**_SAMPLE_CARD, "town": f"{n} {LONG}"} for n in range(3)],
+            "more": True,
+            "region": None,
+        },
+        {  # long names alike but for their last word
+            "cards": [{**_SAMPLE_CARD, "name": f"{LONG} {n}", "town": LONG} for n in range(3)],
+            "more": True,
+            "region": None,
+        },
     ),
 )
 
@@ -644,13 +668,48 @@ CONFIRM_ANSWER = menu(
 # --------------------------------------------------------------------------- rate a mentor
 
 
+RATE_NAME = 26  # a mentor's name in the list of sessions to rate
+RATE_TOPIC = 20  # a session's topic there, where it tells two sessions apart
+
+
 def _load_rateable(ctx: Ctx, _data: Data) -> Params:
-    return {
-        "items": [
-            {"ref": s.ref, "provider": s.provider.name, "date": s.delivered_on.strftime("%d/%m")}
-            for s in ratings.rateable_sessions(ctx.person.id, limit=reads.LIST_LIMIT)
-        ]
-    }
+    rateable = ratings.rateable_sessions(ctx.person.id, limit=reads.LIST_LIMIT)
+    items = [
+        {
+            "ref": s.ref,
+            "provider": s.provider.name,
+            "date": s.delivered_on.strftime("%d/%m"),
+            "topic": s.topic,
+        }
+        for s in rateable
+    ]
+    _tell_sessions_apart(items)
+    return {"items": items}
+
+
+def _tell_sessions_apart(items: list[Params]) -> None:
+    """Each item's `name` (its mentor's, never alike another's unless the names are) and, where
+    two items would read the same (a date and a mentor), `which` session: its topic, or its ref
+    when the topics are the same too."""
+    names = distinct_names([i["provider"] for i in items], RATE_NAME)
+    alike: dict[tuple[str, str], list[Params]] = {}
+    for item, name in zip(items, names, strict=True):
+        item["name"], item["which"] = name, ""
+        alike.setdefault((item["date"], name.casefold()), []).append(item)
+    for group in alike.values():
+        topics = distinct_names([i["topic"] for i in group], RATE_TOPIC)
+        told = len({topic.casefold() for topic in topics}) == len(group)
+        for item, topic in zip(group, topics, strict=True):
+            item["topic"] = topic
+            if len(group) > 1:
+                item["which"] = "topic" if told else "ref"
+
+
+def _rateable_label(lang: str, i: Params) -> str:
+    which = i.get("which")
+    key = f"rate.pick.item_{which}" if which else "rate.pick.item"
+    name = i.get("name") or fit(i["provider"], RATE_NAME)
+    return t(key, lang, date=i["date"], provider=name, topic=i.get("topic", ""), ref=i["ref"])
 
 
 def _pick_rateable(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
@@ -662,13 +721,28 @@ RATE = choice_list(
     "rate.pick.title",
     "rate.none",
     load=_load_rateable,
-    label=lambda lang, i: t(
-        "rate.pick.item", lang, date=i["date"], provider=fit(i["provider"], 26)
-    ),
+    label=_rateable_label,
     pick=_pick_rateable,
     targets=("rate.stars",),
     samples=(
         {"items": [{"ref": "1234", "provider": LONG, "date": "31/12"}] * 12, "_data": {"page": 2}},
+        *(
+            {
+                "items": [
+                    {
+                        "ref": "123456",
+                        "provider": LONG,
+                        "name": fit(LONG, RATE_NAME),
+                        "date": "31/12",
+                        "topic": fit(LONG_TOPIC, RATE_TOPIC),
+                        "which": which,
+                    }
+                ]
+                * 12,
+                "_data": {"page": 1},
+            }
+            for which in ("topic", "ref")
+        ),
         {"items": []},
     ),
 )
