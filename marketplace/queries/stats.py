@@ -56,21 +56,6 @@ MARKERS = {
     HIDDEN: "withheld so that a <5 figure of the same table cannot be worked out from the totals",
 }
 TOP_PROVIDERS = 10
-# The tables the JSON API answers with, as its document declares them (`web/api/schemas.py`); the
-# dashboard shows every table, the redemption by provider kind too, and each table's own CSV file;
-# the one-file CSV of every table carries the JSON's figures.
-API_TABLES = (
-    "provider_choice",
-    "monthly",
-    "by_trade",
-    "by_region",
-    "by_gender",
-    "by_age_band",
-    "payment_speed",
-    "ratings",
-    "top_providers",
-)
-
 Cell = int | float | str | None
 
 
@@ -731,7 +716,6 @@ def to_json(report: Report) -> dict[str, Any]:
                 "rows": table_rows(t),
             }
             for t in report.tables
-            if t.key in API_TABLES
         },
     }
 
@@ -787,8 +771,6 @@ def report_csv(report: Report) -> str:
     context = csv_context(report)
     rows: list[list[object]] = [["programme_id", "table", "row", "column", "value", *context]]
     for table in report.all_tables:
-        if table.key not in ("headline", *API_TABLES):
-            continue  # the same figures as the JSON; a newer table has its own file
         label_key = "key" if table.key == "headline" else table.columns[0].key
         for row in table_rows(table):
             for key, value in row.items():

@@ -305,8 +305,12 @@ def test_the_csv_carries_the_same_figures_as_the_json(
     dataset: Dataset, build: Builders, client: FlaskClient
 ) -> None:
     body = _json(client, build.api_key(), dataset.programme.id)
+    # Every table of the dashboard, the redemption by provider kind too.
     report = stats.programme_stats(dataset.programme)
+    assert set(body["tables"]) == {t.key for t in report.tables}
+    assert "redemption_by_kind" in body["tables"]
     rows = list(csv.DictReader(io.StringIO(stats.report_csv(report))))
+    assert any(r["table"] == "redemption_by_kind" for r in rows)
     expected = [("headline", key, "value", value) for key, value in body["headline"].items()]
     for key, table in body["tables"].items():
         label = table["columns"][0]["key"]

@@ -505,6 +505,18 @@ class ProviderChoiceTable(_StatsTable):
     rows = fields.List(fields.Nested(ProviderChoiceRow), required=True)
 
 
+class RedemptionByKindRow(Schema):
+    kind = _label("craft_worker or institute")
+    entrepreneurs = _figure("Entrepreneurs with a session confirmed with this kind")
+    sessions_confirmed = _figure("Sessions confirmed with this kind of provider (the kind booked)")
+    value_redeemed_minor = _figure("Value redeemed with this kind (minor units)")
+    redeemed_share_pct = _figure("Share of the value redeemed")
+
+
+class RedemptionByKindTable(_StatsTable):
+    rows = fields.List(fields.Nested(RedemptionByKindRow), required=True)
+
+
 class MonthlyRow(Schema):
     month = _label("YYYY-MM")
     issued = _figure("Vouchers issued in the month")
@@ -570,6 +582,7 @@ class TopProvidersTable(_StatsTable):
 
 class StatsTables(Schema):
     provider_choice = fields.Nested(ProviderChoiceTable, required=True)
+    redemption_by_kind = fields.Nested(RedemptionByKindTable, required=True)
     monthly = fields.Nested(MonthlyTable, required=True)
     by_trade = fields.Nested(BreakdownTable, required=True)
     by_region = fields.Nested(BreakdownTable, required=True)
