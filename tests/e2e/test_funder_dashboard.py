@@ -7,11 +7,13 @@ Needs Chromium at /usr/bin/chromium (Debian's package); skipped with a reason wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 
 from marketplace.services import access, bookings, reference, sessions
@@ -176,9 +178,19 @@ def test_the_tables_fit_the_page_in_both_languages(site: Site, browser: object, 
     assert page.get_by_role("heading", name="Takwimu kuu").is_visible()
     assert page.evaluate(OVERFLOW) == [], f"Kiswahili at {width} px"
     # Every chart is drawn or its place says why not.
+    assert page.locator("canvas").count() + page.locator("p.chart-gap").count() == 9
     for i in range(page.locator("canvas").count()):
         assert page.locator("canvas").nth(i).get_attribute("data-drawn") == "true"
     gap = page.locator("p.chart-gap[data-chart=provider_choice]")
     assert gap.inner_text().startswith("Hakuna chati")
+    # Months by their Kiswahili names, the same in the chart as in its table; no YYYY-MM.
+    months = page.evaluate("document.getElementById('chart-monthly').chart.data.labels")
+    rows = page.locator("table[data-table=monthly] tbody th").all_inner_texts()
+    assert months == rows and len(months) >= 2
+    sw_months = {format_date(date(2024, m, 1), "LLLL", locale="sw") for m in range(1, 13)}
+    for month in months:
+        name, year = month.rsplit(" ", 1)
+        assert name in sw_months and year.isdigit(), month
+    assert not re.search(r"\b20\d\d-\d\d\b", page.locator("main").inner_text())
     screenshot(page, f"funder-dashboard-sw-{width}")
     context.close()

@@ -112,6 +112,13 @@ def test_the_dashboard_in_kiswahili(dataset: Dataset, build: Builders, client: F
     assert genders == ["Mwanamke", "Mwanamume"]
     assert parsed.tables["provider_choice"][1][0] == "Fundi"
     assert "imefichwa" in text and "hidden" not in text
+    # Age bands and months by their Kiswahili names (months through Babel), on the chart too.
+    bands = [row[0] for row in parsed.tables["by_age_band"][1:]]
+    assert "chini ya miaka 25" in bands and "under 25" not in text
+    months = [row[0] for row in parsed.tables["monthly"][1:]]
+    assert months == ["Novemba 2024", "Machi 2025", "Aprili 2025"]
+    assert parsed.charts["chart-monthly"]["labels"] == months
+    assert not re.search(r"\b20\d\d-\d\d\b", text)  # no YYYY-MM left
 
     _choose(client, "en", path)
     english = _visible(client.get(path).get_data(as_text=True))
@@ -217,3 +224,24 @@ def test_redemption_by_provider_kind_on_the_page_in_both_languages(
         "Fundi",
         "Chuo cha mafunzo",
     ]
+
+
+def test_a_bad_filter_is_explained_in_the_pages_language(
+    dataset: Dataset, build: Builders, client: FlaskClient
+) -> None:
+    sign_in(client, build)
+    path = f"/funder/programmes/{dataset.programme.id}"
+    _choose(client, "sw", path)
+    after = client.get(f"{path}?from=2025-05-01&to=2025-03-01")
+    assert after.status_code == 422
+    text = _visible(after.get_data(as_text=True))
+    assert "Zilizotolewa kuanzia: isiwe baada ya tarehe ya mwisho." in text
+    assert "Takwimu zilizo hapa chini hazijachujwa." in text
+    bad = _visible(client.get(f"{path}?from=mwezi&gender=x").get_data(as_text=True))
+    assert "Zilizotolewa kuanzia: weka tarehe kama YYYY-MM-DD." in bad
+    assert "chagua kimoja kwenye orodha." in bad
+    for english in ("Not a valid date", "must not be after", "Must be one of"):
+        assert english not in bad and english not in text
+    _choose(client, "en", path)
+    again = _visible(client.get(f"{path}?from=2025-05-01&to=2025-03-01").get_data(as_text=True))
+    assert "Issued from: it must not be after the end date." in again

@@ -172,7 +172,7 @@ def test_the_charts_draw_the_tables_numbers(
     parsed.feed(client.get(f"/funder/programmes/{dataset.programme.id}").get_data(as_text=True))
     monthly = parsed.charts["chart-monthly"]
     assert monthly["type"] == "line"
-    assert monthly["labels"] == ["2024-11", "2025-03", "2025-04"]
+    assert monthly["labels"] == ["November 2024", "March 2025", "April 2025"]
     issued = next(d for d in monthly["datasets"] if d["label"] == "Vouchers issued")
     # The <5 month is a gap, not a number, and so is the month that would give it away (the
     # headline's 15 issued less 14 would leave 1).
@@ -288,7 +288,7 @@ def test_the_page_csv_and_json_all_say_the_figures_are_as_of_the_last_refresh(
     html = client.get(base, query_string=query).get_data(as_text=True)
     assert "as of 01 May 2025 06:00 UTC" in html
     assert f'data-as-of="{body["as_of"]}"' in html
-    assert "Showing vouchers issued from 2025-03 to 2025-04." in html
+    assert "Showing vouchers issued from March 2025 to April 2025." in html
     assert "filter by issue month" in html
     for path in ("stats.csv", *(f"{key}.csv" for key in ("headline", *body["tables"]))):
         rows = list(
@@ -299,7 +299,7 @@ def test_the_page_csv_and_json_all_say_the_figures_are_as_of_the_last_refresh(
         assert rows, path
         assert {r["as_of"] for r in rows} == {body["as_of"]}, path
     only_from = client.get(base, query_string={"from": "2025-03-15"}).get_data(as_text=True)
-    assert "Showing vouchers issued from 2025-03 on." in only_from
+    assert "Showing vouchers issued from March 2025 on." in only_from
     unfiltered = client.get(base).get_data(as_text=True)
     assert "Showing vouchers issued in any month." in unfiltered
 

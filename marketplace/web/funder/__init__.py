@@ -7,10 +7,11 @@ other programme answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from babel.dates import format_date
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -106,13 +107,61 @@ def group_label(table_key: str, value: Any, lang: str = "en") -> str:
         and f"kind_{value}" in words
     ):
         return say(f"kind_{value}", lang)
+    if table_key == "by_age_band" and str(value) in AGE_WORDS:
+        return say(AGE_WORDS[str(value)], lang)
+    if table_key == "monthly":
+        return month_name(str(value), lang)
     return str(value)
+
+
+# The age bands the statistics name in English words; the others are numbers ("25-34").
+AGE_WORDS = {"under 25": "age_under_25", "55 and over": "age_55_and_over"}
+
+
+def month_name(month: str, lang: str) -> str:
+    """A month the statistics write `YYYY-MM`, by its name in `lang` ("Novemba 2024")."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return month
+    return format_date(first, "LLLL y", locale=lang)
 
 
 def _row_label(table: stats.Table, column: str, value: Any, lang: str) -> str:
     if column == "kind":
         return group_label("kind", value, lang)
-    return group_label(table.key, value, lang) if column == "group" else group_label("", value)
+    if column in ("group", "month"):
+        return group_label(table.key, value, lang)
+    return group_label("", value)
+
+
+# The filter form's fields, by the words that head them on the page.
+FILTER_LABELS = {
+    "from": "issued_from",
+    "to": "issued_to",
+    "region": "region",
+    "trade": "trade",
+    "gender": "gender",
+}
+
+
+def filter_errors(errors: dict[str, Any], lang: str) -> list[str]:
+    """What is wrong with the filter form, field by field, in `lang` (the schema's own messages
+    are the API's, in English)."""
+    said = []
+    for field in errors:
+        label = say(FILTER_LABELS[field], lang) if field in FILTER_LABELS else field
+        if field in ("from", "to"):
+            typed = request.args.get(field, "").strip()
+            try:
+                date.fromisoformat(typed)
+                problem = "filter_after_end" if field == "from" else "filter_bad_date"
+            except ValueError:
+                problem = "filter_bad_date"
+        else:
+            problem = "filter_bad_choice"
+        said.append(f"{label}: {say(problem, lang)}")
+    return said
 
 
 def chart_payload(table: stats.Table, lang: str = "en") -> dict[str, Any] | None:
@@ -175,7 +224,7 @@ def show(value: Any, kind: str, currency: str, lang: str = "en") -> str:
 
 def issue_months(filters: stats.StatsFilter, lang: str) -> str:
     """What the date filter covers, in words of `lang`: it works by whole issue months."""
-    first, last = filters.months
+    first, last = (month_name(m, lang) if m else m for m in filters.months)
     if first and last:
         return say("months_from_to", lang, first=first, last=last)
     if first:
@@ -232,7 +281,7 @@ def dashboard(programme_id: int) -> tuple[str, int] | str:
         "funder/dashboard.html",
         programme=programme,
         report=report,
-        errors=errors,
+        errors=filter_errors(errors, lang),
         args={k: v for k, v in request.args.items() if v.strip()},
         charts={t.key: chart_payload(t, lang) for t in report.tables},
         gaps={t.key: chart_gap(t) for t in report.tables},
