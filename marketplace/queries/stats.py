@@ -337,6 +337,18 @@ def _headline(scope: _Scope, sums: dict[str, Any]) -> Table:
         ("disputes", "Sessions disputed", "count", sums["sessions_disputed"]),
         ("lapsed", "Sessions lapsed (no answer in time)", "count", sums["sessions_lapsed"]),
         ("switches", "Switches (cancelled and booked another mentor)", "count", sums["switches"]),
+        (
+            "co_payments_recorded",
+            "Co-payments recorded received by the mentor",
+            "count",
+            sums["co_payment_recorded"],
+        ),
+        (
+            "co_payment_recorded_pct",
+            "Co-payment recorded (of vouchers booked with a co-payment)",
+            "percent",
+            _percent(sums["co_payment_recorded"], sums["co_payment_booked"]),
+        ),
     ]
     table = Table(
         "headline",

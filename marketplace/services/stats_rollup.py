@@ -337,6 +337,10 @@ def _insert_voucher_cells(programme_id: int, target: sa.Table) -> None:
             "paid_days_sum"
         ),
         sa.cast(sa.func.max(paid.c.days_max), sa.Float).label("paid_days_max"),
+        _count_if(sa.and_(Voucher.co_payment_minor > 0, Voucher.booked_at.is_not(None))).label(
+            "co_payment_booked"
+        ),
+        _count_if(Voucher.co_payment_recorded_at.is_not(None)).label("co_payment_recorded"),
     ]
     select = (
         sa.select(sa.literal(pid).label("programme_id"), *dims, *measures)

@@ -27,6 +27,7 @@ from marketplace.db import reading
 from marketplace.domain.models import Programme, Provider
 from marketplace.services import (
     bookings,
+    co_payments,
     issuance,
     payouts,
     ratings,
@@ -106,6 +107,8 @@ def dataset(build: Builders) -> Dataset:
             now=_day(0.5),
         )
         b = build.booking(v, cw, now=_day(1 + i))  # type: ignore[arg-type]
+        if i < 4:  # four of them paid their share, and the mentor recorded it
+            co_payments.record_co_payment(cw.staff[0].id, b.id, now=_day(1.5 + i))
         last = None
         for k in (7, 14, 21, 28):
             last = session(b, _day(1 + i + k))

@@ -57,6 +57,9 @@ def test_headline_figures_match_the_hand_count(
         "disputes": 1,
         "lapsed": 1,
         "switches": 1,
+        # four Achieng recorded their co-payment; twelve vouchers were booked, each with a share
+        "co_payments_recorded": 4,
+        "co_payment_recorded_pct": round(100 * 4 / 12, 1),
     }
     assert body["programme"]["name"] == "Jua Kali Skills"
     assert body["suppressed_below"] == 5

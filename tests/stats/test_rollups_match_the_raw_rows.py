@@ -47,6 +47,7 @@ from marketplace.extensions import db
 from marketplace.queries import stats
 from marketplace.services import (
     bookings,
+    co_payments,
     issuance,
     payouts,
     ratings,
@@ -90,6 +91,7 @@ def _build(
     changes as they come (`live` is called after each person's events, and may drain), never by
     a rebuild of the finished programme."""
     rng = random.Random(seed)
+    payers = random.Random(seed + 1)  # its own stream: the rest of the world stays as it was
     programme = build.programme(
         name="Randomised Skills",
         voucher_value_minor=250_003,  # 4 sessions: shares of 62,500 and 3 left for the last
@@ -147,6 +149,9 @@ def _build(
             bookings.cancel_booking(voucher.entrepreneur_id, voucher.id, now=now)
             now += _jitter(rng, 0.1, 2)
             booking = build.booking(voucher, rng.choice(choices), now=now)
+        if payers.random() < 0.6:  # the trainee paid their share, and the mentor recorded it
+            mentor = db.session.get(Provider, booking.provider_id).staff[0]  # type: ignore[union-attr]
+            co_payments.record_co_payment(mentor.id, booking.id, now=now + timedelta(minutes=7))
         wanted = {"complete": 4, "partial": rng.randint(0, 3)}.get(fate, rng.randint(0, 2))
         confirmed = 0
         last = None
@@ -355,6 +360,11 @@ def _expected(raw: Raw, f: stats.StatsFilter) -> dict[str, Any]:
         "disputes": sum(1 for s in sess if s.status == "disputed"),
         "lapsed": sum(1 for s in sess if s.status == "lapsed"),
         "switches": sum(1 for b in bks if b.switched_from_id is not None),
+        "co_payments_recorded": sum(1 for v in vs if v.co_payment_recorded_at is not None),
+        "co_payment_recorded_pct": _pct(
+            sum(1 for v in vs if v.co_payment_recorded_at is not None),
+            sum(1 for v in vs if v.co_payment_minor > 0 and v.booked_at is not None),
+        ),
     }
     tables: dict[str, list[dict[str, Any]]] = {}
 

@@ -47,6 +47,10 @@ class StatsVoucherCell(Base):
     paid_people: Mapped[int] = mapped_column(sa.BigInteger)
     paid_days_sum: Mapped[float] = mapped_column(sa.Float)
     paid_days_max: Mapped[float | None] = mapped_column(sa.Float)
+    # Vouchers booked whose programme asked a co-payment, and those whose co-payment the mentor
+    # recorded received.
+    co_payment_booked: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    co_payment_recorded: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
 
 class StatsEventCell(Base):

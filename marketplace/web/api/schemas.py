@@ -474,6 +474,11 @@ class StatsHeadline(Schema):
     disputes = _figure("Sessions disputed")
     lapsed = _figure("Sessions lapsed (no answer in time)")
     switches = _figure("Switches (cancelled and booked another mentor)")
+    co_payments_recorded = _figure("Vouchers whose co-payment the mentor recorded received")
+    co_payment_recorded_pct = _figure(
+        "Co-payment recorded: vouchers whose co-payment was recorded / vouchers booked whose "
+        "programme asked one"
+    )
 
 
 class StatsColumn(Schema):
