@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DUE_IN = 40  # seconds from when the data is made until the reminder and the lapse are due
+# Seconds from when the data is made until the reminder and the lapse are due: long enough for
+# `make run` to seed the demo data and start its five processes on a busy machine first.
+DUE_IN = 75
 
 PREPARE = """
 import json, sys
