@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
@@ -16,6 +17,7 @@ from marketplace.domain.models import (
     TrainingSession,
     Voucher,
 )
+from marketplace.domain.models.programmes import DEFAULT_TIME_ZONE
 from marketplace.domain.people import NewEntrepreneur
 from marketplace.extensions import db
 from marketplace.services import (
@@ -102,7 +104,10 @@ class Builders:
         self, programme: Programme | None = None, now: datetime | None = None, **person: Any
     ) -> Voucher:
         programme = programme or self.programme()
-        return issuance.issue_voucher(programme.id, self.person(**person), "test", now=now)
+        # Issued the day before unless said: a session is never dated before its voucher was
+        # issued, and tests record sessions of the last hours.
+        issued_at = now or datetime.now(UTC) - timedelta(days=1)
+        return issuance.issue_voucher(programme.id, self.person(**person), "test", now=issued_at)
 
     def booking(
         self,
@@ -110,19 +115,20 @@ class Builders:
         provider: Provider | None = None,
         now: datetime | None = None,
     ) -> Booking:
-        voucher = voucher or self.voucher()
+        voucher = voucher or self.voucher(now=now)
         provider = provider or self.provider()
         return bookings.book_provider(voucher.entrepreneur_id, provider.id, voucher.id, now=now)
 
     def recorded_session(
         self, booking: Booking | None = None, now: datetime | None = None, **overrides: Any
     ) -> TrainingSession:
-        booking = booking or self.booking()
+        # What the session needs, made when it was recorded: never after it.
+        booking = booking or self.booking(now=now)
         staff = db.session.get(Provider, booking.provider_id).staff[0]  # type: ignore[union-attr]
         now = now or datetime.now(UTC)
         fields: dict[str, Any] = {
             "booking_id": booking.id,
-            "delivered_on": now.date(),
+            "delivered_on": local_day(now),
             "duration_minutes": 90,
             "topic": f"Cutting patterns, part {next(_numbers)}",  # each a session of its own
         }
@@ -153,5 +159,11 @@ class Builders:
         )
 
 
+def local_day(moment: datetime) -> date:
+    """The day it is at `moment` where the programmes run (their days are Nairobi's)."""
+    return moment.astimezone(ZoneInfo(DEFAULT_TIME_ZONE)).date()
+
+
 def today() -> date:
-    return datetime.now(UTC).date()
+    """Today where the programmes run."""
+    return local_day(datetime.now(UTC))

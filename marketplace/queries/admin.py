@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from ..domain.models import (
     PayoutRun,
     Programme,
     Provider,
+    ProviderStaff,
     ProviderStatus,
     SessionStatus,
     TrainingSession,
@@ -115,65 +116,144 @@ def provider_counts() -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class ProviderHistory:
+    """What a provider did so far, for the officer weighing one of its sessions."""
+
+    sessions: int
+    confirmed: int
+    disputed: int
+    held: int
+    paid_minor: int
+    trainees: int
+
+
+@dataclass(frozen=True)
 class ReviewRow:
     id: int
     ref: str
+    provider_id: int
     provider_name: str
     provider_number: str
+    provider_phone: str
+    provider_status: str
+    staff_name: str
+    staff_phone: str
     entrepreneur_name: str
+    entrepreneur_phone: str
     delivered_on: date
+    starts_at: time | None
     duration_minutes: int
     topic: str
+    outcomes: str
+    action_points: str
     status: str
     flags: list[str]
+    held: bool
     recorded_at: datetime
+    answered_at: datetime | None
     answered_via: str | None
+    value_minor: int
+    currency: str
+    history: ProviderHistory
+
+    @property
+    def answer_seconds(self) -> int | None:
+        if self.answered_at is None:
+            return None
+        return int((self.answered_at - self.recorded_at).total_seconds())
 
 
-def _needs_review() -> Any:
-    disputed = sa.and_(
-        TrainingSession.status == SessionStatus.DISPUTED, TrainingSession.reviewed_at.is_(None)
-    )
-    # JSON lists: an empty list is stored as "[]" on every database.
-    flagged = sa.and_(
-        TrainingSession.reviewed_at.is_(None),
-        sa.cast(TrainingSession.flags, sa.String) != "[]",
-        TrainingSession.flags.is_not(None),
-    )
-    return sa.or_(disputed, flagged)
+REVIEW_PAGE = 50
 
 
-def review_queue() -> list[ReviewRow]:
+def review_queue(page: int = 1) -> list[ReviewRow]:
+    """One page of what waits for an officer (held or disputed), oldest first."""
+    page = max(1, page)
     rows = db.session.execute(
-        sa.select(TrainingSession, Provider.name, Provider.number, Entrepreneur.name)
-        .join(Provider, Provider.id == TrainingSession.provider_id)
+        sa.select(TrainingSession, Entrepreneur.name, Entrepreneur.phone, ProviderStaff)
         .join(Entrepreneur, Entrepreneur.id == TrainingSession.entrepreneur_id)
-        .where(_needs_review())
+        .outerjoin(ProviderStaff, ProviderStaff.id == TrainingSession.staff_id)
+        .where(TrainingSession.waiting_for_review())
         .order_by(TrainingSession.recorded_at, TrainingSession.id)
-        .limit(PAGE)
+        .offset((page - 1) * REVIEW_PAGE)
+        .limit(REVIEW_PAGE)
     ).all()
+    histories = _histories({s.provider_id for s, *_ in rows})
     return [
         ReviewRow(
             id=s.id,
             ref=s.ref,
-            provider_name=pname,
-            provider_number=pnumber,
+            provider_id=s.provider_id,
+            provider_name=s.provider.name,
+            provider_number=s.provider.number,
+            provider_phone=s.provider.phone,
+            provider_status=s.provider.status,
+            staff_name=staff.name if staff else "",
+            staff_phone=staff.phone if staff else "",
             entrepreneur_name=ename,
+            entrepreneur_phone=ephone,
             delivered_on=s.delivered_on,
+            starts_at=s.starts_at,
             duration_minutes=s.duration_minutes,
             topic=s.topic,
+            outcomes=s.outcomes,
+            action_points=s.action_points,
             status=s.status,
             flags=list(s.flags or []),
+            held=s.held,
             recorded_at=s.recorded_at,
+            answered_at=s.answered_at,
             answered_via=s.answered_via,
+            value_minor=s.value_minor,
+            currency=s.currency,
+            history=histories[s.provider_id],
         )
-        for s, pname, pnumber, ename in rows
-        if s.status == SessionStatus.DISPUTED or s.flags
+        for s, ename, ephone, staff in rows
     ]
 
 
+def _histories(provider_ids: set[int]) -> dict[int, ProviderHistory]:
+    if not provider_ids:
+        return {}
+    t = TrainingSession
+
+    def count_of(cond: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+    paid = sa.case((t.payout_id.is_not(None), t.value_minor), else_=0)
+    rows = db.session.execute(
+        sa.select(
+            t.provider_id,
+            sa.func.count(),
+            count_of(t.status == SessionStatus.CONFIRMED),
+            count_of(t.status == SessionStatus.DISPUTED),
+            count_of(t.held.is_(True)),
+            sa.func.coalesce(sa.func.sum(paid), 0),
+            sa.func.count(sa.distinct(t.entrepreneur_id)),
+        )
+        .where(t.provider_id.in_(provider_ids))
+        .group_by(t.provider_id)
+    ).all()
+    return {
+        int(pid): ProviderHistory(int(n), int(c), int(d), int(h), int(p), int(e))
+        for pid, n, c, d, h, p, e in rows
+    }
+
+
 def review_count() -> int:
-    return len(review_queue())
+    """Every session waiting for an officer, however many pages the queue takes."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(TrainingSession)
+            .where(TrainingSession.waiting_for_review())
+        )
+        or 0
+    )
+
+
+def review_pages() -> int:
+    return max(1, -(-review_count() // REVIEW_PAGE))
 
 
 @dataclass(frozen=True)
@@ -225,7 +305,7 @@ def held_for_review() -> int:
             sa.select(sa.func.count()).where(
                 TrainingSession.status == SessionStatus.CONFIRMED,
                 TrainingSession.payout_id.is_(None),
-                sa.not_(TrainingSession.payable()),
+                TrainingSession.held.is_(True),
             )
         )
         or 0

@@ -103,12 +103,7 @@ def sessions(
         if value:
             stmt = stmt.where(column == value)
     if needs_review:
-        stmt = stmt.where(TrainingSession.reviewed_at.is_(None)).where(
-            sa.or_(
-                TrainingSession.status == "disputed",
-                sa.func.coalesce(sa.cast(TrainingSession.flags, sa.String), "[]") != "[]",
-            )
-        )
+        stmt = stmt.where(TrainingSession.waiting_for_review())
     return list(db.session.scalars(stmt.limit(limit)).all())
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -60,6 +61,10 @@ class BookingRow:
     currency: str = ""
     co_payment_recorded: bool = False
     co_payment_required: bool = False
+    time_zone: str = "Africa/Nairobi"  # the programme's: whose day "today" is
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.time_zone)).date()
 
     @property
     def sessions_left(self) -> int:
@@ -167,6 +172,7 @@ def _bookings_query(provider_id: int, language: str) -> Any:
             Voucher.currency,
             Voucher.co_payment_recorded_at.is_not(None),
             Programme.co_payment_required,
+            Programme.time_zone,
         )
         .select_from(Booking)
         .join(Voucher, Voucher.id == Booking.voucher_id)
@@ -179,7 +185,7 @@ def _bookings_query(provider_id: int, language: str) -> Any:
 
 def _booking_row(row: Any) -> BookingRow:
     (bid, number, name, phone, trade, trade_code, status, total, confirmed) = row[:9]
-    waiting, expires, created, share, currency, share_recorded, share_required = row[9:]
+    waiting, expires, created, share, currency, share_recorded, share_required, zone = row[9:]
     return BookingRow(
         id=bid,
         trainee_no=int(number),
@@ -197,6 +203,7 @@ def _booking_row(row: Any) -> BookingRow:
         currency=str(currency),
         co_payment_recorded=bool(share_recorded),
         co_payment_required=bool(share_required),
+        time_zone=str(zone),
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
 from ..domain import errors, limits
 from ..domain.models import PayoutSchedule, Programme
+from ..domain.models.programmes import DEFAULT_TIME_ZONE
 from ..domain.text import check_fields
 from ..extensions import db
 from . import reference, unit
@@ -40,6 +42,7 @@ class NewProgramme:
     confirmation_window_hours: int = 72
     eligible_trades: list[str] = field(default_factory=list)
     eligible_regions: list[str] = field(default_factory=list)
+    time_zone: str = DEFAULT_TIME_ZONE  # whose days a session's date is
 
 
 def snapshot(p: Programme) -> dict[str, object]:
@@ -54,6 +57,7 @@ def snapshot(p: Programme) -> dict[str, object]:
         "validity_days": p.validity_days,
         "co_payment_percent": p.co_payment_percent,
         "co_payment_required": p.co_payment_required,
+        "time_zone": p.time_zone,
     }
 
 
@@ -70,6 +74,7 @@ def _check_bounds(cmd: NewProgramme) -> None:
             )
     if len(cmd.currency) != 3 or not cmd.currency.isalpha():
         raise errors.InvalidInput("The currency is a three-letter code.", field="currency")
+    _check_time_zone(cmd.time_zone)
     _check_ranges(cmd)
 
 
@@ -86,6 +91,15 @@ def _check_ranges(cmd: object) -> None:
                 field=field_name,
                 **({"minimum": low} if value < low else {"maximum": high}),
             )
+
+
+def _check_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise errors.InvalidInput(
+            "The time zone is not known (Africa/Nairobi, for example).", field="time_zone"
+        ) from None
 
 
 def _check_codes(trades: list[str], regions: list[str]) -> None:
@@ -134,6 +148,7 @@ def _new_programme(cmd: NewProgramme, now: datetime) -> Programme:
         confirmation_window_hours=cmd.confirmation_window_hours,
         eligible_trades=sorted(cmd.eligible_trades),
         eligible_regions=sorted(cmd.eligible_regions),
+        time_zone=cmd.time_zone,
         created_at=now,
     )
     db.session.add(programme)

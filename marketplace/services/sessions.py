@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -20,7 +20,10 @@ from ..domain.models import (
     BookingStatus,
     ConfirmationCode,
     Entrepreneur,
+    PayoutAccount,
     Programme,
+    Provider,
+    ProviderKind,
     ProviderStaff,
     SessionStatus,
     TrainingSession,
@@ -28,6 +31,7 @@ from ..domain.models import (
     VoucherStatus,
 )
 from ..domain.money import format_minor, session_share
+from ..domain.schedule import Slot, day_of
 from ..extensions import db
 from . import lookups, outbox, settings, unit
 
@@ -35,7 +39,16 @@ TOPIC_MAX = 200
 NOTES_MAX = 2000
 MAX_SESSIONS_PER_DAY = 8  # more than a mentor could give in a day
 MAX_MINUTES_PER_DAY = 12 * 60
-BURST_SECONDS = 60  # confirmed this soon after recording: the two may be one person
+# A remote answer (SMS or USSD YES) this soon after recording: the two may be one person. A code
+# the mentor types right after recording is the normal path and is never judged by its speed.
+BURST_SECONDS = 60
+REMOTE_ANSWERS = ("sms", "ussd")
+CAPACITY_DAYS = 7  # trainees seen over this many days, against the provider's capacity
+CAPACITY_FACTOR = 2  # more than twice the trainees it may hold at once
+# Sessions that count towards a day: a disputed or lapsed one did not take place.
+_TAKING_PLACE = (SessionStatus.RECORDED, SessionStatus.CONFIRMED)
+# Flags that judge a whole day: when one session trips them, the day's other sessions share them.
+DAY_FLAGS = ("too_many_in_a_day", "overlapping_sessions")
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class NewSession:
     topic: str
     outcomes: str = ""
     action_points: str = ""
+    starts_at: time | None = None  # local time it began, where the channel asks
 
 
 def _new_ref(entrepreneur_id: int) -> str:
@@ -74,6 +88,7 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         if booking.status != BookingStatus.ACTIVE:
             raise errors.BookingNotActive("This booking is no longer active.")
         voucher.ensure_can_record_session(uow.now)
+        _check_day(cmd.delivered_on, voucher, uow.now)
         repeat = _same_session_just_recorded(booking.id, cmd, topic, uow.now)
         if (
             repeat is not None
@@ -82,6 +97,7 @@ def record_session(staff_id: int, cmd: NewSession, now: datetime | None = None) 
         _ensure_a_session_is_left(voucher)
         session = _new_session(staff, booking, voucher, cmd, topic, uow.now)
         uow.flush_or(errors.AlreadyExists("Try again."))
+        _flag_the_rest_of_the_day(uow, staff, session)
         uow.audit(
             "session.recorded",
             session,
@@ -130,9 +146,22 @@ def _checked_topic(cmd: NewSession, now: datetime) -> str:
         raise errors.InvalidInput(
             "Duration must be between 1 and 720 minutes.", field="duration_minutes"
         )
-    if cmd.delivered_on > now.date() or cmd.delivered_on < now.date() - timedelta(days=30):
-        raise errors.InvalidInput("The date must be within the last 30 days.", field="delivered_on")
     return topic
+
+
+RECORD_DAYS_BACK = 30
+
+
+def _check_day(day: date, voucher: Voucher, now: datetime) -> None:
+    """A session's date is a day where the programme runs (a session recorded at 00:30 in Nairobi
+    is of the new day there), within the last 30 days, and never before the voucher was issued."""
+    today = voucher.programme.local_date(now)
+    if day > today or day < today - timedelta(days=RECORD_DAYS_BACK):
+        raise errors.InvalidInput("The date must be within the last 30 days.", field="delivered_on")
+    if day < voucher.programme.local_date(voucher.issued_at):
+        raise errors.InvalidInput(
+            "The date is before the trainee's voucher was issued.", field="delivered_on"
+        )
 
 
 def _ensure_a_session_is_left(voucher: Voucher) -> None:
@@ -171,6 +200,9 @@ def _new_session(
         staff_id=staff.id,
         status=SessionStatus.RECORDED,
         delivered_on=cmd.delivered_on,
+        starts_at=cmd.starts_at.replace(second=0, microsecond=0, tzinfo=None)
+        if cmd.starts_at
+        else None,
         duration_minutes=cmd.duration_minutes,
         topic=topic,
         outcomes=cmd.outcomes.strip(),
@@ -179,9 +211,11 @@ def _new_session(
         value_minor=0,
         currency=voucher.currency,
         code_attempts=0,
-        flags=_record_flags(staff, person, cmd, now),
+        flags=[],
+        held=False,
         review_note="",
     )
+    session.flag(*_record_flags(staff, person, cmd, topic))
     db.session.add(session)
     return session
 
@@ -209,33 +243,115 @@ def _same_session_just_recorded(
 
 
 def _record_flags(
-    staff: ProviderStaff, person: Entrepreneur, cmd: NewSession, now: datetime
+    staff: ProviderStaff, person: Entrepreneur, cmd: NewSession, topic: str
 ) -> list[str]:
+    """The fixed rules a session is judged by when it is recorded."""
     flags = []
-    provider_phones = {staff.phone, staff.provider.phone}
-    if person.phone in provider_phones:
+    if person.phone in _phones_of(staff.provider):
         flags.append("shared_phone")
-    same_day = db.session.execute(
-        sa.select(
-            sa.func.count(), sa.func.coalesce(sa.func.sum(TrainingSession.duration_minutes), 0)
-        ).where(
-            TrainingSession.staff_id == staff.id, TrainingSession.delivered_on == cmd.delivered_on
-        )
-    ).one()
-    if (
-        same_day[0] + 1 > MAX_SESSIONS_PER_DAY
-        or same_day[1] + cmd.duration_minutes > MAX_MINUTES_PER_DAY
+    flags.extend(_day_flags(staff, Slot(cmd.starts_at, cmd.duration_minutes, topic), cmd))
+    if _trainees_over_days(staff.provider_id, cmd.delivered_on, person.id) > (
+        staff.provider.capacity * CAPACITY_FACTOR
     ):
-        flags.append("too_many_in_a_day")
-    trainees = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(TrainingSession.entrepreneur_id))).where(
-            TrainingSession.provider_id == staff.provider_id,
-            TrainingSession.recorded_at >= now - timedelta(days=30),
-        )
-    )
-    if (trainees or 0) + 1 > staff.provider.capacity * 2:
         flags.append("over_capacity")
     return flags
+
+
+def _phones_of(provider: Provider) -> set[str]:
+    """Every phone the provider is known by: its own, every staff member's (past staff too),
+    every mobile-money number it asked to be paid on."""
+    staff_phones = db.session.scalars(
+        sa.select(ProviderStaff.phone).where(ProviderStaff.provider_id == provider.id)
+    ).all()
+    payout_phones = db.session.scalars(
+        sa.select(PayoutAccount.msisdn).where(
+            PayoutAccount.provider_id == provider.id, PayoutAccount.msisdn.is_not(None)
+        )
+    ).all()
+    return {provider.phone, *staff_phones, *(p for p in payout_phones if p)}
+
+
+def _same_person(staff: ProviderStaff) -> sa.ColumnElement[bool]:
+    """The sessions of the person behind a staff account, whichever of their accounts recorded
+    them: a craft worker is one person however many accounts; an institute's staff member is
+    the accounts of that provider under their name."""
+    if staff.provider.kind == ProviderKind.CRAFT_WORKER:
+        return TrainingSession.provider_id == staff.provider_id
+    accounts = sa.select(ProviderStaff.id).where(
+        ProviderStaff.provider_id == staff.provider_id,
+        sa.func.lower(ProviderStaff.name) == staff.name.strip().lower(),
+    )
+    return sa.and_(
+        TrainingSession.provider_id == staff.provider_id,
+        sa.or_(TrainingSession.staff_id == staff.id, TrainingSession.staff_id.in_(accounts)),
+    )
+
+
+def _days_sessions(staff: ProviderStaff, day: date) -> list[TrainingSession]:
+    return list(
+        db.session.scalars(
+            sa.select(TrainingSession)
+            .where(
+                _same_person(staff),
+                TrainingSession.delivered_on == day,
+                TrainingSession.status.in_(_TAKING_PLACE),
+            )
+            .order_by(TrainingSession.id)
+        )
+    )
+
+
+def _day_flags(staff: ProviderStaff, slot: Slot, cmd: NewSession) -> list[str]:
+    """Too many sessions or hours for one person's day, or two sessions at once."""
+    others = [
+        Slot(s.starts_at, s.duration_minutes, s.topic)
+        for s in _days_sessions(staff, cmd.delivered_on)
+    ]
+    day = day_of([*others, slot], classes=staff.provider.kind == ProviderKind.INSTITUTE)
+    flags = []
+    if day.sessions > MAX_SESSIONS_PER_DAY or day.minutes > MAX_MINUTES_PER_DAY:
+        flags.append("too_many_in_a_day")
+    if day.overlaps:
+        flags.append("overlapping_sessions")
+    return flags
+
+
+def _flag_the_rest_of_the_day(
+    uow: unit.UnitOfWork, staff: ProviderStaff, session: TrainingSession
+) -> None:
+    """A day no person could work holds every session of it, not only the one that tipped it."""
+    shared = [f for f in session.flags if f in DAY_FLAGS]
+    if not shared:
+        return
+    for other in _days_sessions(staff, session.delivered_on):
+        if other.id == session.id:
+            continue
+        before = {"flags": list(other.flags or []), "held": other.held}
+        if other.flag(*shared):
+            uow.audit(
+                "session.flagged",
+                other,
+                before,
+                {"flags": other.flags, "held": other.held, "by_session": session.id},
+            )
+
+
+def _trainees_over_days(provider_id: int, day: date, person_id: int) -> int:
+    """The trainees (this one counted once) whose sessions with the provider fall in the days up
+    to `day`."""
+    seen = set(
+        db.session.scalars(
+            sa.select(TrainingSession.entrepreneur_id)
+            .distinct()
+            .where(
+                TrainingSession.provider_id == provider_id,
+                TrainingSession.delivered_on > day - timedelta(days=CAPACITY_DAYS),
+                TrainingSession.delivered_on <= day,
+                TrainingSession.status.in_(_TAKING_PLACE),
+            )
+        )
+    )
+    return len(seen | {person_id})
 
 
 # --------------------------------------------------------------------------- confirmation codes
@@ -381,8 +497,7 @@ def _confirm(uow: unit.UnitOfWork, session: TrainingSession, via: str) -> None:
     sequence = voucher.confirm_session(now)
     value = session_share(voucher.value_minor, voucher.sessions_total, sequence)
     session.confirm(now, via, sequence, value)
-    if (now - session.recorded_at).total_seconds() < BURST_SECONDS:
-        session.flags = [*session.flags, "burst_confirmation"]
+    session.flag(*_answer_flags(session, via, now))
     if voucher.status == VoucherStatus.COMPLETED:
         _finish_booking(session, now)
     uow.flush_or(errors.VoucherFullyUsed())
@@ -441,6 +556,20 @@ def _tell_counted(
             provider=session.provider.name,
             ref=session.ref,
         )
+
+
+def _answer_flags(session: TrainingSession, via: str, now: datetime) -> list[str]:
+    """A remote YES seconds after recording (the mentor answering for the trainee), or a trainee
+    whose phone is now one of the provider's. A code typed by the mentor is the expected path."""
+    flags = []
+    if via in REMOTE_ANSWERS and (now - session.recorded_at).total_seconds() < BURST_SECONDS:
+        flags.append("burst_confirmation")
+    person_phone = db.session.scalar(
+        sa.select(Entrepreneur.phone).where(Entrepreneur.id == session.entrepreneur_id)
+    )
+    if person_phone in _phones_of(session.provider):
+        flags.append("shared_phone")
+    return flags
 
 
 def _finish_booking(session: TrainingSession, now: datetime) -> None:

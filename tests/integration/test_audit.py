@@ -116,7 +116,7 @@ def test_each_step_of_a_voucher_lifecycle_records_its_before_and_after(build: Bu
 
 
 def test_disputes_reviews_lapses_expiry_and_payouts_are_recorded(build: Builders) -> None:
-    booking = build.booking()
+    booking = build.booking(build.voucher(now=datetime.now(UTC) - timedelta(days=5)))
     disputed = build.recorded_session(booking)
     events = _changes(
         lambda: sessions.answer_session(disputed.entrepreneur_id, disputed.ref, False, "ussd")

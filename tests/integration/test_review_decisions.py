@@ -70,7 +70,7 @@ def test_clearing_the_flags_of_a_disputed_session_leaves_the_dispute_to_decide(b
     db.session.execute(
         sa.update(TrainingSession)
         .where(TrainingSession.id == recorded.id)
-        .values(flags=["too_many_in_a_day"])
+        .values(flags=["too_many_in_a_day"], held=True)
     )
     db.session.commit()
     sessions.answer_session(recorded.entrepreneur_id, recorded.ref, False, "sms")

@@ -334,9 +334,9 @@ def test_book_with_a_number_never_listed_books_without_a_list(build, sms):
 
 def test_book_with_several_vouchers_uses_the_one_expiring_first_and_says_so(build, sms):
     now = datetime.now(UTC)
-    later = build.voucher(build.programme(validity_days=200))
+    later = build.voucher(build.programme(validity_days=200), now=now)
     person = person_of(later)
-    sooner = build.voucher(build.programme(validity_days=30), phone=person.phone)
+    sooner = build.voucher(build.programme(validity_days=30), now=now, phone=person.phone)
     provider = build.provider()
     replies = sms(person.phone, f"BOOK {provider.number}")
     assert len(replies) == 2
@@ -584,7 +584,7 @@ def test_answering_a_session_twice_changes_nothing(build, sms):
 def test_a_bare_answer_after_the_time_to_answer_names_the_session_and_why(
     build, sms, language, text, said
 ):
-    voucher = build.voucher(language=language)
+    voucher = build.voucher(now=datetime.now(UTC) - timedelta(days=5), language=language)
     booking = build.booking(voucher)
     recorded = build.recorded_session(booking, now=datetime.now(UTC) - timedelta(days=4))
     (reply,) = sms(person_of(voucher).phone, text)

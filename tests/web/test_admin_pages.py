@@ -253,7 +253,7 @@ def test_the_review_queue_shows_disputed_and_flagged_sessions_and_records_decisi
     db.session.execute(
         sa.update(TrainingSession)
         .where(TrainingSession.id == flagged.id)
-        .values(flags=["too_many_in_a_day"])
+        .values(flags=["too_many_in_a_day"], held=True)
     )
     db.session.commit()
     build.recorded_session(booking, topic="Ordinary one")

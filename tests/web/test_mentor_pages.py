@@ -18,6 +18,7 @@ from marketplace.domain.models import (
 from marketplace.extensions import db
 from marketplace.services import payouts, sessions
 from tests.builders import Builders, next_phone
+from tests.builders import today as builders_today
 from tests.web.conftest import TOKEN, Web, csrf_from, last_login_code
 
 
@@ -175,7 +176,7 @@ def test_a_mentor_records_a_session_and_confirms_it_with_the_trainees_code(
     provider = build.provider()
     booking = build.booking(provider=provider)
     web.mentor_of(provider)
-    today = datetime.now(UTC).date()
+    today = builders_today()
     page = f"/mentor/bookings/{booking.id}/record"
     saved = web.post(
         page,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 
 from marketplace.domain.models import OutboxMessage, TrainingSession
 from marketplace.extensions import db
 from tests.builders import Builders
+from tests.builders import today as builders_today
 from tests.web.conftest import Web
 
 
 def _form(topic: str) -> dict[str, str]:
     return {
-        "delivered_on": datetime.now(UTC).date().strftime("%d/%m/%Y"),
+        "delivered_on": builders_today().strftime("%d/%m/%Y"),
         "duration_minutes": "90",
         "topic": topic,
         "outcomes": "Can cut a skirt",

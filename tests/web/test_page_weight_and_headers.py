@@ -22,7 +22,9 @@ def _busy_mentor(build: Builders) -> tuple[object, int, int]:
     booking_id = session_id = 0
     for i in range(12):
         booking = build.booking(
-            provider=provider, voucher=build.voucher(name="Wanjiku Nyambura Kamau"), now=start
+            provider=provider,
+            voucher=build.voucher(name="Wanjiku Nyambura Kamau", now=start),
+            now=start,
         )
         booking_id = booking.id
         for day in range(3):

@@ -204,7 +204,7 @@ def _officers_world(build: Builders) -> dict[str, int]:
     db.session.execute(
         sa.update(TrainingSession)
         .where(TrainingSession.id == flagged.id)
-        .values(flags=["shared_phone", "burst_confirmation"])
+        .values(flags=["shared_phone", "burst_confirmation"], held=True)
     )
     db.session.commit()
     message("failed")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .. import limits
 from ..base import Base, JSONType
 from ..money import Money
+
+DEFAULT_TIME_ZONE = "Africa/Nairobi"
 
 
 class PayoutSchedule(StrEnum):
@@ -53,6 +56,10 @@ class Programme(Base):
     # Face value of vouchers issued, less what expiry and revocation returned.
     committed_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     confirmation_window_hours: Mapped[int] = mapped_column(default=72)
+    # Where the programme runs: its days (a session's date, "today") are this zone's days.
+    time_zone: Mapped[str] = mapped_column(
+        sa.String(40), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
     eligible_trades: Mapped[list[str]] = mapped_column(JSONType, default=list)
     eligible_regions: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime]
@@ -72,3 +79,7 @@ class Programme(Base):
         trades_ok = not self.eligible_trades or trade in self.eligible_trades
         regions_ok = not self.eligible_regions or region in self.eligible_regions
         return trades_ok and regions_ok
+
+    def local_date(self, moment: datetime) -> date:
+        """The day it is (or was) at `moment` where the programme runs."""
+        return moment.astimezone(ZoneInfo(self.time_zone or DEFAULT_TIME_ZONE)).date()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -36,6 +36,13 @@ class TrainingSession(Base):
         sa.Index("ix_training_sessions_provider_status", "provider_id", "status"),
         sa.Index("ix_training_sessions_status_recorded", "status", "recorded_at"),
         sa.Index("ix_training_sessions_programme_confirmed", "programme_id", "confirmed_at"),
+        # Behind the rules that judge a day: a provider's (a person's) sessions of a day, and the
+        # trainees a provider saw over the days before it.
+        sa.Index(
+            "ix_training_sessions_provider_day", "provider_id", "delivered_on", "entrepreneur_id"
+        ),
+        # The review queue: held sessions (and disputed ones, by the index above), oldest first.
+        sa.Index("ix_training_sessions_held", "held", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +55,7 @@ class TrainingSession(Base):
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider_staff.id"))
     status: Mapped[str] = mapped_column(sa.String(20), default=SessionStatus.RECORDED)
     delivered_on: Mapped[date]
+    starts_at: Mapped[time | None] = mapped_column(sa.Time)  # local time the session began
     duration_minutes: Mapped[int]
     topic: Mapped[str] = mapped_column(sa.String(200))
     outcomes: Mapped[str] = mapped_column(sa.Text, default="")
@@ -62,6 +70,8 @@ class TrainingSession(Base):
     code_attempts: Mapped[int] = mapped_column(default=0)
     payout_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payouts.id"), index=True)
     flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Kept from payouts until an officer decides (the flags say why).
+    held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str] = mapped_column(sa.String(500), default="")
 
@@ -71,14 +81,36 @@ class TrainingSession(Base):
 
     @classmethod
     def payable(cls) -> sa.ColumnElement[bool]:
-        """Confirmed, in no payout yet, and not held: a session with fraud flags (a shared phone,
-        a confirmation seconds after recording …) waits until an officer reviewed it."""
-        unflagged = sa.or_(cls.flags.is_(None), sa.cast(cls.flags, sa.String) == "[]")
+        """Confirmed, in no payout yet, and not held: a held session (a shared phone, a day no
+        person could work …) waits until an officer cleared it. The one test of "may be paid"."""
         return sa.and_(
             cls.status == SessionStatus.CONFIRMED,
             cls.payout_id.is_(None),
-            sa.or_(unflagged, cls.reviewed_at.is_not(None)),
+            cls.held.is_(False),
         )
+
+    @classmethod
+    def waiting_for_review(cls) -> sa.ColumnElement[bool]:
+        """Held, or disputed and not yet decided: what the officers' review queue shows."""
+        return sa.or_(
+            cls.held.is_(True),
+            sa.and_(cls.status == SessionStatus.DISPUTED, cls.reviewed_at.is_(None)),
+        )
+
+    def flag(self, *names: str) -> bool:
+        """Adds the flags it lacks and holds the session (unless it was paid already, when the
+        flags stay as evidence). True when something was added."""
+        new = [n for n in names if n not in (self.flags or [])]
+        if not new:
+            return False
+        self.flags = [*(self.flags or []), *new]
+        if self.payout_id is None and self.status in (
+            SessionStatus.RECORDED,
+            SessionStatus.CONFIRMED,
+        ):
+            self.held = True
+            self.reviewed_at = None
+        return True
 
     def _answer(self, status: SessionStatus, now: datetime, via: str) -> None:
         if self.status != SessionStatus.RECORDED:
@@ -112,12 +144,14 @@ class TrainingSession(Base):
         self.value_minor = value_minor
         self.reviewed_at = now
         self.review_note = note
+        self.held = False  # the officer looked at the whole of it
 
     def uphold_dispute(self, now: datetime, note: str) -> None:
         if self.status != SessionStatus.DISPUTED or self.reviewed_at is not None:
             raise errors.IllegalTransition("Only an unreviewed disputed session can be upheld.")
         self.reviewed_at = now
         self.review_note = note
+        self.held = False  # never paid: nothing is left to hold
 
     def clear_flags(self, now: datetime, note: str) -> None:
         """The flags were checked and are unfounded. A dispute waits for its own decision
@@ -125,6 +159,7 @@ class TrainingSession(Base):
         if not self.flags:
             raise errors.IllegalTransition("This session has no flags to clear.")
         self.flags = []
+        self.held = False
         self.review_note = note
         if self.status != SessionStatus.DISPUTED:
             self.reviewed_at = now

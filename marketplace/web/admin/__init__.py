@@ -518,9 +518,27 @@ def import_csv() -> Page:
 # --------------------------------------------------------------------------- review
 
 
+REVIEW_FLAGS = (
+    "shared_phone",
+    "too_many_in_a_day",
+    "overlapping_sessions",
+    "burst_confirmation",
+    "over_capacity",
+)
+
+
 @bp.get("/review")
 def review() -> Page:
-    return render_template("admin/review.html", queue=queries.review_queue())
+    pages = queries.review_pages()
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    return render_template(
+        "admin/review.html",
+        queue=queries.review_queue(page),
+        total=queries.review_count(),
+        page=page,
+        pages=pages,
+        flag_names=REVIEW_FLAGS,
+    )
 
 
 @bp.post("/review/<int:session_id>")

@@ -9,7 +9,7 @@ class of the error each table below lists.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import (
@@ -146,6 +146,17 @@ def set_language() -> Response:
 # --------------------------------------------------------------------------- sessions
 
 
+def _parse_time(raw: str) -> time | None:
+    """A time of day as a keypad gives it: 14:30, 14.30, 1430, 9:05."""
+    digits = raw.strip().replace(".", ":").replace("h", ":")
+    if ":" not in digits and digits.isdigit() and len(digits) in (3, 4):
+        digits = f"{digits[:-2]}:{digits[-2:]}"
+    try:
+        return datetime.strptime(digits, "%H:%M").time()
+    except ValueError:
+        return None
+
+
 def _parse_day(raw: str) -> date | None:
     raw = raw.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"):
@@ -168,7 +179,14 @@ _DOMAIN_MESSAGES = {
     "voucher_fully_used": "voucher_fully_used",
     "illegal_transition": "not_active",
 }
-RECORD_FIELDS = ("delivered_on", "duration_minutes", "topic", "outcomes", "action_points")
+RECORD_FIELDS = (
+    "delivered_on",
+    "starts_at",
+    "duration_minutes",
+    "topic",
+    "outcomes",
+    "action_points",
+)
 
 
 def _record_page(booking: Any, form: dict[str, str], errs: dict[str, str]) -> Page:
@@ -202,7 +220,8 @@ def record(booking_id: int) -> Page:
     if booking is None:
         abort(404)
     form = {
-        "delivered_on": utcnow().date().strftime("%d/%m/%Y"),
+        "delivered_on": booking.today(utcnow()).strftime("%d/%m/%Y"),
+        "starts_at": "",
         "duration_minutes": "60",
         "topic": "",
         "outcomes": "",
@@ -215,6 +234,9 @@ def record(booking_id: int) -> Page:
     day = _parse_day(form["delivered_on"])
     if day is None:
         errs["delivered_on"] = _say("bad_date")
+    starts_at = _parse_time(form["starts_at"])
+    if form["starts_at"].strip() and starts_at is None:
+        errs["starts_at"] = _say("bad_time")
     minutes = form["duration_minutes"].strip()
     if not minutes.isdigit() or not 1 <= int(minutes) <= 720:
         errs["duration_minutes"] = _say("bad_duration")
@@ -225,6 +247,7 @@ def record(booking_id: int) -> Page:
         command = session_service.NewSession(
             booking_id=booking.id,
             delivered_on=day,
+            starts_at=starts_at,
             duration_minutes=int(minutes),
             topic=form["topic"],
             outcomes=form["outcomes"],
