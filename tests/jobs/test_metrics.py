@@ -67,7 +67,7 @@ def test_metrics_show_each_family_with_plausible_values_and_no_phone_number(
     gateway.fail_next(Outcome.PERMANENT)
     worker.drain(db.session(), gateway, batch_size=1)  # the first fails for good, then the rest go
     worker.drain(db.session(), gateway)
-    build.voucher()  # one left pending in the outbox
+    build.voucher(now=datetime.now(UTC))  # one left pending in the outbox, queued now
     jobs.ensure_rows()
     jobs.tick([jobs.Scheduled(jobs.JOBS[2], timedelta(minutes=15))], "host-a:1", jobs.Policy())
     heartbeat.beat("sms-worker", "host-b:1")
