@@ -104,9 +104,9 @@ class Builders:
         self, programme: Programme | None = None, now: datetime | None = None, **person: Any
     ) -> Voucher:
         programme = programme or self.programme()
-        # Issued the day before unless said: a session is never dated before its voucher was
-        # issued, and tests record sessions of the last hours.
-        issued_at = now or datetime.now(UTC) - timedelta(days=1)
+        # Issued a week before unless said: a session is never dated before its voucher was
+        # issued, and tests record sessions of the last days.
+        issued_at = now or datetime.now(UTC) - timedelta(days=7)
         return issuance.issue_voucher(programme.id, self.person(**person), "test", now=issued_at)
 
     def booking(
