@@ -2,8 +2,8 @@
 time, a `held` mark (what payouts skip and the review queue shows, set from the flags sessions
 already carry), and the indexes behind the day rules and the review queue
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07
 
 """
@@ -11,8 +11,8 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
