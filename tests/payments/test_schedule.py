@@ -41,7 +41,7 @@ def test_the_daily_schedule_pays_every_provider_within_a_day_of_confirmation(
     db.session.execute(
         sa.update(TrainingSession)
         .where(TrainingSession.id == held_id)
-        .values(flags=["shared_phone"])
+        .values(flags=["shared_phone"], held=True)
     )
     db.session.commit()
     counts = scheduler._pay_providers(datetime.now(UTC))

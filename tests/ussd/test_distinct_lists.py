@@ -4,10 +4,13 @@ session when two read alike."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from marketplace.domain.models.programmes import DEFAULT_TIME_ZONE
 from marketplace.services import sessions
 from sms.ussd.flow import distinct_names
+from tests.builders import today
 
 
 def _choices(screen: str) -> list[str]:
@@ -54,11 +57,19 @@ def test_the_town_is_added_in_kiswahili_too_and_the_screen_still_fits(build, dia
     ], phone.screen
 
 
+def _yesterday_morning() -> datetime:
+    """Nine in the morning yesterday where the programme runs: both sessions fall on one local
+    day, which the list shows, whatever the hour of the run."""
+    return datetime.combine(
+        today() - timedelta(days=1), time(9), tzinfo=ZoneInfo(DEFAULT_TIME_ZONE)
+    )
+
+
 def test_the_sessions_to_rate_say_which_session_when_two_read_alike(build, dialer, phone_of):
     provider = build.provider(name="Fundi Kiprono Owino")
     voucher = build.voucher()
     booking = build.booking(voucher, provider)
-    day = datetime.now(UTC) - timedelta(days=1)
+    day = _yesterday_morning()
     first = build.confirmed_session(booking, now=day)
     second = build.confirmed_session(booking, now=day + timedelta(hours=1))
     phone = dialer(phone_of(voucher))
@@ -75,7 +86,7 @@ def test_sessions_with_the_same_topic_are_told_apart_by_their_ref(build, dialer,
     provider = build.provider(name="Fundi Kiprono Owino")
     voucher = build.voucher(language="sw")
     booking = build.booking(voucher, provider)
-    day = datetime.now(UTC) - timedelta(days=1)
+    day = _yesterday_morning()
     refs = []
     for hour in (0, 1):
         recorded = build.recorded_session(
