@@ -193,8 +193,12 @@ def _waiting(entrepreneur_id: int) -> sa.ColumnElement[bool]:
     )
 
 
-def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
-    """Sessions the mentor recorded that wait for the entrepreneur's yes or no, oldest first."""
+def sessions_to_answer(entrepreneur_id: int, ref: str | None = None) -> list[dict[str, Any]]:
+    """Sessions the mentor recorded that wait for the entrepreneur's yes or no, oldest first (only
+    the one with `ref`, when given: still waiting, or none)."""
+    waiting = _waiting(entrepreneur_id)
+    if ref is not None:
+        waiting = sa.and_(waiting, TrainingSession.ref == ref)
     rows = (
         reading.connection()
         .execute(
@@ -206,7 +210,7 @@ def sessions_to_answer(entrepreneur_id: int) -> list[dict[str, Any]]:
                 Provider.name,
             )
             .join(Provider, Provider.id == TrainingSession.provider_id)
-            .where(_waiting(entrepreneur_id))
+            .where(waiting)
             .order_by(TrainingSession.recorded_at, TrainingSession.id)
             .limit(LIST_LIMIT)
         )

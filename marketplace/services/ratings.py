@@ -65,8 +65,10 @@ def rate(
     return rating
 
 
-def rateable_sessions(entrepreneur_id: int, limit: int = 5) -> list[TrainingSession]:
-    """Confirmed sessions not yet rated, newest first."""
+def rateable_sessions(
+    entrepreneur_id: int, limit: int = 5, ref: str | None = None
+) -> list[TrainingSession]:
+    """Confirmed sessions not yet rated, newest first (only the one with `ref`, when given)."""
     rated = sa.select(Rating.session_id).where(
         Rating.entrepreneur_id == entrepreneur_id, Rating.session_id.is_not(None)
     )
@@ -80,6 +82,7 @@ def rateable_sessions(entrepreneur_id: int, limit: int = 5) -> list[TrainingSess
             TrainingSession.status == SessionStatus.CONFIRMED,
             TrainingSession.id.not_in(rated),
             TrainingSession.voucher_id.not_in(whole),
+            TrainingSession.ref == ref if ref is not None else sa.true(),
         )
         .order_by(TrainingSession.confirmed_at.desc())
         .limit(limit)

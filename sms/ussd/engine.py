@@ -22,6 +22,12 @@ only passes through static screens (the opening menu, choosing a trade and an ar
 `Screen.static`): the next hop, finding no row, replays its whole text from the opening menu, as
 shortcut dialling does.
 
+A session cut off mid-menu (the gateway's end-of-session notice, or silence) and dialled again
+within minutes opens with "Continue where you left off?" (`store.load` finds the phone's latest
+session on a new session's first hop, in the same statement). Going on shows the screen it was
+left on, loaded anew, with its way back: a question that asks for a yes asks again, showing what is
+true now (or ends saying what changed), and nothing is done until it is answered.
+
 Domain errors become a translated `END`; a connection the database closed is replaced before the
 hop uses it (`reading`), and a hop that meets one that died without a word is answered again on a
 fresh one; anything else unexpected is logged and answered with a polite `END`.
@@ -46,7 +52,7 @@ from marketplace.services import settings
 
 from . import store
 from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
-from .screens import HOME, SCREENS, render_end, start_of
+from .screens import HOME, HOMES, RESUME, SCREENS, render_end, start_of
 from .store import Hop, Overtaken, Row, State
 
 log = logging.getLogger(__name__)
@@ -97,7 +103,7 @@ def _answer(hop: dict[str, Any]) -> str:
     waited = False
     # Every return below leaves the connections to `answer_hop`'s `finally`.
     while True:
-        row = store.load(store.read_connection(), session_id, phone)
+        row = store.load(store.read_connection(), session_id, phone, now)
         if row is None:
             return Reply(t("unknown_phone", "en"), end=True).body
         if row.phone not in (None, phone):
@@ -147,9 +153,11 @@ def _try(hop: Hop, row: Row) -> str:
     ctx = Ctx(row.caller, row.language, hop.now, phone=hop.phone, known_mentor=row.mentor)
     if row.caller.is_mentor and state["screen"].startswith(MENTOR_SCREENS):
         ctx.lang = ctx.mentor.language  # a phone that is both: the mentor menu in theirs
+    # A session's opening hop, when the phone's last session was cut off mid-menu lately.
+    left_off = _left_off(row.left_off) if row.phone is None and hop.text == "" else None
     try:
         with store.screens_only_read():
-            reply, static = _run(ctx, state, inputs, fresh, hop)
+            reply, static = _run(ctx, state, inputs, fresh, hop, left_off)
     except Overtaken:
         store.close()
         raise
@@ -201,7 +209,7 @@ def _remember_failure(hop: dict[str, Any], body: str) -> None:
         session_id, text = str(hop.get("sessionId", "")), str(hop.get("text") or "")
         phone = str(hop.get("phoneNumber", ""))
         row = store.load(
-            store.read_connection(), session_id, phone
+            store.read_connection(), session_id, phone, utcnow()
         )  # answer_hop's `finally` lets go
         if row is None or row.phone not in (None, phone):
             return
@@ -233,6 +241,21 @@ def _new_inputs(previous: str, text: str, first: bool) -> list[str]:
 
 
 MENTOR_SCREENS = "mentor."
+
+
+def _left_off(session_id: str | None) -> State | None:
+    """The screen state of the session the phone left mid-menu, when it is worth going on with:
+    left waiting on a screen past the opening one (the entrepreneur's menu, the mentor's, or the
+    choice between them; the offer itself, left unanswered, offers the same again). Nothing of it
+    is acted on: going on shows its screen again, loaded anew."""
+    if session_id is None:
+        return None
+    state = store.state_of(store.read_connection(), session_id)
+    if state and state.get("screen") == RESUME:
+        state = state.get("data", {}).get("state")
+    if not state or state.get("ended") or state.get("screen") in (None, RESUME, *HOMES):
+        return None
+    return state if state["screen"] in SCREENS else None
 
 
 def _fresh_state(home: str = HOME) -> State:
@@ -271,7 +294,9 @@ def _step(ctx: Ctx, state: State, entry: str, hop: Hop) -> Outcome:
     if isinstance(outcome, Go):
         if outcome.screen not in screen.targets:
             raise LookupError(f"screen {screen.id} may not go to {outcome.screen}")
-        if outcome.reset:
+        if outcome.stack is not None:
+            state["stack"] = list(outcome.stack)  # a way back taken up again (resuming)
+        elif outcome.reset:
             state["stack"] = []
         elif outcome.push:
             here = {"screen": screen.id, "data": state["data"]}
@@ -280,10 +305,20 @@ def _step(ctx: Ctx, state: State, entry: str, hop: Hop) -> Outcome:
     return outcome
 
 
-def _run(ctx: Ctx, state: State, inputs: list[str], fresh: bool, hop: Hop) -> tuple[Reply, bool]:
+def _run(
+    ctx: Ctx,
+    state: State,
+    inputs: list[str],
+    fresh: bool,
+    hop: Hop,
+    left_off: State | None = None,
+) -> tuple[Reply, bool]:
     """The reply, and whether it is `static`: the hop started on a static screen and each of its
-    inputs was a plain choice there that led to another one (no notice, nothing changed)."""
-    if fresh:
+    inputs was a plain choice there that led to another one (no notice, nothing changed). A
+    session whose phone left another mid-menu lately opens by offering to go on with it."""
+    if fresh and left_off is not None:
+        _enter(ctx, state, RESUME, {"state": left_off})
+    elif fresh:
         _enter(ctx, state, _home(state), {})
     static = SCREENS[state["screen"]].static
     notice: str | None = None
@@ -330,7 +365,8 @@ def _int(raw: object) -> int:
 
 def record_event(event: dict[str, Any]) -> None:
     """The gateway's end-of-session notification: status, cost and hops on the session row; the
-    screen state is dropped (a late repeat of the last hop still gets its stored answer)."""
+    screen state stays (a session cut off mid-menu is offered to the phone's next one, and a late
+    repeat of the last hop still gets its stored answer)."""
     try:
         session_id = str(event["sessionId"])
         # Used only when the session ended before reaching us (or failed at the operator).

@@ -88,6 +88,7 @@ class Go:
     push: bool = True
     notice: str | None = None
     reset: bool = False  # forget the way back (after a change such as the language)
+    stack: tuple[Data, ...] | None = None  # this way back instead (a session taken up again)
 
 
 @dataclass(frozen=True)

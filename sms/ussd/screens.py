@@ -12,8 +12,10 @@ would act on (cancelled, answered, rated or booked since, on another channel), a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from marketplace.domain import errors
 from marketplace.domain.codes import format_voucher_code
 from marketplace.domain.models import ACTIVE_VOUCHER_STATUSES, Channel, VoucherStatus
 from marketplace.messages.gsm import gsm7_length
@@ -371,8 +373,6 @@ FIND_LIST = Screen(
 def _load_details(ctx: Ctx, data: Data) -> Params:
     p = reads.provider_details(int(data["provider_id"]))
     if p is None:
-        from marketplace.domain import errors
-
         raise errors.NotFound("No such provider.")
     p["own_trade"] = ctx.person.trade_code in p.pop("trades")
     free = bookings.bookable_vouchers(ctx.person.id, ctx.now)
@@ -498,8 +498,6 @@ def _load_book_confirm(ctx: Ctx, data: Data) -> Params:
     free = {v.id: v for v in bookings.bookable_vouchers(ctx.person.id, ctx.now)}
     voucher = free.get(int(data["voucher_id"]))
     if p is None or voucher is None:
-        from marketplace.domain import errors
-
         raise errors.VoucherNotUsable()
     return {
         "name": p["name"],
@@ -558,6 +556,15 @@ CANCEL = choice_list(
 )
 
 
+def _load_cancel_confirm(ctx: Ctx, data: Data) -> Params:
+    """The booking picked, still cancellable (shown again, on a session taken up again, only as
+    it is now)."""
+    ids = {b["booking_id"] for b in reads.cancellable_bookings(ctx.person.id)}
+    if int(data["booking_id"]) not in ids:
+        raise errors.BookingChanged()
+    return {"name": data["name"], "code": data["code"]}
+
+
 def _cancel(ctx: Ctx, data: Data, p: Params) -> Outcome:
     # The booking shown, by its id: refused if the voucher's booking is another one by now.
     bookings.cancel_booking(
@@ -574,7 +581,7 @@ CANCEL_CONFIRM = menu(
     "cancel.confirm",
     lambda lang, p: t("cancel.confirm.text", lang, name=fit(p["name"], NAME), code=p["code"]),
     [Option("cancel.confirm.yes", act=_cancel)],
-    load=lambda ctx, data: {"name": data["name"], "code": data["code"]},
+    load=_load_cancel_confirm,
     samples=({"name": LONG, "code": "123 456 7890"},),
     writes=True,
 )
@@ -627,6 +634,14 @@ CONFIRM_LIST = choice_list(
 )
 
 
+def _load_answer(ctx: Ctx, data: Data) -> Params:
+    """The session picked, still waiting for an answer, as it is now."""
+    found = reads.sessions_to_answer(ctx.person.id, ref=str(data["ref"]))
+    if not found:
+        raise errors.SessionAlreadyAnswered()
+    return found[0]
+
+
 def _answer(accept: bool) -> Any:
     def act(ctx: Ctx, data: Data, _p: Params) -> Outcome:
         session = sessions.answer_session(
@@ -659,7 +674,7 @@ CONFIRM_ANSWER = menu(
         Option("confirm.answer.yes", act=_answer(True)),
         Option("confirm.answer.no", act=_answer(False)),
     ],
-    load=lambda ctx, data: dict(data),
+    load=_load_answer,
     samples=(_SAMPLE_SESSION,),
     writes=True,
 )
@@ -748,6 +763,13 @@ RATE = choice_list(
 )
 
 
+def _load_stars(ctx: Ctx, data: Data) -> Params:
+    """The session picked, still to be rated."""
+    if not ratings.rateable_sessions(ctx.person.id, limit=1, ref=str(data["ref"])):
+        raise errors.AlreadyRated()
+    return dict(data)
+
+
 def _stars(n: int) -> Any:
     def act(ctx: Ctx, data: Data, _p: Params) -> Outcome:
         ratings.rate(ctx.person.id, data["ref"], n, Channel.USSD, now=ctx.now)
@@ -760,7 +782,7 @@ RATE_STARS = menu(
     "rate.stars",
     lambda lang, p: t("rate.stars.title", lang, provider=fit(p["provider"], NAME)),
     [Option(f"rate.stars.{n}", act=_stars(n)) for n in range(1, 6)],
-    load=lambda ctx, data: dict(data),
+    load=_load_stars,
     samples=({"ref": "1234", "provider": LONG, "date": "31/12"},),
     writes=True,
 )
@@ -798,6 +820,35 @@ HELP = Screen(
 )
 
 
+# --------------------------------------------------------------------------- a session cut off
+
+RESUME = "resume"
+
+
+def _go_on(ctx: Ctx, data: Data, _p: Params) -> Outcome:
+    """The screen the session was left on, loaded anew (a question asks again, showing what is
+    true now), with its way back."""
+    left = data["state"]
+    if ctx.person.is_mentor and str(left["screen"]).startswith("mentor."):
+        ctx.lang = ctx.mentor.language  # the mentor menu in the mentor's own language
+    return Go(left["screen"], dict(left.get("data") or {}), stack=tuple(left.get("stack") or ()))
+
+
+def _start_over(ctx: Ctx, _data: Data, _p: Params) -> Outcome:
+    """The caller's first screen (the entrepreneur's menu, the mentor's, or the choice)."""
+    return Go(start_of(ctx.person), reset=True)
+
+
+# Shown by the engine, not reached from a menu: a session's opening screen when the phone's last
+# session was cut off mid-menu lately. Its targets (every screen) are added below.
+_RESUME = menu(
+    RESUME,
+    lambda lang, p: t("resume.title", lang),
+    [Option("resume.yes", act=_go_on), Option("resume.no", act=_start_over)],
+    show_nav=False,
+    samples=({},),
+)
+
 SCREENS: dict[str, Screen] = {
     s.id: s
     for s in (
@@ -819,6 +870,7 @@ SCREENS: dict[str, Screen] = {
         RATE_STARS,
         LANGUAGE,
         HELP,
+        _RESUME,
     )
 }
 
@@ -830,3 +882,6 @@ SCREENS.update(_mentor.SCREENS)
 ENDINGS.update(_mentor.ENDINGS)
 HOMES = _mentor.HOMES
 start_of = _mentor.start_of
+SCREENS[RESUME] = replace(_RESUME, targets=tuple(SCREENS))
+# Where the engine starts a session: a first screen, or the offer to go on with one cut off.
+ENTRIES = (*HOMES, RESUME)

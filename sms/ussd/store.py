@@ -49,10 +49,14 @@ from marketplace.queries.mentor import MentorCaller
 from marketplace.services import stats_log
 
 from .flow import Caller
+from .mentor import HOMES
 
 # A hop's mark written this long ago and its reply still not stored: its worker is taken as dead
 # (what is left after the commit, rendering and one store, takes milliseconds).
 LEASE_SECONDS = 3.0
+# A session cut off mid-menu (the gateway's end-of-session notice, or silence) is offered again
+# to the same phone dialling within this time of its start (a session lasts 180 s at most).
+RESUME_SECONDS = 8 * 60
 
 State = dict[str, Any]
 SESSIONS: sa.Table = UssdSession.__table__  # type: ignore[assignment]
@@ -93,7 +97,9 @@ class Hop:
 
 
 class Row(NamedTuple):
-    """The caller and their session row as a hop finds them (`phone` None: no row yet)."""
+    """The caller and their session row as a hop finds them (`phone` None: no row yet; then
+    `left_off`: the phone's latest session, when it started lately and was left waiting for an
+    input)."""
 
     caller: Caller
     language: str
@@ -103,6 +109,7 @@ class Row(NamedTuple):
     last_reply: str
     hops: int
     mentor: MentorCaller | None = None  # when the phone is only a mentor's
+    left_off: str | None = None
 
 
 # --------------------------------------------------------------------------- connections
@@ -136,6 +143,35 @@ def _end_transaction() -> None:
 # --------------------------------------------------------------------------- load
 
 
+_EARLIER = SESSIONS.alias("earlier")
+# Only for a session not stored yet (an index lookup that its first hops alone make): the phone's
+# latest session, if it started lately and its last answer waited for an input on a screen past
+# a first one (one left on the entrepreneur's menu, the mentor's or the choice is not offered).
+_LEFT_OFF = sa.case(
+    (
+        SESSIONS.c.session_id.is_(None),
+        sa.select(
+            sa.case(
+                (
+                    sa.and_(
+                        _EARLIER.c.last_reply.startswith("CON "),
+                        _EARLIER.c.state["screen"]
+                        .as_string()
+                        .not_in([sa.literal_column(f"'{home}'") for home in HOMES]),
+                    ),
+                    _EARLIER.c.session_id,
+                )
+            )
+        )
+        .where(
+            _EARLIER.c.phone == sa.bindparam("phone"),
+            _EARLIER.c.created_at > sa.bindparam("since", type_=SESSIONS.c.created_at.type),
+        )
+        .order_by(_EARLIER.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+)
 _LOAD = Prepared(
     reads.CALLER.add_columns(
         SESSIONS.c.phone.label("session_phone"),
@@ -143,6 +179,7 @@ _LOAD = Prepared(
         SESSIONS.c.last_text,
         SESSIONS.c.last_reply,
         SESSIONS.c.hops,
+        _LEFT_OFF.label("left_off"),
     ).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
 )
 
@@ -154,23 +191,28 @@ _LOAD_MENTOR = Prepared(
         SESSIONS.c.last_text,
         SESSIONS.c.last_reply,
         SESSIONS.c.hops,
+        _LEFT_OFF.label("left_off"),
     ).outerjoin(SESSIONS, SESSIONS.c.session_id == sa.bindparam("sid"))
 )
 
 
-def load(conn: sa.Connection, session_id: str, phone: str) -> Row | None:
+def load(conn: sa.Connection, session_id: str, phone: str, now: datetime) -> Row | None:
     """Who is dialling, in which language, and their session row; None for a phone we do not
     know (and then no row is ever made). An entrepreneur's phone is one statement; a phone that
-    is only a mentor's a second one, which reads the mentor's account with the row."""
-    params = {"sid": session_id, "phone": phone}
+    is only a mentor's a second one, which reads the mentor's account with the row. Either
+    statement also finds, for a session not stored yet, the phone's session left off lately."""
+    since = now - timedelta(seconds=RESUME_SECONDS)
+    params: dict[str, Any] = {"sid": session_id, "phone": phone, "since": since}
+    if dialect.is_postgres():
+        params["since"] = prepared.utc(since)
     found = next(iter(_LOAD.rows(conn, params)), None)
     if found is None:
         return _load_mentor(conn, params)
     (person_id, name, language, trade, region, is_mentor, row_phone, state, last_text) = found[:9]
-    last_reply, hops = found[9:]
+    last_reply, hops, left_off = found[9:12]
     caller = Caller(person_id, first_name(name), trade, region, bool(is_mentor))
     if row_phone is None:
-        return Row(caller, language, None, None, "", "", 0)
+        return Row(caller, language, None, None, "", "", 0, left_off=left_off)
     return Row(caller, language, row_phone, state, last_text, last_reply, hops)
 
 
@@ -178,12 +220,22 @@ def _load_mentor(conn: sa.Connection, params: dict[str, Any]) -> Row | None:
     found = next(iter(_LOAD_MENTOR.rows(conn, params)), None)
     if found is None:
         return None
-    staff_id, provider_id, name, language, row_phone, state, last_text, last_reply, hops = found
+    staff_id, provider_id, name, language, row_phone, state, last_text, last_reply = found[:8]
+    hops, left_off = found[8:10]
     mentor = MentorCaller(staff_id, provider_id, first_name(name), language)
     caller = Caller(0, mentor.first_name, "", "", is_mentor=True)
     if row_phone is None:
-        return Row(caller, language, None, None, "", "", 0, mentor)
+        return Row(caller, language, None, None, "", "", 0, mentor, left_off)
     return Row(caller, language, row_phone, state, last_text, last_reply, hops, mentor)
+
+
+_STATE_OF = sa.select(SESSIONS.c.state).where(SESSIONS.c.session_id == sa.bindparam("sid"))
+
+
+def state_of(conn: sa.Connection, session_id: str) -> State | None:
+    """The screen state of a session (the one a new session of the phone may take up)."""
+    state = conn.execute(_STATE_OF, {"sid": session_id}).scalar()
+    return state if isinstance(state, dict) else None
 
 
 # --------------------------------------------------------------------------- save
@@ -425,7 +477,6 @@ def _end_statement(database: str) -> sa.Executable:
             "ended_status": new.ended_status,
             "cost": new.cost,
             "hops": sa.case((SESSIONS.c.hops > new.hops, SESSIONS.c.hops), else_=new.hops),
-            "state": new.state,
             "updated_at": new.updated_at,
         },
     )
@@ -435,7 +486,9 @@ def end(
     session_id: str, phone: str, status: str | None, cost: str | None, hops: int, now: datetime
 ) -> None:
     """The session ended: its status, cost and hops on the row (made for a session that ended
-    before reaching us), its screen state dropped; the stored answer of its last hop stays."""
+    before reaching us). Its screen state and the stored answer of its last hop stay: a late
+    repeat of that hop gets its answer, and a session cut off mid-menu is offered to the phone's
+    next session (`load`'s `left_off`)."""
     params = {
         "sid": session_id,
         "phone": phone,

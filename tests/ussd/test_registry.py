@@ -8,7 +8,7 @@ from marketplace.messages.catalogue import LANGUAGES, own_texts
 from marketplace.messages.gsm import gsm7_length, is_gsm7
 from marketplace.messages.ussd import error_key, t
 from sms.ussd.flow import SCREEN_LIMIT, fit, pages
-from sms.ussd.screens import ENDINGS, HOME, HOMES, LONG, SCREENS, render_end
+from sms.ussd.screens import ENDINGS, ENTRIES, HOME, HOMES, LONG, RESUME, SCREENS, render_end
 
 BILINGUAL = {"unknown_phone", "polite_end", "wrong_service"}
 
@@ -27,15 +27,18 @@ def test_every_screen_goes_only_to_registered_screens(screen):
     assert missing == []
 
 
-def test_every_screen_can_be_reached_from_a_first_screen():
-    # The entrepreneur's menu, the mentor's, and the choice for a phone that is both.
+def test_every_screen_can_be_reached_from_where_sessions_start():
+    # The entrepreneur's menu, the mentor's, the choice for a phone that is both, and the offer
+    # to go on with a session cut off (which leads anywhere).
+    assert (*HOMES, RESUME) == ENTRIES
     reached, todo = set(HOMES), list(HOMES)
     while todo:
         for target in SCREENS[todo.pop()].targets:
             if target not in reached:
                 reached.add(target)
                 todo.append(target)
-    assert reached == set(SCREENS)
+    assert reached == set(SCREENS) - {RESUME}
+    assert set(SCREENS[RESUME].targets) == set(SCREENS)
 
 
 OWN = {lang: own_texts(lang) for lang in LANGUAGES}

@@ -17,6 +17,9 @@ class UssdSession(Base):
     its page (PostgreSQL keeps room there: fillfactor 50, set by migration 0006)."""
 
     __tablename__ = "ussd_sessions"
+    # A phone's latest session, for resuming one cut off (neither column changes after the
+    # session's first stored hop, so the hops' updates stay on their page).
+    __table_args__ = (sa.Index("ix_ussd_sessions_phone_created_at", "phone", "created_at"),)
 
     session_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     phone: Mapped[str] = mapped_column(sa.String(20))
