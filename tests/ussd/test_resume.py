@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from marketplace.domain.models import Impression, SessionStatus, TrainingSession, UssdSession
 from marketplace.extensions import db
-from marketplace.services import bookings, sessions
+from marketplace.services import bookings, providers, sessions
 from sms.ussd import store
 from tests.dialer import SECRET
 
@@ -184,3 +184,66 @@ def test_a_shortcut_dial_goes_where_it_says_without_an_offer(build, dialer, phon
     phone = dialer(phone_of(voucher))
     phone.dial("2*1*1")
     assert phone.dial("1").startswith("Voucher ")
+
+
+def test_a_mentor_cut_mid_record_is_offered_the_question_again_and_records_only_on_yes(
+    client, build, dialer
+):
+    provider = build.provider(name="Zawadi Tailors", contact_name="Zawadi Achieng")
+    booking = build.booking(build.voucher(name="Amina Wanjiru"), provider)
+    mentor = dialer(provider.phone)
+    # the trainees, Amina, record, today, 60 minutes, the first topic: the question
+    confirm = mentor.dial("1*1*1*1*2*1")
+    assert "#1 Amina" in confirm and "60" in confirm
+    cut(client, mentor)
+
+    assert mentor.dial() == OFFER
+    assert recorded(booking) == 0  # nothing done by being cut off or by the offer
+    assert mentor.press("1") == confirm  # the same question, loaded anew
+    assert recorded(booking) == 0
+    assert mentor.press("1").startswith("Recorded, ref")
+    assert recorded(booking) == 1
+
+
+def test_a_mentor_who_starts_over_gets_the_mentor_menu(client, build, dialer):
+    provider = build.provider(name="Zawadi Tailors", contact_name="Zawadi Achieng")
+    build.booking(build.voucher(name="Amina Wanjiru"), provider)
+    mentor = dialer(provider.phone)
+    assert mentor.dial("1").startswith("Trainees")
+    cut(client, mentor)
+    assert mentor.dial() == OFFER
+    assert mentor.press("2").startswith("Ujuzi mentor: hello")
+
+
+def test_a_phone_that_is_both_goes_on_in_the_mentor_menu_or_starts_at_the_choice(
+    client, build, dialer
+):
+    voucher = build.voucher(name="Juma Mwangi")
+    provider = build.provider(name="Juma Welding")
+    build.booking(build.voucher(name="Amina Wanjiru"), provider)
+    providers.add_staff(provider.id, "Juma Mwangi", voucher.entrepreneur.phone, "test")
+    phone = dialer(voucher.entrepreneur.phone)
+    assert phone.dial("2*1").startswith("Trainees")  # the mentor menu, then the trainees
+    cut(client, phone)
+
+    assert phone.dial() == OFFER
+    assert phone.press("1").startswith("Trainees")
+    assert phone.press("0").startswith("Ujuzi mentor: hello Juma")  # its way back
+    assert phone.press("00").startswith("Ujuzi: this phone")  # home is still the choice
+    cut(client, phone)
+
+    # Left on a first screen (the choice): nothing to offer.
+    assert phone.dial().startswith("Ujuzi: this phone")
+    assert phone.press("2").startswith("Ujuzi mentor: hello Juma")
+    phone.press("1")
+    cut(client, phone)
+    assert phone.dial() == OFFER
+    assert phone.press("2").startswith("Ujuzi: this phone")  # starting over: the choice
+
+
+def recorded(booking) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(TrainingSession)
+        .where(TrainingSession.booking_id == booking.id)
+    )
