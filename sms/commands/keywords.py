@@ -72,8 +72,10 @@ KEYWORDS: dict[str, tuple[str, bool]] = {
     "PAYMENTS": ("pay", False),
     "STATEMENT": ("pay", False),
     "MALIPO": ("pay", True),
+    "PAID": ("paid", False),  # the trainee paid their co-payment
+    "AMELIPA": ("paid", True),
 }
-MENTOR_COMMANDS = frozenset({"trainees", "rec", "code", "sessions", "pay"})
+MENTOR_COMMANDS = frozenset({"trainees", "rec", "code", "sessions", "pay", "paid"})
 LANGUAGE_WORDS = {
     "EN": "en",
     "ENG": "en",
@@ -88,18 +90,20 @@ ALL_AREAS = {"ALL", "YOTE", "KOTE", "ANY"}
 SLIP_MIN = 4  # keywords this long forgive one letter wrong, missing or swapped
 # Commands that change something: never read from a longer word, nor from a misspelt keyword
 # followed by more than their arguments.
-CHANGES = frozenset({"book", "cancel", "yes", "no", "rate", "stop", "start", "lang", "rec", "code"})
+CHANGES = frozenset(
+    {"book", "cancel", "yes", "no", "rate", "stop", "start", "lang", "rec", "code", "paid"}
+)
 # Everyday words one slip from a keyword (Kiswahili, English, names): never read as commands.
 NOT_KEYWORDS = frozenset(
     {
         # Kiswahili words and names
         "AHA", "ANA", "ANGA", "ANNA", "ASHA", "BEKA", "CHA", "HAWANA", "HELA", "LEKA", "NDIYE",
-        "PEKA", "RATA", "SEKA", "TEKA", "WEMA", "WEZA", "YENU",
+        "PEKA", "RATA", "SEKA", "TEKA", "WEMA", "WEZA", "YENU", "AMELIMA",
         # English words
-        "BIND", "BOOM", "BOOT", "BORE", "CANCER", "CHOSE", "COOK", "CORE", "DATE", "FINE",
+        "AID", "BIND", "BOOM", "BOOT", "BORE", "CANCER", "CHOSE", "COOK", "CORE", "DATE", "FINE",
         "FIST", "FOND", "FUND", "GATE", "GIST", "HATE", "HEAP", "HELD", "HELL", "HOOK", "INTO",
         "KICK", "KIND", "LAND", "LANE", "LAST", "LATE", "LICK", "LONG", "LOOK", "LOST", "LUNG",
-        "LUST", "MARE", "MATE", "MEND", "MIND", "MIST", "MODE", "MOVE", "NEST", "NICK", "PACK",
+        "LAID", "LUST", "MAID", "MARE", "MATE", "MEND", "MIND", "MIST", "MODE", "MOVE", "NEST", "NICK", "PACK", "PAD", "PAIL", "PAIN", "PAIR", "RAID", "SAID",
         "PECK", "PINK", "RACE", "RARE", "RATS", "SHOP", "SICK", "SLOP", "SMART", "SORE", "STAR",
         "STARE", "STARS", "STEP", "TART", "TEXT", "TOOK", "TOP", "WIND", "WORE",
     }
@@ -110,7 +114,7 @@ NOT_KEYWORDS = frozenset(
 class Command:
     name: str  # help, bal, find, more, book, cancel, yes, no, rate, stop, start, lang, unknown,
     # unsure (a word like a keyword: asked about, not acted on); a mentor's trainees, rec, code,
-    # sessions, pay
+    # sessions, pay, paid
     words: list[str]  # what followed the keyword, as tokens (letters or digits)
     swahili: bool = False
     keyword: str = ""  # the keyword read (or meant, when unsure)

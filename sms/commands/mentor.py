@@ -1,11 +1,11 @@
-"""A mentor's SMS commands: TRAINEES, REC, CODE, SESSIONS, PAY, HELP (and LANG), each reply in
-one SMS part, in the mentor's language.
+"""A mentor's SMS commands: TRAINEES, REC, CODE, SESSIONS, PAY, PAID, HELP (and LANG), each reply
+in one SMS part, in the mentor's language.
 
 A mentor names a trainee by the short number the TRAINEES list gives (stable per booking), never
 by a phone number; every read goes through `queries.mentor` with the mentor's own provider, so
 another provider's trainee number is unknown here. Recording and the trainee's code go through the
 service the web page and the USSD menu use (`sessions.record_session`,
-`sessions.confirm_with_code`): the same rules, the same double-send guard, the same flags, audit
+`sessions.confirm_with_code`, `co_payments.record_co_payment`): the same rules, the same double-send guard, the same flags, audit
 and outbox, and the same attempt limits on codes whoever types them.
 """
 
@@ -25,10 +25,10 @@ from marketplace.messages import outbound as texts
 from marketplace.messages.gsm import gsm7_length, to_gsm7
 from marketplace.queries import mentor as reads
 from marketplace.queries.mentor import MentorCaller
-from marketplace.services import inbound_sms, mentor_auth, sessions, settings, unit
+from marketplace.services import co_payments, inbound_sms, mentor_auth, sessions, settings, unit
 
 from .keywords import LANGUAGE_WORDS, Command
-from .replies import SMS_PART, ErrorReply, one_part, short
+from .replies import SMS_PART, ErrorReply, context_params, one_part, short
 
 NAME = 14  # a trainee's first name in a list line
 YESTERDAY = frozenset({"JANA", "YESTERDAY", "YDAY"})
@@ -218,6 +218,28 @@ def _code(ctx: MentorContext) -> None:
     )
 
 
+# --------------------------------------------------------------------------- the co-payment
+
+
+def _paid(ctx: MentorContext) -> None:
+    """`PAID <trainee no.>`: the trainee paid their co-payment (their share of the voucher)."""
+    numbers = ctx.command.numbers
+    if len(numbers) != 1 or _NUMBER.match(numbers[0]) is None:
+        ctx.say("paid_usage")
+        return
+    trainee = reads.trainee(ctx.mentor.provider_id, int(numbers[0]), ctx.language)
+    if trainee is None:
+        ctx.say("unknown_trainee", number=int(numbers[0]))
+        return
+    voucher = co_payments.record_co_payment(ctx.mentor.id, trainee.id, now=ctx.now)
+    ctx.say(
+        "paid_recorded",
+        number=trainee.trainee_no,
+        name=short(trainee.first_name, NAME),
+        share=format_minor(voucher.co_payment_minor, voucher.currency),
+    )
+
+
 # --------------------------------------------------------------------------- sessions and pay
 
 
@@ -324,6 +346,7 @@ HANDLERS: dict[str, Callable[[MentorContext], None]] = {
     "code": _code,
     "sessions": _sessions,
     "pay": _pay,
+    "paid": _paid,
     "lang": _language,
 }
 
@@ -349,4 +372,8 @@ ERROR_REPLIES: dict[type[errors.DomainError], ErrorReply] = {
     errors.IllegalTransition: ErrorReply("rec_not_active"),  # the booking ended
     errors.VoucherFullyUsed: ErrorReply("rec_all_recorded"),
     errors.VoucherNotUsable: ErrorReply("trainee_voucher_ended"),
+    errors.BookingNotActive: ErrorReply("mentor_booking_not_active"),
+    errors.CoPaymentDue: ErrorReply("rec_co_payment_due", context_params("share")),
+    errors.CoPaymentAlreadyRecorded: ErrorReply("paid_already"),
+    errors.NoCoPayment: ErrorReply("paid_none"),
 }

@@ -136,9 +136,12 @@ def _nothing(_exc: errors.DomainError, _lang: str) -> dict[str, Any]:
     return {}
 
 
-def _context(*names: str) -> Params:
+def context_params(*names: str) -> Params:
     """Params read from the error's own fields."""
     return lambda exc, _lang: {name: exc.context.get(name, "") for name in names}
+
+
+_context = context_params
 
 
 def _reason(word: str) -> Params:

@@ -251,6 +251,7 @@ def test_every_mentor_reply_fits_one_part_over_long_values(lang):
         "minutes": 720,
         "ref": "123456",
         "value": "KES 999,999,999.99",
+        "share": "KES 999,999,999.99",
         "ussd": ussd,
         "count": 999,
         "waiting": 99999,
@@ -277,6 +278,12 @@ def test_every_mentor_reply_fits_one_part_over_long_values(lang):
         "rec_not_active",
         "rec_all_recorded",
         "trainee_voucher_ended",
+        "paid_usage",
+        "paid_recorded",
+        "paid_already",
+        "paid_none",
+        "mentor_booking_not_active",
+        "rec_co_payment_due",
     ]
     built += [texts.reply(k, lang, **long_params) for k in keys]
     for text in built:
