@@ -52,6 +52,7 @@ from marketplace.services import settings
 
 from . import store
 from .flow import SCREEN_LIMIT, Ctx, End, Go, Outcome, Reply, Retry
+from .mentor import refusal_text
 from .screens import HOME, HOMES, RESUME, SCREENS, render_end, start_of
 from .store import Hop, Overtaken, Row, State
 
@@ -164,7 +165,11 @@ def _try(hop: Hop, row: Row) -> str:
     except DomainError as exc:
         store.read_connection()  # what the refused change did is rolled back
         log.info("USSD hop refused: %s", exc.code)
-        reply, static = Reply(t(error_key(exc.code), ctx.lang), end=True), False
+        mentors = row.caller.is_mentor and state["screen"].startswith(MENTOR_SCREENS)
+        body = (refusal_text(exc, ctx.lang) if mentors else None) or t(
+            error_key(exc.code), ctx.lang
+        )
+        reply, static = Reply(body, end=True), False
         state["ended"] = True
         ctx.impressions.clear()
     if row.phone is None and static and not ctx.impressions and not reply.end:

@@ -4,25 +4,29 @@ A mentor's phone (a craft worker's own number, or an institute's staff member) d
 service code opens on `mentor.main`; a phone that is both a mentor and an entrepreneur first
 chooses (`who`). Every read goes through `queries.mentor` with the mentor's own provider, so
 another provider's trainee is never listed nor found; every change through the one service the
-web page uses (`sessions.record_session`, `sessions.confirm_with_code`), with the same rules.
+web page uses (`sessions.record_session`, `sessions.confirm_with_code`,
+`co_payments.record_co_payment`), with the same rules; the refusals a mentor can act on end the
+session with words of the mentor's own (`REFUSALS`).
 
 A screen that asks for a yes acts, on the next hop, on what it showed, by id: the booking (record)
-and the session (code). The service refuses, with its own named error, when that is no longer
+the session (code) and the booking (co-payment). The service refuses, with its own named error, when that is no longer
 what it would act on, and nothing is done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+from marketplace.domain import errors
 from marketplace.domain.days import typed_day
 from marketplace.domain.money import format_minor
 from marketplace.messages.gsm import gsm7_length
 from marketplace.messages.ussd import t
 from marketplace.queries import mentor as reads
-from marketplace.services import mentor_auth, sessions, settings
+from marketplace.services import co_payments, mentor_auth, sessions, settings
 
 from .flow import (
     SCREEN_LIMIT,
@@ -58,7 +62,30 @@ LONG_TOPIC = "Cutting patterns for school uniforms, pricing, and keeping records
 ENDINGS: dict[str, dict[str, int]] = {
     "mentor.rec.done": {"ref": 6, "name": NAME},
     "mentor.code.done": {"ref": 6, "name": NAME, "value": 20},
+    "mentor.copay.done": {"name": NAME, "share": 20},
+    "mentor.copay.due": {"share": 20},
+    "mentor.copay.already": {},
+    "mentor.copay.none": {},
+    "mentor.booking_ended": {},
 }
+
+# A service's refusal a mentor can act on: the ending that says what to do, and its params.
+REFUSALS: dict[type[errors.DomainError], tuple[str, tuple[str, ...]]] = {
+    errors.CoPaymentDue: ("mentor.copay.due", ("share",)),
+    errors.CoPaymentAlreadyRecorded: ("mentor.copay.already", ()),
+    errors.NoCoPayment: ("mentor.copay.none", ()),
+    errors.BookingNotActive: ("mentor.booking_ended", ()),
+}
+
+
+def refusal_text(exc: errors.DomainError, lang: str) -> str | None:
+    """The mentor's own ending for a refusal listed in `REFUSALS` (the engine ends the session
+    with it, having rolled back what the service began); None for any other."""
+    found = errors.most_specific(REFUSALS, exc)
+    if found is None:
+        return None
+    key, names = found
+    return t(key, lang, **{name: str(exc.context.get(name, "")) for name in names})
 
 
 def start_of(caller: Caller) -> str:
@@ -128,6 +155,10 @@ def _trainee_item(row: reads.BookingRow) -> Params:
         "waiting": row.sessions_waiting,
         "date": row.expires_on.strftime("%d/%m/%y"),
         "can_record": row.can_record,
+        "share": format_minor(row.co_payment_minor, row.currency) if row.co_payment_minor else "",
+        "share_open": row.can_record_co_payment,
+        "share_due": row.co_payment_due,
+        "share_recorded": row.co_payment_recorded,
     }
 
 
@@ -148,6 +179,10 @@ _SAMPLE_TRAINEE = {
     "waiting": 99,
     "date": "31/12/30",
     "can_record": True,
+    "share": "KES 999,999.99",
+    "share_open": True,
+    "share_due": False,
+    "share_recorded": False,
 }
 
 TRAINEES = choice_list(
@@ -171,6 +206,9 @@ TRAINEES = choice_list(
 )
 
 
+_SAMPLE_CHOSEN = {"booking_id": 1, "no": 9999, "name": LONG, "trade_code": "tailoring"}
+
+
 def _load_trainee(ctx: Ctx, data: Data) -> Params:
     rows = reads.trainees(ctx.mentor.provider_id, ctx.lang)
     found = next((r for r in rows if r.id == int(data["booking_id"])), None)
@@ -181,28 +219,53 @@ def _load_trainee(ctx: Ctx, data: Data) -> Params:
     return _trainee_item(found)
 
 
+COPAY_CHOICE = 2  # on the trainee screen, after "1 Record session"
+
+
 def _trainee_view(lang: str, p: Params) -> str:
-    text = t(
-        "mentor.trainee.text",
-        lang,
-        no=p["no"],
-        name=fit(p["name"], NAME),
-        trade=fit(p["trade"], 20),
-        done=p["done"],
-        left=p["left"],
-        waiting=p["waiting"],
-        date=p["date"],
-    )
-    action = (
-        f"1 {t('mentor.main.record', lang)}" if p["can_record"] else t("mentor.trainee.full", lang)
-    )
-    return lines(text, action, footer(lang))
+    if p["can_record"]:
+        action = f"1 {t('mentor.main.record', lang)}"
+    elif p["share_due"]:
+        action = t("mentor.trainee.copay_first", lang)
+    else:
+        action = t("mentor.trainee.full", lang)
+    share = ""
+    if p["share_open"]:
+        share = f"{COPAY_CHOICE} {t('mentor.trainee.copay', lang, share=p['share'])}"
+    elif p["share_recorded"]:
+        share = t("mentor.trainee.copay_recorded", lang, share=p["share"])
+    body = ""
+    for name, trade in (
+        (NAME, 20),
+        (NAME, 12),
+        (10, 8),
+        (8, 5),
+        (6, 3),
+    ):  # shorter when a line is added
+        text = t(
+            "mentor.trainee.text",
+            lang,
+            no=p["no"],
+            name=fit(p["name"], name),
+            trade=fit(p["trade"], trade),
+            done=p["done"],
+            left=p["left"],
+            waiting=p["waiting"],
+            date=p["date"],
+        )
+        body = lines(text, action, *([share] if share else []), footer(lang))
+        if gsm7_length(body) <= SCREEN_LIMIT:
+            break
+    return body
 
 
 def _trainee_handle(_ctx: Ctx, _data: Data, p: Params, text: str) -> Outcome:
-    if not p["can_record"] or choice(text, 1) is None:
-        return Retry()
-    return Go("mentor.rec.day", _chosen(p))
+    picked = choice(text, COPAY_CHOICE)
+    if picked == 1 and p["can_record"]:
+        return Go("mentor.rec.day", _chosen(p))
+    if picked == COPAY_CHOICE and p["share_open"]:
+        return Go("mentor.copay", {**_chosen(p), "share": p["share"]})
+    return Retry()
 
 
 TRAINEE = Screen(
@@ -210,8 +273,46 @@ TRAINEE = Screen(
     _trainee_view,
     _load_trainee,
     _trainee_handle,
-    targets=("mentor.rec.day",),
-    samples=(_SAMPLE_TRAINEE, {**_SAMPLE_TRAINEE, "can_record": False}),
+    targets=("mentor.rec.day", "mentor.copay"),
+    samples=(
+        _SAMPLE_TRAINEE,
+        {**_SAMPLE_TRAINEE, "can_record": False},
+        {**_SAMPLE_TRAINEE, "can_record": False, "share_due": True},
+        {**_SAMPLE_TRAINEE, "share_open": False, "share_recorded": True},
+        {**_SAMPLE_TRAINEE, "share": "", "share_open": False},
+    ),
+)
+
+
+# --------------------------------------------------------------------------- the co-payment
+
+
+def _copay_view(lang: str, p: Params) -> str:
+    text = t(
+        "mentor.copay.confirm.text", lang, no=p["no"], name=fit(p["name"], NAME), share=p["share"]
+    )
+    return lines(text, f"1 {t('mentor.copay.confirm.yes', lang)}", footer(lang))
+
+
+def _copay_record(ctx: Ctx, data: Data) -> Outcome:
+    voucher = co_payments.record_co_payment(ctx.mentor.id, int(data["booking_id"]), now=ctx.now)
+    share = format_minor(voucher.co_payment_minor, voucher.currency)
+    return End("mentor.copay.done", {"name": data["name"], "share": share})
+
+
+def _copay_handle(ctx: Ctx, data: Data, _p: Params, text: str) -> Outcome:
+    if choice(text, 1) is None:
+        return Retry()
+    return _copay_record(ctx, data)
+
+
+COPAY = Screen(
+    "mentor.copay",
+    _copay_view,
+    load=lambda ctx, data: dict(data),
+    handle=_copay_handle,
+    samples=({**_SAMPLE_CHOSEN, "share": "KES 999,999.99"},),
+    writes=True,
 )
 
 
@@ -224,8 +325,23 @@ def _chosen(item: Params) -> Data:
 
 
 def _load_recordable(ctx: Ctx, _data: Data) -> Params:
+    """The trainees a session can be recorded for, and those it could once their co-payment is
+    recorded (picking one shows their screen, which says so and offers it)."""
     rows = reads.trainees(ctx.mentor.provider_id, ctx.lang)
-    return {"items": [_trainee_item(r) for r in rows if r.can_record]}
+    return {
+        "items": [
+            _trainee_item(r)
+            for r in rows
+            if r.can_record
+            or (r.co_payment_due and replace(r, co_payment_required=False).can_record)
+        ]
+    }
+
+
+def _pick_recordable(_ctx: Ctx, _data: Data, _p: Params, item: Params) -> Outcome:
+    if item["share_due"]:
+        return Go("mentor.trainee", {"booking_id": item["booking_id"]})
+    return Go("mentor.rec.day", _chosen(item))
 
 
 RECORD = choice_list(
@@ -236,8 +352,8 @@ RECORD = choice_list(
     label=lambda lang, i: t(
         "mentor.rec.item", lang, no=i["no"], name=fit(i["name"], NAME), trade=fit(i["trade"], 14)
     ),
-    pick=lambda ctx, data, p, item: Go("mentor.rec.day", _chosen(item)),
-    targets=("mentor.rec.day",),
+    pick=_pick_recordable,
+    targets=("mentor.rec.day", "mentor.trainee"),
     samples=({"items": [_SAMPLE_TRAINEE] * 12, "_data": {"page": 1}}, {"items": []}),
 )
 
@@ -249,8 +365,6 @@ def _on(days_ago: int) -> Any:
 
     return act
 
-
-_SAMPLE_CHOSEN = {"booking_id": 1, "no": 9999, "name": LONG, "trade_code": "tailoring"}
 
 DAY = menu(
     "mentor.rec.day",
@@ -669,6 +783,7 @@ SCREENS: dict[str, Screen] = {
         MAIN,
         TRAINEES,
         TRAINEE,
+        COPAY,
         RECORD,
         DAY,
         DATE,
