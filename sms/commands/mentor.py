@@ -145,6 +145,8 @@ def _rec(ctx: MentorContext) -> None:
     if trainee is None:  # another provider's number is unknown here, as a number never given
         ctx.say("unknown_trainee", number=rec.trainee_no)
         return
+    # Today, JANA and a typed date are the trainee's programme's days, as the service judges them.
+    rec = read_rec(ctx.inbound.text, trainee.today(ctx.now)) or rec
     topic = rec.topic or texts.word("default_topic", ctx.language)
     recorded = sessions.record_session(
         ctx.mentor.id,

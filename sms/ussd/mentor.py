@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marketplace.domain import errors
 from marketplace.domain.days import typed_day
+from marketplace.domain.models.programmes import DEFAULT_TIME_ZONE
 from marketplace.domain.money import format_minor
 from marketplace.messages.gsm import gsm7_length
 from marketplace.messages.ussd import t
@@ -75,6 +77,8 @@ REFUSALS: dict[type[errors.DomainError], tuple[str, tuple[str, ...]]] = {
     errors.CoPaymentAlreadyRecorded: ("mentor.copay.already", ()),
     errors.NoCoPayment: ("mentor.copay.none", ()),
     errors.BookingNotActive: ("mentor.booking_ended", ()),
+    errors.CodeInvalid: ("mentor.code.wrong", ()),
+    errors.TooManyAttempts: ("mentor.code.locked", ()),
 }
 
 
@@ -159,6 +163,7 @@ def _trainee_item(row: reads.BookingRow) -> Params:
         "share_open": row.can_record_co_payment,
         "share_due": row.co_payment_due,
         "share_recorded": row.co_payment_recorded,
+        "time_zone": row.time_zone,
     }
 
 
@@ -183,6 +188,7 @@ _SAMPLE_TRAINEE = {
     "share_open": True,
     "share_due": False,
     "share_recorded": False,
+    "time_zone": DEFAULT_TIME_ZONE,
 }
 
 TRAINEES = choice_list(
@@ -206,15 +212,19 @@ TRAINEES = choice_list(
 )
 
 
-_SAMPLE_CHOSEN = {"booking_id": 1, "no": 9999, "name": LONG, "trade_code": "tailoring"}
+_SAMPLE_CHOSEN = {
+    "booking_id": 1,
+    "no": 9999,
+    "name": LONG,
+    "trade_code": "tailoring",
+    "time_zone": DEFAULT_TIME_ZONE,
+}
 
 
 def _load_trainee(ctx: Ctx, data: Data) -> Params:
     rows = reads.trainees(ctx.mentor.provider_id, ctx.lang)
     found = next((r for r in rows if r.id == int(data["booking_id"])), None)
     if found is None:
-        from marketplace.domain import errors
-
         raise errors.NotFound("No such trainee.")
     return _trainee_item(found)
 
@@ -321,7 +331,13 @@ COPAY = Screen(
 
 def _chosen(item: Params) -> Data:
     """What the record steps carry: the booking by id, and the trainee as shown."""
-    return {k: item[k] for k in ("booking_id", "no", "name", "trade_code")}
+    return {k: item[k] for k in ("booking_id", "no", "name", "trade_code", "time_zone")}
+
+
+def _today(ctx: Ctx, data: Data) -> date:
+    """Today where the trainee's programme runs: the day the service judges the session by."""
+    zone = str(data.get("time_zone") or DEFAULT_TIME_ZONE)
+    return ctx.now.astimezone(ZoneInfo(zone)).date()
 
 
 def _load_recordable(ctx: Ctx, _data: Data) -> Params:
@@ -360,7 +376,7 @@ RECORD = choice_list(
 
 def _on(days_ago: int) -> Any:
     def act(ctx: Ctx, data: Data, _p: Params) -> Outcome:
-        day = ctx.now.date() - timedelta(days=days_ago)
+        day = _today(ctx, data) - timedelta(days=days_ago)
         return Go("mentor.rec.minutes", {**data, "day": day.isoformat()})
 
     return act
@@ -381,10 +397,11 @@ DAY = menu(
 
 
 def _date_handle(ctx: Ctx, data: Data, _p: Params, text: str) -> Outcome:
-    day = typed_day(text, ctx.now.date())
+    today = _today(ctx, data)
+    day = typed_day(text, today)
     # The service holds the rule (not in the future, within 30 days); said here before the
     # next steps are asked for.
-    if day is None or day > ctx.now.date() or day < ctx.now.date() - timedelta(days=30):
+    if day is None or day > today or day < today - timedelta(days=30):
         return Retry("mentor.rec.date.bad")
     return Go("mentor.rec.minutes", {**data, "day": day.isoformat()})
 

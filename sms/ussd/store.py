@@ -400,7 +400,11 @@ def writing(hop: Hop) -> Iterator[None]:
     request's database session once, or raises. Its transaction begins with the hop's mark, so
     the mark commits with the change; `Overtaken` (before the block runs) when another hop of the
     session was stored first. Whatever the block leaves uncommitted, an unused mark included, is
-    rolled back as it ends, and the hop reads again from there (`read_connection`)."""
+    rolled back as it ends, and the hop reads again from there (`read_connection`).
+
+    A service may commit and then refuse (a wrong confirmation code counts, though it is
+    refused): the mark committed with the count, and the hop is stored as this hop's own answer,
+    never run again as a hop another request left unanswered."""
     close()  # the screen's service opens a transaction of its own
     s = db.session()
     marking = None
@@ -410,12 +414,36 @@ def writing(hop: Hop) -> Iterator[None]:
             s.rollback()
             raise Overtaken
         marking = s.get_transaction()
-    with commits_allowed():
-        yield
+    try:
+        with commits_allowed():
+            yield
+    except BaseException:
+        if marking is not None and s.get_transaction() is not marking and _mark_stored(hop):
+            hop.expected = hop.hops
+        raise
     # The transaction the mark began has ended without an error: the service committed it.
     if marking is not None and s.get_transaction() is not marking:
         hop.expected = hop.hops
     read_connection()
+
+
+_MARK_STORED = sa.select(SESSIONS.c.hops).where(
+    SESSIONS.c.session_id == sa.bindparam("sid"),
+    SESSIONS.c.hops == sa.bindparam("hops"),
+    SESSIONS.c.last_text == sa.bindparam("text"),
+    SESSIONS.c.last_reply == "",
+)
+
+
+def _mark_stored(hop: Hop) -> bool:
+    """Whether this hop's mark is committed (read after a refusal, whose change may have been
+    committed before it was refused)."""
+    s = db.session()
+    try:
+        params = {"sid": hop.session_id, "hops": hop.hops, "text": hop.text}
+        return s.execute(_MARK_STORED, params).first() is not None
+    finally:
+        s.rollback()
 
 
 # --------------------------------------------------------------------------- take over

@@ -17,6 +17,7 @@ from marketplace.messages.gsm import gsm7_length, is_gsm7
 from marketplace.queries import mentor as reads
 from sms.commands import mentor
 from sms.commands.keywords import parse
+from tests.builders import today
 from tests.dialer import Dialer
 
 WORDS = {
@@ -90,15 +91,15 @@ def test_a_mentors_week_by_sms_alone(build, sms, client, lang):
     assert again == first
     (amina_session,) = sessions_of(amina)
     assert amina_session.topic == "cutting patterns"
-    assert amina_session.delivered_on == datetime.now(UTC).date()
+    assert amina_session.delivered_on == today()
 
     # Baraka's yesterday; Chebet's two days ago, the date typed as DDMM, no topic.
     (rec,) = sms(me, f"{w['REC']} 2 90 {w['JANA']} pricing")
     assert rec.startswith(w["recorded"] + "2 Baraka")
     (baraka_session,) = sessions_of(baraka)
-    assert baraka_session.delivered_on == datetime.now(UTC).date() - timedelta(days=1)
+    assert baraka_session.delivered_on == today() - timedelta(days=1)
     assert baraka_session.topic == "pricing"
-    day = datetime.now(UTC).date() - timedelta(days=2)
+    day = today() - timedelta(days=2)
     sms(me, f"{w['REC']} 3 30 {day:%d%m}")
     (chebet_session,) = sessions_of(chebet)
     assert chebet_session.delivered_on == day and chebet_session.topic
@@ -292,3 +293,24 @@ def test_every_mentor_reply_fits_one_part_over_long_values(lang):
 
 def mentor_statuses() -> list[str]:
     return ["recorded", "confirmed", "disputed", "lapsed"]
+
+
+def test_a_rec_just_after_midnight_in_nairobi_is_for_the_new_local_day(build, sms, monkeypatch):
+    """At 00:30 in Nairobi (21:30 UTC the day before), today and JANA are Nairobi's days, the
+    ones the service judges the session by, not the UTC date."""
+    from sms.commands import handlers
+
+    moment = (datetime.now(UTC) - timedelta(days=1)).replace(hour=21, minute=30)
+    monkeypatch.setattr(handlers, "utcnow", lambda: moment)
+    local_today = moment.date() + timedelta(days=1)
+    provider = build.provider(name="Zawadi Tailors")
+    for name in ("Amina Wanjiru", "Baraka Otieno"):
+        voucher = build.voucher(name=name, now=moment - timedelta(days=7))
+        build.booking(voucher, provider)
+    sms(provider.phone, "REC 1 60 cutting")
+    sms(provider.phone, "REC 2 60 JANA cutting")
+    db.session.expire_all()
+    days = db.session.scalars(
+        sa.select(TrainingSession.delivered_on).order_by(TrainingSession.id)
+    ).all()
+    assert days == [local_today, local_today - timedelta(days=1)]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from marketplace.domain.models import Booking, OutboxMessage, SessionStatus, TrainingSession
 from marketplace.extensions import db
 from marketplace.services import providers
+from tests.builders import today
 from tests.sms.conftest import post_sms
 
 WORDS = {
@@ -118,11 +119,11 @@ def test_a_mentors_week_by_ussd_alone(week, dialer, client, lang):
     assert "Pricing school uniforms" in mentor.press("Pricing school uniforms")
     assert mentor.press("1").startswith(w["recorded"])
     (baraka_session,) = sessions_of(baraka)
-    assert baraka_session.delivered_on == datetime.now(UTC).date() - timedelta(days=1)
+    assert baraka_session.delivered_on == today() - timedelta(days=1)
     assert baraka_session.topic == "Pricing school uniforms"
 
     # Chebet's session on a date typed as four digits (two days ago).
-    day = datetime.now(UTC).date() - timedelta(days=2)
+    day = today() - timedelta(days=2)
     mentor.dial("2*3*3")
     assert "0512" in mentor.screen
     assert "1/0" not in mentor.press("99")  # not a date: asked again
@@ -187,3 +188,52 @@ def test_another_providers_trainee_is_never_listed_nor_recorded(build, dialer):
     phone.dial("2")
     assert "Zuhura" not in phone.screen
     assert "Zuhura" not in phone.dial("3") and sessions_of(other) == []
+
+
+def test_today_just_after_midnight_in_nairobi_is_the_new_local_day(build, dialer, monkeypatch):
+    """At 00:30 in Nairobi (21:30 UTC the day before), the mentor's 'Today' and 'Yesterday' are
+    Nairobi's days, the ones the service judges the session by."""
+    from sms.ussd import engine
+
+    moment = (datetime.now(UTC) - timedelta(days=1)).replace(hour=21, minute=30)
+    monkeypatch.setattr(engine, "utcnow", lambda: moment)
+    local_today = moment.date() + timedelta(days=1)
+    provider = build.provider(name="Zawadi Tailors")
+    bookings = [
+        build.booking(build.voucher(name=name, now=moment - timedelta(days=7)), provider)
+        for name in ("Amina Wanjiru", "Baraka Otieno")
+    ]
+    mentor = dialer(provider.phone)
+    mentor.dial("2*1*1*2*1")  # record, Amina, today, 60 minutes, the first topic
+    assert local_today.strftime("%d/%m") in mentor.screen
+    mentor.press("1")
+    mentor.dial("2*2*2*2*1")  # record, Baraka, yesterday, 60 minutes, the first topic
+    mentor.press("1")
+    (amina,), (baraka,) = (sessions_of(b) for b in bookings)
+    assert amina.delivered_on == local_today
+    assert baraka.delivered_on == local_today - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("lang", "wrong", "locked"),
+    [
+        ("en", "The code comes from the trainee's phone", "Too many wrong codes"),
+        ("sw", "Nambari inatoka kwenye simu ya mwanafunzi", "Nambari zisizo sahihi nyingi"),
+    ],
+)
+def test_a_wrong_code_says_where_the_code_comes_from_and_counts(
+    build, dialer, app, lang, wrong, locked
+):
+    provider = build.provider(name="Zawadi Tailors", language=lang)
+    booking = build.booking(build.voucher(name="Amina Wanjiru"), provider)
+    build.recorded_session(booking)
+    attempts = int(app.config.get("CONFIRMATION_CODE_MAX_ATTEMPTS", 5))
+    mentor = dialer(provider.phone)
+    for _ in range(attempts - 1):
+        mentor.dial("3*1")
+        ending = mentor.press("000000")
+        assert mentor.ended and wrong in ending, ending
+    mentor.dial("3*1")
+    assert locked in mentor.press("000000")
+    (session,) = sessions_of(booking)
+    assert session.status == SessionStatus.RECORDED and session.code_attempts == attempts

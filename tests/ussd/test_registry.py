@@ -98,3 +98,15 @@ def test_long_lists_are_split_into_pages_that_each_fit():
     split = pages("sw", "Walimu wa kazi gani?", labels)
     assert sorted(i for page in split for i in page) == list(range(20))
     assert all(1 <= len(page) <= 8 for page in split)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_mentor_refusal_fits_with_long_values(lang):
+    from marketplace.domain import errors
+    from sms.ussd.mentor import REFUSALS, refusal_text
+
+    for kind, (_key, names) in REFUSALS.items():
+        refused = kind(**{name: "KES 999,999,999.99" for name in names}) if names else kind()
+        text = refusal_text(refused, lang)
+        assert text and fits(text), f"{kind.__name__} ({lang}): {text}"
+    assert refusal_text(errors.NotFound("No such trainee."), lang) is None
