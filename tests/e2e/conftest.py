@@ -17,6 +17,7 @@ from marketplace.db import reading
 from sms.gateway import FakeGateway
 
 CHROMIUM = "/usr/bin/chromium"
+OFFICER = ("officer@example.org", "a long officer password")  # made by each suite's data
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 
@@ -81,3 +82,15 @@ def browser() -> Iterator[object]:
 def screenshot(page: object, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def officer_page(url: str, browser: object, width: int) -> object:
+    """A page at `width` pixels, signed in as OFFICER, on the officers' home page."""
+    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(url + "/signin")
+    page.get_by_label("E-mail").fill(OFFICER[0])
+    page.get_by_label("Password").fill(OFFICER[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin")
+    return page

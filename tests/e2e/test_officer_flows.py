@@ -20,11 +20,17 @@ from marketplace.extensions import db
 from marketplace.services import access, bookings, issuance, programmes, providers, reference
 from marketplace.services.programmes import NewProgramme
 from marketplace.services.providers import NewProvider
-from tests.e2e.conftest import browser_app, require_chromium, screenshot, serving
+from tests.e2e.conftest import (
+    OFFICER,
+    browser_app,
+    officer_page,
+    require_chromium,
+    screenshot,
+    serving,
+)
 
 pytestmark = pytest.mark.browser
 
-OFFICER = ("officer@example.org", "a long officer password")
 WIDTHS = (360, 1366)
 # One of each per screen width, so that the tests at each width act on their own.
 TRAINEES = {360: ("+254722600360", "0722 600 360"), 1366: ("+254722601366", "254 722 601366")}
@@ -102,14 +108,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def _signed_in(site: Site, browser: object, width: int) -> object:
-    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(site.url + "/signin")
-    page.get_by_label("E-mail").fill(OFFICER[0])
-    page.get_by_label("Password").fill(OFFICER[1])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin")
-    return page
+    return officer_page(site.url, browser, width)
 
 
 def _fits(page: object, width: int) -> bool:

@@ -31,11 +31,17 @@ from marketplace.services.programmes import NewProgramme
 from marketplace.services.providers import NewProvider
 from marketplace.services.sessions import NewSession
 from tests.builders import today
-from tests.e2e.conftest import browser_app, require_chromium, screenshot, serving
+from tests.e2e.conftest import (
+    OFFICER,
+    browser_app,
+    officer_page,
+    require_chromium,
+    screenshot,
+    serving,
+)
 
 pytestmark = pytest.mark.browser
 
-OFFICER = ("officer@example.org", "a long officer password")
 TRAINEE_PHONE = "+254722700111"
 MENTOR_PHONE = "+254711700222"
 WIDTHS = (360, 1366)
@@ -123,13 +129,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def test_the_review_queue_shows_the_evidence_and_the_people_to_call(
     site: Site, browser: object, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.goto(site.url + "/signin")
-    page.get_by_label("E-mail").fill(OFFICER[0])
-    page.get_by_label("Password").fill(OFFICER[1])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin")
+    page = officer_page(site.url, browser, width)
     page.goto(site.url + "/admin/review")
 
     waiting = page.locator("[data-waiting]")
@@ -153,4 +153,4 @@ def test_the_review_queue_shows_the_evidence_and_the_people_to_call(
     assert card.get_by_role("button").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"officer-review-{width}")
-    context.close()
+    page.context.close()
